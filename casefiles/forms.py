@@ -1,0 +1,120 @@
+"""Case forms. Choices are filled per request from the team; tampered values fail validation."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from expertteam.forms import MultiCheckboxField, domain_choices
+
+from .models import CONSENT_LABELS, LEGAL_GROUND_LABELS, URGENCY_LABELS, Urgency
+
+TEXT_MAX = 10_000
+
+
+def _not_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError(_l("This date cannot be in the future."))
+
+
+class CaseForm(FlaskForm):
+    household_pseudonym = StringField(
+        _l("Household pseudonym"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("A pseudonym such as 'Gezin Amber'. Never a real name or citizen service number (BSN)."),
+    )
+    household_composition = TextAreaField(
+        _l("Household composition"), validators=[Optional(), Length(max=2000)],
+        description=_l("Who belongs to the household (ages and roles, no names)."),
+    )
+    domains = MultiCheckboxField(_l("Domains involved"), choices=[])
+    organisations = MultiCheckboxField(_l("Organisations involved"), coerce=int, choices=[])
+    proposed_invitees = TextAreaField(
+        _l("People to invite"), validators=[Optional(), Length(max=2000)],
+        description=_l("Professionals of the organisations involved you propose to invite, one per line."),
+    )
+    tried = TextAreaField(_l("What has been tried"), validators=[Optional(), Length(max=TEXT_MAX)])
+    blockage = TextAreaField(_l("Where it is stuck"), validators=[Optional(), Length(max=TEXT_MAX)])
+    household_goal = TextAreaField(
+        _l("What the household wants to reach"), validators=[Optional(), Length(max=TEXT_MAX)],
+        description=_l("In the household's own words."),
+    )
+    question = TextAreaField(_l("Question to the expert team"), validators=[Optional(), Length(max=TEXT_MAX)])
+    urgency = SelectField(_l("Urgency"), choices=[(u.value, URGENCY_LABELS[u]) for u in Urgency], default="normal")
+    consent_date = DateField(_l("Date of consent"), validators=[Optional(), _not_future])
+    consent_method = SelectField(
+        _l("How consent was given"), choices=[("", "—")] + [(k.value, v) for k, v in CONSENT_LABELS.items()],
+        validators=[Optional()],
+    )
+    consent_note = StringField(_l("Note on consent"), validators=[Optional(), Length(max=500)])
+    legal_ground = SelectField(
+        _l("Legal ground for sharing"), choices=[("", "—")] + [(k.value, v) for k, v in LEGAL_GROUND_LABELS.items()],
+        validators=[Optional()],
+    )
+    version = HiddenField()
+    save = SubmitField(_l("Save draft"))
+    save_submit = SubmitField(_l("Save and submit"))
+
+    def set_choices(self, team_domains, organisations):
+        self.domains.choices = domain_choices(team_domains)
+        self.organisations.choices = [(o.id, o.name) for o in organisations]
+
+    def case_fields(self) -> dict:
+        return {
+            "household_pseudonym": self.household_pseudonym.data.strip(),
+            "household_composition": self.household_composition.data or "",
+            "proposed_invitees": self.proposed_invitees.data or "",
+            "tried": self.tried.data or "",
+            "blockage": self.blockage.data or "",
+            "household_goal": self.household_goal.data or "",
+            "question": self.question.data or "",
+            "urgency": self.urgency.data,
+            "consent_date": self.consent_date.data,
+            "consent_method": self.consent_method.data or None,
+            "consent_note": self.consent_note.data or "",
+            "legal_ground": self.legal_ground.data or None,
+        }
+
+
+class IntakeForm(FlaskForm):
+    criteria = MultiCheckboxField(_l("Inclusion criteria met"), coerce=int, choices=[])
+    message = TextAreaField(
+        _l("Message or reason"), validators=[Optional(), Length(max=TEXT_MAX)],
+        description=_l("Required when you return or decline the case."),
+    )
+    accept = SubmitField(_l("Accept into the queue"))
+    return_ = SubmitField(_l("Return for more information"))
+    decline = SubmitField(_l("Decline"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Withdraw case"))
+
+
+class SubmitForm(FlaskForm):
+    version = HiddenField()
+    submit = SubmitField(_l("Submit to the expert team"))
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    domain = SelectField(_l("Domain"), choices=[], validators=[Optional()])
+    urgency = SelectField(
+        _l("Urgency"), choices=[("", _l("All"))] + [(u.value, URGENCY_LABELS[u]) for u in Urgency], validators=[Optional()]
+    )
+
+
+class CriterionForm(FlaskForm):
+    text = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Add criterion"))
+
+
+class CriterionToggleForm(FlaskForm):
+    criterion_id = IntegerField(validators=[DataRequired()])
+    submit = SubmitField(_l("Remove"))

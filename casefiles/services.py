@@ -1,0 +1,371 @@
+"""Case state changes: one table of allowed transitions and one function per transition.
+
+Services change objects and flush; the caller (view, CLI, job) owns the commit. Each transition
+checks who may do it and from which state, writes the audit record and queues notifications.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from expertteam import audit
+from expertteam.extensions import db, utcnow
+from expertteam.models import LEAD_ROLES, Domain, Membership, Role, Team, User
+from expertteam.services import PermissionDenied, ServiceError
+from notifications.services import notify
+
+from . import permissions
+from .models import (
+    Case,
+    CaseCounter,
+    CaseDomain,
+    CaseOrganisation,
+    CaseStatus,
+    InclusionCriterion,
+)
+
+S = CaseStatus
+
+#: Every allowed (from, to) pair and the name of the action that makes it.
+TRANSITIONS: dict[tuple[CaseStatus, CaseStatus], str] = {
+    (S.DRAFT, S.SUBMITTED): "submit",
+    (S.RETURNED, S.SUBMITTED): "submit",
+    (S.SUBMITTED, S.RETURNED): "return",
+    (S.SUBMITTED, S.DECLINED): "decline",
+    (S.SUBMITTED, S.ACCEPTED): "accept",
+    (S.ACCEPTED, S.SCHEDULED): "schedule",
+    (S.SCHEDULED, S.ACCEPTED): "postpone",
+    (S.SCHEDULED, S.DISCUSSED): "discuss",
+    (S.DISCUSSED, S.ADVISED): "advise",
+    (S.ADVISED, S.IN_EXECUTION): "start_execution",
+    (S.ADVISED, S.COMPLETED): "complete",
+    (S.IN_EXECUTION, S.COMPLETED): "complete",
+    (S.COMPLETED, S.CLOSED): "close",
+    **{(s, S.WITHDRAWN): "withdraw" for s in permissions.WITHDRAWABLE},
+}
+
+#: Fields a case must have before it can be submitted, with their labels for messages.
+REQUIRED_FOR_SUBMIT: dict[str, Any] = {
+    "household_pseudonym": _l("Household pseudonym"),
+    "household_composition": _l("Household composition"),
+    "tried": _l("What has been tried"),
+    "blockage": _l("Where it is stuck"),
+    "household_goal": _l("What the household wants to reach"),
+    "question": _l("Question to the expert team"),
+    "consent_date": _l("Date of consent"),
+    "consent_method": _l("How consent was given"),
+    "legal_ground": _l("Legal ground for sharing"),
+}
+
+
+class TransitionError(ServiceError):
+    """The case is not in a state from which this step is allowed."""
+
+
+def transition(
+    case: Case, to: CaseStatus, actor: User | None, *, details: dict[str, Any] | None = None
+) -> None:
+    """Move ``case`` to ``to`` if the table allows it; write the audit record."""
+    key = (case.status, to)
+    if key not in TRANSITIONS:
+        raise TransitionError(
+            _(
+                "Case %(reference)s is %(state)s; it cannot go to %(target)s.",
+                reference=case.reference,
+                state=case.status.label,
+                target=to.label,
+            )
+        )
+    now = utcnow()
+    previous = case.status
+    case.status = to
+    case.updated_at = now
+    audit.record(
+        f"case.{TRANSITIONS[key]}",
+        object_type="case",
+        object_id=case.id,
+        actor=actor,
+        team_id=case.team_id,
+        details={"from": previous.value, "to": to.value, **(details or {})},
+    )
+    db.session.flush()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _team_leads(team_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.team_id == team_id,
+                Membership.active.is_(True),
+                Membership.role.in_(list(LEAD_ROLES)),
+                User.active.is_(True),
+            )
+            .distinct()
+        )
+    )
+
+
+def _link(case: Case) -> str:
+    return f"/cases/{case.id}"
+
+
+def next_reference(team: Team, year: int) -> tuple[int, str]:
+    """Bump the team's counter for ``year`` atomically and return (number, reference)."""
+    stmt = (
+        sa.update(CaseCounter)
+        .where(CaseCounter.team_id == team.id, CaseCounter.year == year)
+        .values(last=CaseCounter.last + 1)
+        .returning(CaseCounter.last)
+    )
+    number = db.session.execute(stmt).scalar_one_or_none()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseCounter(team_id=team.id, year=year, last=1))
+            number = 1
+        except sa.exc.IntegrityError:  # another transaction created it first
+            number = db.session.execute(stmt).scalar_one()
+    return number, f"{team.code}-{year}-{number:04d}"
+
+
+def _set_links(case: Case, domains: Iterable[Domain] | None, organisation_ids: Iterable[int] | None) -> None:
+    if domains is not None:
+        wanted = set(domains)
+        case.domains = [d for d in case.domains if d.domain in wanted] + [
+            CaseDomain(domain=d) for d in sorted(wanted - set(case.domain_values))
+        ]
+    if organisation_ids is not None:
+        wanted_orgs = set(organisation_ids)
+        case.organisations = [o for o in case.organisations if o.organisation_id in wanted_orgs] + [
+            CaseOrganisation(organisation_id=o) for o in sorted(wanted_orgs - set(case.organisation_ids))
+        ]
+
+
+CONTENT_FIELDS = (
+    "household_pseudonym",
+    "household_composition",
+    "tried",
+    "blockage",
+    "household_goal",
+    "question",
+    "proposed_invitees",
+    "urgency",
+    "consent_date",
+    "consent_method",
+    "consent_note",
+    "legal_ground",
+)
+
+
+# --- the transitions --------------------------------------------------------------------------
+
+def create_case(
+    team: Team,
+    owner: User,
+    *,
+    domains: Iterable[Domain] = (),
+    organisation_ids: Iterable[int] = (),
+    now: datetime | None = None,
+    **fields: Any,
+) -> Case:
+    """Create a draft case for ``owner`` in ``team``."""
+    if not permissions.can_create_case(owner, team.id):
+        raise PermissionDenied(_("Only case owners of this team can create a case."))
+    unknown = set(fields) - set(CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    now = now or utcnow()
+    year = now.astimezone(ZoneInfo(team.timezone)).year
+    number, reference = next_reference(team, year)
+    case = Case(team=team, owner=owner, year=year, number=number, reference=reference, created_at=now, **fields)
+    _set_links(case, domains, organisation_ids)
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case.create", object_type="case", object_id=case.id, actor=owner, team_id=team.id)
+    return case
+
+
+def update_case(
+    case: Case,
+    actor: User,
+    *,
+    domains: Iterable[Domain] | None = None,
+    organisation_ids: Iterable[int] | None = None,
+    **fields: Any,
+) -> Case:
+    """Edit a draft or returned case (owner only)."""
+    if not permissions.can_edit(actor, case):
+        raise PermissionDenied(_("This case cannot be edited now."))
+    unknown = set(fields) - set(CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    changed = sorted(k for k, v in fields.items() if getattr(case, k) != v)
+    for key, value in fields.items():
+        setattr(case, key, value)
+    if domains is not None and set(domains) != set(case.domain_values):
+        changed.append("domains")
+    if organisation_ids is not None and set(organisation_ids) != set(case.organisation_ids):
+        changed.append("organisations")
+    _set_links(case, domains, organisation_ids)
+    case.updated_at = utcnow()
+    db.session.flush()
+    # The audit row names the changed fields, never their content.
+    audit.record(
+        "case.update", object_type="case", object_id=case.id, actor=actor, team_id=case.team_id,
+        details={"fields": changed},
+    )
+    return case
+
+
+def missing_for_submit(case: Case) -> list[str]:
+    missing = [str(label) for field, label in REQUIRED_FOR_SUBMIT.items() if not getattr(case, field)]
+    if not case.domains:
+        missing.append(str(_l("Domains involved")))
+    return missing
+
+
+def submit_case(case: Case, actor: User) -> None:
+    if not permissions.can_submit(actor, case):
+        raise PermissionDenied(_("Only the case owner can submit this case."))
+    missing = missing_for_submit(case)
+    if missing:
+        raise ServiceError(_("The case cannot be submitted yet. Missing: %(fields)s.", fields=", ".join(missing)))
+    if case.consent_date and case.consent_date > date.today():
+        raise ServiceError(_("The date of consent cannot be in the future."))
+    resubmission = case.status == CaseStatus.RETURNED
+    transition(case, CaseStatus.SUBMITTED, actor, details={"resubmission": resubmission})
+    if case.submitted_at is None:
+        case.submitted_at = utcnow()
+    notify(_team_leads(case.team_id), "case.submitted", {"reference": case.reference}, _link(case))
+
+
+def _require_intake(case: Case, actor: User) -> None:
+    if not permissions.is_lead(actor, case.team_id):
+        raise PermissionDenied(_("Only the chair or secretary can do intake."))
+
+
+def accept_case(case: Case, actor: User, *, criteria_met: Iterable[int] = (), note: str = "") -> None:
+    """Accept into the queue; every active inclusion criterion must be ticked."""
+    _require_intake(case, actor)
+    active = set(
+        db.session.scalars(
+            sa.select(InclusionCriterion.id).where(
+                InclusionCriterion.team_id == case.team_id, InclusionCriterion.active.is_(True)
+            )
+        )
+    )
+    met = set(criteria_met)
+    if not met <= active:
+        raise ServiceError(_("Unknown inclusion criterion."))
+    if active - met:
+        raise ServiceError(
+            _("Not every inclusion criterion is met. Return the case for more information or decline it.")
+        )
+    transition(case, CaseStatus.ACCEPTED, actor, details={"criteria_met": sorted(met), "note": note})
+    now = utcnow()
+    case.intake_at = now
+    case.queued_at = now
+    notify([case.owner], "case.accepted", {"reference": case.reference}, _link(case))
+
+
+def return_case(case: Case, actor: User, *, message: str) -> None:
+    _require_intake(case, actor)
+    if not message.strip():
+        raise ServiceError(_("Say what information is missing."))
+    transition(case, CaseStatus.RETURNED, actor, details={"message": message.strip()})
+    notify([case.owner], "case.returned", {"reference": case.reference}, _link(case))
+
+
+def decline_case(case: Case, actor: User, *, reason: str) -> None:
+    _require_intake(case, actor)
+    if not reason.strip():
+        raise ServiceError(_("A reason is required to decline a case."))
+    transition(case, CaseStatus.DECLINED, actor, details={"reason": reason.strip()})
+    case.intake_at = utcnow()
+    notify([case.owner], "case.declined", {"reference": case.reference}, _link(case))
+
+
+def withdraw_case(case: Case, actor: User, *, reason: str) -> None:
+    if not permissions.can_withdraw(actor, case):
+        if case.status not in permissions.WITHDRAWABLE:
+            raise TransitionError(_("A case can only be withdrawn before the advice."))
+        raise PermissionDenied(_("You may not withdraw this case."))
+    if not reason.strip():
+        raise ServiceError(_("A reason is required to withdraw a case."))
+    was_visible_to_team = case.status != CaseStatus.DRAFT
+    transition(case, CaseStatus.WITHDRAWN, actor, details={"reason": reason.strip()})
+    case.queued_at = None
+    recipients = [case.owner] + (_team_leads(case.team_id) if was_visible_to_team else [])
+    notify([u for u in recipients if u.id != actor.id], "case.withdrawn", {"reference": case.reference}, _link(case))
+
+
+def timeline(case: Case):
+    """The case's events, oldest first (transitions and edits from the audit trail)."""
+    from expertteam.models import AuditEvent
+
+    return db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+    ).all()
+
+
+def urgency_order():
+    """SQL expression ordering crisis, high, normal."""
+    from .models import URGENCY_RANK
+
+    return sa.case({u.value: r for u, r in URGENCY_RANK.items()}, value=Case.urgency)
+
+
+def queue_query(team_id: int, *, domain: Domain | None = None, urgency=None):
+    stmt = (
+        sa.select(Case)
+        .where(Case.team_id == team_id, Case.status == CaseStatus.ACCEPTED)
+        .order_by(urgency_order(), Case.queued_at, Case.id)
+        .options(sa.orm.selectinload(Case.domains))
+    )
+    if domain is not None:
+        stmt = stmt.where(
+            sa.exists().where(CaseDomain.case_id == Case.id, CaseDomain.domain == domain)
+        )
+    if urgency is not None:
+        stmt = stmt.where(Case.urgency == urgency)
+    return stmt
+
+
+# --- the team's intake checklist --------------------------------------------------------------
+
+def add_criterion(team: Team, text: str, actor: User) -> InclusionCriterion:
+    if not permissions.is_lead(actor, team.id):
+        raise PermissionDenied(_("Only the chair or secretary can change the checklist."))
+    position = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(InclusionCriterion.position), 0)).where(InclusionCriterion.team_id == team.id)
+    )
+    criterion = InclusionCriterion(team_id=team.id, text=text, position=position + 1)
+    db.session.add(criterion)
+    db.session.flush()
+    audit.record("criterion.add", object_type="criterion", object_id=criterion.id, actor=actor, team_id=team.id,
+                 details={"text": text})
+    return criterion
+
+
+def remove_criterion(team: Team, criterion_id: int, actor: User) -> None:
+    """Deactivate (not delete): earlier intakes keep referring to it."""
+    if not permissions.is_lead(actor, team.id):
+        raise PermissionDenied(_("Only the chair or secretary can change the checklist."))
+    criterion = db.session.get(InclusionCriterion, criterion_id)
+    if criterion is None or criterion.team_id != team.id or not criterion.active:
+        raise ServiceError(_("That criterion does not exist."))
+    criterion.active = False
+    audit.record("criterion.remove", object_type="criterion", object_id=criterion.id, actor=actor, team_id=team.id)

@@ -1,0 +1,321 @@
+"""Case intake and queue pages. Thin: forms validate, services change state, we commit."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from expertteam.extensions import db
+from expertteam.models import Commitment, Domain, Organisation, Role, Team
+from expertteam.services import PermissionDenied, ServiceError
+
+from . import permissions, services
+from .forms import CaseForm, CriterionForm, CriterionToggleForm, IntakeForm, QueueFilterForm, ReasonForm, SubmitForm
+from .models import Case, CaseStatus, InclusionCriterion, Urgency
+
+bp = Blueprint("casefiles", __name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page of this blueprint needs a signed-in user."""
+
+
+def get_case(case_id: int) -> Case:
+    """Load a case the current user may see, or 404 (a foreign case does not exist for them)."""
+    case = db.session.get(Case, case_id)
+    if case is None or not permissions.can_view(current_user, case):
+        abort(404)
+    return case
+
+
+def get_team(team_id: int) -> Team:
+    team = db.session.get(Team, team_id)
+    if team is None or team_id not in current_user.team_ids():
+        abort(404)
+    return team
+
+
+def _organisations_for(team: Team) -> list[Organisation]:
+    """Active organisations; the team's committed ones first."""
+    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team.id)
+    return list(
+        db.session.scalars(
+            sa.select(Organisation).where(Organisation.active.is_(True)).order_by(sa.not_(committed), Organisation.name)
+        )
+    )
+
+
+def _stale(form_version: str | None, case: Case) -> bool:
+    return str(case.version) != (form_version or "")
+
+
+@bp.get("/")
+def index():
+    """Home: what this person works on."""
+    user = current_user
+    if user.is_admin and not user.team_ids():
+        return redirect(url_for("admin.index"))
+    my_cases = db.session.scalars(
+        sa.select(Case)
+        .where(Case.owner_id == user.id, Case.team_id.in_(user.team_ids(Role.CASE_OWNER) or {-1}))
+        .order_by(Case.updated_at.desc())
+        .options(sa.orm.selectinload(Case.domains))
+    ).all()
+    by_status: dict[CaseStatus, list[Case]] = {}
+    for case in my_cases:
+        by_status.setdefault(case.status, []).append(case)
+    lead_teams = sorted(user.team_ids(Role.CHAIR, Role.SECRETARY))
+    intake = []
+    if lead_teams:
+        intake = db.session.scalars(
+            sa.select(Case)
+            .where(Case.team_id.in_(lead_teams), Case.status == CaseStatus.SUBMITTED)
+            .order_by(services.urgency_order(), Case.updated_at)
+        ).all()
+    teams = db.session.scalars(sa.select(Team).where(Team.id.in_(user.team_ids() or {-1})).order_by(Team.name)).all()
+    return render_template(
+        "casefiles/index.html",
+        by_status=by_status,
+        statuses=list(CaseStatus),
+        intake=intake,
+        teams=teams,
+        owner_teams=user.team_ids(Role.CASE_OWNER),
+        queue_teams=user.team_ids(Role.EXPERT, Role.CHAIR, Role.SECRETARY),
+    )
+
+
+@bp.route("/teams/<int:team_id>/cases/new", methods=["GET", "POST"])
+def new(team_id: int):
+    team = get_team(team_id)
+    if not permissions.can_create_case(current_user, team.id):
+        abort(403)
+    form = CaseForm()
+    form.set_choices(team.domain_values, _organisations_for(team))
+    if form.validate_on_submit():
+        case = services.create_case(
+            team,
+            current_user,
+            domains=[Domain(d) for d in form.domains.data],
+            organisation_ids=form.organisations.data,
+            **form.case_fields(),
+        )
+        if form.save_submit.data:
+            try:
+                services.submit_case(case, current_user)
+            except ServiceError as exc:
+                db.session.commit()  # the draft is kept; nothing is lost
+                flash(_("Draft saved.") + " " + exc.message, "error")
+                return redirect(url_for("casefiles.edit", case_id=case.id))
+            db.session.commit()
+            flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
+        else:
+            db.session.commit()
+            flash(_("Draft %(reference)s saved.", reference=case.reference), "success")
+        return redirect(url_for("casefiles.detail", case_id=case.id))
+    return render_template("casefiles/form.html", form=form, team=team, case=None)
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: int):
+    case = get_case(case_id)
+    if not permissions.can_edit(current_user, case):
+        abort(403)
+    form = CaseForm(obj=None if request.method == "POST" else case)
+    if request.method == "GET":
+        form.domains.data = [d.value for d in case.domain_values]
+        form.organisations.data = case.organisation_ids
+        form.urgency.data = case.urgency.value
+        form.consent_method.data = case.consent_method.value if case.consent_method else ""
+        form.legal_ground.data = case.legal_ground.value if case.legal_ground else ""
+        form.version.data = str(case.version)
+    form.set_choices(case.team.domain_values, _organisations_for(case.team))
+    if form.validate_on_submit():
+        if _stale(form.version.data, case):
+            flash(_("This case was changed by someone else while you were editing. Your changes were not saved; here is the current version."), "error")
+            return redirect(url_for("casefiles.edit", case_id=case.id))
+        services.update_case(
+            case,
+            current_user,
+            domains=[Domain(d) for d in form.domains.data],
+            organisation_ids=form.organisations.data,
+            **form.case_fields(),
+        )
+        if form.save_submit.data:
+            try:
+                services.submit_case(case, current_user)
+            except ServiceError as exc:
+                db.session.commit()
+                flash(_("Draft saved.") + " " + exc.message, "error")
+                return redirect(url_for("casefiles.edit", case_id=case.id))
+            flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
+        else:
+            flash(_("Changes saved."), "success")
+        db.session.commit()
+        return redirect(url_for("casefiles.detail", case_id=case.id))
+    return render_template("casefiles/form.html", form=form, team=case.team, case=case)
+
+
+@bp.get("/cases/<int:case_id>")
+def detail(case_id: int):
+    case = get_case(case_id)
+    return render_template(
+        "casefiles/detail.html",
+        case=case,
+        events=services.timeline(case),
+        missing=services.missing_for_submit(case) if permissions.can_submit(current_user, case) else [],
+        submit_form=SubmitForm(version=str(case.version)),
+        perms=permissions,
+    )
+
+
+@bp.post("/cases/<int:case_id>/submit")
+def submit(case_id: int):
+    case = get_case(case_id)
+    form = SubmitForm()
+    if not permissions.can_submit(current_user, case):
+        abort(403)
+    if not form.validate_on_submit():
+        abort(400)
+    if _stale(form.version.data, case):
+        flash(_("This case was changed in the meantime. Check it and submit again."), "error")
+        return redirect(url_for("casefiles.detail", case_id=case.id))
+    try:
+        services.submit_case(case, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("casefiles.detail", case_id=case.id))
+    db.session.commit()
+    flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
+    return redirect(url_for("casefiles.detail", case_id=case.id))
+
+
+def _criteria(team_id: int) -> list[InclusionCriterion]:
+    return list(
+        db.session.scalars(
+            sa.select(InclusionCriterion)
+            .where(InclusionCriterion.team_id == team_id, InclusionCriterion.active.is_(True))
+            .order_by(InclusionCriterion.position, InclusionCriterion.id)
+        )
+    )
+
+
+@bp.route("/cases/<int:case_id>/intake", methods=["GET", "POST"])
+def intake(case_id: int):
+    case = get_case(case_id)
+    if not permissions.can_intake(current_user, case):
+        abort(403)
+    form = IntakeForm()
+    criteria = _criteria(case.team_id)
+    form.criteria.choices = [(c.id, c.text) for c in criteria]
+    if form.validate_on_submit():
+        message = (form.message.data or "").strip()
+        try:
+            if form.accept.data:
+                services.accept_case(case, current_user, criteria_met=form.criteria.data, note=message)
+                done = _("Case %(reference)s accepted into the queue.", reference=case.reference)
+            elif form.return_.data:
+                services.return_case(case, current_user, message=message)
+                done = _("Case %(reference)s returned to the case owner.", reference=case.reference)
+            elif form.decline.data:
+                services.decline_case(case, current_user, reason=message)
+                done = _("Case %(reference)s declined.", reference=case.reference)
+            else:
+                abort(400)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("casefiles.detail", case_id=case.id))
+    return render_template("casefiles/intake.html", case=case, form=form)
+
+
+@bp.route("/cases/<int:case_id>/withdraw", methods=["GET", "POST"])
+def withdraw(case_id: int):
+    case = get_case(case_id)
+    if not permissions.can_withdraw(current_user, case):
+        abort(403)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_case(case, current_user, reason=form.reason.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Case %(reference)s withdrawn.", reference=case.reference), "success")
+            return redirect(url_for("casefiles.detail", case_id=case.id))
+    return render_template("casefiles/withdraw.html", case=case, form=form)
+
+
+@bp.get("/teams/<int:team_id>/queue")
+def queue(team_id: int):
+    team = get_team(team_id)
+    if not permissions.can_view_queue(current_user, team.id):
+        abort(403)
+    form = QueueFilterForm(request.args)
+    form.domain.choices = [("", _("All"))] + [(d.value, d.label) for d in team.domain_values]
+    domain = urgency = None
+    if form.validate():
+        domain = Domain(form.domain.data) if form.domain.data else None
+        urgency = Urgency(form.urgency.data) if form.urgency.data else None
+    cases = db.session.scalars(services.queue_query(team.id, domain=domain, urgency=urgency)).all()
+    return render_template("casefiles/queue.html", team=team, cases=cases, form=form)
+
+
+@bp.route("/teams/<int:team_id>/criteria", methods=["GET", "POST"])
+def criteria(team_id: int):
+    team = get_team(team_id)
+    if not permissions.is_lead(current_user, team.id):
+        abort(403)
+    form = CriterionForm()
+    remove_form = CriterionToggleForm()
+    if request.method == "POST":
+        try:
+            if "criterion_id" in request.form:
+                if remove_form.validate_on_submit():
+                    services.remove_criterion(team, remove_form.criterion_id.data, current_user)
+                    db.session.commit()
+                    flash(_("Criterion removed."), "success")
+                    return redirect(url_for("casefiles.criteria", team_id=team.id))
+            elif form.validate_on_submit():
+                services.add_criterion(team, form.text.data.strip(), current_user)
+                db.session.commit()
+                flash(_("Criterion added."), "success")
+                return redirect(url_for("casefiles.criteria", team_id=team.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+    return render_template(
+        "casefiles/criteria.html", team=team, form=form, remove_form=remove_form, criteria=_criteria(team.id)
+    )
+
+
+EVENT_LABELS = {
+    "case.create": _l("Draft created"),
+    "case.update": _l("Changed"),
+    "case.submit": _l("Submitted"),
+    "case.return": _l("Returned for more information"),
+    "case.accept": _l("Accepted into the queue"),
+    "case.decline": _l("Declined"),
+    "case.withdraw": _l("Withdrawn"),
+    "case.schedule": _l("Put on the agenda"),
+    "case.postpone": _l("Postponed"),
+    "case.discuss": _l("Discussed"),
+    "case.advise": _l("Advice issued"),
+    "case.start_execution": _l("Execution started"),
+    "case.complete": _l("Completed"),
+    "case.close": _l("Closed"),
+}
+
+
+@bp.app_context_processor
+def _case_globals():
+    return {"event_label": lambda action: str(EVENT_LABELS.get(action, action))}

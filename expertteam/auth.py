@@ -1,0 +1,125 @@
+"""Sign-in, sign-out, own password and language."""
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from . import audit
+from .extensions import db
+from .forms import ChangePasswordForm, LanguageForm, LoginForm
+from .models import User
+from werkzeug.security import check_password_hash, generate_password_hash
+
+bp = Blueprint("auth", __name__)
+
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against for unknown e-mail addresses, so both cost the same time."""
+    return generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login loader: ``id:session_version``; an old version means the session ended."""
+    try:
+        uid, version = (int(p) for p in user_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def home_url() -> str:
+    return url_for("casefiles.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            check_password_hash(_dummy_hash(), form.password.data)
+            ok = False
+        else:
+            ok = user.check_password(form.password.data)
+        if user is not None and ok and user.active:
+            session.clear()  # a fresh session at sign-in
+            login_user(user)
+            audit.record("user.login", object_type="user", object_id=user.id, actor=user)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or home_url())
+        audit.record(
+            "user.login", object_type="user", object_id=user.id if user else None, actor=None,
+            result="failed", details={"reason": "inactive" if (user is not None and ok) else "credentials"},
+        )
+        db.session.commit()
+        flash(_("E-mail address or password is not correct, or the account is not active."), "error")
+    return render_template("expertteam/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    # CSRFProtect has checked the token of this POST before the view runs.
+    user = current_user._get_current_object()
+    audit.record("user.logout", object_type="user", object_id=user.id, actor=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not user.check_password(form.current.data):
+            form.current.errors.append(_("The current password is not correct."))
+        else:
+            user.set_password(form.new.data)
+            user.session_version += 1  # ends every other session of this user
+            audit.record("user.password_change", object_type="user", object_id=user.id, actor=user)
+            db.session.commit()
+            login_user(user)  # keep this session, under the new version
+            flash(_("Your password has been changed."), "success")
+            return redirect(home_url())
+    return render_template("expertteam/password.html", form=form)
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        lang = form.lang.data
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    else:
+        abort(400)
+    return redirect(safe_next(form.next.data) or (home_url() if current_user.is_authenticated else url_for("auth.login")))

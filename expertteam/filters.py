@@ -1,0 +1,66 @@
+"""Template filters and globals: markdown, dates, labels."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import markdown as md
+import nh3
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
+    "h3", "h4", "h5", "h6", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render markdown, then sanitise the HTML: user HTML is never trusted.
+
+    Raw HTML in the source is escaped by nh3's allow-list; links keep only http(s) and mailto
+    schemes and get rel="noopener noreferrer nofollow".
+    """
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 above; the only Markup() on user data
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, fmt)
+
+
+def waited(since: datetime | None, now: datetime | None = None) -> str:
+    """How long a case has waited, in days (weeks past two weeks)."""
+    if since is None:
+        return ""
+    days = ((now or datetime.now(timezone.utc)) - since).days
+    if days < 14:
+        return _("%(num)d days", num=days) if days != 1 else _("1 day")
+    return _("%(num)d weeks", num=days // 7)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["datetime"] = local_datetime
+    app.jinja_env.filters["date"] = local_date
+    app.jinja_env.filters["waited"] = waited
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
