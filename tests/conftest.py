@@ -1,0 +1,309 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL when EXPERTTEAM_TEST_DB names one),
+fresh per test; the app with CSRF protection on; a browser-like login helper; small factories.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from expertteam import create_app
+from expertteam.extensions import db
+from expertteam.models import Commitment, Domain, Membership, Organisation, Role, Team, TeamDomain, User
+
+PASSWORD = "correct horse battery staple"
+
+# Which database this run uses: "sqlite" (default) or a PostgreSQL URL.
+TEST_DB = os.environ.get("EXPERTTEAM_TEST_DB", "sqlite")
+
+
+def pytest_report_header(config):
+    return f"expertteam test database: {'SQLite (file)' if TEST_DB == 'sqlite' else TEST_DB}"
+
+
+@functools.cache
+def password_hash() -> str:
+    """One scrypt hash for every test user (hashing per user would make the suite slow)."""
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DB == "sqlite":
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    url = TEST_DB
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    """Create the schema once per session (tests then empty the tables after each test)."""
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        db.drop_all()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+def _test_config(database_url: str, instance) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": True,
+        "SERVER_NAME": None,
+        "APP_BASE_URL": "http://expertteam.test",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: tests that send mail start their own server
+    }
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path):
+    os.environ["EXPERTTEAM_INSTANCE"] = str(tmp_path / "instance")
+    app = create_app(_test_config(database_url, tmp_path))
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+        ctx.pop()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+class BrowserClient(FlaskClient):
+    """A test client whose requests each get a fresh ``g``, as on a real server.
+
+    The test keeps one app context pushed (so factories can use the session); without this,
+    values cached in ``g`` during one request (the signed-in user, the locale) would leak into
+    the next.
+    """
+
+    def open(self, *args, **kwargs):
+        before = set(vars(g))
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            for key in set(vars(g)) - before:
+                delattr(g, key)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = BrowserClient
+    return app.test_client()
+
+
+# --- browser-like helpers ---------------------------------------------------------------------
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """Read the CSRF token from a page, the way a browser submits it."""
+    response = client.get(url)
+    match = _TOKEN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {response.status_code})"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, *, token_from: str | None = None, **kw):
+    """POST a form with a CSRF token read from ``token_from`` (default: the same URL)."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_from or url))
+    return client.post(url, data=data, **kw)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Sign in through the login form (a fresh browser session: earlier cookies are dropped)."""
+    client.delete_cookie("session")
+    response = post_form(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user: User):
+        login(client, user)
+        return client
+
+    return _login
+
+
+# --- factories --------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_team(app):
+    counter = iter(range(1, 10_000))
+
+    def _make(name: str | None = None, code: str | None = None, domains=tuple(Domain), **kw) -> Team:
+        n = next(counter)
+        team = Team(name=name or f"Team {n}", municipality=kw.pop("municipality", f"Gemeente {n}"),
+                    code=code or "T" + "ABCDEFGHIJ"[n % 10] * 2 + str(n).translate(str.maketrans("0123456789", "ABCDEFGHIJ")), **kw)
+        team.domains = [TeamDomain(domain=d) for d in domains]
+        db.session.add(team)
+        db.session.commit()
+        return team
+
+    return _make
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 100_000))
+
+    def _make(*roles, team: Team | None = None, domain: Domain | None = None, organisation=None,
+              name: str | None = None, email: str | None = None, is_admin: bool = False, locale: str = "nl") -> User:
+        n = next(counter)
+        user = User(email=email or f"user{n}@example.test", name=name or f"User {n}", is_admin=is_admin,
+                    locale=locale, password_hash=password_hash())
+        db.session.add(user)
+        for role in roles:
+            role = Role(role)
+            db.session.add(Membership(
+                user=user, team=team, role=role,
+                domain=(domain or Domain.GGZ) if role == Role.EXPERT else None,
+                organisation=organisation if role in (Role.ORG_CONTACT, Role.CASE_OWNER) else None,
+            ))
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_org(app):
+    counter = iter(range(1, 10_000))
+
+    def _make(name: str | None = None, team: Team | None = None, committed_on: date | None = None) -> Organisation:
+        org = Organisation(name=name or f"Organisation {next(counter)}")
+        db.session.add(org)
+        if team is not None:
+            db.session.add(Commitment(team=team, organisation=org, committed_on=committed_on or date.today() - timedelta(days=30)))
+        db.session.commit()
+        return org
+
+    return _make
+
+
+COMPLETE_CASE = dict(
+    household_pseudonym="Gezin Test",
+    household_composition="Mother (34), two children (6, 9)",
+    tried="Regular debt help, housing consultant.",
+    blockage="No urgency while a debt is open.",
+    household_goal="A home for the three of us.",
+    question="Can urgency be granted before the debt is settled?",
+    consent_date=date(2026, 1, 5),
+    consent_method="written",
+    legal_ground="consent",
+)
+
+
+@pytest.fixture
+def world(make_team, make_user, make_org):
+    """One team with its people, and a second team for isolation checks."""
+    from types import SimpleNamespace
+
+    team = make_team(name="Expertteam Gooistad", code="GOO")
+    other_team = make_team(name="Expertteam Elders", code="ELD")
+    org = make_org("Woonstichting De Vaart", team=team)
+    w = SimpleNamespace(team=team, other_team=other_team, org=org)
+    w.owner = make_user("case_owner", team=team, name="Owner One")
+    w.owner2 = make_user("case_owner", team=team, name="Owner Two")
+    w.chair = make_user("chair", team=team, name="Chair")
+    w.secretary = make_user("secretary", team=team, name="Secretary")
+    w.expert = make_user("expert", team=team, domain=Domain.HOUSING, name="Expert Housing")
+    w.contact = make_user("org_contact", team=team, organisation=org, name="Contact")
+    w.admin = make_user(is_admin=True, name="Admin")
+    w.other_owner = make_user("case_owner", team=other_team, name="Other Owner")
+    w.other_chair = make_user("chair", team=other_team, name="Other Chair")
+    return w
+
+
+@pytest.fixture
+def create_case(world):
+    """Create a case and drive it through the real services to ``status``."""
+    from casefiles import services
+    from casefiles.models import CaseStatus, InclusionCriterion
+
+    def _create(status: str = "draft", owner: User | None = None, team: Team | None = None, **fields):
+        owner = owner or world.owner
+        team = team or world.team
+        lead = world.chair if team.id == world.team.id else world.other_chair
+        values = {**COMPLETE_CASE, **fields}
+        domains = values.pop("domains", [Domain.HOUSING, Domain.DEBT])
+        case = services.create_case(team, owner, domains=domains, **values)
+        status = CaseStatus(status)
+        path = {
+            CaseStatus.DRAFT: [],
+            CaseStatus.SUBMITTED: ["submit"],
+            CaseStatus.RETURNED: ["submit", "return"],
+            CaseStatus.DECLINED: ["submit", "decline"],
+            CaseStatus.ACCEPTED: ["submit", "accept"],
+            CaseStatus.WITHDRAWN: ["withdraw"],
+        }
+        if status not in path:
+            raise ValueError(f"create_case cannot reach {status} yet")
+        criteria = db.session.scalars(sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))).all()
+        for step in path[status]:
+            if step == "submit":
+                services.submit_case(case, owner)
+            elif step == "return":
+                services.return_case(case, lead, message="Please add what the debt counsellor tried.")
+            elif step == "decline":
+                services.decline_case(case, lead, reason="Not stuck in several domains.")
+            elif step == "accept":
+                services.accept_case(case, lead, criteria_met=criteria)
+            elif step == "withdraw":
+                services.withdraw_case(case, owner, reason="Household moved away.")
+        db.session.commit()
+        return case
+
+    return _create
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def _on(self, *args, **kw):
+        self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._on)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._on)
+
+
+@pytest.fixture
+def count_queries(app):
+    return lambda: QueryCounter(db.engine)
