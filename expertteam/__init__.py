@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, has_request_context, jsonify, render_template, session
 from flask_login import current_user
 
 from .config import DEV_SECRET_KEY, ROOT, from_environment
@@ -83,7 +83,13 @@ def _check_config(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    """The signed-in user's language, else the visitor's choice, else Dutch.
+
+    Outside a request (jobs, CLI) it is Dutch unless the caller uses ``force_locale``.
+    """
     languages = ("nl", "en")
+    if not has_request_context():
+        return "nl"
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.locale in languages:
             return current_user.locale

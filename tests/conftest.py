@@ -126,7 +126,7 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def csrf_token(client, url: str = "/login") -> str:
     """Read the CSRF token from a page, the way a browser submits it."""
-    response = client.get(url)
+    response = client.get(url, follow_redirects=True)
     match = _TOKEN.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {url} (status {response.status_code})"
     return match.group(1)

@@ -1,0 +1,41 @@
+# Expertteam: `make run` (the app with demo data) and `make test` (the whole suite).
+# Everything is installed into .venv by these targets; nothing else is needed on the machine.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app expertteam
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: install run test test-sqlite test-postgres translations extract-messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Compile the gettext catalogues (the .mo files are committed too; this keeps them fresh).
+translations: install
+	$(VENV)/bin/pybabel compile --use-fuzzy -d translations -D messages
+
+## Re-extract the English source strings and merge them into the Dutch catalogue.
+extract-messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+
+## The app with demo data on http://127.0.0.1:5000 (web server, scheduler and a mail sink; Ctrl-C stops all).
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	VENV=$(VENV) scripts/dev-run
+
+## The whole suite on SQLite, then on PostgreSQL (see scripts/test).
+test: translations
+	VENV=$(VENV) scripts/test
+
+clean:
+	rm -rf $(VENV) instance *.egg-info
