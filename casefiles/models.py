@@ -156,6 +156,10 @@ class Case(db.Model):
     """When intake accepted or declined the case."""
     queued_at: Mapped[Optional[datetime]] = mapped_column(index=True)
     """Start of waiting in the queue; kept when a case is postponed, so it keeps its place."""
+    queue_priority: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Queue order before urgency and waiting time, higher first: a case postponed at a meeting
+    or taken off a cancelled meeting gets 1, so it returns at the head of the queue (reset to 0
+    when it is scheduled again)."""
     closed_at: Mapped[Optional[datetime]]
     version: Mapped[int] = mapped_column(default=1)
     """Optimistic-locking counter: a stale form is refused instead of overwriting."""

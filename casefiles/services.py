@@ -332,7 +332,7 @@ def queue_query(team_id: int, *, domain: Domain | None = None, urgency=None):
     stmt = (
         sa.select(Case)
         .where(Case.team_id == team_id, Case.status == CaseStatus.ACCEPTED)
-        .order_by(urgency_order(), Case.queued_at, Case.id)
+        .order_by(Case.queue_priority.desc(), urgency_order(), Case.queued_at, Case.id)
         .options(sa.orm.selectinload(Case.domains))
     )
     if domain is not None:
