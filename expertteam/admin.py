@@ -1,10 +1,39 @@
-"""Administration: teams, people, roles, organisations and commitments."""
+"""Administration: teams, people, roles, organisations and commitments.
+
+Thin views: forms validate (choices filled per request), ``expertteam.accounts`` changes state
+and audits, the view commits and redirects (POST-redirect-GET). Administrators see no case
+content here: only accounts, roles, teams, organisations and commitments.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user, login_required
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from sqlalchemy.orm import selectinload
+
+from . import accounts
+from .extensions import db
+from .forms import (
+    CommitmentForm,
+    ConfirmForm,
+    MembershipForm,
+    OrganisationForm,
+    TeamForm,
+    UserFilterForm,
+    UserForm,
+    WEEKDAY_LABELS,
+)
+from .models import Commitment, Domain, Membership, Organisation, Role, Team, User
+from .services import PermissionDenied, ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+USERS_PER_PAGE = 50
+MEETING_DEFAULTS = ("meeting_weekday", "meeting_start", "meeting_end", "capacity", "quorum")
 
 
 @bp.before_request
@@ -14,6 +43,462 @@ def _require_admin():
         abort(403)
 
 
+# --- helpers ----------------------------------------------------------------------------------
+
+def _get(model: type, object_id: int) -> Any:
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _refused(form, exc: ServiceError) -> None:
+    """Roll back and show a refused step: on its field when it names one, else as a message."""
+    db.session.rollback()
+    if isinstance(exc, PermissionDenied):
+        abort(403)
+    field = getattr(exc, "field", None)
+    if form is not None and field and field in form:
+        form[field].errors = list(form[field].errors) + [exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def _teams(active_only: bool = False) -> list[Team]:
+    query = sa.select(Team).order_by(Team.name)
+    if active_only:
+        query = query.where(Team.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _organisations(active_only: bool = False) -> list[Organisation]:
+    query = sa.select(Organisation).order_by(Organisation.name)
+    if active_only:
+        query = query.where(Organisation.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _domains(values: list[str]) -> list[Domain]:
+    return [Domain(v) for v in values or []]
+
+
+# --- index ------------------------------------------------------------------------------------
+
 @bp.get("/")
 def index():
-    return render_template("expertteam/admin/index.html")
+    today = date.today()
+    counts = {
+        "teams": db.session.scalar(sa.select(sa.func.count(Team.id))),
+        "users": db.session.scalar(sa.select(sa.func.count(User.id)).where(User.active.is_(True))),
+        "inactive_users": db.session.scalar(sa.select(sa.func.count(User.id)).where(User.active.is_(False))),
+        "organisations": db.session.scalar(
+            sa.select(sa.func.count(Organisation.id)).where(Organisation.active.is_(True))
+        ),
+        "commitments": db.session.scalar(
+            sa.select(sa.func.count(Commitment.id)).where(
+                Commitment.committed_on <= today,
+                sa.or_(Commitment.ended_on.is_(None), Commitment.ended_on > today),
+            )
+        ),
+    }
+    return render_template("expertteam/admin/index.html", counts=counts)
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+def _team_fields(form: TeamForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "municipality": form.municipality.data,
+        "code": form.code.data,
+        "meeting_weekday": form.meeting_weekday.data,
+        "meeting_start": form.meeting_start.data,
+        "meeting_end": form.meeting_end.data,
+        "location": form.location.data or "",
+        "capacity": form.capacity.data,
+        "quorum": form.quorum.data,
+    }
+
+
+@bp.get("/teams")
+def teams():
+    member_count = (
+        sa.select(sa.func.count(sa.distinct(Membership.user_id)))
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id == Team.id, Membership.active.is_(True), User.active.is_(True))
+        .correlate(Team)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Team, member_count).order_by(Team.name).options(selectinload(Team.domains))
+    ).all()
+    return render_template("expertteam/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+def team_new():
+    # The model's meeting defaults (Tuesday 09:00-12:00, 4 cases, quorum 5) prefill a new team.
+    columns = Team.__table__.c
+    form = TeamForm(data={key: columns[key].default.arg for key in MEETING_DEFAULTS})
+    if form.validate_on_submit():
+        try:
+            team = accounts.create_team(current_user, domains=_domains(form.domains.data), **_team_fields(form))
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Team %(name)s has been created.", name=team.name), "success")
+            return redirect(url_for("admin.team_edit", team_id=team.id))
+    return render_template("expertteam/admin/team_form.html", form=form, team=None, memberships=[], commitments=[])
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+def team_edit(team_id: int):
+    team = _get(Team, team_id)
+    form = TeamForm(obj=None if request.method == "POST" else team)
+    if request.method == "GET":
+        form.domains.data = [d.value for d in team.domain_values]
+    if form.validate_on_submit():
+        try:
+            accounts.update_team(team, current_user, domains=_domains(form.domains.data), **_team_fields(form))
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Team %(name)s has been saved.", name=team.name), "success")
+            return redirect(url_for("admin.team_edit", team_id=team.id))
+    memberships = db.session.scalars(
+        sa.select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id == team.id)
+        .order_by(Membership.active.desc(), User.name, Membership.role)
+        .options(selectinload(Membership.user), selectinload(Membership.organisation))
+    ).all()
+    commitments = db.session.scalars(
+        sa.select(Commitment)
+        .join(Organisation, Organisation.id == Commitment.organisation_id)
+        .where(Commitment.team_id == team.id)
+        .order_by(Organisation.name)
+        .options(selectinload(Commitment.organisation))
+    ).all()
+    return render_template(
+        "expertteam/admin/team_form.html", form=form, team=team, memberships=memberships, commitments=commitments
+    )
+
+
+# --- people -----------------------------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    filters = UserFilterForm(request.args)
+    filters.set_choices(_teams())
+    if not filters.validate():
+        # A tampered filter value shows the error and filters on nothing else.
+        filters.team.data = None
+    query = sa.select(User).order_by(User.active.desc(), User.name, User.id)
+    if filters.team.data:
+        query = query.where(
+            sa.exists().where(
+                Membership.user_id == User.id,
+                Membership.team_id == filters.team.data,
+                Membership.active.is_(True),
+            )
+        )
+    q = (filters.q.data or "").strip()
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
+    query = query.options(
+        selectinload(User.memberships).selectinload(Membership.team),
+        selectinload(User.memberships).selectinload(Membership.organisation),
+    )
+    page = db.paginate(query, per_page=USERS_PER_PAGE, error_out=False)
+    return render_template("expertteam/admin/users.html", page=page, filters=filters, q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm().for_new_user()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                is_admin=form.is_admin.data,
+                locale=form.locale.data,
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The account of %(name)s has been created. Now add their roles.", name=user.name), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("expertteam/admin/user_form.html", form=form, user=None)
+
+
+def _render_user(user: User, form: UserForm | None = None, membership_form: MembershipForm | None = None, status: int = 200):
+    if form is None:
+        form = UserForm(obj=user, formdata=None)
+    if membership_form is None:
+        membership_form = MembershipForm(formdata=None)
+        membership_form.set_choices(_teams(active_only=True), _organisations(active_only=True))
+    memberships = db.session.scalars(
+        sa.select(Membership)
+        .join(Team, Team.id == Membership.team_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.active.desc(), Team.name, Membership.role)
+        .options(selectinload(Membership.team), selectinload(Membership.organisation))
+    ).all()
+    return (
+        render_template(
+            "expertteam/admin/user_form.html",
+            form=form,
+            user=user,
+            memberships=memberships,
+            membership_form=membership_form,
+        ),
+        status,
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = _get(User, user_id)
+    form = UserForm(obj=None if request.method == "POST" else user)
+    if form.validate_on_submit():
+        own = user.id == current_user.id
+        try:
+            accounts.update_user(
+                user,
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                is_admin=form.is_admin.data,
+                locale=form.locale.data,
+                password=form.password.data or None,
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            if own and form.password.data:
+                login_user(user)  # keep this session, under the new session version
+            flash(_("The account of %(name)s has been saved.", name=user.name), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _render_user(user, form=form)
+
+
+@bp.post("/users/<int:user_id>/memberships")
+def membership_add(user_id: int):
+    user = _get(User, user_id)
+    form = MembershipForm()
+    form.set_choices(_teams(active_only=True), _organisations(active_only=True))
+    if form.validate_on_submit():
+        try:
+            membership = accounts.add_membership(
+                user,
+                current_user,
+                team=db.session.get(Team, form.team_id.data),
+                role=Role(form.role.data),
+                domain=Domain(form.domain.data) if form.domain.data else None,
+                organisation=db.session.get(Organisation, form.organisation_id.data)
+                if form.organisation_id.data
+                else None,
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s is now %(role)s in %(team)s.",
+                    name=user.name, role=membership.role.label, team=membership.team.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _render_user(user, membership_form=form)
+
+
+@bp.post("/memberships/<int:membership_id>/end")
+def membership_end(membership_id: int):
+    membership = _get(Membership, membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.end_membership(membership, current_user)
+    except ServiceError as exc:
+        _refused(None, exc)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "The role %(role)s of %(name)s in %(team)s has ended.",
+                role=membership.role.label, name=membership.user.name, team=membership.team.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.user_edit", user_id=membership.user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def user_deactivate(user_id: int):
+    user = _get(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.deactivate_user(user, current_user)
+    except ServiceError as exc:
+        _refused(None, exc)
+    else:
+        db.session.commit()
+        flash(_("%(name)s has been deactivated and signed out everywhere. Their history is kept.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def user_reactivate(user_id: int):
+    user = _get(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.reactivate_user(user, current_user)
+    except ServiceError as exc:
+        _refused(None, exc)
+    else:
+        db.session.commit()
+        flash(_("%(name)s can sign in again.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+# --- organisations and commitments ------------------------------------------------------------
+
+@bp.get("/organisations")
+def organisations():
+    rows = db.session.scalars(
+        sa.select(Organisation)
+        .order_by(Organisation.active.desc(), Organisation.name)
+        .options(
+            selectinload(Organisation.domains),
+            selectinload(Organisation.commitments).selectinload(Commitment.team),
+        )
+    ).all()
+    return render_template("expertteam/admin/organisations.html", organisations=rows)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def organisation_new():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = accounts.create_organisation(
+                current_user, name=form.name.data, domains=_domains(form.domains.data)
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Organisation %(name)s has been created. Now record its commitments.", name=organisation.name), "success")
+            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
+    return render_template("expertteam/admin/organisation_form.html", form=form, organisation=None)
+
+
+def _render_organisation(
+    organisation: Organisation,
+    form: OrganisationForm | None = None,
+    commitment_form: CommitmentForm | None = None,
+    status: int = 200,
+):
+    if form is None:
+        form = OrganisationForm(obj=organisation, formdata=None)
+        form.domains.data = [d.value for d in organisation.domain_values]
+    if commitment_form is None:
+        commitment_form = CommitmentForm(formdata=None)
+        commitment_form.set_choices(_teams(active_only=True))
+    commitments = db.session.scalars(
+        sa.select(Commitment)
+        .join(Team, Team.id == Commitment.team_id)
+        .where(Commitment.organisation_id == organisation.id)
+        .order_by(Team.name)
+        .options(selectinload(Commitment.team))
+    ).all()
+    return (
+        render_template(
+            "expertteam/admin/organisation_form.html",
+            form=form,
+            organisation=organisation,
+            commitments=commitments,
+            commitment_form=commitment_form,
+        ),
+        status,
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+def organisation_edit(organisation_id: int):
+    organisation = _get(Organisation, organisation_id)
+    if request.method == "GET":
+        return _render_organisation(organisation)
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            accounts.update_organisation(
+                organisation, current_user,
+                name=form.name.data, domains=_domains(form.domains.data), active=form.active.data,
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Organisation %(name)s has been saved.", name=organisation.name), "success")
+            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
+    return _render_organisation(organisation, form=form)
+
+
+@bp.post("/organisations/<int:organisation_id>/commitments")
+def commitment_set(organisation_id: int):
+    organisation = _get(Organisation, organisation_id)
+    form = CommitmentForm()
+    form.set_choices(_teams(active_only=True))
+    if form.validate_on_submit():
+        team = db.session.get(Team, form.team_id.data)
+        try:
+            accounts.set_commitment(
+                organisation, team, current_user,
+                committed_on=form.committed_on.data, ended_on=form.ended_on.data, note=form.note.data or "",
+            )
+        except ServiceError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("The commitment of %(name)s to %(team)s has been saved.", name=organisation.name, team=team.name),
+                "success",
+            )
+            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
+    return _render_organisation(organisation, commitment_form=form)
+
+
+@bp.post("/commitments/<int:commitment_id>/end")
+def commitment_end(commitment_id: int):
+    commitment = _get(Commitment, commitment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.end_commitment(commitment, current_user)
+    except ServiceError as exc:
+        _refused(None, exc)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "The commitment of %(name)s to %(team)s has ended.",
+                name=commitment.organisation.name, team=commitment.team.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.organisation_edit", organisation_id=commitment.organisation_id))

@@ -17,7 +17,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms import widgets
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import DOMAIN_LABELS, ROLE_LABELS, Domain, Role
 
@@ -27,6 +27,14 @@ MIN_PASSWORD_LENGTH = 12
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def domain_choices(domains=None):
@@ -69,11 +77,18 @@ class ConfirmForm(FlaskForm):
 
 # --- administration ---------------------------------------------------------------------------
 
+WEEKDAY_LABELS = {
+    0: _l("Monday"), 1: _l("Tuesday"), 2: _l("Wednesday"), 3: _l("Thursday"), 4: _l("Friday"),
+    5: _l("Saturday"), 6: _l("Sunday"),
+}
+
+
 class TeamForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    municipality = StringField(_l("Municipality"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    municipality = StringField(_l("Municipality"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     code = StringField(
         _l("Reference code"),
+        filters=[_upper],
         validators=[DataRequired(), Length(min=2, max=8), Regexp(r"^[A-Z]+$", message=_l("Use 2 to 8 capital letters."))],
         description=_l("Prefix of case references, e.g. GOO in GOO-2026-0007."),
     )
@@ -81,60 +96,100 @@ class TeamForm(FlaskForm):
     meeting_weekday = SelectField(
         _l("Meeting day"),
         coerce=int,
-        choices=[(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")), (4, _l("Friday"))],
+        choices=[(day, WEEKDAY_LABELS[day]) for day in range(5)],
     )
     meeting_start = TimeField(_l("Start time"), validators=[DataRequired()])
     meeting_end = TimeField(_l("End time"), validators=[DataRequired()])
-    location = StringField(_l("Location or video link"), validators=[Optional(), Length(max=200)])
+    location = StringField(_l("Location or video link"), filters=[_strip], validators=[Optional(), Length(max=200)])
     capacity = IntegerField(_l("Cases per meeting"), validators=[DataRequired(), NumberRange(min=1, max=20)])
     quorum = IntegerField(_l("Quorum (experts present)"), validators=[DataRequired(), NumberRange(min=1, max=30)])
     submit = SubmitField(_l("Save"))
 
     def validate_meeting_end(self, field):
         if self.meeting_start.data and field.data and field.data <= self.meeting_start.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(_l("The end time must be after the start time."))
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField(
         _l("Password"),
         validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))],
         description=_l("Leave empty to keep the current password."),
     )
-    locale = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")])
-    is_admin = BooleanField(_l("Administrator"))
-    active = BooleanField(_l("Active"), default=True)
+    locale = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")], default="nl")
+    is_admin = BooleanField(
+        _l("Administrator"), description=_l("Manages teams, people and organisations; sees no case content.")
+    )
     submit = SubmitField(_l("Save"))
+
+    def for_new_user(self) -> "UserForm":
+        """A new account needs a password: make the field required and say so."""
+        self.password.validators = [
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)),
+        ]
+        self.password.flags.required = True
+        self.password.description = _l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH)
+        return self
+
+
+def _optional_int(value):
+    """Coerce a select value to int; empty means None (a non-number fails as an invalid choice)."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class UserFilterForm(FlaskForm):
+    """The filter above the list of people (GET; changes nothing, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    team = SelectField(_l("Team"), coerce=_optional_int, choices=[], validators=[Optional()])
+    q = StringField(_l("Name or e-mail address"), validators=[Optional(), Length(max=254)])
+
+    def set_choices(self, teams):
+        self.team.choices = [("", _l("All teams"))] + [(t.id, t.name) for t in teams]
 
 
 class MembershipForm(FlaskForm):
-    team_id = SelectField(_l("Team"), coerce=int, validators=[DataRequired()])
+    team_id = SelectField(_l("Team"), coerce=_optional_int, choices=[], validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
-    domain = SelectField(_l("Domain (experts)"), choices=[("", "—")] + domain_choices(), validators=[Optional()])
-    organisation_id = SelectField(_l("Organisation (contacts)"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    domain = SelectField(
+        _l("Domain (experts)"), choices=[("", "—")] + domain_choices(), validators=[Optional()],
+        description=_l("Experts only: one of the domains the team covers."),
+    )
+    organisation_id = SelectField(
+        _l("Organisation (contacts)"), coerce=_optional_int, choices=[], validators=[Optional()],
+        description=_l("Required for organisation contacts; optional for case owners."),
+    )
     submit = SubmitField(_l("Add role"))
+
+    def set_choices(self, teams, organisations):
+        self.team_id.choices = [(t.id, f"{t.name} ({t.municipality})") for t in teams]
+        self.organisation_id.choices = [("", "—")] + [(o.id, o.name) for o in organisations]
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=160)])
     domains = MultiCheckboxField(_l("Domains"), choices=domain_choices())
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 
 
 class CommitmentForm(FlaskForm):
-    team_id = SelectField(_l("Team"), coerce=int, validators=[DataRequired()])
+    team_id = SelectField(_l("Team"), coerce=_optional_int, choices=[], validators=[DataRequired()])
     committed_on = DateField(_l("Signed on"), validators=[DataRequired()])
-    ended_on = DateField(_l("Ended on"), validators=[Optional()])
+    ended_on = DateField(_l("Ended on"), validators=[Optional()], description=_l("Leave empty while the commitment holds."))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save commitment"))
 
+    def set_choices(self, teams):
+        self.team_id.choices = [(t.id, f"{t.name} ({t.municipality})") for t in teams]
+
     def validate_ended_on(self, field):
         if field.data and self.committed_on.data and field.data <= self.committed_on.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(_l("The end date must be after the signing date."))
