@@ -1,5 +1,265 @@
-"""Demo data (placeholder; filled in below)."""
+"""Demo data: one believable week of a Hilversum-like expert team ("Expertteam Gooistad").
+
+Everything is fictional; households are pseudonyms. Cases are made through the same service
+functions as real use, so the audit trail and notifications are those real use leaves.
+Idempotent: every item is looked up by its natural key first, so a second run adds nothing.
+"""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import sqlalchemy as sa
+
+from casefiles import services as case_services
+from casefiles.models import Case, CaseStatus, InclusionCriterion
+from expertteam.extensions import db, utcnow
+from expertteam.models import (
+    Commitment,
+    Domain,
+    Membership,
+    Organisation,
+    OrganisationDomain,
+    Role,
+    Team,
+    TeamDomain,
+    User,
+)
+
+DEMO_PASSWORD = "expertteam-demo"
+TEAM_CODE = "GOO"
+
+EXPERTS = [
+    (Domain.GGZ, "Dr. Sanne Verhoef", "ggz"),
+    (Domain.PARENTING, "Mirjam de Ridder", "opvoeding"),
+    (Domain.ADDICTION, "Karim El Amrani", "verslaving"),
+    (Domain.WORK_INCOME, "Peter Hoogland", "werk"),
+    (Domain.HOUSING, "Ingrid Bakker", "wonen"),
+    (Domain.DEBT, "Ruud Vermeulen", "schulden"),
+    (Domain.POLICE, "Inspecteur Lotte Janssen", "politie"),
+    (Domain.SOCIAL_WORK, "Fatma Yilmaz", "welzijn"),
+]
+
+ORGANISATIONS = [
+    ("Woonstichting De Vaart", [Domain.HOUSING], "Joost van Dam", "devaart"),
+    ("GGZ Midden-Gooi", [Domain.GGZ], "Els Kramer", "ggzmg"),
+    ("Verslavingszorg Eemland", [Domain.ADDICTION], "Youssef Bouali", "vze"),
+    ("Sociale Dienst Gooistad", [Domain.WORK_INCOME], "Anouk Smit", "sdg"),
+    ("Schuldhulp Gooistad", [Domain.DEBT], "Marco Visser", "shg"),
+    ("Politie basisteam Gooistad", [Domain.POLICE], "Brigadier Wim de Boer", "politiebt"),
+    ("Jeugd & Gezin Gooistad", [Domain.PARENTING], "Lisa Mulder", "jgg"),
+    ("Stichting Welzijn Gooistad", [Domain.SOCIAL_WORK], "Henk Dijkstra", "swg"),
+]
+
+CRITERIA = [
+    "Reguliere hulp is geprobeerd en loopt vast",
+    "Er spelen problemen op meerdere leefgebieden",
+    "De cliënt heeft toestemming gegeven voor bespreking",
+    "Er is een concrete vraag aan het expertteam",
+]
+
+
+def _email(slug: str) -> str:
+    return f"{slug}@gooistad.example"
+
+
+def _user(slug: str, name: str, *, is_admin: bool = False) -> User:
+    email = _email(slug)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name, is_admin=is_admin, locale="nl")
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def _role(user: User, team: Team, role: Role, *, domain: Domain | None = None, organisation: Organisation | None = None) -> None:
+    exists = db.session.scalar(
+        sa.select(Membership.id).where(Membership.user_id == user.id, Membership.team_id == team.id, Membership.role == role)
+    )
+    if exists is None:
+        db.session.add(Membership(user=user, team=team, role=role, domain=domain, organisation=organisation))
+        db.session.flush()
+
+
+def _team() -> Team:
+    team = db.session.scalar(sa.select(Team).where(Team.code == TEAM_CODE))
+    if team is None:
+        team = Team(
+            name="Expertteam Gooistad",
+            municipality="Gemeente Gooistad",
+            code=TEAM_CODE,
+            meeting_weekday=1,
+            meeting_start=time(9, 0),
+            meeting_end=time(12, 0),
+            location="Stadhuis, zaal 2.14",
+            capacity=4,
+            quorum=5,
+        )
+        team.domains = [TeamDomain(domain=d) for d in Domain]
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def _organisation(name: str, domains: list[Domain], team: Team) -> Organisation:
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = Organisation(name=name)
+        org.domains = [OrganisationDomain(domain=d) for d in domains]
+        db.session.add(org)
+        db.session.flush()
+    if org.commitment_for(team.id) is None:
+        signed = date(utcnow().year, 1, 15)
+        db.session.add(Commitment(team=team, organisation=org, committed_on=signed,
+                                  note="Convenant expertteam Gooistad (demo)"))
+        db.session.flush()
+    return org
+
+
+def _case(team: Team, owner: User, pseudonym: str, **fields) -> tuple[Case, bool]:
+    case = db.session.scalar(sa.select(Case).where(Case.team_id == team.id, Case.household_pseudonym == pseudonym))
+    if case is not None:
+        return case, False
+    return case_services.create_case(team, owner, household_pseudonym=pseudonym, **fields), True
 
 
 def seed() -> bool:
-    return False
+    """Load the demo; returns True when anything was added."""
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    cases_before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+
+    _user("beheer", "Beheerder Gooistad", is_admin=True)
+    team = _team()
+    chair = _user("voorzitter", "Marieke Hendriks")
+    _role(chair, team, Role.CHAIR)
+    secretary = _user("secretaris", "Tom de Groot")
+    _role(secretary, team, Role.SECRETARY)
+    for domain, name, slug in EXPERTS:
+        _role(_user(f"expert.{slug}", name), team, Role.EXPERT, domain=domain)
+    orgs = {}
+    for name, domains, contact, slug in ORGANISATIONS:
+        org = _organisation(name, domains, team)
+        orgs[domains[0]] = org
+        _role(_user(f"contact.{slug}", contact), team, Role.ORG_CONTACT, organisation=org)
+    owners = []
+    for slug, name in (("sophie", "Sophie van Leeuwen"), ("daan", "Daan Koster"), ("noor", "Noor Pietersen")):
+        owner = _user(f"casushouder.{slug}", name)
+        _role(owner, team, Role.CASE_OWNER, organisation=orgs[Domain.SOCIAL_WORK])
+        owners.append(owner)
+    sophie, daan, noor = owners
+
+    if not db.session.scalar(sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id).limit(1)):
+        for text in CRITERIA:
+            case_services.add_criterion(team, text, chair)
+    criteria = db.session.scalars(
+        sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))
+    ).all()
+    consent = dict(consent_date=date.today() - timedelta(days=21), consent_method="written", legal_ground="consent")
+    now = utcnow()
+
+    # 1. Circular blockage — crisis; waiting for intake until the advice part of the demo lands.
+    amber, new = _case(
+        team, sophie, "Gezin Amber",
+        household_composition="Moeder (31) en twee kinderen (4 en 7).",
+        domains=[Domain.HOUSING, Domain.DEBT, Domain.PARENTING, Domain.SOCIAL_WORK],
+        organisation_ids=[orgs[Domain.HOUSING].id, orgs[Domain.DEBT].id, orgs[Domain.PARENTING].id],
+        proposed_invitees="Woonconsulent Woonstichting De Vaart\nSchuldhulpverlener Schuldhulp Gooistad",
+        tried="- Aanvraag urgentie bij de woningcorporatie: afgewezen vanwege openstaande restschuld.\n"
+              "- Schuldhulpverlening: geen minnelijk traject mogelijk zonder vast adres.\n"
+              "- Opvang bij familie, na drie weken beëindigd.",
+        blockage="Geen urgentie zolang de restschuld op de vorige woning openstaat; de schuld kan niet worden "
+                 "geregeld zonder vast adres. De vrouwenopvang zou betekenen dat de kinderen naar een pleeggezin gaan.",
+        household_goal="\"Een eigen plek waar de kinderen bij mij kunnen blijven en naar dezelfde school kunnen.\"",
+        question="Kan urgentie worden verleend onder de voorwaarde dat binnen acht weken een schuldregeling start?",
+        urgency="crisis", **consent,
+    )
+    if new:
+        case_services.submit_case(amber, sophie)
+
+    # 2. Closed placement avoided — accepted, waiting in the queue.
+    bos, new = _case(
+        team, daan, "Gezin Bos",
+        household_composition="Vader (45), moeder (43), zoon (15), dochter (11).",
+        domains=[Domain.PARENTING, Domain.GGZ, Domain.POLICE],
+        organisation_ids=[orgs[Domain.PARENTING].id, orgs[Domain.GGZ].id, orgs[Domain.POLICE].id],
+        tried="Ambulante jeugdhulp (1 jaar), MST-traject afgebroken, twee politiecontacten.",
+        blockage="Een gesloten jeugdplaatsing is geïndiceerd, maar er is geen plek; intussen gebeurt er niets.",
+        household_goal="\"Dat onze zoon thuis kan blijven en weer naar school gaat.\"",
+        question="Kan het team gezinstherapie voor het hele gezin adviseren in plaats van wachten op een gesloten plaatsing?",
+        urgency="high", **consent,
+    )
+    if new:
+        case_services.submit_case(bos, daan)
+        case_services.accept_case(bos, secretary, criteria_met=criteria)
+        bos.queued_at = now - timedelta(days=12)  # demo: spread waiting times over recent weeks
+
+    # 3. Addiction, work and eviction — accepted (goes on the next agenda).
+    cedar, new = _case(
+        team, sophie, "Gezin Cedar",
+        household_composition="Vader (52), alleenstaand, een volwassen dochter woont elders.",
+        domains=[Domain.ADDICTION, Domain.WORK_INCOME, Domain.HOUSING, Domain.DEBT],
+        organisation_ids=[orgs[Domain.ADDICTION].id, orgs[Domain.WORK_INCOME].id, orgs[Domain.HOUSING].id],
+        tried="Verslavingszorg ambulant (gestopt na 3 gesprekken), betalingsregeling huur (niet nagekomen).",
+        blockage="Ontruiming is aangekondigd wegens huurachterstand; zonder woning geen behandeling, zonder behandeling geen werk.",
+        household_goal="\"Ik wil in mijn huis blijven en weer aan het werk.\"",
+        question="Kan de ontruiming worden opgeschort als hij start met klinische behandeling?",
+        urgency="high", **consent,
+    )
+    if new:
+        case_services.submit_case(cedar, sophie)
+        case_services.accept_case(cedar, chair, criteria_met=criteria)
+        cedar.queued_at = now - timedelta(days=20)
+
+    # 4. Structural payment problem — accepted, waiting.
+    dijk, new = _case(
+        team, noor, "Gezin Dijk",
+        household_composition="Moeder (39), vader (41), drie kinderen (8, 12 en 16).",
+        domains=[Domain.DEBT, Domain.WORK_INCOME, Domain.PARENTING],
+        organisation_ids=[orgs[Domain.DEBT].id, orgs[Domain.WORK_INCOME].id, orgs[Domain.PARENTING].id],
+        tried="Vijf instanties betrokken, elk met een eigen plan; geen verbetering in twee jaar.",
+        blockage="Iedere instantie helpt binnen de eigen regels; niemand overziet het geheel.",
+        household_goal="\"Het huis houden en dat onze oudste weer naar school gaat.\"",
+        question="Welke ene stap doorbreekt de betalingsproblemen structureel?",
+        urgency="normal", **consent,
+    )
+    if new:
+        case_services.submit_case(dijk, noor)
+        case_services.accept_case(dijk, secretary, criteria_met=criteria)
+        dijk.queued_at = now - timedelta(days=5)
+
+    # 5. Not cooperating — returned to the owner for more information.
+    eik, new = _case(
+        team, daan, "Dhr. Eik",
+        household_composition="Man (58), alleenstaand.",
+        domains=[Domain.GGZ, Domain.SOCIAL_WORK],
+        organisation_ids=[orgs[Domain.GGZ].id, orgs[Domain.SOCIAL_WORK].id],
+        tried="Twee afspraken met het wijkteam; daarna geen reactie meer.",
+        blockage="Meneer reageert niet meer op brieven en telefoontjes.",
+        household_goal="Onbekend: meneer is niet meer bereikbaar.",
+        question="Hoe krijgen we weer contact, en wie mag wat doen?",
+        urgency="normal", **consent,
+    )
+    if new:
+        case_services.submit_case(eik, daan)
+        case_services.return_case(
+            eik, secretary,
+            message="Wat weten de huisarts en de woningcorporatie? Wanneer was het laatste contact en met wie?",
+        )
+
+    # 6. An older couple, stuck between two rules — a draft the owner is still writing.
+    fransen, new = _case(
+        team, noor, "Gezin Fransen",
+        household_composition="Echtpaar (78 en 81).",
+        domains=[Domain.WORK_INCOME, Domain.SOCIAL_WORK],
+        organisation_ids=[orgs[Domain.WORK_INCOME].id],
+        tried="Wmo-aanvraag en bijzondere bijstand, beide afgewezen met verwijzing naar de andere regeling.",
+        blockage="Zorg en inkomen verwijzen naar elkaar.",
+        question="",
+        urgency="normal",
+    )
+
+    db.session.commit()
+    users_after = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    cases_after = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    return users_after != before or cases_after != cases_before
