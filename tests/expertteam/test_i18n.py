@@ -1,0 +1,58 @@
+"""Dutch by default, English on request, per user; dates in Europe/Amsterdam."""
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext
+
+from expertteam.extensions import db
+from expertteam.models import AuditEvent
+from tests.conftest import csrf_token, login
+
+
+def _dutch(msgid: str) -> str:
+    with force_locale("nl"):
+        return gettext(msgid)
+
+
+def test_catalogue_translates_the_chrome(app):
+    for msgid in ("Sign in", "Sign out", "Queue", "Messages", "Home", "Save draft", "Withdraw"):
+        assert _dutch(msgid) != msgid, f"no Dutch translation for {msgid!r}"
+
+
+def test_dutch_is_the_default_and_english_is_switchable_per_user(client, world):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="nl">' in html and _dutch("Sign in") in html
+
+    login(client, world.expert)
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="nl">' in html and _dutch("Sign out") in html
+
+    token = csrf_token(client, "/")
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Sign out" in html
+    db.session.refresh(world.expert)
+    assert world.expert.locale == "en"
+
+    # The choice belongs to the user: a new session (another device) is English too.
+    login(client, world.expert)
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_language_is_refused(client, world):
+    login(client, world.owner)
+    token = csrf_token(client, "/")
+    assert client.post("/language", data={"csrf_token": token, "lang": "xx"}).status_code == 400
+    db.session.refresh(world.owner)
+    assert world.owner.locale == "nl"
+
+
+def test_times_are_shown_in_amsterdam_time_with_dutch_format(client, world, create_case):
+    case = create_case("draft")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_id == case.id))
+    event.at = datetime(2026, 7, 1, 7, 5, tzinfo=timezone.utc)  # 09:05 summer time in Amsterdam
+    db.session.commit()
+    login(client, world.owner)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "01-07-2026, 09:05" in html
