@@ -1,0 +1,68 @@
+"""Fixtures of the meeting tests: queued cases, meetings in a given state."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from expertteam.extensions import db, utcnow
+from expertteam.models import Domain
+from meeting import services
+from meeting.models import Meeting, MeetingKind
+
+
+@pytest.fixture
+def queued(create_case):
+    """An accepted case that has waited ``days`` days."""
+
+    def _queued(urgency: str = "normal", days: float = 1, **kw):
+        case = create_case("accepted", urgency=urgency, **kw)
+        case.queued_at = utcnow() - timedelta(days=days)
+        db.session.commit()
+        return case
+
+    return _queued
+
+
+@pytest.fixture
+def make_meeting(world):
+    """A meeting of the world's team (default: starting in 30 minutes, so it can be run now)."""
+
+    def _make(starts_at: datetime | None = None, minutes: int = 180, team=None, **kw) -> Meeting:
+        team = team or world.team
+        starts_at = starts_at or (utcnow() + timedelta(minutes=30)).replace(microsecond=0)
+        meeting = Meeting(
+            team=team, kind=kw.pop("kind", MeetingKind.REGULAR), starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes), slot_at=starts_at,
+            cutoff_at=starts_at - timedelta(days=4), location=kw.pop("location", "Stadhuis, kamer 2"), **kw,
+        )
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting
+
+    return _make
+
+
+@pytest.fixture
+def published(world, make_meeting, queued):
+    """A published meeting with ``n`` cases (the first owned by world.owner, the rest by owner2)."""
+
+    def _published(n: int = 2, **kw) -> Meeting:
+        meeting = make_meeting(**kw)
+        for i in range(n):
+            queued("normal", days=10 - i, owner=world.owner if i == 0 else world.owner2)
+        services.propose_agenda(meeting, utcnow(), world.chair)
+        services.publish_agenda(meeting, world.chair)
+        db.session.commit()
+        return meeting
+
+    return _published
+
+
+@pytest.fixture
+def experts(world, make_user):
+    """Four more experts, one per domain, so the team has five (its default quorum)."""
+    return [
+        make_user("expert", team=world.team, domain=d, name=f"Expert {d.value}")
+        for d in (Domain.GGZ, Domain.DEBT, Domain.POLICE, Domain.PARENTING)
+    ]
