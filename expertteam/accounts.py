@@ -7,6 +7,7 @@ the history that refers to them stays intact.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, time
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 
 from . import audit
 from .extensions import db
-from .forms import MIN_PASSWORD_LENGTH
+from .forms import EMAIL_SHAPE, MIN_PASSWORD_LENGTH
 from .models import (
     Commitment,
     Domain,
@@ -187,7 +188,7 @@ def _check_password(password: str) -> None:
 
 
 def _check_email(email: str, user: User | None) -> None:
-    if not email or "@" not in email or len(email) > 254:
+    if not email or len(email) > 254 or not re.fullmatch(EMAIL_SHAPE, email):
         raise AccountError(_("Enter a valid e-mail address."), "email")
     query = sa.select(User.id).where(sa.func.lower(User.email) == email)
     if user is not None:

@@ -17,11 +17,12 @@ from wtforms import (
     TimeField,
 )
 from wtforms import widgets
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import DOMAIN_LABELS, ROLE_LABELS, Domain, Role
 
 MIN_PASSWORD_LENGTH = 12
+EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -112,7 +113,13 @@ class TeamForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    # A plain shape check: email_validator refuses reserved domains such as .test and .local,
+    # which closed municipal installations and tests use.
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=254), Regexp(EMAIL_SHAPE, message=_l("Enter a valid e-mail address."))],
+    )
     password = PasswordField(
         _l("Password"),
         validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))],
