@@ -41,3 +41,7 @@ def register_cli(app: Flask) -> None:
 
         created = seed()
         click.echo("Demo data loaded." if created else "Demo data already present; nothing added.")
+
+    from notifications.cli import register_cli as register_notifications_cli
+
+    register_notifications_cli(app)  # scheduler, mailsink

@@ -71,6 +71,25 @@ TEAM_ROLES = frozenset({Role.EXPERT, Role.CHAIR, Role.SECRETARY})
 LEAD_ROLES = frozenset({Role.CHAIR, Role.SECRETARY})
 
 
+class NotificationPreference(enum.StrEnum):
+    """How a user wants to hear about notifications (some kinds always e-mail)."""
+
+    IMMEDIATE = "immediate"  # an e-mail per notification, as soon as the sender runs
+    DIGEST = "digest"        # one e-mail a day with everything since the last one
+    IN_APP = "in_app"        # only the inbox in the app
+
+    @property
+    def label(self) -> str:
+        return str(NOTIFICATION_PREFERENCE_LABELS[self])
+
+
+NOTIFICATION_PREFERENCE_LABELS = {
+    NotificationPreference.IMMEDIATE: _l("An e-mail for every message"),
+    NotificationPreference.DIGEST: _l("One e-mail a day with all new messages"),
+    NotificationPreference.IN_APP: _l("No e-mail, only messages in the app"),
+}
+
+
 def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
     """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (portable, migratable)."""
     return sa.Enum(
@@ -99,6 +118,13 @@ class User(UserMixin, db.Model):
     """Deactivated users cannot sign in; their history stays."""
     locale: Mapped[str] = mapped_column(sa.String(5), default="nl")
     """Interface language chosen by the user: 'nl' or 'en'."""
+    notification_preference: Mapped[NotificationPreference] = mapped_column(
+        enum_column(NotificationPreference),
+        default=NotificationPreference.IMMEDIATE,
+        server_default=NotificationPreference.IMMEDIATE.value,
+    )
+    """E-mail per notification, a daily digest, or in-app only (kinds marked always_email
+    are e-mailed regardless)."""
     session_version: Mapped[int] = mapped_column(default=1)
     """Raised on sign-out everywhere, password change or deactivation; sessions carrying an older
     value are refused, so a copied cookie stops working."""

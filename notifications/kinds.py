@@ -43,8 +43,19 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def register(key: str, kind: Kind) -> None:
-    """Let a package add its kinds (meeting, advice …) without this package importing it."""
-    if key in KINDS:
+def register(key: str, kind: Kind) -> Kind:
+    """Let a package add its kinds (meeting, advice …) without this package importing it.
+
+    Call it at import time of the package's module, e.g.::
+
+        register("action.refused", Kind(_l("Action for case %(reference)s refused"),
+                                        _l("… Please decide how to proceed."), always_email=True))
+
+    Registering the same key again with an equal kind is harmless (re-imports); a different
+    kind under a known key is a bug.
+    """
+    existing = KINDS.get(key)
+    if existing is not None and existing != kind:
         raise ValueError(f"notification kind {key!r} registered twice")
     KINDS[key] = kind
+    return kind

@@ -1,8 +1,9 @@
-"""Notification rows: the in-app inbox and the e-mail outbox in one table."""
+"""Notification rows (the in-app inbox and the e-mail outbox in one table), the daily digest
+log, and the record of every scheduler job run."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ class EmailStatus(enum.StrEnum):
     DIGEST = "digest"      # waiting for the daily digest
     SENDING = "sending"    # claimed by one sender run
     SENT = "sent"
-    FAILED = "failed"      # gave up after the last retry
+    FAILED = "failed"      # gave up after the last retry, or delivery unknown; see email_last_error
 
 
 class Notification(db.Model):
@@ -26,6 +27,7 @@ class Notification(db.Model):
     __table_args__ = (
         sa.Index("ix_notifications_user_read", "user_id", "read_at"),
         sa.Index("ix_notifications_email_status", "email_status", "email_next_attempt_at"),
+        sa.Index("ix_notifications_email_claimed_by", "email_claimed_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,10 +43,63 @@ class Notification(db.Model):
 
     email_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus), default=EmailStatus.NONE)
     email_attempts: Mapped[int] = mapped_column(default=0)
+    """Delivery attempts made so far (successful or not)."""
     email_next_attempt_at: Mapped[Optional[datetime]]
+    """Not before this time (retry backoff); NULL means as soon as possible."""
     email_claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    """Token of the sender run that claimed the row (atomic claim)."""
+    """Token of the sender run that claimed the row (atomic claim); NULL when not claimed."""
+    email_claimed_at: Mapped[Optional[datetime]]
+    """When that run claimed it; a claim older than MAIL_STALE_AFTER belongs to a dead sender."""
+    email_attempt_started_at: Mapped[Optional[datetime]]
+    """Set (and committed) just before the SMTP conversation starts, cleared when its outcome is
+    recorded. A stale claim with this set may or may not have been delivered, so it is never
+    retried automatically (at most once); without it, the message never reached SMTP and is
+    safely released."""
     email_sent_at: Mapped[Optional[datetime]]
     email_last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    """Why the last attempt failed (exception class and server reply; never credentials)."""
 
     user: Mapped[User] = relationship()
+
+
+class NotificationDigest(db.Model):
+    """One daily digest e-mail of one user. The unique (user, day) row is taken before sending,
+    so two digest runs on the same day never both send; it is removed again if sending fails,
+    so a later run may retry."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (sa.UniqueConstraint("user_id", "day", name="uq_notification_digests_user_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    """The local (team time zone) date the digest belongs to."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[datetime]]
+    count: Mapped[int] = mapped_column(default=0)
+    """How many notifications the e-mail listed."""
+
+
+class JobRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+
+class JobRun(db.Model):
+    """One run of one scheduler job (see expertteam.jobs), for the administrator's jobs page."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.Index("ix_job_runs_job_started", "job_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(sa.String(64))
+    """The id the job was registered under, e.g. 'notifications.send_pending'."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]]
+    status: Mapped[JobRunStatus] = mapped_column(enum_column(JobRunStatus), default=JobRunStatus.RUNNING)
+    """'running' until the job returns; a run left 'running' was interrupted."""
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    """The job's own short account of what it did."""
+    error: Mapped[Optional[str]] = mapped_column(sa.String(2000))
+    """Exception class and message of a failed run (no traceback, no secrets)."""

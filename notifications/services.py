@@ -1,32 +1,135 @@
-"""The one call other packages make to tell people something."""
+"""The one call other packages make to tell people something, and the small state changes on
+notifications (read, retry) that views and jobs share."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from expertteam.extensions import db
-from expertteam.models import User
+import sqlalchemy as sa
+
+from expertteam.extensions import db, utcnow
+from expertteam.models import NotificationPreference, User
 
 from .kinds import KINDS
 from .models import EmailStatus, Notification
 
 
-def notify(recipients: Iterable[User], kind: str, context: dict[str, Any], link: str = "") -> list[Notification]:
+def email_status_for(user: User, kind: str) -> EmailStatus:
+    """How a new notification of ``kind`` reaches ``user`` by e-mail."""
+    if KINDS[kind].always_email:
+        return EmailStatus.PENDING
+    preference = user.notification_preference or NotificationPreference.IMMEDIATE
+    if preference == NotificationPreference.DIGEST:
+        return EmailStatus.DIGEST
+    if preference == NotificationPreference.IN_APP:
+        return EmailStatus.NONE
+    return EmailStatus.PENDING
+
+
+def notify(recipients: Iterable[User | None], kind: str, context: dict[str, Any], link: str = "") -> list[Notification]:
     """Queue one notification per recipient in the caller's transaction (an outbox).
 
-    If the caller rolls back, nothing is sent; once it commits, the rows cannot be lost.
+    ``kind`` is a key registered in ``notifications.kinds``; ``context`` fills its texts (a case
+    reference, a date: never household details) and must be JSON-serialisable; ``link`` is a
+    path inside the app (``/cases/12``). Inactive users, ``None`` and duplicates are skipped.
+
+    Nothing is sent here: the rows are flushed with the caller's change. If the caller rolls
+    back, nothing is sent; once it commits, the sender job picks them up and cannot lose them.
     """
     if kind not in KINDS:
         raise KeyError(f"unknown notification kind {kind!r}")
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("a notification link is a path inside the app, e.g. /cases/12")
+    now = utcnow()
     rows = []
     seen: set[int] = set()
     for user in recipients:
         if user is None or user.id in seen or not user.active:
             continue
         seen.add(user.id)
+        status = email_status_for(user, kind)
         row = Notification(
-            user_id=user.id, kind=kind, context=dict(context), link=link, email_status=EmailStatus.NONE
+            user_id=user.id,
+            kind=kind,
+            context=dict(context),
+            link=link,
+            created_at=now,
+            email_status=status,
+            email_next_attempt_at=now if status == EmailStatus.PENDING else None,
         )
         db.session.add(row)
         rows.append(row)
+    db.session.flush()
     return rows
+
+
+def unread_count(user: User) -> int:
+    """The number on the bell: one COUNT on an indexed (user_id, read_at)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def retry_failed(notification_ids: Iterable[int] | None = None) -> int:
+    """Put failed e-mails back in the outbox with a fresh set of attempts (an administrator's
+    decision, e.g. after fixing the mail settings). ``None`` retries every failed e-mail."""
+    stmt = (
+        sa.update(Notification)
+        .where(Notification.email_status == EmailStatus.FAILED)
+        .values(
+            email_status=EmailStatus.PENDING,
+            email_attempts=0,
+            email_next_attempt_at=utcnow(),
+            email_claimed_by=None,
+            email_claimed_at=None,
+            email_attempt_started_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if notification_ids is not None:
+        stmt = stmt.where(Notification.id.in_(list(notification_ids)))
+    return db.session.execute(stmt).rowcount or 0
+
+
+def apply_preference(user: User) -> int:
+    """After a change of preference, move the user's waiting e-mails to the new way.
+
+    Unclaimed immediate or digest e-mails follow the choice; kinds that always e-mail stay
+    pending. Returns how many rows moved.
+    """
+    always = [k for k, kind in KINDS.items() if kind.always_email]
+    waiting = sa.and_(
+        Notification.user_id == user.id,
+        Notification.email_claimed_by.is_(None),
+        Notification.email_status.in_([EmailStatus.PENDING, EmailStatus.DIGEST]),
+        Notification.kind.not_in(always) if always else sa.true(),
+    )
+    target = {
+        NotificationPreference.IMMEDIATE: EmailStatus.PENDING,
+        NotificationPreference.DIGEST: EmailStatus.DIGEST,
+        NotificationPreference.IN_APP: EmailStatus.NONE,
+    }[user.notification_preference]
+    values: dict[str, Any] = {"email_status": target}
+    if target == EmailStatus.PENDING:
+        values["email_next_attempt_at"] = utcnow()
+    return db.session.execute(
+        sa.update(Notification).where(waiting, Notification.email_status != target).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0

@@ -1,14 +1,23 @@
-"""The in-app inbox."""
+"""The in-app inbox, the user's e-mail preference, and the administrator's jobs page."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from expertteam import audit
+from expertteam.auth import safe_next
 from expertteam.extensions import db, utcnow
+from expertteam.jobs import JOBS
+from expertteam.models import NotificationPreference, User
 
-from .kinds import KINDS
-from .models import Notification
+from . import services
+from .forms import PreferencesForm
+from .mail import render_text
+from .models import EmailStatus, JobRun, Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -19,15 +28,9 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-def render_text(n: Notification, part: str = "subject") -> str:
-    kind = KINDS.get(n.kind)
-    if kind is None:
-        return n.kind
-    template = kind.subject if part == "subject" else kind.body
-    try:
-        return str(template) % n.context
-    except (KeyError, TypeError, ValueError):
-        return str(template)
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)
 
 
 @bp.app_context_processor
@@ -35,14 +38,12 @@ def _inbox_globals():
     def unread_count() -> int:
         if not current_user.is_authenticated:
             return 0
-        return db.session.scalar(
-            sa.select(sa.func.count(Notification.id)).where(
-                Notification.user_id == current_user.id, Notification.read_at.is_(None)
-            )
-        )
+        return services.unread_count(current_user)
 
     return {"unread_count": unread_count, "notification_text": render_text}
 
+
+# --- inbox -------------------------------------------------------------------------------------
 
 @bp.get("/")
 def inbox():
@@ -55,23 +56,123 @@ def inbox():
     return render_template("notifications/inbox.html", notifications=rows)
 
 
-@bp.post("/<int:notification_id>/open")
-def open(notification_id: int):  # noqa: A001 - the endpoint's verb
+def _own(notification_id: int) -> Notification:
+    """The signed-in user's notification; someone else's is 'not found', not 'forbidden'."""
     n = db.session.get(Notification, notification_id)
     if n is None or n.user_id != current_user.id:
         abort(404)
-    if n.read_at is None:
-        n.read_at = utcnow()
-        db.session.commit()
-    return redirect(n.link or url_for("notifications.inbox"))
+    return n
+
+
+@bp.post("/<int:notification_id>/open")
+def open(notification_id: int):  # noqa: A001 - the endpoint's verb
+    n = _own(notification_id)
+    services.mark_read(n)
+    db.session.commit()
+    return redirect(safe_next(n.link) or url_for("notifications.inbox"))
 
 
 @bp.post("/read-all")
 def read_all():
-    db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+    services.mark_all_read(current_user)
     db.session.commit()
     return redirect(url_for("notifications.inbox"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+def preferences():
+    form = PreferencesForm(data={"preference": current_user.notification_preference.value})
+    if form.validate_on_submit():
+        new = NotificationPreference(form.preference.data)
+        old = current_user.notification_preference
+        if new != old:
+            current_user.notification_preference = new
+            services.apply_preference(current_user)
+            audit.record("user.notification_preference", object_type="user", object_id=current_user.id,
+                         actor=current_user, details={"from": old.value, "to": new.value})
+            db.session.commit()
+        flash(_("Your choice has been saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", form=form)
+
+
+# --- administrator: jobs and failed e-mails ----------------------------------------------------
+
+@bp.get("/admin/jobs")
+def jobs():
+    _require_admin()
+    from . import scheduler
+
+    registered = scheduler.load_jobs()
+    tz = scheduler.timezone(current_app)
+    now = utcnow()
+    last_runs = _last_runs(list(registered))
+    rows = []
+    for job in registered.values():
+        last = last_runs.get(job.id)
+        rows.append(dict(
+            job=job,
+            trigger=scheduler.describe_trigger(job),
+            last=last,
+            next_run=scheduler.next_run(job, last.started_at if last else None, now, tz),
+        ))
+    recent = db.session.scalars(sa.select(JobRun).order_by(JobRun.id.desc()).limit(20)).all()
+    failed = db.session.execute(
+        sa.select(Notification.id, Notification.kind, Notification.email_attempts,
+                  Notification.email_last_error, Notification.created_at, User.email)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.email_status == EmailStatus.FAILED)
+        .order_by(Notification.id.desc())
+        .limit(200)
+    ).all()
+    counts = dict(db.session.execute(
+        sa.select(Notification.email_status, sa.func.count(Notification.id))
+        .where(Notification.email_status.in_([EmailStatus.PENDING, EmailStatus.DIGEST,
+                                              EmailStatus.SENDING, EmailStatus.FAILED]))
+        .group_by(Notification.email_status)
+    ).all())
+    return render_template("notifications/jobs.html", jobs=rows, recent=recent, failed=failed,
+                           counts=counts, EmailStatus=EmailStatus)
+
+
+def _last_runs(job_ids: list[str]) -> dict[str, JobRun]:
+    if not job_ids:
+        return {}
+    latest = (
+        sa.select(JobRun.job_id, sa.func.max(JobRun.id).label("id"))
+        .where(JobRun.job_id.in_(job_ids)).group_by(JobRun.job_id).subquery()
+    )
+    runs = db.session.scalars(sa.select(JobRun).join(latest, JobRun.id == latest.c.id)).all()
+    return {r.job_id: r for r in runs}
+
+
+@bp.post("/admin/failed/<int:notification_id>/retry")
+def retry(notification_id: int):
+    _require_admin()
+    count = services.retry_failed([notification_id])
+    if count:
+        audit.record("notification.retry", object_type="notification", object_id=notification_id,
+                     actor=current_user)
+        db.session.commit()
+        flash(_("The e-mail is queued again."), "success")
+    else:
+        flash(_("That e-mail is not marked as failed (any more)."), "error")
+    return redirect(url_for("notifications.jobs"))
+
+
+@bp.post("/admin/failed/retry-all")
+def retry_all():
+    _require_admin()
+    count = services.retry_failed()
+    audit.record("notification.retry_all", object_type="notification", object_id=None,
+                 actor=current_user, details={"count": count})
+    db.session.commit()
+    flash(_("%(num)d e-mails are queued again.", num=count), "success")
+    return redirect(url_for("notifications.jobs"))
+
+
+@bp.app_template_filter("job_time")
+def _job_time(value: datetime | None) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(value, "short") if value else "—"

@@ -1,0 +1,154 @@
+"""The scheduler process: wires the registered jobs (``expertteam.jobs``) to APScheduler 3
+triggers and records every run as a ``JobRun``.
+
+It runs only in its own process (``flask --app expertteam scheduler``), never in web workers.
+Jobs take ``now``, are idempotent and claim their work atomically, so a second scheduler (or a
+cron ``--once`` overlapping a running one) does no harm.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from expertteam import jobs as registry
+from expertteam.extensions import db, utcnow
+
+from .models import JobRun, JobRunStatus
+
+log = logging.getLogger(__name__)
+
+#: Packages whose ``jobs`` module registers jobs; missing ones are skipped.
+JOB_MODULES = ("notifications.jobs", "casefiles.jobs", "meeting.jobs", "advice.jobs")
+
+#: A run that comes this late (seconds) is still made; coalesce makes any backlog one run.
+MISFIRE_GRACE_TIME = 15 * 60
+
+
+def load_jobs() -> dict[str, registry.Job]:
+    """Import every package's jobs module that exists, so its jobs register."""
+    for name in JOB_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:  # the module exists but something it imports does not
+                raise
+    return registry.JOBS
+
+
+def timezone(app: Flask) -> ZoneInfo:
+    return ZoneInfo(app.config.get("SCHEDULER_TIMEZONE", "Europe/Amsterdam"))
+
+
+def make_trigger(job: registry.Job, tz: ZoneInfo) -> BaseTrigger:
+    if job.trigger == "interval":
+        return IntervalTrigger(timezone=tz, **job.trigger_args)
+    if job.trigger == "cron":
+        return CronTrigger(timezone=tz, **job.trigger_args)
+    raise ValueError(f"job {job.id!r}: unsupported trigger {job.trigger!r}")
+
+
+def describe_trigger(job: registry.Job) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in job.trigger_args.items())
+    return f"{job.trigger}[{args}]"
+
+
+def next_run(job: registry.Job, last_started: datetime | None, now: datetime, tz: ZoneInfo) -> datetime:
+    """When the scheduler runs the job next (assuming it is running)."""
+    if job.trigger == "interval":
+        interval = timedelta(**{k: v for k, v in job.trigger_args.items() if k in
+                                ("weeks", "days", "hours", "minutes", "seconds")})
+        if last_started is None:
+            return now
+        return max(last_started + interval, now)
+    fire = make_trigger(job, tz).get_next_fire_time(None, now.astimezone(tz))
+    return fire.astimezone(now.tzinfo) if fire else now
+
+
+def _short_error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def run_job(app: Flask, job: registry.Job, now: datetime | None = None) -> JobRun:
+    """Run one job in its own app context (its own database session) and record the run."""
+    with app.app_context():
+        run = JobRun(job_id=job.id, started_at=utcnow(), status=JobRunStatus.RUNNING)
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+        try:
+            summary = job.func(now or utcnow())
+            db.session.commit()
+        except Exception as error:  # noqa: BLE001 - recorded, logged, and the scheduler goes on
+            db.session.rollback()
+            log.exception("job %s failed", job.id)
+            status, summary, message = JobRunStatus.FAILED, "", _short_error(error)
+        else:
+            status, summary, message = JobRunStatus.OK, (summary or "")[:500], None
+            log.info("job %s: %s", job.id, summary or "done")
+        db.session.execute(
+            sa.update(JobRun).where(JobRun.id == run_id)
+            .values(status=status, summary=summary, error=message, finished_at=utcnow())
+        )
+        db.session.commit()
+        run = db.session.get(JobRun, run_id, populate_existing=True)
+        db.session.expunge(run)
+        return run
+
+
+def run_once(app: Flask, job_ids: Iterable[str] = ()) -> list[JobRun]:
+    """Run every registered job (or the named ones) once, in registration order."""
+    jobs = load_jobs()
+    wanted = list(job_ids) or list(jobs)
+    unknown = [j for j in wanted if j not in jobs]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [run_job(app, jobs[j]) for j in wanted]
+
+
+def build_scheduler(app: Flask, *, catch_up: bool = True) -> BlockingScheduler:
+    """A BlockingScheduler with every registered job.
+
+    ``coalesce`` folds missed runs into one, ``misfire_grace_time`` still makes a late run, and
+    ``max_instances=1`` never overlaps a job with itself. With ``catch_up`` each job also runs
+    once at start, so a scheduler that was down catches up once, not once per missed run.
+    """
+    tz = timezone(app)
+    scheduler = BlockingScheduler(
+        timezone=tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_TIME},
+    )
+    start = datetime.now(tz)
+    for job in load_jobs().values():
+        extra = {"next_run_time": start} if catch_up else {}
+        scheduler.add_job(run_job, make_trigger(job, tz), args=(app, job), id=job.id,
+                          name=job.description or job.id, **extra)
+    return scheduler
+
+
+def run_forever(app: Flask) -> None:
+    """Run the scheduler until Ctrl-C or SIGTERM; a running job is allowed to finish."""
+    scheduler = build_scheduler(app)
+
+    def stop(signum, _frame):
+        log.info("scheduler: signal %s, stopping", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    for job in scheduler.get_jobs():
+        log.info("scheduler: %s (%s)", job.id, job.trigger)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
