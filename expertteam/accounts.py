@@ -462,7 +462,9 @@ def set_commitment(
     if len(note) > 500:
         raise AccountError(_("The note can be at most 500 characters."), "note")
     if ended_on is None and not organisation.active:
-        raise AccountError(_("The organisation %(name)s is not active.", name=organisation.name), "team_id")
+        raise AccountError(
+            _("The organisation %(name)s is not active; reactivate it before recording a commitment.", name=organisation.name)
+        )
     commitment = db.session.scalar(
         sa.select(Commitment).where(Commitment.team_id == team.id, Commitment.organisation_id == organisation.id)
     )
