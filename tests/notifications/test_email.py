@@ -54,7 +54,8 @@ def test_dutch_user_gets_the_mail_rendered_in_dutch(world, make_user, smtp_serve
     assert mail.rcpt_tos == ["bram@example.test"]
     assert mail.message["Content-Language"] == "nl"
     assert '<html lang="nl">' in mail.html  # rendered under force_locale("nl")
-    assert "GOO-2026-0003" in mail.message["Subject"]
+    assert mail.message["Subject"] == "Casus GOO-2026-0003 geaccepteerd"
+    assert "Beste Bram," in mail.text
     assert "http://expertteam.test/cases/3" in mail.text
 
 
