@@ -1,0 +1,1 @@
+"""Binding advice and each committed organisation's follow-through on its actions."""

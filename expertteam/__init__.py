@@ -50,12 +50,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from casefiles.views import bp as casefiles_bp
     from notifications.views import bp as notifications_bp
     from meeting.views import bp as meeting_bp
+    from advice.views import bp as advice_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(meeting_bp)
+    app.register_blueprint(advice_bp)
 
     filters.init_app(app)
     _register_errors(app)

@@ -1,0 +1,60 @@
+"""The advice package's notification kinds (registered with notifications on import).
+
+Contexts carry the case reference, an organisation name, a date: never household details.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from notifications.kinds import KINDS, Kind, register
+
+ADVICE_KINDS: dict[str, Kind] = {
+    "advice.issued": Kind(
+        _l("Advice issued for case %(reference)s"),
+        _l("The expert team issued its binding advice on case %(reference)s (version %(version)s)."),
+    ),
+    "advice.action_assigned": Kind(
+        _l("Action for %(organisation)s in case %(reference)s"),
+        _l(
+            "The expert team's binding advice on case %(reference)s contains an action for %(organisation)s, "
+            "due %(deadline)s. Please confirm that you will carry it out."
+        ),
+    ),
+    "advice.corrected": Kind(
+        _l("Advice on case %(reference)s corrected"),
+        _l(
+            "The advice on case %(reference)s was corrected (version %(version)s). The actions for "
+            "%(organisation)s changed; please check them."
+        ),
+    ),
+    "advice.action_refused": Kind(
+        _l("Action refused in case %(reference)s"),
+        _l("%(organisation)s refused its action in case %(reference)s. It is on the next meeting's follow-up list; please decide how to proceed."),
+        always_email=True,
+    ),
+    "advice.action_due_soon": Kind(
+        _l("Action in case %(reference)s due %(deadline)s"),
+        _l("The action for %(organisation)s in case %(reference)s is due on %(deadline)s."),
+    ),
+    "advice.action_overdue": Kind(
+        _l("Action in case %(reference)s is overdue"),
+        _l("The action for %(organisation)s in case %(reference)s was due on %(deadline)s and is not done yet."),
+    ),
+    "advice.action_escalated": Kind(
+        _l("Overdue action in case %(reference)s escalated"),
+        _l("The action for %(organisation)s in case %(reference)s is overdue past the grace period (due %(deadline)s). It is on the next meeting's follow-up list."),
+        always_email=True,
+    ),
+    "advice.case_completed": Kind(
+        _l("All actions done in case %(reference)s"),
+        _l("Every action of the advice on case %(reference)s is done. Please close the case and record the outcome."),
+    ),
+    "advice.followup_due": Kind(
+        _l("Follow-up evaluation of case %(reference)s"),
+        _l("Case %(reference)s was closed three months ago. Is the breakthrough holding? Please record the follow-up evaluation."),
+    ),
+}
+
+for _key, _kind in ADVICE_KINDS.items():
+    if _key not in KINDS:
+        register(_key, _kind)

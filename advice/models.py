@@ -1,0 +1,474 @@
+"""Binding advice (versions, justification, cost-benefit estimate), the actions per organisation
+and their follow-through, the team's catalogues, per-team settings and the case's closure.
+
+Issued advice is immutable: services refuse to change it, and a ``before_flush`` guard
+(``advice.guard``) raises if any code path tries. Follow-through fields of an action (status,
+dates, escalation, the team's decision) may change after issuing; its content (organisation,
+description, deadline) may not.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casefiles.models import Case
+from expertteam.extensions import db, utcnow
+from expertteam.models import Organisation, Team, User, enum_column
+
+
+# --- states -----------------------------------------------------------------------------------
+
+class AdviceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    SUPERSEDED = "superseded"
+    """Replaced by a later issued version (a correction); stays readable."""
+
+    @property
+    def label(self) -> str:
+        return str(ADVICE_STATUS_LABELS[self])
+
+
+ADVICE_STATUS_LABELS = {
+    AdviceStatus.DRAFT: _l("Draft"),
+    AdviceStatus.ISSUED: _l("Issued"),
+    AdviceStatus.SUPERSEDED: _l("Superseded"),
+}
+
+#: Every allowed (from, to) pair of an advice version and the action that makes it.
+ADVICE_TRANSITIONS: dict[tuple[AdviceStatus, AdviceStatus], str] = {
+    (AdviceStatus.DRAFT, AdviceStatus.ISSUED): "issue",
+    (AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED): "supersede",
+}
+LOCKED_STATUSES = frozenset({AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED})
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    """The organisation said it will do it."""
+    DONE = "done"
+    REFUSED = "refused"
+    """The organisation refused (with a reason); escalated to the chair until the team decides."""
+    DROPPED = "dropped"
+    """The team decided the action is no longer needed (counts as settled)."""
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_STATUS_LABELS[self])
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.OPEN: _l("Open"),
+    ActionStatus.CONFIRMED: _l("Confirmed"),
+    ActionStatus.DONE: _l("Done"),
+    ActionStatus.REFUSED: _l("Refused"),
+    ActionStatus.DROPPED: _l("Dropped by the team"),
+}
+
+A = ActionStatus
+#: Every allowed (from, to) pair of an action and the action that makes it.
+ACTION_TRANSITIONS: dict[tuple[ActionStatus, ActionStatus], str] = {
+    (A.OPEN, A.CONFIRMED): "confirm",
+    (A.OPEN, A.DONE): "complete",
+    (A.CONFIRMED, A.DONE): "complete",
+    (A.OPEN, A.REFUSED): "refuse",
+    (A.CONFIRMED, A.REFUSED): "refuse",
+    (A.REFUSED, A.OPEN): "reopen",  # the team upholds the action (new deadline)
+    (A.OPEN, A.DROPPED): "drop",
+    (A.CONFIRMED, A.DROPPED): "drop",
+    (A.REFUSED, A.DROPPED): "drop",
+}
+#: Actions still to be carried out.
+PENDING_ACTION = frozenset({A.OPEN, A.CONFIRMED})
+#: Actions that no longer hold up completion of the case.
+SETTLED_ACTION = frozenset({A.DONE, A.DROPPED})
+
+
+class TeamDecision(enum.StrEnum):
+    """What the team decides on an escalated action at its meeting."""
+
+    EXTEND = "extend"
+    """Uphold the action with a new deadline (a refused action is reopened)."""
+    DROP = "drop"
+    """The action is no longer needed; it no longer holds up completion."""
+
+    @property
+    def label(self) -> str:
+        return str(TEAM_DECISION_LABELS[self])
+
+
+TEAM_DECISION_LABELS = {
+    TeamDecision.EXTEND: _l("Uphold the action with a new deadline"),
+    TeamDecision.DROP: _l("Drop the action"),
+}
+
+
+class CostSide(enum.StrEnum):
+    CURRENT = "current"
+    """Carrying on: the yearly cost of the current path and the likely escalations."""
+    BREAKTHROUGH = "breakthrough"
+    """Breaking through: the cost of the proposed step."""
+
+    @property
+    def label(self) -> str:
+        return str(COST_SIDE_LABELS[self])
+
+
+COST_SIDE_LABELS = {
+    CostSide.CURRENT: _l("Carrying on (current path, per year)"),
+    CostSide.BREAKTHROUGH: _l("Breaking through (proposed step)"),
+}
+
+
+class ClosureOutcome(enum.StrEnum):
+    """Whether the breakthrough was reached (recorded at closing)."""
+
+    REACHED = "reached"
+    PARTLY = "partly"
+    NOT = "not"
+
+    @property
+    def label(self) -> str:
+        return str(CLOSURE_OUTCOME_LABELS[self])
+
+
+CLOSURE_OUTCOME_LABELS = {
+    ClosureOutcome.REACHED: _l("Breakthrough reached"),
+    ClosureOutcome.PARTLY: _l("Partly reached"),
+    ClosureOutcome.NOT: _l("Not reached"),
+}
+
+
+class FollowupResult(enum.StrEnum):
+    """Whether the breakthrough holds three months after closing."""
+
+    HELD = "held"
+    PARTLY = "partly"
+    NOT = "not"
+
+    @property
+    def label(self) -> str:
+        return str(FOLLOWUP_LABELS[self])
+
+
+FOLLOWUP_LABELS = {
+    FollowupResult.HELD: _l("It holds"),
+    FollowupResult.PARTLY: _l("It partly holds"),
+    FollowupResult.NOT: _l("It does not hold"),
+}
+
+
+class EscalationKind(enum.StrEnum):
+    REFUSED = "refused"
+    OVERDUE = "overdue"
+
+    @property
+    def label(self) -> str:
+        return str(_l("Refused") if self is EscalationKind.REFUSED else _l("Overdue past the grace period"))
+
+
+# --- catalogues and settings -------------------------------------------------------------------
+
+class LegalReference(db.Model):
+    """An entry of the team's list of legal grounds an advice can cite."""
+
+    __tablename__ = "advice_legal_references"
+    __table_args__ = (sa.UniqueConstraint("team_id", "law", "article", name="uq_advice_legal_references_team_law_article"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    law: Mapped[str] = mapped_column(sa.String(160))
+    article: Mapped[str] = mapped_column(sa.String(80), default="")
+    """Article or section, e.g. 'art. 4:84'; empty when the law as a whole is meant."""
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    """What the reference allows or requires, in one sentence."""
+    url: Mapped[str] = mapped_column(sa.String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    """Inactive references are no longer offered; earlier advice keeps its copy."""
+
+    @property
+    def title(self) -> str:
+        return f"{self.law} {self.article}".strip()
+
+
+class Intervention(db.Model):
+    """An entry of the team's cost catalogue (a service, an escalation, a proposed step)."""
+
+    __tablename__ = "advice_interventions"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "name", name="uq_advice_interventions_team_name"),
+        sa.CheckConstraint("unit_cost_cents >= 0", name="unit_cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    unit_cost_cents: Mapped[int]
+    """Cost of one unit in euro cents."""
+    unit: Mapped[str] = mapped_column(sa.String(60))
+    """What one unit is, e.g. 'per year', 'per month', 'once'."""
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
+    """Where the amount comes from."""
+    is_example: Mapped[bool] = mapped_column(default=False)
+    """An example amount (demo data), to be replaced by a sourced figure."""
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class AdviceSettings(db.Model):
+    """Per-team follow-through settings (kept here: the team model belongs to the shell)."""
+
+    __tablename__ = "advice_settings"
+
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), primary_key=True)
+    reminder_days: Mapped[int] = mapped_column(default=3)
+    """Remind the organisation's contacts this many days before an action's deadline."""
+    grace_days: Mapped[int] = mapped_column(default=7)
+    """An action this many days past its deadline is escalated to the chair."""
+
+
+DEFAULT_REMINDER_DAYS = 3
+DEFAULT_GRACE_DAYS = 7
+
+
+# --- the advice -------------------------------------------------------------------------------
+
+class Advice(db.Model):
+    """One version of the binding advice on a case."""
+
+    __tablename__ = "advice"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "version", name="uq_advice_case_version"),
+        sa.Index("ix_advice_case_status", "case_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    """1 for the first advice, +1 for each correction."""
+    status: Mapped[AdviceStatus] = mapped_column(enum_column(AdviceStatus), default=AdviceStatus.DRAFT)
+    situation: Mapped[str] = mapped_column(sa.Text, default="")
+    """The situation in brief (markdown)."""
+    blockage: Mapped[str] = mapped_column(sa.Text, default="")
+    """The biggest blockage (markdown)."""
+    advice_text: Mapped[str] = mapped_column(sa.Text, default="")
+    """The advice itself (markdown)."""
+    legal_free_text: Mapped[str] = mapped_column(sa.Text, default="")
+    """Legal justification beyond the chosen references (markdown)."""
+    meeting_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("meetings.id"))
+    """The meeting where the case was discussed."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[Optional[datetime]]
+    issued_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    content_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """SHA-256 (hex) of the canonical content, stored at issuing."""
+    supersedes_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice.id"))
+    """The version this correction replaces."""
+    correction_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    superseded_at: Mapped[Optional[datetime]]
+    lock_version: Mapped[int] = mapped_column(default=1)
+    """Optimistic lock of the draft's texts: a save based on an older version is refused."""
+
+    case: Mapped[Case] = relationship()
+    issued_by: Mapped[Optional[User]] = relationship(foreign_keys=[issued_by_id])
+    supersedes: Mapped[Optional["Advice"]] = relationship(remote_side=[id])
+    meeting: Mapped[Optional["Meeting"]] = relationship()  # noqa: F821 - meeting.models
+    legal_grounds: Mapped[list["AdviceLegalGround"]] = relationship(
+        back_populates="advice", cascade="all, delete-orphan", order_by="AdviceLegalGround.id"
+    )
+    cost_lines: Mapped[list["CostLine"]] = relationship(
+        back_populates="advice", cascade="all, delete-orphan", order_by="CostLine.id"
+    )
+    actions: Mapped[list["Action"]] = relationship(
+        back_populates="advice", cascade="all, delete-orphan", order_by="Action.id"
+    )
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+    def cost_total(self, side: CostSide) -> int:
+        return sum(line.amount_cents for line in self.cost_lines if line.side == side)
+
+    @property
+    def total_current_cents(self) -> int:
+        return self.cost_total(CostSide.CURRENT)
+
+    @property
+    def total_breakthrough_cents(self) -> int:
+        return self.cost_total(CostSide.BREAKTHROUGH)
+
+    @property
+    def net_effect_cents(self) -> int:
+        """Carrying on minus breaking through: positive means the breakthrough saves money."""
+        return self.total_current_cents - self.total_breakthrough_cents
+
+    def __repr__(self) -> str:
+        return f"<Advice case={self.case_id} v{self.version} {self.status}>"
+
+
+class AdviceLegalGround(db.Model):
+    """A legal reference cited by an advice, copied from the catalogue when chosen (so later
+    catalogue edits do not change an issued advice)."""
+
+    __tablename__ = "advice_legal_grounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), index=True)
+    legal_reference_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice_legal_references.id"))
+    law: Mapped[str] = mapped_column(sa.String(160))
+    article: Mapped[str] = mapped_column(sa.String(80), default="")
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    url: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    advice: Mapped[Advice] = relationship(back_populates="legal_grounds")
+
+    @property
+    def title(self) -> str:
+        return f"{self.law} {self.article}".strip()
+
+
+class CostLine(db.Model):
+    """One line of the cost-benefit estimate: from the catalogue (copied) or entered by hand."""
+
+    __tablename__ = "advice_cost_lines"
+    __table_args__ = (
+        sa.CheckConstraint("unit_cost_cents >= 0", name="unit_cost_not_negative"),
+        sa.CheckConstraint("quantity_hundredths > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), index=True)
+    side: Mapped[CostSide] = mapped_column(enum_column(CostSide))
+    intervention_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice_interventions.id"))
+    """The catalogue entry it came from; NULL when entered by hand."""
+    name: Mapped[str] = mapped_column(sa.String(160))
+    unit: Mapped[str] = mapped_column(sa.String(60), default="")
+    unit_cost_cents: Mapped[int]
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
+    is_example: Mapped[bool] = mapped_column(default=False)
+    quantity_hundredths: Mapped[int]
+    """Quantity × 100 (so 0.5 eviction — a 50 % chance — is 50); integers keep sums exact."""
+
+    advice: Mapped[Advice] = relationship(back_populates="cost_lines")
+
+    @property
+    def quantity(self) -> Decimal:
+        return (Decimal(self.quantity_hundredths) / 100).quantize(Decimal("0.01"))
+
+    @property
+    def amount_cents(self) -> int:
+        """Unit cost × quantity, rounded half up to whole cents (computed, never typed)."""
+        return int((Decimal(self.unit_cost_cents) * self.quantity_hundredths / 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+class Action(db.Model):
+    """What one organisation must do, by when, and how it follows through."""
+
+    __tablename__ = "advice_actions"
+    __table_args__ = (sa.Index("ix_advice_actions_org_status", "organisation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    description: Mapped[str] = mapped_column(sa.Text)
+    """What the organisation must do (markdown)."""
+    deadline: Mapped[date]
+    previous_action_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice_actions.id"))
+    """In a correction: the action of the previous version this one was copied from."""
+
+    # --- follow-through (may change after issuing) ---
+    status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus), default=ActionStatus.OPEN)
+    deadline_extended_to: Mapped[Optional[date]]
+    """A new deadline the team set when it upheld an escalated action (the advice keeps the
+    original); the jobs use this one when set."""
+    confirmed_at: Mapped[Optional[datetime]]
+    confirmed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    done_at: Mapped[Optional[datetime]]
+    """When 'done' was reported."""
+    done_on: Mapped[Optional[date]]
+    """When it was done, as reported by the contact."""
+    done_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    done_note: Mapped[str] = mapped_column(sa.Text, default="")
+    refused_at: Mapped[Optional[datetime]]
+    refused_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    refused_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reminded_at: Mapped[Optional[datetime]]
+    """When the due-soon reminder went out (once per deadline)."""
+    overdue_notified_at: Mapped[Optional[datetime]]
+    """When the action was marked overdue and the contacts told (once per deadline)."""
+    escalated_at: Mapped[Optional[datetime]]
+    """Escalated to the chair and waiting for the team's decision; cleared by the decision."""
+    escalation_kind: Mapped[Optional[EscalationKind]] = mapped_column(enum_column(EscalationKind))
+    team_decision: Mapped[Optional[TeamDecision]] = mapped_column(enum_column(TeamDecision))
+    team_decision_note: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_at: Mapped[Optional[datetime]]
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    decided_meeting_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("meetings.id"))
+    version: Mapped[int] = mapped_column(default=1)
+    """Optimistic lock: two contacts acting at once cannot overwrite each other."""
+
+    advice: Mapped[Advice] = relationship(back_populates="actions")
+    organisation: Mapped[Organisation] = relationship()
+    confirmed_by: Mapped[Optional[User]] = relationship(foreign_keys=[confirmed_by_id])
+    done_by: Mapped[Optional[User]] = relationship(foreign_keys=[done_by_id])
+    refused_by: Mapped[Optional[User]] = relationship(foreign_keys=[refused_by_id])
+    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    #: Content fields, fixed once the advice is issued.
+    CONTENT_FIELDS = ("advice_id", "organisation_id", "description", "deadline", "previous_action_id")
+
+    @property
+    def effective_deadline(self) -> date:
+        return self.deadline_extended_to or self.deadline
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.status in PENDING_ACTION and self.effective_deadline < (today or date.today())
+
+    def content_key(self) -> tuple:
+        return (self.organisation_id, self.description, self.deadline.isoformat())
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id} org={self.organisation_id} {self.status}>"
+
+
+class CaseClosure(db.Model):
+    """How a case ended (recorded by its owner) and the three-month follow-up evaluation."""
+
+    __tablename__ = "advice_case_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), unique=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    outcome: Mapped[ClosureOutcome] = mapped_column(enum_column(ClosureOutcome))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    followup_due_on: Mapped[date] = mapped_column(index=True)
+    """Three months after closing: the owner is asked whether the breakthrough holds."""
+    followup_asked_at: Mapped[Optional[datetime]]
+    followup_result: Mapped[Optional[FollowupResult]] = mapped_column(enum_column(FollowupResult))
+    followup_note: Mapped[str] = mapped_column(sa.Text, default="")
+    followup_at: Mapped[Optional[datetime]]
+    followup_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    team_note: Mapped[str] = mapped_column(sa.Text, default="")
+    """What the team concluded when the follow-up came back on the table."""
+    team_noted_at: Mapped[Optional[datetime]]
+    team_noted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship()
+    closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
+
+
+from meeting.models import Meeting  # noqa: E402,F401  (resolves Advice.meeting)
+from . import guard as _guard  # noqa: E402,F401  (installs the immutability guard)

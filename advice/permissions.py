@@ -1,0 +1,116 @@
+"""Who may see and do what with advice and actions: one place per rule (views and templates ask here).
+
+Need-to-know: the case's viewers (owner, team) read the issued advice; the chair and secretary
+draft it; only the chair issues it. An organisation contact sees only the actions addressed to
+their organisation in their team, with the minimum of case context (never the intake details).
+"""
+from __future__ import annotations
+
+from casefiles import permissions as case_permissions
+from casefiles.models import Case, CaseStatus
+from expertteam.models import LEAD_ROLES, Role, Team, User
+
+from .models import Action, ActionStatus, Advice, AdviceStatus, PENDING_ACTION
+
+is_lead = case_permissions.is_lead
+
+#: Case states in which a correction of the issued advice may be drafted.
+CORRECTABLE = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION})
+
+
+def _authenticated(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def is_chair(user: User | None, team_id: int) -> bool:
+    return _authenticated(user) and user.has_role(team_id, Role.CHAIR)
+
+
+def can_draft(user: User | None, case: Case) -> bool:
+    """Start the first advice on a discussed case (chair or secretary)."""
+    return case.status == CaseStatus.DISCUSSED and is_lead(user, case.team_id)
+
+
+def can_edit(user: User | None, advice: Advice) -> bool:
+    return advice.status == AdviceStatus.DRAFT and is_lead(user, advice.case.team_id)
+
+
+def can_issue(user: User | None, advice: Advice) -> bool:
+    return advice.status == AdviceStatus.DRAFT and is_chair(user, advice.case.team_id)
+
+
+def can_correct(user: User | None, advice: Advice) -> bool:
+    return (
+        advice.status == AdviceStatus.ISSUED
+        and advice.case.status in CORRECTABLE
+        and is_lead(user, advice.case.team_id)
+    )
+
+
+def can_view_advice(user: User | None, advice: Advice) -> bool:
+    """Case viewers read issued versions; drafts are for the team (experts, chair, secretary)."""
+    if not case_permissions.can_view(user, advice.case):
+        return False
+    if advice.status == AdviceStatus.DRAFT:
+        return case_permissions.can_view_queue(user, advice.case.team_id)
+    return True
+
+
+def is_contact_for(user: User | None, action: Action) -> bool:
+    return _authenticated(user) and action.organisation_id in user.organisation_ids(action.advice.case.team_id)
+
+
+def can_view_action(user: User | None, action: Action) -> bool:
+    """Contacts of the action's organisation (in the case's team) see the action; so do case viewers."""
+    if action.advice.status == AdviceStatus.DRAFT:
+        return False
+    return is_contact_for(user, action) or case_permissions.can_view(user, action.advice.case)
+
+
+def can_act_on(user: User | None, action: Action) -> bool:
+    """Confirm, report done or refuse: a contact of that organisation in that team, on the
+    current issued version."""
+    return (
+        action.advice.status == AdviceStatus.ISSUED
+        and action.status in PENDING_ACTION
+        and is_contact_for(user, action)
+    )
+
+
+def can_confirm(user: User | None, action: Action) -> bool:
+    return action.status == ActionStatus.OPEN and can_act_on(user, action)
+
+
+def can_decide(user: User | None, action: Action) -> bool:
+    """Record the team's decision on an escalated action (chair or secretary)."""
+    return (
+        action.advice.status == AdviceStatus.ISSUED
+        and action.escalated_at is not None
+        and is_lead(user, action.advice.case.team_id)
+    )
+
+
+def can_close(user: User | None, case: Case) -> bool:
+    return (
+        case.status == CaseStatus.COMPLETED
+        and _authenticated(user)
+        and case.owner_id == user.id
+        and user.has_role(case.team_id, Role.CASE_OWNER)
+    )
+
+
+def can_record_followup(user: User | None, case: Case) -> bool:
+    return (
+        case.status == CaseStatus.CLOSED
+        and _authenticated(user)
+        and case.owner_id == user.id
+        and user.has_role(case.team_id, Role.CASE_OWNER)
+    )
+
+
+def can_view_overview(user: User | None, team: Team) -> bool:
+    return _authenticated(user) and user.has_role(team.id, *LEAD_ROLES)
+
+
+def can_maintain_catalogue(user: User | None, team_id: int) -> bool:
+    return is_lead(user, team_id)
