@@ -105,12 +105,13 @@ class BrowserClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        before = set(vars(g))
+        outside = dict(vars(g))  # what the test itself cached (e.g. a locale for service calls)
+        vars(g).clear()
         try:
             return super().open(*args, **kwargs)
         finally:
-            for key in set(vars(g)) - before:
-                delattr(g, key)
+            vars(g).clear()
+            vars(g).update(outside)
 
 
 @pytest.fixture

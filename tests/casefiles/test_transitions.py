@@ -3,6 +3,7 @@ import itertools
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from casefiles import services
 from casefiles.models import CaseStatus, InclusionCriterion
@@ -71,9 +72,12 @@ def test_notification_context_carries_no_household_details(world, create_case):
 
 def test_submit_requires_every_field_and_consent(world, create_case):
     case = create_case("draft", consent_date=None, question="")
-    with pytest.raises(ServiceError) as err:
+    with force_locale("en"), pytest.raises(ServiceError) as err:
         services.submit_case(case, world.owner)
-    assert "consent" in err.value.message.lower() and "question" in err.value.message.lower()
+    assert "Date of consent" in err.value.message and "Question to the expert team" in err.value.message
+    with force_locale("nl"), pytest.raises(ServiceError) as err:
+        services.submit_case(case, world.owner)
+    assert "Datum toestemming" in err.value.message
     assert case.status == CaseStatus.DRAFT
 
 
