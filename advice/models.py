@@ -387,6 +387,9 @@ class Action(db.Model):
 
     # --- follow-through (may change after issuing) ---
     status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus), default=ActionStatus.OPEN)
+    assigned_at: Mapped[Optional[datetime]]
+    """When the organisation got this action (the issuing of the version that introduced it;
+    kept through corrections that leave it unchanged): the start of 'days to confirm'."""
     deadline_extended_to: Mapped[Optional[date]]
     """A new deadline the team set when it upheld an escalated action (the advice keeps the
     original); the jobs use this one when set."""

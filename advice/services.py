@@ -455,7 +455,7 @@ def verify_hash(advice: Advice) -> bool:
 
 #: Follow-through fields copied onto an unchanged action when a correction is issued.
 FOLLOW_THROUGH_FIELDS = (
-    "status", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on", "done_by_id",
+    "status", "assigned_at", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on", "done_by_id",
     "done_note", "refused_at", "refused_by_id", "refused_reason", "reminded_at", "overdue_notified_at",
     "escalated_at", "escalation_kind", "team_decision", "team_decision_note", "decided_at", "decided_by_id",
     "decided_meeting_id",
@@ -488,6 +488,8 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
 
     advice.issued_at = now
     advice.issued_by_id = actor.id
+    for action in advice.actions:
+        action.assigned_at = now  # replaced below by the original for unchanged actions
     advice.content_hash = compute_hash(advice)
     changed_orgs: set[int] = set()
     if previous is not None:

@@ -46,9 +46,11 @@ def discussed(aw, create_case):
     """A case discussed at a held meeting (attendance recorded), as meeting.mark_discussed
     leaves it."""
 
+    seq = iter(range(1, 1000))
+
     def _make(owner=None):
         case = create_case("accepted", owner=owner)
-        start = (utcnow() - timedelta(hours=2)).replace(microsecond=0)
+        start = (utcnow() - timedelta(hours=2, minutes=next(seq))).replace(microsecond=0)
         meeting = Meeting(team=aw.team, starts_at=start, ends_at=start + timedelta(hours=3), slot_at=start,
                           cutoff_at=start - timedelta(days=4), status=MeetingStatus.HELD, held_at=start)
         db.session.add(meeting)

@@ -1,0 +1,62 @@
+"""The follow-through figures on a hand-built example, with exact expected numbers."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from advice import overview, services
+from advice.models import ActionStatus
+from expertteam.extensions import db
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+TODAY = date(2026, 2, 1)
+
+
+def test_figures_on_a_hand_built_example(aw, drafted):
+    texts = ["a1", "a2", "a3", "a4", "a5"]
+    advice = drafted(actions=[(aw.org, t) for t in texts] + [(aw.org2, "b1"), (aw.org2, "b2")])
+    deadlines = {"a1": date(2026, 1, 15), "a2": date(2026, 1, 15), "a3": date(2026, 3, 1), "a4": date(2026, 1, 20),
+                 "a5": date(2026, 1, 20), "b1": date(2026, 1, 15), "b2": date(2026, 1, 15)}
+    for a in advice.actions:
+        a.deadline = deadlines[a.description]
+    db.session.commit()
+    services.issue_advice(advice, aw.chair)
+    db.session.commit()
+    by = {a.description: a for a in advice.actions}
+    for a in advice.actions:
+        a.assigned_at = T0
+    A = ActionStatus
+    by["a1"].status, by["a1"].confirmed_at, by["a1"].done_on = A.DONE, T0 + timedelta(days=2), date(2026, 1, 10)
+    by["a2"].status, by["a2"].confirmed_at, by["a2"].done_on = A.DONE, T0 + timedelta(days=4), date(2026, 1, 20)
+    by["a3"].status, by["a3"].confirmed_at = A.CONFIRMED, T0 + timedelta(days=10)
+    by["a5"].status = A.REFUSED
+    by["b1"].status, by["b1"].done_on = A.DONE, date(2026, 1, 4)
+    by["b2"].status = A.DROPPED
+    db.session.commit()
+    # Not counted: a draft's action, and another team's figures.
+    drafted(actions=[(aw.org, "draft only")])
+
+    rows = {r.organisation: r for r in overview.figures(aw.team.id, TODAY)}
+    assert set(rows) == {aw.org.name, aw.org2.name}
+    a = rows[aw.org.name]
+    assert (a.total, a.open, a.overdue, a.refused, a.done, a.done_on_time, a.dropped) == (5, 1, 1, 1, 2, 1, 0)
+    assert a.follow_through_rate == 40.0
+    assert a.median_days_to_confirm == 4.0     # of 2, 4, 10
+    assert a.median_days_to_complete == 14.0   # of 9 and 19
+    b = rows[aw.org2.name]
+    assert (b.total, b.open, b.overdue, b.refused, b.done, b.done_on_time, b.dropped) == (2, 0, 0, 0, 1, 1, 1)
+    assert b.follow_through_rate == 100.0
+    assert b.median_days_to_confirm is None
+    assert b.median_days_to_complete == 3.0
+    # The contact's view: only their organisation.
+    mine = overview.figures(aw.team.id, TODAY, organisation_ids={aw.org2.id})
+    assert [r.organisation for r in mine] == [aw.org2.name]
+    assert overview.figures(aw.other_team.id, TODAY) == []
+    assert [x.description for x in overview.team_actions(aw.team.id)] == ["b1", "b2", "a1", "a2", "a4", "a5", "a3"]
+
+
+def test_figures_take_a_fixed_number_of_queries(aw, drafted, count_queries):
+    drafted(actions=[(aw.org, "x"), (aw.org2, "y")])
+    team_id = aw.team.id
+    with count_queries() as counter:
+        overview.figures(team_id, TODAY)
+    assert counter.count == 3
