@@ -98,3 +98,12 @@ def issued(aw, drafted):
         return advice
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """Service messages in English outside requests (the default there is Dutch)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
