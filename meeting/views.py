@@ -143,12 +143,17 @@ def index():
         sa.select(Team).where(Team.id.in_(lead_teams or {-1})).order_by(Team.name)
     ).all()
     feed = calendar.get_feed(current_user)
+    feed_url = None
+    if feed is not None:
+        base = current_app.config.get("APP_BASE_URL") or request.host_url
+        feed_url = base.rstrip("/") + url_for("meeting.feed", token=feed.token)
     return render_template(
         "meeting/index.html",
         meetings=meetings,
         unfinished=unfinished,
         lead_teams=teams,
         feed=feed,
+        feed_url=feed_url,
         renew_form=ActionForm(),
         perms=permissions,
     )

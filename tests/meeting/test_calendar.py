@@ -106,6 +106,7 @@ def test_renewing_the_token_retires_the_old_url(client, world):
     assert new != old and len(new.split("/")[-1]) >= 40
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
+    assert "http://expertteam.test" + new in client.get("/meetings/").get_data(as_text=True)
     assert client.get("/meetings/feed/not-a-token.ics").status_code == 404
     details = db.session.scalars(sa.select(AuditEvent.details).where(AuditEvent.action.like("calendar_feed.%"))).all()
     assert len(details) == 2 and all(new.split("/")[-1][:-4] not in str(d) for d in details)
