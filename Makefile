@@ -7,8 +7,10 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app expertteam
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+# Playwright (browser tests) uses Debian's Chromium; it never downloads a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages clean
+.PHONY: install run test test-browser test-sqlite test-postgres translations extract-messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +35,14 @@ run: translations
 	$(FLASK) seed-demo
 	VENV=$(VENV) scripts/dev-run
 
-## The whole suite on SQLite, then on PostgreSQL (see scripts/test).
+## The whole suite on SQLite, then on PostgreSQL (see scripts/test). The browser tests run in
+## the SQLite pass when /usr/bin/chromium exists; otherwise the run says they were skipped.
 test: translations
 	VENV=$(VENV) scripts/test
+
+## Only the browser tests (tests/e2e); screenshots land in var/screenshots/.
+test-browser: translations
+	$(PY) -m pytest tests/e2e
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
