@@ -32,7 +32,7 @@ from meeting.models import AgendaItem, Meeting, Outcome as ItemOutcome
 from notifications.services import notify
 
 from . import kinds as _kinds  # noqa: F401  (registers the notification kinds)
-from . import permissions
+from . import permissions, tokens
 from .models import (
     ACTION_TRANSITIONS,
     ADVICE_TRANSITIONS,
@@ -515,12 +515,13 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
     contacts = contacts_by_org(case.team_id, {a.organisation_id for a in advice.actions})
     if previous is None:
         for action in advice.actions:
-            notify(contacts[action.organisation_id], "advice.action_assigned", _action_context(action), _action_link(action))
+            notify(contacts[action.organisation_id], "advice.action_assigned", _action_context(action),
+                   tokens.confirm_path(action.id))
     else:
         for action in advice.actions:
             if action.organisation_id in changed_orgs and action.status == ActionStatus.OPEN:
                 notify(contacts[action.organisation_id], "advice.action_assigned", _action_context(action),
-                       _action_link(action))
+                       tokens.confirm_path(action.id))
         removed_only = changed_orgs - {a.organisation_id for a in advice.actions}
         removed_contacts = contacts_by_org(case.team_id, removed_only)
         for org_id in sorted(changed_orgs):

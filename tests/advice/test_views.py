@@ -1,0 +1,206 @@
+"""Advice pages through a browser-like client: drafting and issuing, need-to-know for contacts
+(by id too), the concurrent confirm in two sessions, bad input, the signed link."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from advice import services, tokens
+from advice.models import Action, ActionStatus, Advice, AdviceStatus
+from casefiles.models import CaseStatus
+from expertteam.extensions import db
+from tests.conftest import BrowserClient, csrf_token, login, post_form
+
+VERSION = re.compile(r'name="c-version"[^>]*value="(\d+)"')
+
+
+def new_client(app):
+    app.test_client_class = BrowserClient
+    return app.test_client()
+
+
+def token_of(client, url, name="csrf_token"):
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(rf'name="{re.escape(name)}"[^>]*value="([^"]+)"', html)
+    assert match, f"no {name} on {url}"
+    return match.group(1)
+
+
+def test_draft_and_issue_through_the_pages(app, client, aw, discussed):
+    case = discussed()
+    login(client, aw.secretary)
+    edit_url = f"/advice/cases/{case.id}/edit"
+    assert client.get(edit_url).status_code == 200
+    assert post_form(client, edit_url).status_code == 302
+    advice = services.draft_of(case)
+    assert advice is not None
+    t = token_of(client, edit_url, "t-csrf_token")
+    r = client.post(edit_url, data={"t-csrf_token": t, "t-situation": "S", "t-blockage": "B",
+                                    "t-advice_text": "Grant urgency", "t-legal_free_text": "",
+                                    "t-lock_version": str(advice.lock_version), "t-save": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert advice.advice_text == "Grant urgency"
+    a = token_of(client, edit_url, "a-csrf_token")
+    deadline = (date.today() + timedelta(days=10)).isoformat()
+    # A tampered organisation (not committed) is refused; nothing is added.
+    r = client.post(edit_url, data={"a-csrf_token": a, "a-organisation": str(aw.uncommitted_org.id),
+                                    "a-description": "Do it", "a-deadline": deadline, "a-add_action": "1"})
+    assert r.status_code == 400
+    db.session.expire_all()
+    assert advice.actions == []
+    r = client.post(edit_url, data={"a-csrf_token": a, "a-organisation": str(aw.org.id),
+                                    "a-description": "Offer a home", "a-deadline": deadline, "a-add_action": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [x.description for x in advice.actions] == ["Offer a home"]
+    # The secretary cannot issue; the chair can.
+    assert post_form(client, f"/advice/{advice.id}/issue", token_from=edit_url).status_code == 403
+    login(client, aw.chair)
+    r = post_form(client, f"/advice/{advice.id}/issue", token_from=edit_url)
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert advice.status == AdviceStatus.ISSUED and case.status == CaseStatus.ADVISED
+    page = client.get(f"/advice/{advice.id}").get_data(as_text=True)
+    assert advice.content_hash in page
+    printed = client.get(f"/advice/{advice.id}/print").get_data(as_text=True)
+    assert case.reference in printed and aw.expert.name in printed and "Grant urgency" in printed
+    # The case owner reads it; an expert of another team does not.
+    login(client, aw.owner)
+    assert client.get(f"/advice/{advice.id}").status_code == 200
+    login(client, aw.other_chair)
+    assert client.get(f"/advice/{advice.id}").status_code == 404
+
+
+def test_contacts_see_only_their_organisations_actions(client, aw, issued):
+    advice = issued()
+    case = advice.case
+    housing, ggz = (next(a for a in advice.actions if a.organisation_id == o.id) for o in (aw.org, aw.org2))
+    login(client, aw.contact)
+    home = client.get("/advice/actions").get_data(as_text=True)
+    assert f"/advice/actions/{housing.id}" in home and f"/advice/actions/{ggz.id}" not in home
+    page = client.get(f"/advice/actions/{housing.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert case.reference in html and case.household_pseudonym in html and "Offer a home" in html
+    for intake in ("Mother (34)", "Regular debt help", "Can urgency be granted", "Start treatment"):
+        assert intake not in html
+    # By id: another organisation's action, the case, the advice: all 404.
+    for url in (f"/advice/actions/{ggz.id}", f"/cases/{case.id}", f"/advice/{advice.id}",
+                f"/advice/{advice.id}/print", f"/advice/teams/{aw.team.id}/overview"):
+        assert client.get(url).status_code == 404, url
+    r = post_form(client, f"/advice/actions/{ggz.id}/confirm", {"c-version": str(ggz.version)},
+                  token_from=f"/advice/actions/{housing.id}")
+    assert r.status_code in (400, 404)
+    db.session.expire_all()
+    assert ggz.status == ActionStatus.OPEN
+    # The same organisation's contact in another team sees nothing of this team.
+    login(client, aw.other_team_contact)
+    assert client.get(f"/advice/actions/{housing.id}").status_code == 404
+    assert f"/advice/actions/{housing.id}" not in client.get("/advice/actions").get_data(as_text=True)
+
+
+def test_two_contacts_confirming_at_once_lose_nothing(app, aw, issued):
+    advice = issued()
+    action = next(a for a in advice.actions if a.organisation_id == aw.org.id)
+    url = f"/advice/actions/{action.id}"
+    first, second = new_client(app), new_client(app)
+    login(first, aw.contact)
+    login(second, aw.contact1b)
+    forms = []
+    for c in (first, second):
+        html = c.get(url).get_data(as_text=True)
+        forms.append({"c-csrf_token": re.search(r'name="c-csrf_token"[^>]*value="([^"]+)"', html).group(1),
+                      "c-version": VERSION.search(html).group(1), "c-confirm": "1"})
+    assert forms[0]["c-version"] == forms[1]["c-version"]
+    assert first.post(f"{url}/confirm", data=forms[0]).status_code == 302
+    r = second.post(f"{url}/confirm", data=forms[1])
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert "flash-error" in html and aw.contact.name in html  # the message and the current state
+    db.session.expire_all()
+    action = db.session.get(Action, action.id)
+    assert action.status == ActionStatus.CONFIRMED and action.confirmed_by_id == aw.contact.id
+    assert advice.case.status == CaseStatus.IN_EXECUTION
+
+
+def test_refuse_needs_a_reason_through_the_page(client, aw, issued):
+    advice = issued()
+    action = next(a for a in advice.actions if a.organisation_id == aw.org.id)
+    login(client, aw.contact)
+    url = f"/advice/actions/{action.id}"
+    t = token_of(client, url, "r-csrf_token")
+    r = client.post(f"{url}/refuse", data={"r-csrf_token": t, "r-version": str(action.version), "r-reason": "  ",
+                                           "r-refuse": "1"})
+    assert r.status_code == 400
+    db.session.expire_all()
+    assert action.status == ActionStatus.OPEN and action.escalated_at is None
+    r = client.post(f"{url}/refuse", data={"r-csrf_token": t, "r-version": str(action.version),
+                                           "r-reason": "No homes", "r-refuse": "1"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert action.status == ActionStatus.REFUSED and action.escalated_at is not None
+    # It is on the team's follow-up list, where the chair records the decision.
+    login(client, aw.chair)
+    page = client.get(f"/advice/teams/{aw.team.id}/follow-up").get_data(as_text=True)
+    assert f"/advice/actions/{action.id}/decide" in page
+    decide = f"/advice/actions/{action.id}/decide"
+    r = post_form(client, decide, {"decision": "drop", "note": "Other route"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert action.status == ActionStatus.DROPPED
+
+
+def test_signed_confirm_link(client, aw, issued):
+    advice = issued()
+    action = next(a for a in advice.actions if a.organisation_id == aw.org.id)
+    link = tokens.confirm_path(action.id)
+    assert client.get(link).status_code == 302  # sign in first
+    login(client, aw.contact)
+    page = client.get(link)
+    assert page.status_code == 200 and f"/advice/actions/{action.id}/confirm" in page.get_data(as_text=True)
+    forged = f"/advice/actions/{action.id}/confirm/{tokens.make(action.id + 1)}"
+    assert client.get(forged).status_code == 302
+    assert tokens.read("garbage") is None
+    assert tokens.read(tokens.make(action.id), max_age=-1) is None
+    login(client, aw.contact2)
+    assert client.get(link).status_code == 404
+
+
+def test_overview_and_catalogue_for_the_lead_only(client, aw, issued):
+    issued()
+    login(client, aw.chair)
+    page = client.get(f"/advice/teams/{aw.team.id}/overview")
+    assert page.status_code == 200 and aw.org.name in page.get_data(as_text=True)
+    assert client.get(f"/advice/teams/{aw.team.id}/catalogue").status_code == 200
+    r = post_form(client, f"/advice/teams/{aw.team.id}/catalogue",
+                  {"i-name": "Shelter", "i-unit_cost": "abc", "i-unit": "per month", "i-add_intervention": "1",
+                   "i-csrf_token": token_of(client, f"/advice/teams/{aw.team.id}/catalogue", "i-csrf_token")})
+    assert r.status_code == 400
+    for user in (aw.expert, aw.contact, aw.owner, aw.other_chair):
+        login(client, user)
+        assert client.get(f"/advice/teams/{aw.team.id}/overview").status_code == 404
+
+
+def test_close_and_followup_pages(client, aw, issued):
+    advice = issued()
+    for a in advice.actions:
+        contact = aw.contact if a.organisation_id == aw.org.id else aw.contact2
+        services.complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
+    db.session.commit()
+    case = advice.case
+    login(client, aw.chair)
+    assert client.get(f"/advice/cases/{case.id}/close").status_code == 403
+    login(client, aw.owner)
+    assert post_form(client, f"/advice/cases/{case.id}/close", {"outcome": "reached", "note": ""}).status_code == 200
+    db.session.expire_all()
+    assert case.status == CaseStatus.COMPLETED
+    assert post_form(client, f"/advice/cases/{case.id}/close", {"outcome": "reached", "note": "Done"}).status_code == 302
+    db.session.expire_all()
+    assert case.status == CaseStatus.CLOSED
+    r = post_form(client, f"/advice/cases/{case.id}/followup", {"result": "held", "note": "Holding"})
+    assert r.status_code == 302
+    assert services.closure_of(case).followup_result.value == "held"
