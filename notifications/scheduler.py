@@ -144,7 +144,9 @@ def run_forever(app: Flask) -> None:
         log.info("scheduler: signal %s, stopping", signum)
         scheduler.shutdown(wait=False)
 
+    # Both, explicitly: a process started in the background by a shell ignores SIGINT.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     for job in scheduler.get_jobs():
         log.info("scheduler: %s (%s)", job.id, job.trigger)
     try:
