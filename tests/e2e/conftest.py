@@ -292,6 +292,20 @@ document.addEventListener('securitypolicyviolation', function (e) {
 """
 
 
+# Inline scripts, style elements/attributes and on* handlers: the app must have none (strict CSP).
+_INLINE_CODE = """() => {
+  const found = [];
+  document.querySelectorAll('script:not([src])').forEach(s => found.push('inline <script>'));
+  document.querySelectorAll('style').forEach(s => found.push('<style> element'));
+  document.querySelectorAll('*').forEach(e => {
+    for (const a of e.attributes) {
+      if (a.name === 'style' || a.name.startsWith('on')) found.push(a.name + ' attribute on <' + e.tagName.toLowerCase() + '>');
+    }
+  });
+  return found.slice(0, 10);
+}"""
+
+
 def format_violations(violations: list[dict]) -> str:
     lines = []
     for v in violations:
@@ -328,11 +342,15 @@ class Person:
     def check(self, label: str | None = None, *, shot: str | None = None, context=None) -> None:
         """axe-core with the WCAG 2.0/2.1 A and AA rules: zero violations; optionally a screenshot."""
         self.page.wait_for_load_state("load")
+        where = f"{label or self.path()} ({self.path()})"
+        lang = self.page.get_attribute("html", "lang")
+        assert lang in ("nl", "en"), f"{where}: <html lang> is {lang!r}"
+        inline = self.page.evaluate(_INLINE_CODE)
+        assert not inline, f"{where}: inline code that a strict Content-Security-Policy blocks: {inline}"
         self.page.evaluate(_axe_source())
         options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
         result = self.page.evaluate("([ctx, opts]) => axe.run(ctx || document, opts)", [context, options])
         violations = result["violations"]
-        where = f"{label or self.path()} ({self.path()})"
         self.checked.append(where)
         assert not violations, f"axe-core: WCAG A/AA violations on {where}:\n{format_violations(violations)}"
         if shot:
@@ -448,3 +466,57 @@ def people(browser, world):
         except Exception:  # noqa: BLE001 - the browser may already be gone after a failure
             pass
     assert not problems, "browser console errors or CSP violations:\n" + "\n".join(problems)
+
+
+# --- data made through the services (for pages a test does not walk to itself) -----------------
+
+DUTCH_CASE = dict(
+    household_composition="Moeder (34), twee kinderen (6 en 9)",
+    tried="Reguliere schuldhulp en een woonconsulent.",
+    blockage="Geen urgentie zolang er een huurschuld openstaat.",
+    household_goal="Een eigen huis voor ons drieën.",
+    question="Kan urgentie worden verleend voordat de schuld is afgelost?",
+    consent_method="written",
+    legal_ground="consent",
+)
+
+
+@pytest.fixture
+def make_case(live_server, world):
+    """``make_case("accepted", pseudonym="Gezin Berk")``: a case driven through the real services."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from casefiles import services
+    from casefiles.models import InclusionCriterion
+    from expertteam.extensions import db
+    from expertteam.models import Domain, Team, User
+
+    def _make(status: str = "draft", *, pseudonym: str = "Gezin Amber", owner: str = "owner",
+              urgency: str = "normal", **fields):
+        with live_server.app.app_context():
+            team = db.session.get(Team, world.team_id)
+            owner_user = db.session.get(User, world.people[owner].id)
+            lead = db.session.get(User, world.people["secretary"].id)
+            values = {**DUTCH_CASE, "consent_date": date.today() - timedelta(days=3), **fields}
+            case = services.create_case(team, owner_user, domains=[Domain.HOUSING, Domain.DEBT],
+                                        household_pseudonym=pseudonym, urgency=urgency, **values)
+            steps = {"draft": [], "submitted": ["submit"], "returned": ["submit", "return"],
+                     "accepted": ["submit", "accept"], "declined": ["submit", "decline"]}[status]
+            criteria = db.session.scalars(sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id)).all()
+            for step in steps:
+                if step == "submit":
+                    services.submit_case(case, owner_user)
+                elif step == "return":
+                    services.return_case(case, lead, message="Graag aanvullen wat de schuldhulp heeft geprobeerd.")
+                elif step == "accept":
+                    services.accept_case(case, lead, criteria_met=criteria)
+                elif step == "decline":
+                    services.decline_case(case, lead, reason="Niet vastgelopen op meerdere leefgebieden.")
+            db.session.commit()
+            result = SimpleNamespace(id=case.id, reference=case.reference, pseudonym=pseudonym)
+            db.session.remove()
+            return result
+
+    return _make
