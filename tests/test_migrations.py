@@ -11,6 +11,20 @@ from expertteam import create_app
 from expertteam.extensions import db
 
 
+def _describe(item) -> str:
+    """One short line per difference (the raw tuples print whole tables)."""
+    if isinstance(item, list):  # modify_* differences come as a list of tuples
+        return ", ".join(_describe(i) for i in item)
+    op, *rest = item
+    names = []
+    for part in rest:
+        name = getattr(part, "name", None)
+        if name is None and hasattr(part, "table") and hasattr(part, "key"):
+            name = f"{part.table.name}.{part.key}"
+        names.append(str(name if name is not None else part)[:60])
+    return f"{op} {' '.join(names)}"
+
+
 @pytest.fixture
 def fresh_database(database_url, tmp_path):
     """An empty database of the same kind as the test database."""
@@ -37,7 +51,7 @@ def test_migrations_match_the_models_and_downgrade_cleanly(fresh_database, tmp_p
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
-        assert diff == [], f"models and migrations differ: {diff}"
+        assert diff == [], "models and migrations differ: " + "; ".join(_describe(d) for d in diff)
         downgrade(revision="base")
         with db.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
