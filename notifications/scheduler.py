@@ -76,7 +76,16 @@ def next_run(job: registry.Job, last_started: datetime | None, now: datetime, tz
 
 
 def _short_error(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
+    """Exception class and message for the jobs page. Database errors carry the statement's
+    parameters (possibly case text), so for those only the class and code location are kept."""
+    name = type(error).__name__
+    if isinstance(error, sa.exc.SQLAlchemyError):
+        tb = error.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
+        return f"{name} (details withheld){where}"[:2000]
+    return f"{name}: {error}"[:2000]
 
 
 def run_job(app: Flask, job: registry.Job, now: datetime | None = None) -> JobRun:

@@ -101,3 +101,17 @@ def test_mail_sink_prints_and_keeps_messages(tmp_path):
         controller.stop()
     assert "Subject: Hello sink" in printed[0] and "cases/1" in printed[0]
     assert "Subject: Hello sink" in log.read_text()
+
+
+def test_database_errors_of_a_job_keep_their_parameters_out_of_the_record(app):
+    def leaky(now):
+        db.session.execute(sa.text("SELECT no_such_column FROM users WHERE name = :n"), {"n": "Gezin Jansen"})
+
+    job = registry.register("test.leaky", leaky, "interval", minutes=5)
+    try:
+        run = scheduler.run_job(app, job)
+    finally:
+        registry.JOBS.pop("test.leaky", None)
+    assert run.status == JobRunStatus.FAILED
+    assert run.error.startswith(("OperationalError (details withheld)", "ProgrammingError (details withheld)"))
+    assert "Gezin Jansen" not in run.error
