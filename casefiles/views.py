@@ -162,6 +162,10 @@ def edit(case_id: int):
 @bp.get("/cases/<int:case_id>")
 def detail(case_id: int):
     case = get_case(case_id)
+    from expertteam import privacy
+
+    privacy.record_read(case, current_user)  # BIO 8.15.01: reads of case content are audited
+    db.session.commit()
     return render_template(
         "casefiles/detail.html",
         case=case,

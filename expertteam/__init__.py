@@ -11,10 +11,7 @@ from flask_login import current_user
 
 from .config import DEV_SECRET_KEY, ROOT, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
-
-
-class ConfigurationError(RuntimeError):
-    """The app refuses to start with an unsafe or impossible configuration."""
+from .security import ConfigurationError  # noqa: F401  (re-exported: ``from expertteam import ...``)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -47,12 +44,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.user_loader(auth.load_user)
 
     from . import admin as admin_views
+    from . import mfa, privacy, security
     from casefiles.views import bp as casefiles_bp
     from notifications.views import bp as notifications_bp
     from meeting.views import bp as meeting_bp
     from advice.views import bp as advice_bp
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(mfa.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(notifications_bp)
@@ -60,6 +60,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(advice_bp)
 
     filters.init_app(app)
+    security.init_app(app)
+    privacy.init_app(app)
     _register_errors(app)
 
     from .cli import register_cli
@@ -79,11 +81,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
-    if app.config["PRODUCTION"]:
-        if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEV_SECRET_KEY:
-            raise ConfigurationError("SECRET_KEY must be set to a random value in production.")
-        if app.debug:
-            raise ConfigurationError("Debug mode must be off in production.")
+    """Production refuses debug mode, a default secret, and SQLite with several web workers."""
+    from .security import check_production
+
+    check_production(app.config, dict(os.environ), app.debug, DEV_SECRET_KEY)
 
 
 def _select_locale() -> str:
@@ -127,8 +128,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
+        from .security import _log_exception, error_reference
+
         db.session.rollback()
-        return render_template("errors/error.html", code=500), 500
+        reference = error_reference()
+        _log_exception(app, reference, getattr(error, "original_exception", None) or error)
+        return render_template("errors/error.html", code=500, reference=reference), 500
 
 
 def _make_handler(code: int):

@@ -182,9 +182,12 @@ def update_team(team: Team, actor: User, *, domains: Iterable[Domain], **fields:
 
 # --- people -----------------------------------------------------------------------------------
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(_("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH), "password")
+def _check_password(password: str, email: str | None = None) -> None:
+    from .security import password_problem
+
+    problem = password_problem(password, email=email)
+    if problem:
+        raise AccountError(problem, "password")
 
 
 def _check_email(email: str, user: User | None) -> None:
@@ -214,7 +217,7 @@ def create_user(
     _check_email(email, None)
     if not password:
         raise AccountError(_("A new account needs a password."), "password")
-    _check_password(password)
+    _check_password(password, email)
     _check_locale(locale)
     user = User(email=email, name=name, is_admin=bool(is_admin), locale=locale, active=True)
     user.set_password(password)
@@ -252,7 +255,7 @@ def update_user(
     if user.id == actor.id and not is_admin:
         raise AccountError(_("You cannot remove your own administrator rights."), "is_admin")
     if password:
-        _check_password(password)
+        _check_password(password, email)
     values = {"email": email, "name": name, "is_admin": bool(is_admin), "locale": locale}
     changed = _changed(user, values)
     for key, value in values.items():
@@ -278,6 +281,19 @@ def deactivate_user(user: User, actor: User) -> User:
     user.session_version += 1
     db.session.flush()
     audit.record("user.deactivate", object_type="user", object_id=user.id, actor=actor)
+    return user
+
+
+def reset_second_factor(user: User, actor: User) -> User:
+    """Forget a person's authenticator and recovery codes (a lost phone) and end their sessions;
+    they enrol again at their next sign-in. Administrators reset their own on their account page."""
+    from .mfa import reset_second_factor as _reset
+
+    _require_admin(actor)
+    if user.id == actor.id:
+        raise AccountError(_("Reset your own second factor on your account page."))
+    _reset(user)
+    audit.record("user.mfa_reset", object_type="user", object_id=user.id, actor=actor, details={"own": False})
     return user
 
 

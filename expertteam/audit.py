@@ -1,12 +1,54 @@
-"""The audit trail: one call that every state change makes."""
+"""The audit trail: one call that every state change and every read of case content makes.
+
+Rows are append-only and chained (BIO 8.15): each row stores the hash of the previous row and a
+hash over its own fields plus that previous hash, so a changed, removed or inserted row breaks
+the chain from that point, which ``verify_chain`` (``flask audit verify`` and the nightly job
+``audit.verify``) reports. The chain stays linear with concurrent writers: before the first new
+row of a flush is hashed, the transaction takes the chain lock (a one-row table ``audit_chain``,
+updated, so PostgreSQL holds a row lock and SQLite the database write lock until commit), and only
+then reads the last row. Updates and deletes of audit rows are refused by a session guard on
+every database and, on PostgreSQL, by a trigger (``install_pg_guard``).
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
 from .models import AuditEvent, User
+
+GENESIS = "0" * 64
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AuditChain(db.Model):
+    """The chain lock: one row (id 1), updated by every transaction that adds audit rows."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    rows: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    """Audit rows added through the chain (a counter; the lock is the point)."""
+
+
+class AuditImmutable(RuntimeError):
+    """An attempt to change or remove an audit row."""
+
+
+def client_origin() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    return request.remote_addr, (request.user_agent.string or "")[:300] or None
 
 
 def record(
@@ -20,10 +62,7 @@ def record(
     result: str = "ok",
 ) -> AuditEvent:
     """Add an audit row to the current transaction (the caller commits)."""
-    ip = ua = None
-    if has_request_context():
-        ip = request.remote_addr
-        ua = (request.user_agent.string or "")[:300] or None
+    ip, ua = client_origin()
     event = AuditEvent(
         action=action,
         object_type=object_type,
@@ -34,6 +73,203 @@ def record(
         result=result,
         ip=ip,
         user_agent=ua,
+        at=datetime.now(timezone.utc),
     )
     db.session.add(event)
     return event
+
+
+# --- hashing ----------------------------------------------------------------------------------
+
+def _at_text(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def row_hash(event: AuditEvent, prev_hash: str) -> str:
+    """SHA-256 over the row's fields (canonical JSON) and the previous row's hash."""
+    payload = {
+        "prev": prev_hash,
+        "at": _at_text(event.at),
+        "actor": event.actor_id,
+        "team": event.team_id,
+        "action": event.action,
+        "type": event.object_type,
+        "object": event.object_id,
+        "result": event.result,
+        "details": event.details or {},
+        "ip": event.ip,
+        "ua": event.user_agent,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _take_chain_lock(session: Session) -> str:
+    """Lock the chain for this transaction and return the hash of the last committed row."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the app supports these two
+        raise RuntimeError(f"audit chain: unsupported database {dialect}")
+    table = AuditChain.__table__
+    conn.execute(insert(table).values(id=1, rows=0).on_conflict_do_nothing(index_elements=["id"]))
+    conn.execute(sa.update(table).where(table.c.id == 1).values(rows=table.c.rows + 1))
+    last = conn.execute(
+        sa.select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+    ).scalar()
+    return last or GENESIS
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    for obj in list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise AuditImmutable("audit rows are never deleted")
+    for obj in list(session.dirty):
+        if isinstance(obj, AuditEvent) and session.is_modified(obj, include_collections=False):
+            raise AuditImmutable("audit rows are never changed")
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if not new:
+        return
+    new.sort(key=lambda o: sa.inspect(o).insert_order)  # the order the flush inserts them
+    prev = session.info.get("audit_last_hash") if session.info.get("audit_chain_locked") else None
+    if prev is None:
+        prev = _take_chain_lock(session)
+    for event in new:
+        if event.at is None:
+            event.at = datetime.now(timezone.utc)
+        if event.details is None:
+            event.details = {}
+        event.prev_hash = prev
+        event.row_hash = prev = row_hash(event, prev)
+    session.info["audit_chain_locked"] = True
+    session.info["audit_last_hash"] = prev
+
+
+def _end_transaction(session: Session, *_args) -> None:
+    session.info.pop("audit_chain_locked", None)
+    session.info.pop("audit_last_hash", None)
+
+
+def _do_orm_execute(state) -> None:
+    """Refuse bulk UPDATE/DELETE statements on audit rows through the ORM session."""
+    if state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if table is not None and getattr(table, "name", None) == AuditEvent.__tablename__:
+            raise AuditImmutable("audit rows are never changed or deleted")
+
+
+def install_session_guard() -> None:
+    """Wire the chain and the append-only guard into every ORM session (idempotent)."""
+    from sqlalchemy.orm import Session as _Session
+
+    if not sa.event.contains(_Session, "before_flush", _before_flush):
+        sa.event.listen(_Session, "before_flush", _before_flush)
+        sa.event.listen(_Session, "after_commit", _end_transaction)
+        sa.event.listen(_Session, "after_rollback", _end_transaction)
+        sa.event.listen(_Session, "after_soft_rollback", _end_transaction)
+        sa.event.listen(_Session, "do_orm_execute", _do_orm_execute)
+
+
+install_session_guard()
+
+
+# --- PostgreSQL: a trigger refuses UPDATE and DELETE ------------------------------------------
+
+PG_GUARD_SQL = [
+    """
+    CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $$
+    """,
+    "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+    """
+    CREATE TRIGGER audit_events_append_only
+        BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+    """,
+]
+PG_GUARD_DROP_SQL = [
+    "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+    "DROP FUNCTION IF EXISTS audit_events_append_only()",
+]
+
+
+def install_pg_guard(bind) -> bool:
+    """Create the trigger on PostgreSQL (no-op elsewhere). ``bind``: an engine or a connection
+    (in a migration: ``install_pg_guard(op.get_bind())``). Returns whether it was installed."""
+    if bind.dialect.name != "postgresql":
+        return False
+    if isinstance(bind, sa.engine.Engine):
+        with bind.begin() as conn:
+            return install_pg_guard(conn)
+    for statement in PG_GUARD_SQL:
+        bind.exec_driver_sql(statement)
+    return True
+
+
+# --- verification -----------------------------------------------------------------------------
+
+@dataclass
+class ChainReport:
+    rows: int
+    broken_id: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.rows} rows"
+        return f"audit chain broken at row {self.broken_id}: {self.reason} ({self.rows} rows checked)"
+
+
+def verify_chain(batch: int = 1000) -> ChainReport:
+    """Walk every row in id order; report the first row whose link or own hash is wrong.
+
+    Reads in batches through its own session, so a long trail does not fill the request's."""
+    prev = GENESIS
+    rows = 0
+    last_id = 0
+    with Session(db.engine) as session:
+        while True:
+            events = session.scalars(
+                sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            ).all()
+            if not events:
+                break
+            for event in events:
+                rows += 1
+                if event.prev_hash != prev:
+                    return ChainReport(rows, event.id, "its link to the previous row does not match (a row before it was removed, inserted or changed)")
+                if event.row_hash != row_hash(event, prev):
+                    return ChainReport(rows, event.id, "its content does not match its hash (the row was changed)")
+                prev = event.row_hash
+                last_id = event.id
+            session.expunge_all()
+    return ChainReport(rows)
+
+
+def verify_job(now: datetime) -> str:
+    """Nightly: check the chain; a break is logged as an error (and audited) for the administrator."""
+    import logging
+
+    report = verify_chain()
+    if not report.ok:
+        logging.getLogger("expertteam.audit").error("%s", report)
+        record("audit.verify", object_type="audit", object_id=report.broken_id, actor=None, result="failed",
+               details={"rows": report.rows, "broken_id": report.broken_id})
+        db.session.commit()
+    return str(report)

@@ -53,11 +53,22 @@ def home_url() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The password step. Success leads to the second factor (``mfa.verify`` or ``mfa.enrol``);
+    failures are counted per account name and per address in the shared throttle store."""
+    from . import mfa, security
+
     if current_user.is_authenticated:
         return redirect(home_url())
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
+        if security.sign_in_blocked(email, request.remote_addr):
+            # The same answer for every account name, existing or not (no enumeration).
+            audit.record("user.login", object_type="user", object_id=None, actor=None, result="refused",
+                         details={"reason": "throttled"})
+            db.session.commit()
+            flash(_("Too many failed sign-in attempts for this account or from this address. Wait an hour and try again, or ask an administrator."), "error")
+            return render_template("expertteam/login.html", form=form), 429
         user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             check_password_hash(_dummy_hash(), form.password.data)
@@ -65,16 +76,14 @@ def login():
         else:
             ok = user.check_password(form.password.data)
         if user is not None and ok and user.active:
-            session.clear()  # a fresh session at sign-in
-            login_user(user)
-            audit.record("user.login", object_type="user", object_id=user.id, actor=user)
-            db.session.commit()
-            return redirect(safe_next(form.next.data) or home_url())
+            mfa.begin_pending(user, safe_next(form.next.data))
+            return redirect(url_for("mfa.verify" if user.totp_enrolled_at else "mfa.enrol"))
         audit.record(
             "user.login", object_type="user", object_id=user.id if user else None, actor=None,
             result="failed", details={"reason": "inactive" if (user is not None and ok) else "credentials"},
         )
         db.session.commit()
+        security.record_sign_in_failure(email, request.remote_addr)  # its own transaction
         flash(_("E-mail address or password is not correct, or the account is not active."), "error")
     return render_template("expertteam/login.html", form=form)
 
@@ -84,6 +93,7 @@ def login():
 def logout():
     # CSRFProtect has checked the token of this POST before the view runs.
     user = current_user._get_current_object()
+    user.session_version += 1  # ends every session of this user, also a copied cookie
     audit.record("user.logout", object_type="user", object_id=user.id, actor=user)
     db.session.commit()
     logout_user()

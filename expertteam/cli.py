@@ -17,11 +17,12 @@ def register_cli(app: Flask) -> None:
     @click.password_option()
     def create_admin(email: str, name: str, password: str) -> None:
         """Create an administrator account (or make an existing account one)."""
-        from .forms import MIN_PASSWORD_LENGTH
+        from .security import password_problem
 
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password")
         email = email.strip().lower()
+        problem = password_problem(password, email=email)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
         user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             user = User(email=email, name=name.strip())
@@ -41,6 +42,38 @@ def register_cli(app: Flask) -> None:
 
         created = seed()
         click.echo("Demo data loaded." if created else "Demo data already present; nothing added.")
+
+    @app.cli.group("audit")
+    def audit_group() -> None:
+        """The audit trail."""
+
+    @audit_group.command("verify")
+    def audit_verify() -> None:
+        """Check the hash chain of the audit trail; name the first broken row (exit 1)."""
+        report = audit.verify_chain()
+        click.echo(str(report))
+        if not report.ok:
+            raise SystemExit(1)
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def backup(path: str) -> None:
+        """Write a consistent copy of the SQLite database to PATH while the app runs."""
+        from .privacy import backup_sqlite
+
+        try:
+            tables = backup_sqlite(path)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Backup written to {path} ({tables} tables).")
+
+    @app.cli.command("retention")
+    @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+    def retention(dry_run: bool) -> None:
+        """Anonymise closed cases past their team's retention period (also a nightly job)."""
+        from .privacy import anonymise_expired
+
+        click.echo(anonymise_expired(audit.utcnow(), dry_run=dry_run))
 
     from notifications.cli import register_cli as register_notifications_cli
 

@@ -38,6 +38,17 @@ def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def not_common_password(form, field):
+    """Refuse common passwords, the list shipped in ``expertteam/data`` (ASVS 2.1.7)."""
+    from .security import password_problem
+
+    if field.data:
+        email = form.email.data if hasattr(form, "email") else None
+        problem = password_problem(field.data, email=email)
+        if problem:
+            raise ValidationError(problem)
+
+
 def domain_choices(domains=None):
     return [(d.value, DOMAIN_LABELS[d]) for d in (domains if domains is not None else Domain)]
 
@@ -56,12 +67,37 @@ class ChangePasswordForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)),
+            not_common_password,
         ],
     )
     confirm = PasswordField(
         _l("Repeat new password"), validators=[DataRequired(), EqualTo("new", message=_l("The passwords do not match."))]
     )
     submit = SubmitField(_l("Change password"))
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        _l("Code"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code"},
+    )
+    next = HiddenField()
+    submit = SubmitField(_l("Confirm"))
 
 
 class LanguageForm(FlaskForm):
@@ -122,7 +158,11 @@ class UserForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))],
+        validators=[
+            Optional(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)),
+            not_common_password,
+        ],
         description=_l("Leave empty to keep the current password."),
     )
     locale = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")], default="nl")
@@ -136,6 +176,7 @@ class UserForm(FlaskForm):
         self.password.validators = [
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)),
+            not_common_password,
         ]
         self.password.flags.required = True
         self.password.description = _l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH)

@@ -129,6 +129,12 @@ class User(UserMixin, db.Model):
     """Raised on sign-out everywhere, password change or deactivation; sessions carrying an older
     value are refused, so a copied cookie stops working."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    totp_secret: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """Base32 secret of the second factor (TOTP); NULL until the user has enrolled."""
+    totp_last_step: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    """The last TOTP time step accepted: a code of this step or an earlier one is refused, so
+    each code is used once only."""
+    totp_enrolled_at: Mapped[Optional[datetime]]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -201,6 +207,8 @@ class Team(db.Model):
     cutoff_time: Mapped[time] = mapped_column(default=time(12, 0))
     quorum: Mapped[int] = mapped_column(default=5)
     """Minimum number of experts present for a binding advice."""
+    retention_years: Mapped[int] = mapped_column(default=2, server_default="2")
+    """Years after closing before a closed case is anonymised (GDPR storage limitation)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     domains: Mapped[list["TeamDomain"]] = relationship(
@@ -338,5 +346,34 @@ class AuditEvent(db.Model):
     """Structured facts of the event (from/to state, a message); never passwords or tokens."""
     ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
     user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """``row_hash`` of the previous row (by id); the first row has the all-zero hash."""
+    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    """SHA-256 over this row's fields and ``prev_hash``: the chain ``audit verify`` checks."""
 
     actor: Mapped[Optional[User]] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the authenticator once (ten per enrolment)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    """SHA-256 of the normalised code (the code itself has 80 random bits and is never stored)."""
+    used_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(db.Model):
+    """A failed sign-in step, counted per key ('account:<email>', 'address:<ip>', 'totp:<id>')
+    in the database so that every web worker sees the same count. Old rows are purged."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(300))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

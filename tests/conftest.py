@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import os
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import g
@@ -54,6 +55,9 @@ def _schema(database_url, tmp_path_factory):
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        from expertteam.audit import install_pg_guard
+
+        install_pg_guard(db.engine)  # audit rows append-only, as the migration makes them
         db.engine.dispose()
     yield
 
@@ -140,10 +144,32 @@ def post_form(client, url: str, data: dict | None = None, *, token_from: str | N
     return client.post(url, data=data, **kw)
 
 
+def totp_ready(user: User) -> str:
+    """Give ``user`` an enrolled authenticator (if none) whose next code is unused; its secret.
+
+    Test shortcut: enrolment itself is tested through the pages in tests/security. Forgetting the
+    last used time step lets a test sign the same person in several times within 30 seconds.
+    """
+    secret = db.session.scalar(sa.select(User.totp_secret).where(User.id == user.id, User.totp_enrolled_at.is_not(None)))
+    values = {"totp_last_step": None}
+    if secret is None:
+        secret = pyotp.random_base32()
+        values.update(totp_secret=secret, totp_enrolled_at=datetime.now(timezone.utc))
+    db.session.execute(sa.update(User).where(User.id == user.id).values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+    return secret
+
+
 def login(client, user: User, password: str = PASSWORD):
-    """Sign in through the login form (a fresh browser session: earlier cookies are dropped)."""
+    """Sign in through the login form and the second step with a code from the user's
+    authenticator (a fresh browser session: earlier cookies are dropped). Returns the response
+    of the last step: a redirect to where the user was going."""
     client.delete_cookie("session")
+    secret = totp_ready(user)
     response = post_form(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert response.headers["Location"].startswith("/login/verify"), response.headers["Location"]
+    response = post_form(client, "/login/verify", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
 

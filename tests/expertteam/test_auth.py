@@ -1,9 +1,10 @@
 """Sign-in, sign-out, own password, sessions, safe redirects, error pages, health."""
+import pyotp
 import sqlalchemy as sa
 
 from expertteam.extensions import db
 from expertteam.models import AuditEvent
-from tests.conftest import PASSWORD, csrf_token, login, post_form
+from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_ready
 
 
 def test_wrong_password_is_refused_with_a_clear_message(client, world):
@@ -35,7 +36,10 @@ def test_next_redirects_only_to_local_paths(client, world):
         ("javascript:alert(1)", "/"),
     ]:
         client.delete_cookie("session")
+        secret = totp_ready(world.owner)
         response = post_form(client, "/login", {"email": world.owner.email, "password": PASSWORD, "next": target})
+        assert response.headers["Location"] == "/login/verify", target  # the second factor first
+        response = post_form(client, "/login/verify", {"code": pyotp.TOTP(secret).now()})
         assert response.headers["Location"] == expected, target
 
 
