@@ -187,8 +187,9 @@ PG_GUARD_SQL = [
     CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
-            USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION USING
+            MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused',
+            ERRCODE = 'insufficient_privilege';
     END
     $$
     """,

@@ -67,7 +67,7 @@ def test_a_code_is_accepted_once_only(client, world, app):
     other = app.test_client()
     password_step(other, world.owner)
     response = post_form(other, "/login/verify", {"code": code})
-    assert response.status_code == 200 and "already been used" in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="field-error"' in response.get_data(as_text=True)
     assert other.get("/").status_code == 302
 
 
@@ -96,7 +96,7 @@ def test_wrong_codes_are_limited(client, world, app):
     app.config["TOTP_MAX_FAILURES"] = 5
     password_step(client, world.owner)
     response = post_form(client, "/login/verify", {"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 200 and "Too many wrong codes" in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'flash-error' in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
@@ -170,7 +170,7 @@ def test_failed_sign_ins_are_limited_per_account_without_enumeration(client, wor
         assert password_step(client, world.owner, "wrong password!!").status_code == 200
     response = password_step(client, world.owner)  # even the right password now
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+    assert 'flash-error' in response.get_data(as_text=True)
     # An unknown address behaves the same (no account enumeration).
     for _ in range(3):
         post_form(client, "/login", {"email": "nobody@example.test", "password": "x" * 12})
@@ -243,10 +243,12 @@ def test_common_password_list_ships_and_is_checked(app):
 def test_common_password_refused_on_change_admin_and_cli(client, world, app):
     login(client, world.owner)
     response = post_form(client, "/account/password", {"current": PASSWORD, "new": "password1234", "confirm": "password1234"})
-    assert response.status_code == 200 and "too common" in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="field-error"' in response.get_data(as_text=True)
+    db.session.refresh(world.owner)
+    assert world.owner.check_password(PASSWORD)
     login(client, world.admin)
     response = post_form(client, "/admin/users/new", {"name": "X", "email": "x@example.test", "password": "qwertyuiop123", "locale": "nl"})
-    assert response.status_code == 200 and "too common" in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="field-error"' in response.get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["create-admin", "--email", "y@example.test", "--name", "Y", "--password", "welkom123456"])
     assert result.exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email.in_(["x@example.test", "y@example.test"]))) == 0
