@@ -227,11 +227,18 @@ def update_case(
     return case
 
 
-def missing_for_submit(case: Case) -> list[str]:
-    missing = [str(label) for field, label in REQUIRED_FOR_SUBMIT.items() if not getattr(case, field)]
+def missing_fields_for_submit(case: Case) -> list[str]:
+    """Names of the fields that must be filled in before the case can be submitted."""
+    missing = [field for field in REQUIRED_FOR_SUBMIT if not getattr(case, field)]
     if not case.domains:
-        missing.append(str(_l("Domains involved")))
+        missing.append("domains")
     return missing
+
+
+def missing_for_submit(case: Case) -> list[str]:
+    """The same, as labels for a message."""
+    labels = {**REQUIRED_FOR_SUBMIT, "domains": _l("Domains involved")}
+    return [str(labels[field]) for field in missing_fields_for_submit(case)]
 
 
 def submit_case(case: Case, actor: User) -> None:

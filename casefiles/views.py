@@ -109,7 +109,7 @@ def new(team_id: int):
             except ServiceError as exc:
                 db.session.commit()  # the draft is kept; nothing is lost
                 flash(_("Draft saved.") + " " + exc.message, "error")
-                return redirect(url_for("casefiles.edit", case_id=case.id))
+                return redirect(url_for("casefiles.edit", case_id=case.id, check=1))
             db.session.commit()
             flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
         else:
@@ -132,6 +132,10 @@ def edit(case_id: int):
         form.consent_method.data = case.consent_method.value if case.consent_method else ""
         form.legal_ground.data = case.legal_ground.value if case.legal_ground else ""
         form.version.data = str(case.version)
+        if request.args.get("check"):
+            # Coming back from a refused submit: mark each missing field where it is.
+            for name in services.missing_fields_for_submit(case):
+                getattr(form, name).errors = [_("Fill this in before submitting.")]
     form.set_choices(case.team.domain_values, _organisations_for(case.team))
     if form.validate_on_submit():
         if _stale(form.version.data, case):
@@ -150,7 +154,7 @@ def edit(case_id: int):
             except ServiceError as exc:
                 db.session.commit()
                 flash(_("Draft saved.") + " " + exc.message, "error")
-                return redirect(url_for("casefiles.edit", case_id=case.id))
+                return redirect(url_for("casefiles.edit", case_id=case.id, check=1))
             flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
         else:
             flash(_("Changes saved."), "success")

@@ -49,6 +49,11 @@ def test_draft_with_missing_fields_is_kept_and_not_submitted(client, world):
     assert case.status == CaseStatus.DRAFT and case.household_pseudonym == "Gezin Half"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Gezin Half" in page
+    # Each missing field is marked where it is, and listed in the summary at the top.
+    for name in ("household_composition", "tried", "blockage", "question", "consent_date", "legal_ground", "domains"):
+        assert f'id="{name}-error"' in page, name
+        assert f'href="#{name}"' in page, name
+    assert 'id="household_pseudonym-error"' not in page
 
 
 def test_missing_pseudonym_gives_field_error_and_saves_nothing(client, world):
