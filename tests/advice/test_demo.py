@@ -1,0 +1,33 @@
+"""The advice demo seeder is idempotent and its helper issues advice through the services."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from advice import demo, services
+from advice.models import ActionStatus, AdviceStatus
+from casefiles.models import CaseStatus
+from expertteam.extensions import db
+
+
+def test_seed_is_idempotent_and_marks_examples(aw):
+    assert demo.seed_advice_demo(aw.team, aw.chair) == (len(demo.LEGAL_REFERENCES), len(demo.INTERVENTIONS))
+    db.session.commit()
+    assert demo.seed_advice_demo(aw.team, aw.chair) == (0, 0)
+
+
+def test_demo_advise_issues_with_past_deadlines(aw, discussed):
+    demo.seed_advice_demo(aw.team)
+    case = discussed()
+    advice = demo.demo_advise(
+        case, aw.chair,
+        actions=[(aw.org, "Offer a home", date.today() - timedelta(days=3)),
+                 (aw.org2, "Start treatment", date.today() + timedelta(days=20))],
+        advice_text="Grant urgency.", legal_laws=["Huisvestingswet 2014"],
+        costs=[("current", "Huisuitzetting (voorbeeldbedrag)", "0.5"),
+               ("breakthrough", "Maatschappelijk werk, begeleiding (voorbeeldbedrag)", "1")],
+    )
+    db.session.commit()
+    assert advice.status == AdviceStatus.ISSUED and case.status == CaseStatus.ADVISED
+    assert advice.net_effect_cents == 500_000 - 300_000
+    assert [g.law for g in advice.legal_grounds] == ["Huisvestingswet 2014"]
+    assert advice.actions[0].is_overdue() and advice.actions[0].status == ActionStatus.OPEN
