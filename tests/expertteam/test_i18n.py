@@ -50,8 +50,9 @@ def test_unknown_language_is_refused(client, world):
 
 def test_times_are_shown_in_amsterdam_time_with_dutch_format(client, world, create_case):
     case = create_case("draft")
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_id == case.id))
-    event.at = datetime(2026, 7, 1, 7, 5, tzinfo=timezone.utc)  # 09:05 summer time in Amsterdam
+    # Audit rows are append-only: add an event at a known time instead of changing one.
+    db.session.add(AuditEvent(action="case.update", object_type="case", object_id=case.id, team_id=case.team_id,
+                              details={"fields": []}, at=datetime(2026, 7, 1, 7, 5, tzinfo=timezone.utc)))  # 09:05 in Amsterdam
     db.session.commit()
     login(client, world.owner)
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
