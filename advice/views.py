@@ -70,7 +70,11 @@ def get_case(case_id: int) -> Case:
 
 
 def get_advice(advice_id: int) -> Advice:
-    advice = db.session.get(Advice, advice_id)
+    advice = db.session.get(
+        Advice, advice_id,
+        options=[sa.orm.selectinload(Advice.actions).joinedload(Action.organisation),
+                 sa.orm.selectinload(Advice.legal_grounds), sa.orm.selectinload(Advice.cost_lines)],
+    )
     if advice is None or not permissions.can_view_advice(current_user, advice):
         abort(404)
     return advice

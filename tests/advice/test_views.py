@@ -204,3 +204,40 @@ def test_close_and_followup_pages(client, aw, issued):
     r = post_form(client, f"/advice/cases/{case.id}/followup", {"result": "held", "note": "Holding"})
     assert r.status_code == 302
     assert services.closure_of(case).followup_result.value == "held"
+
+
+def test_pages_take_a_fixed_number_of_queries(app, aw, issued, count_queries):
+    """The contact's home and the advice page do not grow with the number of actions."""
+    def measure(n_actions):
+        advice = issued(actions=[(aw.org, f"Action {i}") for i in range(n_actions)])
+        client = new_client(app)
+        login(client, aw.contact)
+        client.get("/advice/actions")
+        with count_queries() as home:
+            assert client.get("/advice/actions").status_code == 200
+        login(client, aw.chair)
+        client.get(f"/advice/{advice.id}")
+        with count_queries() as page:
+            assert client.get(f"/advice/{advice.id}").status_code == 200
+        return home.count, page.count
+
+    assert measure(1) == measure(4)
+
+
+def test_correction_pages(client, aw, issued):
+    advice = issued()
+    login(client, aw.secretary)
+    url = f"/advice/{advice.id}/correct"
+    assert client.get(url).status_code == 200
+    assert post_form(client, url, {"reason": ""}).status_code == 200
+    assert services.draft_of(advice.case) is None
+    assert post_form(client, url, {"reason": "Wrong deadline"}).status_code == 302
+    draft = services.draft_of(advice.case)
+    assert draft.version == 2 and draft.supersedes_id == advice.id
+    page = client.get(f"/advice/cases/{advice.case_id}/edit").get_data(as_text=True)
+    assert "Wrong deadline" in page
+    # The issued version stays readable and is not changed by the correction draft.
+    assert client.get(f"/advice/{advice.id}").status_code == 200
+    assert services.verify_hash(db.session.get(Advice, advice.id))
+    r = post_form(client, f"/advice/{draft.id}/discard", token_from=f"/advice/cases/{advice.case_id}/edit")
+    assert r.status_code == 302 and services.draft_of(advice.case) is None
