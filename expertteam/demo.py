@@ -10,9 +10,13 @@ from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
+from advice import demo as advice_demo
+from advice import services as advice_services
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus, InclusionCriterion
 from expertteam.extensions import db, utcnow
+from meeting import services as meeting_services
+from meeting.models import Meeting, MeetingStatus
 from expertteam.models import (
     Commitment,
     Domain,
@@ -124,6 +128,28 @@ def _case(team: Team, owner: User, pseudonym: str, **fields) -> tuple[Case, bool
     return case_services.create_case(team, owner, household_pseudonym=pseudonym, **fields), True
 
 
+def _past_meeting(team: Team, after) -> Meeting:
+    """The team's regular meeting in the week after ``after`` (created if missing)."""
+    meeting_services.ensure_meetings(team, after, weeks=1)
+    return db.session.scalars(
+        sa.select(Meeting).where(Meeting.team_id == team.id, Meeting.starts_at > after).order_by(Meeting.starts_at).limit(1)
+    ).one()
+
+
+def _discuss(meeting: Meeting, cases: list[Case], chair: User, attendance) -> None:
+    """Put cases on a past meeting's agenda and take them as discussed, as the chair does live."""
+    for case in cases:
+        meeting_services.add_item(meeting, case, chair)
+    meeting_services.publish_agenda(meeting, chair)
+    if not meeting.attendances:
+        for user, status in attendance:
+            meeting_services.record_attendance(meeting, chair, user.id, status,
+                                               deputy_name="J. de Wit (vervanger)" if status == "deputy" else "")
+    for item in meeting.items:
+        if item.case in cases:
+            meeting_services.mark_discussed(item, chair, now=meeting.starts_at + timedelta(minutes=30))
+
+
 def seed() -> bool:
     """Load the demo; returns True when anything was added."""
     before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
@@ -135,13 +161,18 @@ def seed() -> bool:
     _role(chair, team, Role.CHAIR)
     secretary = _user("secretaris", "Tom de Groot")
     _role(secretary, team, Role.SECRETARY)
+    experts = []
     for domain, name, slug in EXPERTS:
-        _role(_user(f"expert.{slug}", name), team, Role.EXPERT, domain=domain)
-    orgs = {}
+        expert = _user(f"expert.{slug}", name)
+        _role(expert, team, Role.EXPERT, domain=domain)
+        experts.append(expert)
+    orgs, contacts = {}, {}
     for name, domains, contact, slug in ORGANISATIONS:
         org = _organisation(name, domains, team)
         orgs[domains[0]] = org
-        _role(_user(f"contact.{slug}", contact), team, Role.ORG_CONTACT, organisation=org)
+        contacts[domains[0]] = _user(f"contact.{slug}", contact)
+        _role(contacts[domains[0]], team, Role.ORG_CONTACT, organisation=org)
+    advice_demo.seed_advice_demo(team, chair)
     owners = []
     for slug, name in (("sophie", "Sophie van Leeuwen"), ("daan", "Daan Koster"), ("noor", "Noor Pietersen")):
         owner = _user(f"casushouder.{slug}", name)
@@ -155,11 +186,19 @@ def seed() -> bool:
     criteria = db.session.scalars(
         sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))
     ).all()
-    consent = dict(consent_date=date.today() - timedelta(days=21), consent_method="written", legal_ground="consent")
     now = utcnow()
+    today = now.astimezone(meeting_services.team_zone(team)).date()
+    consent = dict(consent_date=today - timedelta(days=21), consent_method="written", legal_ground="consent")
 
-    # 1. Circular blockage — crisis; waiting for intake until the advice part of the demo lands.
-    amber, new = _case(
+    # Meetings: the next eight weeks, plus two sessions in the past where cases were discussed.
+    meeting_services.ensure_meetings(team, now)
+    last_week = _past_meeting(team, now - timedelta(days=10))
+    last_quarter = _past_meeting(team, now - timedelta(days=130))
+    attendance = [(user, status) for user, status in zip(
+        experts, ["present"] * 6 + ["deputy", "absent"])]
+
+    # 1. Circular blockage — crisis; discussed last week, advice issued (advised).
+    amber, amber_new = _case(
         team, sophie, "Gezin Amber",
         household_composition="Moeder (31) en twee kinderen (4 en 7).",
         domains=[Domain.HOUSING, Domain.DEBT, Domain.PARENTING, Domain.SOCIAL_WORK],
@@ -174,11 +213,12 @@ def seed() -> bool:
         question="Kan urgentie worden verleend onder de voorwaarde dat binnen acht weken een schuldregeling start?",
         urgency="crisis", **consent,
     )
-    if new:
+    if amber_new:
         case_services.submit_case(amber, sophie)
+        case_services.accept_case(amber, chair, criteria_met=criteria)
 
-    # 2. Closed placement avoided — accepted, waiting in the queue.
-    bos, new = _case(
+    # 2. Closed placement avoided — discussed last week; one action done, one confirmed (in execution).
+    bos, bos_new = _case(
         team, daan, "Gezin Bos",
         household_composition="Vader (45), moeder (43), zoon (15), dochter (11).",
         domains=[Domain.PARENTING, Domain.GGZ, Domain.POLICE],
@@ -189,12 +229,56 @@ def seed() -> bool:
         question="Kan het team gezinstherapie voor het hele gezin adviseren in plaats van wachten op een gesloten plaatsing?",
         urgency="high", **consent,
     )
-    if new:
+    if bos_new:
         case_services.submit_case(bos, daan)
         case_services.accept_case(bos, secretary, criteria_met=criteria)
-        bos.queued_at = now - timedelta(days=12)  # demo: spread waiting times over recent weeks
 
-    # 3. Addiction, work and eviction — accepted (goes on the next agenda).
+    # Both were discussed at last week's session.
+    fresh = [case for case, is_new in ((amber, amber_new), (bos, bos_new)) if is_new]
+    if fresh:
+        _discuss(last_week, fresh, chair, attendance)
+    if amber_new:
+        advice_demo.demo_advise(
+            amber, chair,
+            situation="Moeder met twee jonge kinderen, dakloos na huiselijk geweld; logeert tijdelijk bij een kennis.",
+            blockage="Cirkel: geen urgentie zolang de restschuld openstaat, geen schuldregeling zonder vast adres.",
+            advice_text="Verleen **nu** urgentie, onder de voorwaarde dat binnen acht weken een schuldregeling start. "
+                        "De schuldhulpverlening start het traject op het adres van de nieuwe woning.",
+            legal_laws=["Huisvestingswet 2014", "Algemene wet bestuursrecht", "Wet gemeentelijke schuldhulpverlening"],
+            costs=[("current", "Vrouwenopvang (voorbeeldbedrag)", "6"),
+                   ("current", "Pleegzorg (voorbeeldbedrag)", "2"),
+                   ("breakthrough", "Schuldregeling, drie jaar (voorbeeldbedrag)", "1"),
+                   ("breakthrough", "Maatschappelijk werk, begeleiding (voorbeeldbedrag)", "1")],
+            actions=[
+                (orgs[Domain.HOUSING], "Verleen urgentie en doe binnen vier weken een passend woningaanbod.", today + timedelta(days=18)),
+                (orgs[Domain.DEBT], "Start binnen acht weken een schuldregeling, met de restschuld erin.", today + timedelta(days=46)),
+                (orgs[Domain.PARENTING], "Begeleid moeder en kinderen bij de verhuizing en de schoolkeuze.", today + timedelta(days=32)),
+            ],
+            now=last_week.starts_at + timedelta(hours=1),
+        )
+
+    if bos_new:
+        advice = advice_demo.demo_advise(
+            bos, chair,
+            situation="Zoon van 15 met een indicatie voor gesloten jeugdzorg; er is geen plek.",
+            blockage="Wachten op een gesloten plaatsing die er niet komt.",
+            advice_text="Zet de indicatie om naar **gezinstherapie voor het hele gezin**, te starten binnen drie weken; "
+                        "de wijkagent blijft aanspreekpunt voor de school.",
+            legal_laws=["Jeugdwet"],
+            costs=[("current", "Gesloten jeugdzorg (voorbeeldbedrag)", "1"),
+                   ("breakthrough", "Gezinstherapie, traject (voorbeeldbedrag)", "1")],
+            actions=[
+                (orgs[Domain.GGZ], "Start binnen drie weken gezinstherapie voor het hele gezin.", today + timedelta(days=11)),
+                (orgs[Domain.PARENTING], "Zet de indicatie om naar ambulante gezinsbegeleiding.", today + timedelta(days=4)),
+            ],
+            now=last_week.starts_at + timedelta(hours=2),
+        )
+        therapy, indication = advice.actions
+        advice_services.confirm_action(therapy, contacts[Domain.GGZ], expected_version=therapy.version)
+        advice_services.complete_action(indication, contacts[Domain.PARENTING], expected_version=indication.version,
+                                        note="Indicatie omgezet; eerste gesprek gepland.", done_on=today - timedelta(days=2))
+
+    # 3. Addiction, work and eviction — on the next meeting's published agenda (scheduled).
     cedar, new = _case(
         team, sophie, "Gezin Cedar",
         household_composition="Vader (52), alleenstaand, een volwassen dochter woont elders.",
@@ -209,9 +293,16 @@ def seed() -> bool:
     if new:
         case_services.submit_case(cedar, sophie)
         case_services.accept_case(cedar, chair, criteria_met=criteria)
-        cedar.queued_at = now - timedelta(days=20)
+        cedar.queued_at = now - timedelta(days=20)  # demo: spread waiting times over recent weeks
+        upcoming = db.session.scalars(
+            sa.select(Meeting).where(Meeting.team_id == team.id, Meeting.starts_at > now,
+                                     Meeting.status.in_([MeetingStatus.PLANNED, MeetingStatus.PUBLISHED]))
+            .order_by(Meeting.starts_at).limit(1)
+        ).first()
+        meeting_services.add_item(upcoming, cedar, secretary)
+        meeting_services.publish_agenda(upcoming, secretary)
 
-    # 4. Structural payment problem — accepted, waiting.
+    # 4. Structural payment problem — accepted, waiting in the queue.
     dijk, new = _case(
         team, noor, "Gezin Dijk",
         household_composition="Moeder (39), vader (41), drie kinderen (8, 12 en 16).",
@@ -247,17 +338,59 @@ def seed() -> bool:
             message="Wat weten de huisarts en de woningcorporatie? Wanneer was het laatste contact en met wie?",
         )
 
-    # 6. An older couple, stuck between two rules — a draft the owner is still writing.
+    # 6. Closed with a breakthrough last quarter; the three-month follow-up is due.
     fransen, new = _case(
         team, noor, "Gezin Fransen",
         household_composition="Echtpaar (78 en 81).",
         domains=[Domain.WORK_INCOME, Domain.SOCIAL_WORK],
-        organisation_ids=[orgs[Domain.WORK_INCOME].id],
+        organisation_ids=[orgs[Domain.WORK_INCOME].id, orgs[Domain.SOCIAL_WORK].id],
         tried="Wmo-aanvraag en bijzondere bijstand, beide afgewezen met verwijzing naar de andere regeling.",
-        blockage="Zorg en inkomen verwijzen naar elkaar.",
-        question="",
-        urgency="normal",
+        blockage="Zorg en inkomen verwijzen naar elkaar: de Wmo-voorziening wacht op de bijstand en andersom.",
+        household_goal="\"Samen thuis blijven wonen, met de hulp die we nodig hebben.\"",
+        question="Welke regeling gaat voor, en wie betaalt tot het geregeld is?",
+        urgency="normal", **consent,
     )
+    if new:
+        case_services.submit_case(fransen, noor)
+        case_services.accept_case(fransen, chair, criteria_met=criteria)
+        _discuss(last_quarter, [fransen], chair, attendance)
+        session = last_quarter.starts_at
+        advice = advice_demo.demo_advise(
+            fransen, chair,
+            situation="Ouder echtpaar; zorg en inkomen verwijzen naar elkaar.",
+            blockage="Twee regelingen die elk op de andere wachten.",
+            advice_text="De Sociale Dienst kent de bijzondere bijstand **nu** toe; de Wmo-voorziening volgt zonder "
+                        "nieuwe aanvraag. Maatschappelijk werk begeleidt het echtpaar drie maanden.",
+            legal_laws=["Participatiewet", "Wet maatschappelijke ondersteuning 2015"],
+            actions=[
+                (orgs[Domain.WORK_INCOME], "Ken de bijzondere bijstand toe.", (session + timedelta(days=14)).date()),
+                (orgs[Domain.SOCIAL_WORK], "Begeleid het echtpaar drie maanden.", (session + timedelta(days=30)).date()),
+            ],
+            now=session + timedelta(hours=1),
+        )
+        for action, org in zip(advice.actions, (Domain.WORK_INCOME, Domain.SOCIAL_WORK)):
+            advice_services.complete_action(action, contacts[org], expected_version=action.version,
+                                            note="Uitgevoerd zoals geadviseerd.",
+                                            done_on=(session + timedelta(days=10)).date(),
+                                            now=session + timedelta(days=10))
+        advice_services.close_case(fransen, noor, outcome="reached",
+                                   note="Bijstand en Wmo-voorziening lopen; het echtpaar woont thuis.",
+                                   now=now - timedelta(days=95))
+
+    # 7. A new case waiting for intake.
+    gerritsen, new = _case(
+        team, sophie, "Gezin Gerritsen",
+        household_composition="Vader (36), twee kinderen (10 en 13).",
+        domains=[Domain.WORK_INCOME, Domain.DEBT, Domain.PARENTING],
+        organisation_ids=[orgs[Domain.WORK_INCOME].id, orgs[Domain.DEBT].id],
+        tried="Budgetbeheer en een re-integratietraject, beide gestopt na ziekte van vader.",
+        blockage="Geen schuldregeling zolang er geen stabiel inkomen is; geen werk zolang de schulden stress geven.",
+        household_goal="\"Rust, zodat ik weer kan werken en er voor mijn kinderen kan zijn.\"",
+        question="Kan een schuldregeling starten terwijl het inkomen nog niet stabiel is?",
+        urgency="normal", **consent,
+    )
+    if new:
+        case_services.submit_case(gerritsen, sophie)
 
     db.session.commit()
     users_after = db.session.scalar(sa.select(sa.func.count()).select_from(User))
