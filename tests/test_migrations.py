@@ -52,6 +52,14 @@ def test_migrations_match_the_models_and_downgrade_cleanly(fresh_database, tmp_p
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], "models and migrations differ: " + "; ".join(_describe(d) for d in diff)
+        if db.engine.dialect.name == "postgresql":
+            # The migration installs the append-only guard on the audit trail.
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO audit_events (at, action, object_type, result, details) "
+                                     "VALUES (now(), 'test.row', 'test', 'ok', '{}')"))
+            for statement in ("UPDATE audit_events SET action = 'changed'", "DELETE FROM audit_events"):
+                with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+                    conn.execute(sa.text(statement))
         downgrade(revision="base")
         with db.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
