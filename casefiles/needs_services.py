@@ -1,0 +1,340 @@
+"""Services of the blockage map: needs, their "waits for" links, and their ties to the advice.
+
+Like every service: check who may do it and from which state, change objects, flush, write the
+audit record; the caller (view, job) owns the commit. Audit rows name ids and statuses, never the
+needs' texts (they are case content).
+
+Who may change the map: the case owner (at intake and until the case is closed) and the chair or
+secretary of the team (once the case has been submitted, until it is closed). Everyone who may
+read the case may read its map.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from expertteam import audit
+from expertteam.extensions import db, utcnow
+from expertteam.models import Organisation, Role, User
+from expertteam.services import PermissionDenied, ServiceError
+
+from . import permissions
+from .blockage import Analysis, analyse_needs
+from .models import Case, CaseStatus
+from .needs import TEXT_MAX, TITLE_MAX, Need, NeedLink, NeedStatus
+
+#: Case states in which the map can no longer change.
+MAP_FROZEN = frozenset({CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.WITHDRAWN})
+#: Most needs on one map (a map is a thinking tool, not a database).
+NEEDS_MAX = 100
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+def can_view_map(user: User | None, case: Case) -> bool:
+    return permissions.can_view(user, case)
+
+
+def can_edit_map(user: User | None, case: Case) -> bool:
+    if case.status in MAP_FROZEN or not permissions.can_view(user, case):
+        return False
+    owner = case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER)
+    return owner or permissions.is_lead(user, case.team_id)
+
+
+def _require_edit(case: Case, actor: User) -> None:
+    if not can_edit_map(actor, case):
+        if case.status in MAP_FROZEN:
+            raise ServiceError(_("The blockage map of case %(reference)s can no longer be changed.",
+                                 reference=case.reference))
+        raise PermissionDenied(_("Only the case owner, the chair or the secretary can change the blockage map."))
+
+
+def _audit(action: str, need: Need, actor: User | None, case: Case, details: dict[str, Any] | None = None) -> None:
+    audit.record(action, object_type="need", object_id=need.id, actor=actor, team_id=case.team_id,
+                 details={"case": case.id, **(details or {})})
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def needs_of(case: Case) -> list[Need]:
+    return list(db.session.scalars(
+        sa.select(Need).where(Need.case_id == case.id).order_by(Need.position, Need.id)
+        .options(sa.orm.joinedload(Need.decided_by))
+    ))
+
+
+def links_of(case: Case) -> list[NeedLink]:
+    return list(db.session.scalars(
+        sa.select(NeedLink).join(Need, Need.id == NeedLink.need_id).where(Need.case_id == case.id)
+        .order_by(NeedLink.id)
+    ))
+
+
+class BlockageMap:
+    """A case's needs, links and their analysis, ready for the templates."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        self.needs = needs_of(case)
+        self.links = links_of(case)
+        self.by_id = {n.id: n for n in self.needs}
+        self.analysis: Analysis = analyse_needs(self.needs, self.links)
+        self.reasons = {(link.need_id, link.waits_for_id): link.reason for link in self.links}
+
+    def __bool__(self) -> bool:
+        return bool(self.needs)
+
+    @property
+    def biggest(self) -> Need | None:
+        return self.by_id.get(self.analysis.biggest) if self.analysis.biggest is not None else None
+
+    def freed(self, need: Need) -> int:
+        return self.analysis.freed[need.id]
+
+    def waits_for(self, need: Need) -> list[tuple[Need, str]]:
+        return [(self.by_id[m], self.reasons[(need.id, m)]) for m in self.analysis.waits_for[need.id]]
+
+    def circles(self) -> list[tuple[list[Need], Need]]:
+        return [([self.by_id[m] for m in c.members], self.by_id[c.breaker]) for c in self.analysis.circles]
+
+    @property
+    def free_now(self) -> list[Need]:
+        return [self.by_id[n] for n in self.analysis.free_now]
+
+    def in_circle(self, need: Need) -> bool:
+        return need.id in self.analysis.in_circle
+
+
+def blockage_map(case: Case) -> BlockageMap:
+    return BlockageMap(case)
+
+
+# --- changing the map -------------------------------------------------------------------------
+
+def _clean(value: str | None, limit: int, message: str, *, required: bool = False) -> str:
+    value = (value or "").strip().replace("\r\n", "\n")
+    if required and not value:
+        raise ServiceError(message)
+    if len(value) > limit:
+        raise ServiceError(_("The text is too long (at most %(max)d characters).", max=limit))
+    return value
+
+
+def _organisation(organisation_id: int | None) -> int | None:
+    if not organisation_id:
+        return None
+    org = db.session.get(Organisation, organisation_id)
+    if org is None or not org.active:
+        raise ServiceError(_("Unknown organisation."))
+    return org.id
+
+
+def add_need(case: Case, actor: User, *, title: str, decided_by_id: int | None = None, rule: str = "",
+             status: NeedStatus | str = NeedStatus.BLOCKED) -> Need:
+    _require_edit(case, actor)
+    title = _clean(title, TITLE_MAX, _("Say what must happen."), required=True)
+    rule = _clean(rule, TEXT_MAX, "")
+    status = NeedStatus(status)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Need).where(Need.case_id == case.id))
+    if count >= NEEDS_MAX:
+        raise ServiceError(_("A blockage map holds at most %(max)d needs.", max=NEEDS_MAX))
+    position = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(Need.position), 0)).where(Need.case_id == case.id))
+    need = Need(case_id=case.id, title=title, decided_by_id=_organisation(decided_by_id), rule=rule, status=status,
+                position=position + 1, created_by_id=actor.id)
+    if status == NeedStatus.SOLVED:
+        need.solved_at = utcnow()
+    db.session.add(need)
+    db.session.flush()
+    _audit("need.add", need, actor, case, {"status": status.value})
+    return need
+
+
+def update_need(need: Need, actor: User, *, title: str, decided_by_id: int | None, rule: str,
+                status: NeedStatus | str) -> list[Need]:
+    """Change a need; returns the needs freed when it became solved (see ``set_status``)."""
+    case = db.session.get(Case, need.case_id)
+    _require_edit(case, actor)
+    need.title = _clean(title, TITLE_MAX, _("Say what must happen."), required=True)
+    need.rule = _clean(rule, TEXT_MAX, "")
+    need.decided_by_id = _organisation(decided_by_id)
+    db.session.flush()
+    _audit("need.update", need, actor, case)
+    return _set_status(need, actor, case, NeedStatus(status))
+
+
+def set_status(need: Need, actor: User, status: NeedStatus | str) -> list[Need]:
+    case = db.session.get(Case, need.case_id)
+    _require_edit(case, actor)
+    return _set_status(need, actor, case, NeedStatus(status))
+
+
+def _set_status(need: Need, actor: User | None, case: Case, status: NeedStatus, *,
+                action_id: int | None = None, now: datetime | None = None) -> list[Need]:
+    """Change the status. When a need becomes solved, every blocked need that now waits for no
+    unsolved need becomes open ("free now"); those are returned and named in the audit row."""
+    if need.status == status:
+        return []
+    previous = need.status
+    need.status = status
+    freed: list[Need] = []
+    if status == NeedStatus.SOLVED:
+        need.solved_at = now or utcnow()
+        need.solved_by_action_id = action_id
+        db.session.flush()
+        freed = _free_waiting(need)
+    else:
+        need.solved_at = None
+        need.solved_by_action_id = None
+    db.session.flush()
+    _audit("need.status", need, actor, case, {"from": previous.value, "to": status.value, "action": action_id,
+                                               "freed": [n.id for n in freed]})
+    return freed
+
+
+def _free_waiting(solved: Need) -> list[Need]:
+    freed = []
+    for link in solved.waited_on_links:
+        waiting = link.need
+        if waiting.status != NeedStatus.BLOCKED:
+            continue
+        if all(other.waits_for.status == NeedStatus.SOLVED for other in waiting.waits_for_links):
+            waiting.status = NeedStatus.OPEN
+            freed.append(waiting)
+    return freed
+
+
+def _tied(need: Need) -> bool:
+    from advice.models import Action, AdviceNeed
+
+    return bool(
+        db.session.scalar(sa.select(sa.exists().where(Action.need_id == need.id)))
+        or db.session.scalar(sa.select(sa.exists().where(AdviceNeed.need_id == need.id)))
+    )
+
+
+def remove_need(need: Need, actor: User) -> None:
+    case = db.session.get(Case, need.case_id)
+    _require_edit(case, actor)
+    if _tied(need):
+        raise ServiceError(_("This need is named in an advice; it cannot be removed."))
+    _audit("need.remove", need, actor, case)
+    db.session.delete(need)
+    db.session.flush()
+
+
+def link_needs(need: Need, waits_for: Need, actor: User, *, reason: str) -> NeedLink:
+    """``need`` waits for ``waits_for``, with the reason. Circles are allowed (that is the point)."""
+    case = db.session.get(Case, need.case_id)
+    _require_edit(case, actor)
+    if waits_for.case_id != need.case_id:
+        raise ServiceError(_("A need can only wait for a need of the same case."))
+    if waits_for.id == need.id:
+        raise ServiceError(_("A need cannot wait for itself."))
+    reason = _clean(reason, TEXT_MAX, _("Say why it waits."), required=True)
+    exists = db.session.scalar(sa.select(sa.exists().where(NeedLink.need_id == need.id,
+                                                           NeedLink.waits_for_id == waits_for.id)))
+    if exists:
+        raise ServiceError(_("This need already waits for that one."))
+    link = NeedLink(need=need, waits_for=waits_for, reason=reason, created_by_id=actor.id)
+    db.session.add(link)
+    db.session.flush()
+    _audit("need.link", need, actor, case, {"waits_for": waits_for.id, "link": link.id})
+    return link
+
+
+def unlink(link: NeedLink, actor: User) -> None:
+    need = link.need
+    case = db.session.get(Case, need.case_id)
+    _require_edit(case, actor)
+    _audit("need.unlink", need, actor, case, {"waits_for": link.waits_for_id, "link": link.id})
+    need.waits_for_links.remove(link)
+    db.session.delete(link)
+    db.session.flush()
+
+
+# --- ties to the advice -----------------------------------------------------------------------
+
+def tie_needs(advice, actor: User, *, need_ids: Iterable[int], action_needs: dict[int, int | None]) -> None:
+    """Name the needs a draft advice breaks, and tie its actions to needs. Part of the draft:
+    refused once the advice is issued (and covered by its content hash)."""
+    from advice import permissions as advice_permissions
+    from advice.models import AdviceNeed, AdviceStatus
+
+    if advice.status != AdviceStatus.DRAFT:
+        raise ServiceError(_("An issued advice cannot be changed; start a correction."))
+    if not advice_permissions.can_edit(actor, advice):
+        raise PermissionDenied(_("Only the chair or secretary can edit the draft advice."))
+    valid = {n.id for n in needs_of(advice.case)}
+    wanted = set(need_ids)
+    if not wanted <= valid or not {v for v in action_needs.values() if v} <= valid:
+        raise ServiceError(_("Unknown need."))
+    actions = {a.id: a for a in advice.actions}
+    if not set(action_needs) <= set(actions):
+        raise ServiceError(_("That action is not part of this advice."))
+    current = set(db.session.scalars(sa.select(AdviceNeed.need_id).where(AdviceNeed.advice_id == advice.id)))
+    for need_id in current - wanted:
+        db.session.execute(sa.delete(AdviceNeed).where(AdviceNeed.advice_id == advice.id, AdviceNeed.need_id == need_id))
+    for need_id in sorted(wanted - current):
+        db.session.add(AdviceNeed(advice_id=advice.id, need_id=need_id))
+    for action_id, need_id in action_needs.items():
+        actions[action_id].need_id = need_id or None
+    db.session.flush()
+    audit.record("advice.tie_needs", object_type="advice", object_id=advice.id, actor=actor,
+                 team_id=advice.case.team_id,
+                 details={"needs": sorted(wanted), "actions": {str(k): v for k, v in sorted(action_needs.items())}})
+
+
+def broken_needs(advice) -> list[Need]:
+    from advice.models import AdviceNeed
+
+    return list(db.session.scalars(
+        sa.select(Need).join(AdviceNeed, AdviceNeed.need_id == Need.id).where(AdviceNeed.advice_id == advice.id)
+        .order_by(Need.position, Need.id)
+    ))
+
+
+def canonical_ties(advice) -> dict[str, Any]:
+    """The ties as part of the advice's canonical content (for its hash). Empty when there are
+    none, so the hashes of advice issued before the blockage map existed stay valid."""
+    out: dict[str, Any] = {}
+    needs = broken_needs(advice) if advice.id is not None else []
+    if needs:
+        out["breaks_needs"] = sorted(n.title for n in needs)
+    tied = [a for a in advice.actions if a.need_id is not None]
+    if tied:
+        titles = {n.id: n.title for n in db.session.scalars(sa.select(Need).where(Need.id.in_({a.need_id for a in tied})))}
+        out["action_needs"] = sorted(
+            [a.organisation_id, a.deadline.isoformat(), a.description, titles.get(a.need_id, "")] for a in tied
+        )
+    return out
+
+
+def copy_ties(old, new) -> None:
+    """A correction copies the ties of the version it corrects (actions by ``previous_action_id``)."""
+    from advice.models import AdviceNeed
+
+    by_old = {a.id: a.need_id for a in old.actions}
+    for action in new.actions:
+        if action.previous_action_id in by_old:
+            action.need_id = by_old[action.previous_action_id]
+    for need in broken_needs(old):
+        db.session.add(AdviceNeed(advice_id=new.id, need_id=need.id))
+    db.session.flush()
+
+
+def solve_need_for_action(action, now: datetime | None = None) -> list[Need]:
+    """Called when an advice action is done: the need it is tied to is solved (by that action)."""
+    if action.need_id is None:
+        return []
+    need = db.session.get(Need, action.need_id)
+    if need is None or need.status == NeedStatus.SOLVED:
+        return []
+    case = db.session.get(Case, need.case_id)
+    actor = db.session.get(User, action.done_by_id) if action.done_by_id else None
+    return _set_status(need, actor, case, NeedStatus.SOLVED, action_id=action.id, now=now)
