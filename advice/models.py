@@ -231,9 +231,13 @@ class AdviceSettings(db.Model):
     """Remind the organisation's contacts this many days before an action's deadline."""
     grace_days: Mapped[int] = mapped_column(default=7)
     """An action this many days past its deadline is escalated to the chair."""
+    waiting_norm_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    """The team's norm for waiting from submission to the meeting; the pilot figures count the
+    cases that waited longer (set on the dashboard)."""
 
 
 DEFAULT_REMINDER_DAYS = 3
+DEFAULT_WAITING_NORM_DAYS = 28
 DEFAULT_GRACE_DAYS = 7
 
 
@@ -384,6 +388,8 @@ class Action(db.Model):
     deadline: Mapped[date]
     previous_action_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice_actions.id"))
     """In a correction: the action of the previous version this one was copied from."""
+    need_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="SET NULL"), index=True)
+    """The need of the blockage map this action solves (casefiles.needs); done -> need solved."""
 
     # --- follow-through (may change after issuing) ---
     status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus), default=ActionStatus.OPEN)
@@ -429,7 +435,7 @@ class Action(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     #: Content fields, fixed once the advice is issued.
-    CONTENT_FIELDS = ("advice_id", "organisation_id", "description", "deadline", "previous_action_id")
+    CONTENT_FIELDS = ("advice_id", "organisation_id", "description", "deadline", "previous_action_id", "need_id")
 
     @property
     def effective_deadline(self) -> date:
@@ -443,6 +449,15 @@ class Action(db.Model):
 
     def __repr__(self) -> str:
         return f"<Action {self.id} org={self.organisation_id} {self.status}>"
+
+
+class AdviceNeed(db.Model):
+    """A need of the case's blockage map that this advice version names as the one it breaks."""
+
+    __tablename__ = "advice_needs"
+
+    advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class CaseClosure(db.Model):

@@ -224,3 +224,6 @@ class InclusionCriterion(db.Model):
     text: Mapped[str] = mapped_column(sa.String(300))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+from . import hardcases as _hardcases, needs as _needs  # noqa: E402,F401  (blockage map and hard cases register tables)
