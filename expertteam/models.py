@@ -51,6 +51,8 @@ class Role(enum.StrEnum):
     CHAIR = "chair"
     SECRETARY = "secretary"
     ORG_CONTACT = "org_contact"
+    MUNICIPALITY = "municipality"
+    """Reads the team's pilot figures and period report only (never case content)."""
 
     @property
     def label(self) -> str:
@@ -63,6 +65,7 @@ ROLE_LABELS = {
     Role.CHAIR: _l("Chair"),
     Role.SECRETARY: _l("Secretary"),
     Role.ORG_CONTACT: _l("Organisation contact"),
+    Role.MUNICIPALITY: _l("Municipality (figures only)"),
 }
 
 #: Roles that make up the expert team proper and see the team's queue and agendas.
