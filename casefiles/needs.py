@@ -62,7 +62,8 @@ class Need(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     solved_at: Mapped[Optional[datetime]]
     solved_by_action_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("advice_actions.id", use_alter=True, name="fk_case_needs_solved_by_action_id_advice_actions")
+        sa.ForeignKey("advice_actions.id", use_alter=True, ondelete="SET NULL",
+                      name="fk_case_needs_solved_by_action_id_advice_actions")
     )
     """The advice action whose completion solved it (NULL when solved by hand)."""
 

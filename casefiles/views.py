@@ -327,3 +327,6 @@ EVENT_LABELS = {
 @bp.app_context_processor
 def _case_globals():
     return {"event_label": lambda action: str(EVENT_LABELS.get(action, action))}
+
+
+from . import hardcases_views as _hardcases_views, needs_views as _needs_views  # noqa: E402,F401  (routes on this blueprint)

@@ -37,3 +37,6 @@ def seed_map(world):
         return s
 
     return _make
+
+
+from tests.advice.conftest import aw, discussed, drafted, issued  # noqa: E402,F401  (advice fixtures)

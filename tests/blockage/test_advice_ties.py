@@ -1,0 +1,97 @@
+"""The advice names the needs it breaks; an action done solves its need; the map shows what is free."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from advice import services as advice_services
+from advice.guard import ImmutableAdviceError
+from casefiles import needs_services as ns
+from casefiles.needs import Need, NeedStatus
+from expertteam.extensions import db
+from expertteam.services import ServiceError
+from tests.conftest import login, post_form
+
+
+def test_action_done_solves_the_need_and_frees_the_circle(client, aw, discussed, drafted, seed_map):
+    case = discussed()
+    s = seed_map(case)
+    advice = drafted(case=case)
+    debt_action = advice.actions[0]
+    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
+    db.session.commit()
+    assert ns.broken_needs(advice) == [s.debt]
+    assert "breaks_needs" in advice_services.canonical_content(advice)
+    advice_services.issue_advice(advice, aw.chair)
+    db.session.commit()
+    assert advice_services.verify_hash(advice)
+    # Issued: the ties are fixed.
+    with pytest.raises(ServiceError):
+        ns.tie_needs(advice, aw.chair, need_ids=[], action_needs={})
+    debt_action.need_id = s.address.id
+    with pytest.raises(ImmutableAdviceError):
+        db.session.flush()
+    db.session.rollback()
+
+    advice_services.complete_action(debt_action, aw.contact, expected_version=debt_action.version,
+                                    note="Arrangement signed.", done_on=date.today())
+    db.session.commit()
+    db.session.expire_all()
+    debt = db.session.get(Need, s.debt.id)
+    assert debt.status == NeedStatus.SOLVED and debt.solved_by_action_id == debt_action.id
+    # Urgency waited only for the debt arrangement: it is free now (blocked -> open); the fixed
+    # address still waits for urgency.
+    assert db.session.get(Need, s.urgency.id).status == NeedStatus.OPEN
+    assert db.session.get(Need, s.address.id).status == NeedStatus.BLOCKED
+    bmap = ns.blockage_map(case)
+    assert bmap.circles() == []
+    assert [n.title for n in bmap.free_now] == ["Rental urgency"]
+    assert bmap.biggest.title == "Rental urgency" and bmap.freed(bmap.biggest) == 2
+    login(client, aw.owner)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Free now" in html and "Vicious circle" not in html
+
+
+def test_ties_through_the_draft_page_and_corrections_keep_them(client, aw, discussed, drafted, seed_map):
+    case = discussed()
+    s = seed_map(case)
+    advice = drafted(case=case)
+    action = advice.actions[1]
+    login(client, aw.secretary)
+    page = f"/advice/cases/{case.id}/edit"
+    html = client.get(page).get_data(as_text=True)
+    assert "This advice breaks" in html
+    r = post_form(client, f"/advice/{advice.id}/needs", {"tie-needs": [s.urgency.id], f"tie-action-{action.id}": s.urgency.id},
+                  token_from=page)
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [n.id for n in ns.broken_needs(advice)] == [s.urgency.id]
+    assert advice.actions[1].need_id == s.urgency.id
+    # A need of another case is refused.
+    other = ns.add_need(discussed(), aw.owner, title="Elsewhere")
+    db.session.commit()
+    r = post_form(client, f"/advice/{advice.id}/needs", {f"tie-action-{action.id}": other.id}, token_from=page)
+    assert r.status_code == 400
+    # An expert cannot tie.
+    login(client, aw.expert)
+    r = post_form(client, f"/advice/{advice.id}/needs", {}, token_from=f"/cases/{case.id}")
+    assert r.status_code == 403
+    advice_services.issue_advice(advice, aw.chair)
+    db.session.commit()
+    new = advice_services.correct_advice(advice, aw.chair, reason="Typo")
+    db.session.commit()
+    assert [n.id for n in ns.broken_needs(new)] == [s.urgency.id]
+    assert sorted(a.need_id or 0 for a in new.actions) == [0, s.urgency.id]
+
+
+def test_a_tied_need_cannot_be_removed(aw, discussed, drafted, seed_map):
+    case = discussed()
+    s = seed_map(case)
+    advice = drafted(case=case)
+    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={})
+    with pytest.raises(ServiceError):
+        ns.remove_need(s.debt, aw.owner)
+    ns.remove_need(s.children, aw.owner)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Need).where(Need.case_id == case.id)) == 3

@@ -1,0 +1,151 @@
+"""The map on the case page and the manage pages: who sees and who changes it."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casefiles import needs_services as ns
+from casefiles.blockage_svg import render
+from casefiles.needs import Need, NeedLink, NeedStatus
+from expertteam.extensions import db
+from expertteam.models import AuditEvent
+from expertteam.services import PermissionDenied, ServiceError
+from tests.conftest import login, post_form
+
+import pytest
+
+
+def test_seed_map_on_the_case_page(client, world, create_case, seed_map):
+    case = create_case("accepted")
+    s = seed_map(case)
+    login(client, world.expert)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Blockage map" in html
+    assert "<svg" in html and 'role="img"' in html and "<title" in html
+    # The list version names the circle and the biggest blockage with its exact count.
+    assert "Vicious circle" in html
+    assert "Debt arrangement → Fixed address → Rental urgency → Debt arrangement" in html
+    assert "solving it frees 3 other needs" in html
+    assert "Children stay with their mother" in html
+    # The expert reads the map but cannot change it.
+    assert "Edit the blockage map" not in html
+    assert client.get(f"/cases/{case.id}/needs").status_code == 403
+    assert client.get(f"/cases/{case.id}/blockage-map.svg").status_code == 200
+    assert s.debt.id
+
+
+def test_svg_escapes_titles_and_shows_status_in_words(world, create_case):
+    case = create_case("draft")
+    ns.add_need(case, world.owner, title='<script>alert("x")</script> & co')
+    other = ns.add_need(case, world.owner, title="Plain", status="solved")
+    db.session.commit()
+    svg = str(render(ns.blockage_map(case)))
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg and "&amp; co" in svg
+    assert "Blocked" in svg and "Solved" in svg  # status in words, not by colour only
+    assert 'stroke-dasharray="6 4"' in svg  # blocked: dashed border
+    assert "<title" in svg and "<desc" in svg
+    assert other.id
+
+
+def test_owner_builds_the_map_through_the_pages(client, world, create_case):
+    case = create_case("draft")
+    login(client, world.owner)
+    page = f"/cases/{case.id}/needs"
+    assert client.get(page).status_code == 200
+    r = post_form(client, f"/cases/{case.id}/needs/add", {"n-title": "Rental urgency", "n-decided_by": world.org.id,
+                                                          "n-rule": "Huisvestingsverordening", "n-status": "blocked"}, token_from=page)
+    assert r.status_code == 302
+    post_form(client, f"/cases/{case.id}/needs/add", {"n-title": "Debt arrangement", "n-decided_by": 0, "n-status": "open"}, token_from=page)
+    urgency, debt = db.session.scalars(sa.select(Need).where(Need.case_id == case.id).order_by(Need.id)).all()
+    assert urgency.decided_by_id == world.org.id and debt.status == NeedStatus.OPEN
+    r = post_form(client, f"/cases/{case.id}/needs/link", {"l-need": urgency.id, "l-waits_for": debt.id, "l-reason": ""}, token_from=page)
+    assert r.status_code == 400  # the reason is required
+    r = post_form(client, f"/cases/{case.id}/needs/link", {"l-need": urgency.id, "l-waits_for": debt.id,
+                                                          "l-reason": "No urgency while a debt is open"}, token_from=page)
+    assert r.status_code == 302
+    link = db.session.scalar(sa.select(NeedLink))
+    assert link.reason == "No urgency while a debt is open"
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Biggest blockage" in html and "waits for Debt arrangement: No urgency while a debt is open" in html
+    # Solving the debt arrangement by hand frees the urgency.
+    r = post_form(client, f"/needs/{debt.id}/edit", {"n-title": "Debt arrangement", "n-decided_by": 0, "n-rule": "",
+                                                     "n-status": "solved"}, follow_redirects=True)
+    assert "Free now: Rental urgency." in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Need, urgency.id).status == NeedStatus.OPEN
+    r = post_form(client, f"/need-links/{link.id}/unlink", token_from=page)
+    assert r.status_code == 302 and db.session.scalar(sa.select(sa.func.count()).select_from(NeedLink)) == 0
+    actions = set(db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.object_type == "need")))
+    assert {"need.add", "need.link", "need.unlink", "need.update", "need.status"} <= actions
+
+
+def test_permissions(client, world, create_case, seed_map):
+    case = create_case("accepted")
+    s = seed_map(case)
+    # The chair (lead) may edit; the second owner, the other team and a contact do not see the case.
+    assert ns.can_edit_map(world.chair, case) and ns.can_edit_map(world.secretary, case)
+    assert ns.can_edit_map(world.owner, case)
+    assert not ns.can_edit_map(world.expert, case) and ns.can_view_map(world.expert, case)
+    for user in (world.owner2, world.other_chair, world.contact, world.admin):
+        assert not ns.can_view_map(user, case)
+        with pytest.raises(PermissionDenied):
+            ns.add_need(case, user, title="x")
+    login(client, world.chair)
+    assert client.get(f"/cases/{case.id}/needs").status_code == 200
+    for user in (world.other_chair, world.contact, world.owner2):
+        login(client, user)
+        assert client.get(f"/cases/{case.id}/needs").status_code == 404
+        assert client.get(f"/cases/{case.id}/blockage-map.svg").status_code == 404
+        assert client.get(f"/needs/{s.debt.id}/edit").status_code == 404
+
+
+def test_links_stay_within_the_case_and_no_self_loops(world, create_case):
+    a = create_case("draft")
+    b = create_case("draft")
+    n1 = ns.add_need(a, world.owner, title="One")
+    n2 = ns.add_need(b, world.owner, title="Two")
+    with pytest.raises(ServiceError):
+        ns.link_needs(n1, n2, world.owner, reason="x")
+    with pytest.raises(ServiceError):
+        ns.link_needs(n1, n1, world.owner, reason="x")
+    n3 = ns.add_need(a, world.owner, title="Three")
+    ns.link_needs(n1, n3, world.owner, reason="x")
+    with pytest.raises(ServiceError):
+        ns.link_needs(n1, n3, world.owner, reason="again")
+
+
+def test_a_closed_map_cannot_change(world, create_case):
+    case = create_case("withdrawn")
+    assert not ns.can_edit_map(world.owner, case)
+    with pytest.raises(ServiceError):
+        ns.add_need(case, world.owner, title="x")
+
+
+def test_remove_a_need_through_its_page(client, world, create_case):
+    case = create_case("draft")
+    need = ns.add_need(case, world.owner, title="Gone soon")
+    db.session.commit()
+    login(client, world.owner)
+    r = post_form(client, f"/needs/{need.id}/edit", {"remove": "1"})
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Need)) == 0
+
+
+def test_live_meeting_page_shows_the_map(client, world, create_case, seed_map):
+    from meeting.models import AgendaItem, Meeting, MeetingStatus
+    from expertteam.extensions import utcnow
+    from datetime import timedelta
+
+    case = create_case("accepted")
+    seed_map(case)
+    start = utcnow().replace(microsecond=0) - timedelta(minutes=10)
+    meeting = Meeting(team=world.team, starts_at=start, ends_at=start + timedelta(hours=3), slot_at=start,
+                      cutoff_at=start - timedelta(days=4), status=MeetingStatus.PUBLISHED)
+    db.session.add(meeting)
+    db.session.flush()
+    db.session.add(AgendaItem(meeting=meeting, case=case, position=1, starts_at=start, duration_minutes=45))
+    case.status = "scheduled"
+    db.session.commit()
+    login(client, world.chair)
+    html = client.get(f"/meetings/{meeting.id}/live").get_data(as_text=True)
+    assert "Vicious circle" in html and "<svg" in html
