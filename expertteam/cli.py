@@ -35,6 +35,26 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Administrator {email} is ready.")
 
+    @app.cli.command("demo-code")
+    @click.argument("email")
+    def demo_code(email: str) -> None:
+        """Print the current sign-in code of a demo account (development only)."""
+        import pyotp
+
+        from .demo import is_demo_account
+
+        if app.config["PRODUCTION"]:
+            raise click.ClickException("demo-code is not available in production.")
+        email = email.strip().lower()
+        if not is_demo_account(email):
+            raise click.ClickException("demo-code only serves the demo accounts (…@gooistad.example).")
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None or not user.totp_secret or user.totp_enrolled_at is None:
+            raise click.ClickException(f"{email} has no enrolled authenticator.")
+        totp = pyotp.TOTP(user.totp_secret)
+        click.echo(totp.now())
+        click.echo(f"(or add it to an authenticator app: {totp.provisioning_uri(name=email, issuer_name='Expertteam demo')})", err=True)
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load the demo team, people, organisations and cases (idempotent)."""

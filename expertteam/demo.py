@@ -14,6 +14,7 @@ from advice import demo as advice_demo
 from advice import services as advice_services
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus, InclusionCriterion
+from expertteam import mfa
 from expertteam.extensions import db, utcnow
 from meeting import services as meeting_services
 from meeting.models import Meeting, MeetingStatus
@@ -62,8 +63,11 @@ CRITERIA = [
 ]
 
 
+DEMO_DOMAIN = "@gooistad.example"
+
+
 def _email(slug: str) -> str:
-    return f"{slug}@gooistad.example"
+    return f"{slug}{DEMO_DOMAIN}"
 
 
 def _user(slug: str, name: str, *, is_admin: bool = False) -> User:
@@ -72,9 +76,18 @@ def _user(slug: str, name: str, *, is_admin: bool = False) -> User:
     if user is None:
         user = User(email=email, name=name, is_admin=is_admin, locale="nl")
         user.set_password(DEMO_PASSWORD)
+        # Demo accounts come with an authenticator already enrolled (a secret made for this
+        # installation), so the demo can be tried without a phone: `flask --app expertteam
+        # demo-code EMAIL` prints the current code. Real accounts enrol at first sign-in.
+        user.totp_secret = mfa.new_secret()
+        user.totp_enrolled_at = utcnow()
         db.session.add(user)
         db.session.flush()
     return user
+
+
+def is_demo_account(email: str) -> bool:
+    return email.endswith(DEMO_DOMAIN)
 
 
 def _role(user: User, team: Team, role: Role, *, domain: Domain | None = None, organisation: Organisation | None = None) -> None:

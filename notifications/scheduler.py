@@ -29,7 +29,7 @@ from .models import JobRun, JobRunStatus
 log = logging.getLogger(__name__)
 
 #: Packages whose ``jobs`` module registers jobs; missing ones are skipped.
-JOB_MODULES = ("notifications.jobs", "casefiles.jobs", "meeting.jobs", "advice.jobs")
+JOB_MODULES = ("notifications.jobs", "casefiles.jobs", "meeting.jobs", "advice.jobs", "expertteam.privacy")
 
 #: A run that comes this late (seconds) is still made; coalesce makes any backlog one run.
 MISFIRE_GRACE_TIME = 15 * 60

@@ -173,3 +173,14 @@ def test_audit_rows_name_changed_fields_but_not_content(client, world, create_ca
     rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.update")).all()
     assert len(rows) == 1 and "blockage" in rows[0].details["fields"]
     assert "Geheime" not in repr(rows[0].details)
+
+
+def test_case_page_links_to_reads_for_the_chair_and_export_for_owner_and_lead(client, world, create_case):
+    case = create_case("accepted")
+    expectations = {world.chair: (True, True), world.secretary: (False, True),
+                    world.owner: (False, True), world.expert: (False, False)}
+    for user, (reads, export) in expectations.items():
+        login(client, user)
+        html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+        assert (f'/cases/{case.id}/reads"' in html) is reads, user.name
+        assert (f'/cases/{case.id}/export"' in html) is export, user.name

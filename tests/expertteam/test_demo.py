@@ -48,3 +48,30 @@ def test_demo_is_complete_and_idempotent(app):
     assert first["AuditEvent"] > 10 and first["Notification"] > 5
     chair = db.session.scalar(sa.select(User).where(User.email == "voorzitter@gooistad.example"))
     assert chair.check_password(DEMO_PASSWORD)
+
+
+def test_demo_accounts_sign_in_with_the_code_demo_code_prints(app, client):
+    from tests.conftest import csrf_token
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    email = "voorzitter@gooistad.example"
+    response = client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "email": email,
+                                           "password": DEMO_PASSWORD})
+    assert response.headers["Location"].startswith("/login/verify")  # enrolled: asks for the code
+    result = runner.invoke(args=["demo-code", email])
+    assert result.exit_code == 0
+    code = result.stdout.strip().splitlines()[0]
+    assert len(code) == 6 and code.isdigit()
+    response = client.post("/login/verify", data={"csrf_token": csrf_token(client, "/login/verify"), "code": code})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_demo_code_serves_only_demo_accounts_and_never_production(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-code", world.owner.email])
+    assert result.exit_code != 0 and "demo accounts" in result.output
+    app.config["PRODUCTION"] = True
+    result = runner.invoke(args=["demo-code", "voorzitter@gooistad.example"])
+    assert result.exit_code != 0 and "production" in result.output
