@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from notifications.views import bp as notifications_bp
     from meeting.views import bp as meeting_bp
     from advice.views import bp as advice_bp
+    from advice.dashboard import bp as dashboard_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mfa.bp)
@@ -58,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(meeting_bp)
     app.register_blueprint(advice_bp)
+    app.register_blueprint(dashboard_bp)
 
     filters.init_app(app)
     security.init_app(app)

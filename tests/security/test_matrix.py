@@ -55,6 +55,7 @@ ACCESS = {
     "advice.decide": "object", "advice.discard": "object", "advice.done": "object", "advice.edit": "object",
     "advice.followup": "object", "advice.issue": "object", "advice.overview": "object", "advice.print": "object",
     "advice.refuse": "object", "advice.remove": "object", "advice.review": "object", "advice.show": "object",
+    "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
 }
 
 ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "admin", "other_chair", "other_owner"]
@@ -151,7 +152,8 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                 values = {a: (world.owner.id if a == "user_id" else MISSING) for a in rule.arguments}
             url = _build(rule, values)
             if rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
-                                 "advice.agenda", "advice.overview", "advice.catalogue") and values.get("team_id") in user.team_ids():
+                                 "advice.agenda", "advice.overview", "advice.catalogue", "dashboard.index", "dashboard.csv",
+                                 "dashboard.report", "dashboard.norm") and values.get("team_id") in user.team_ids():
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 response = client.open(url, method=method, data={"csrf_token": token})

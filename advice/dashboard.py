@@ -1,0 +1,377 @@
+"""The pilot dashboard: a team's figures for a chosen period (chair, secretary, municipality),
+every figure as CSV, and the printable period report for the council.
+
+Who sees what: the chair and secretary see exact figures on the dashboard. Anything that leaves
+the team shows counts of 1 to 4 as "< 5" and leaves out medians and sums over fewer than five
+cases: the CSV files, the period report, and the whole dashboard as the municipality sees it (the
+municipality is outside the team). The municipality role sees these pages only: no case
+content, queue, meetings or advice. A team the user has no part in answers 404.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SubmitField
+from wtforms.validators import InputRequired, NumberRange
+
+from expertteam import audit
+from expertteam.extensions import db, utcnow
+from expertteam.models import LEAD_ROLES, Role, Team
+
+from . import figures
+from .figures import FOLLOWUP_KEYS, Figures, Period, enough, suppress
+from .models import AdviceSettings, ClosureOutcome, FollowupResult
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+FIGURE_ROLES = (Role.CHAIR, Role.SECRETARY, Role.MUNICIPALITY)
+
+FLOW_LABELS = {
+    "submitted": _l("Submitted"), "accepted": _l("Accepted"), "returned": _l("Returned for more information"),
+    "declined": _l("Declined"), "withdrawn": _l("Withdrawn"), "advised": _l("Advised"),
+    "completed": _l("Completed"), "closed": _l("Closed"),
+}
+LEAD_LABELS = {
+    "intake": _l("Submission → intake"), "meeting": _l("Intake → meeting"),
+    "advice": _l("Meeting → advice issued"), "completed": _l("Advice → completed"),
+    "waiting": _l("Submission → meeting (total waiting)"),
+}
+FOLLOWUP_COLUMN_LABELS = {
+    FollowupResult.HELD.value: _l("It holds"), FollowupResult.PARTLY.value: _l("Partly holds"),
+    FollowupResult.NOT.value: _l("Does not hold"), "unknown": _l("Not yet known"),
+}
+PRESETS = {
+    "this_quarter": _l("This quarter"), "last_quarter": _l("Last quarter"),
+    "this_year": _l("This year"), "last_year": _l("Last year"),
+}
+CSV_FIGURES = ("flow", "leadtimes", "followthrough", "outcomes", "domains", "organisations", "costs", "trend")
+#: Longest period the pages accept (the queries are fine with more; the charts are not).
+MAX_DAYS = 5 * 366
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page of this blueprint needs a signed-in user."""
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def can_view_figures(user, team_id: int) -> bool:
+    """Chair, secretary and the municipality of the team: the figures and the report."""
+    return _authenticated(user) and user.has_role(team_id, *FIGURE_ROLES)
+
+
+def sees_exact_figures(user, team_id: int) -> bool:
+    """Only the team's chair and secretary see counts below five on the dashboard."""
+    return _authenticated(user) and user.has_role(team_id, *LEAD_ROLES)
+
+
+def get_team(team_id: int) -> Team:
+    team = db.session.get(Team, team_id)
+    if team is None or not can_view_figures(current_user, team_id):
+        abort(404)
+    return team
+
+
+# --- period -----------------------------------------------------------------------------------
+
+def team_today(team: Team) -> date:
+    return utcnow().astimezone(ZoneInfo(team.timezone)).date()
+
+
+def period_from_request(team: Team) -> tuple[Period, str | None, str]:
+    """The period asked for (a preset, or from/to dates), else this quarter; and an error
+    message when the dates given were not usable; and the preset chosen ('' for own dates)."""
+    today = team_today(team)
+    name = request.args.get("preset", "")
+    chosen = figures.preset(name, today) if name else None
+    error = None
+    if chosen is None and (request.args.get("from") or request.args.get("to")):
+        name = ""
+        try:
+            start = date.fromisoformat(request.args.get("from", ""))
+            end = date.fromisoformat(request.args.get("to", ""))
+        except ValueError:
+            error = _("Enter both dates as year-month-day.")
+        else:
+            if end < start:
+                error = _("The end date is before the start date.")
+            elif (end - start).days > MAX_DAYS:
+                error = _("Choose a period of at most five years.")
+            else:
+                chosen = (start, end)
+    if chosen is None:
+        name = name if name in PRESETS else "this_quarter"
+        chosen = figures.preset(name, today)
+    return Period(chosen[0], chosen[1], team.timezone), error, name
+
+
+def _period_args(period: Period) -> dict:
+    return {"from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+# --- presentation helpers ---------------------------------------------------------------------
+
+@dataclass
+class Shown:
+    """How figures are shown: exact (the team) or with small numbers suppressed."""
+
+    exact: bool
+
+    def n(self, value: int | None) -> str:
+        if value is None:
+            return ""
+        return format_decimal(value) if self.exact or not 0 < value < figures.SUPPRESS_BELOW else suppress(value)
+
+    def stat(self, value: float | None, n: int) -> str:
+        """A median or percentile over ``n`` cases: left out below five when not exact."""
+        if value is None:
+            return "–"
+        if not self.exact and not enough(n):
+            return _("(fewer than 5)")
+        return format_decimal(value, format="#,##0.0")
+
+    def money_ok(self, n: int) -> bool:
+        return self.exact or enough(n)
+
+    def bar_value(self, value: int) -> float:
+        """Bar length: a suppressed count is drawn at a fixed half-length, never its value."""
+        if self.exact or not 0 < value < figures.SUPPRESS_BELOW:
+            return value
+        return figures.SUPPRESS_BELOW / 2
+
+
+def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 640, bar: int = 22, gap: int = 8,
+               label_width: int = 250) -> dict:
+    """Geometry of a horizontal bar chart drawn by the server as SVG: rows of (label, value,
+    text shown at the bar's end). Bars scale to the largest value."""
+    top = max((value for _label, value, _text in rows), default=0) or 1
+    room = width - label_width - 70
+    bars = []
+    for i, (label, value, text) in enumerate(rows):
+        y = i * (bar + gap)
+        w = round(room * value / top, 1) if value else 0
+        bars.append({"label": label, "y": y, "w": w, "text": text, "text_x": label_width + w + 6,
+                     "text_y": round(y + bar * 0.7, 1), "suppressed": text == "< 5"})
+    return {"bars": bars, "width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar,
+            "label_width": label_width}
+
+
+def column_chart(months: list[dict], keys: tuple[str, str], shown: Shown, *, height: int = 180) -> dict:
+    """Geometry of a grouped column chart per month (two series side by side)."""
+    top = max((shown.bar_value(m[k]) for m in months for k in keys), default=0) or 1
+    col, gap, group_gap = 18, 2, 22
+    groups = []
+    for i, m in enumerate(months):
+        x = 40 + i * (2 * col + gap + group_gap)
+        cols = []
+        for j, k in enumerate(keys):
+            h = round((height - 40) * shown.bar_value(m[k]) / top, 1)
+            cols.append({"key": k, "x": x + j * (col + gap), "y": height - 20 - h, "h": h, "text": shown.n(m[k])})
+        groups.append({"month": m["month"], "x": x, "cols": cols})
+    width = 40 + len(months) * (2 * col + gap + group_gap) + 20
+    return {"groups": groups, "width": max(width, 200), "height": height, "col": col, "base": height - 20}
+
+
+def _charts(fig: Figures, shown: Shown) -> dict:
+    flow = [(str(FLOW_LABELS[k]), shown.bar_value(fig.flow.counts[k]), shown.n(fig.flow.counts[k]))
+            for k in figures.FLOW_KINDS]
+    leads = []
+    for k in figures.LEAD_KINDS:
+        lt = fig.lead_times[k]
+        ok = lt.median is not None and (shown.exact or enough(lt.count))
+        leads.append((str(LEAD_LABELS[k]), lt.median if ok else 0, shown.stat(lt.median, lt.count)))
+    outcomes = [(o.label, shown.bar_value(fig.outcomes.total(o.value)), shown.n(fig.outcomes.total(o.value)))
+                for o in ClosureOutcome]
+    domains = [(domain_label(combo), shown.bar_value(n), shown.n(n)) for combo, n in fig.domains[:10]]
+    orgs = [(o.organisation, shown.bar_value(o.cases), shown.n(o.cases)) for o in fig.organisations]
+    return {
+        "flow": hbar_chart(flow), "leads": hbar_chart(leads), "outcomes": hbar_chart(outcomes),
+        "domains": hbar_chart(domains), "organisations": hbar_chart(orgs),
+        "trend": column_chart(fig.trend, ("confirmed", "done"), shown),
+    }
+
+
+def domain_label(combo) -> str:
+    return " + ".join(d.label for d in combo)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+class NormForm(FlaskForm):
+    waiting_norm_days = IntegerField(_l("Waiting norm: days from submission to the meeting"),
+                                     validators=[InputRequired(), NumberRange(min=1, max=365)])
+    save_norm = SubmitField(_l("Save the norm"))
+
+
+def _context(team: Team, *, exact: bool):
+    period, error, preset_name = period_from_request(team)
+    fig = figures.compute(team, period, utcnow())
+    shown = Shown(exact=exact)
+    return dict(team=team, fig=fig, period=period, error=error, preset_name=preset_name, presets=PRESETS,
+                shown=shown, charts=_charts(fig, shown), flow_labels=FLOW_LABELS, lead_labels=LEAD_LABELS,
+                followup_labels=FOLLOWUP_COLUMN_LABELS, followup_keys=FOLLOWUP_KEYS, closure_outcomes=list(ClosureOutcome),
+                domain_label=domain_label, period_args=_period_args(period), csv_figures=CSV_FIGURES,
+                flow_kinds=figures.FLOW_KINDS, lead_kinds=figures.LEAD_KINDS)
+
+
+@bp.get("/teams/<int:team_id>")
+def index(team_id: int):
+    team = get_team(team_id)
+    exact = sees_exact_figures(current_user, team.id)
+    ctx = _context(team, exact=exact)
+    if ctx["error"]:
+        flash(ctx["error"], "error")
+    teams = db.session.scalars(
+        db.select(Team).where(Team.id.in_(current_user.team_ids(*FIGURE_ROLES) or {-1})).order_by(Team.name)
+    ).all()
+    norm_form = None
+    if exact:
+        norm_form = NormForm(waiting_norm_days=ctx["fig"].norm_days)
+    return render_template("dashboard/index.html", teams=teams, norm_form=norm_form, **ctx)
+
+
+@bp.get("/teams/<int:team_id>/report")
+def report(team_id: int):
+    """The printable period report for the council: figures only, small numbers suppressed."""
+    team = get_team(team_id)
+    ctx = _context(team, exact=False)
+    if ctx["error"]:
+        abort(400, ctx["error"])
+    return render_template("dashboard/report.html", generated=utcnow(), **ctx)
+
+
+@bp.post("/teams/<int:team_id>/norm")
+def norm(team_id: int):
+    team = get_team(team_id)
+    if not sees_exact_figures(current_user, team.id):
+        abort(403)
+    form = NormForm()
+    if form.validate_on_submit():
+        settings = db.session.get(AdviceSettings, team.id)
+        if settings is None:
+            settings = AdviceSettings(team_id=team.id)
+            db.session.add(settings)
+        previous = settings.waiting_norm_days
+        settings.waiting_norm_days = form.waiting_norm_days.data
+        audit.record("team.waiting_norm", object_type="team", object_id=team.id, actor=current_user,
+                     team_id=team.id, details={"from": previous, "to": form.waiting_norm_days.data})
+        db.session.commit()
+        flash(_("The waiting norm is now %(days)d days.", days=form.waiting_norm_days.data), "success")
+    else:
+        flash(_("The waiting norm must be a number of days from 1 to 365."), "error")
+    return redirect(url_for("dashboard.index", team_id=team.id, **request.args))
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+def _safe(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain_stat(value: float | None, n: int) -> str:
+    if value is None or not enough(n):
+        return ""
+    return f"{value:.1f}"
+
+
+def _money(cents: int, n: int) -> str:
+    return f"{cents / 100:.2f}" if enough(n) else ""
+
+
+def csv_rows(fig: Figures, figure: str) -> list[list]:
+    """One figure as rows for a CSV file (a header first); counts below five suppressed."""
+    s = suppress
+    if figure == "flow":
+        rows = [[_("Figure"), _("Cases")]]
+        rows += [[str(FLOW_LABELS[k]), s(fig.flow.counts[k])] for k in figures.FLOW_KINDS]
+        rows += [[_("Waiting in the queue now"), s(fig.flow.waiting_now)],
+                 [_("Waiting longer than the norm now"), s(fig.flow.waiting_over_norm_now)]]
+        return rows
+    if figure == "leadtimes":
+        rows = [[_("Lead time"), _("Cases"), _("Median (days)"), _("90th percentile (days)"),
+                 _("More than the norm of %(days)d days", days=fig.norm_days)]]
+        for k in figures.LEAD_KINDS:
+            lt = fig.lead_times[k]
+            rows.append([str(LEAD_LABELS[k]), s(lt.count), _plain_stat(lt.median, lt.count),
+                         _plain_stat(lt.p90, lt.count), s(lt.over_norm) if k == "waiting" else ""])
+        return rows
+    if figure == "followthrough":
+        rows = [[_("Organisation"), _("Actions"), _("Confirmed"), _("Done on time"), _("Done late"), _("Refused"),
+                 _("Open"), _("Overdue"), _("Dropped"), _("Median days to confirm"), _("Median days to complete")]]
+        for o in fig.follow_through + [fig.follow_through_total]:
+            name = o.organisation or _("All organisations")
+            rows.append([name, s(o.total), s(o.confirmed), s(o.done_on_time), s(o.done_late), s(o.refused),
+                         s(o.open), s(o.overdue), s(o.dropped),
+                         _plain_stat(o.median_days_to_confirm, o.confirmed),
+                         _plain_stat(o.median_days_to_complete, o.done_on_time + o.done_late)])
+        return rows
+    if figure == "outcomes":
+        rows = [[_("Outcome at closing"), _("Cases")] + [str(FOLLOWUP_COLUMN_LABELS[k]) for k in FOLLOWUP_KEYS]]
+        for o in ClosureOutcome:
+            rows.append([o.label, s(fig.outcomes.total(o.value))] + [s(fig.outcomes.table[o.value][k]) for k in FOLLOWUP_KEYS])
+        return rows
+    if figure == "domains":
+        return [[_("Domains"), _("Cases")]] + [[domain_label(c), s(n)] for c, n in fig.domains]
+    if figure == "organisations":
+        return [[_("Organisation"), _("Cases involved"), _("Cases with actions")]] + [
+            [o.organisation, s(o.cases), s(o.with_actions)] for o in fig.organisations]
+    if figure == "costs":
+        c = fig.costs
+        return [[_("Figure"), _("Value")],
+                [_("Advised cases"), s(c.cases)],
+                [_("Carrying on (current path), euro"), _money(c.current_cents, c.cases)],
+                [_("Breaking through (proposed steps), euro"), _money(c.breakthrough_cents, c.cases)],
+                [_("Net (carrying on minus breaking through), euro"), _money(c.net_cents, c.cases)]]
+    if figure == "trend":
+        return [[_("Month"), _("Actions confirmed"), _("Actions done")]] + [
+            [m["month"], s(m["confirmed"]), s(m["done"])] for m in fig.trend]
+    raise KeyError(figure)
+
+
+def csv_export(team_id: int):
+    team = get_team(team_id)
+    figure = request.args.get("figure", "")
+    if figure not in CSV_FIGURES:
+        abort(404)
+    period, error, _preset = period_from_request(team)
+    if error:
+        abort(400, error)
+    fig = figures.compute(team, period, utcnow())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in csv_rows(fig, figure):
+        writer.writerow([_safe(cell) for cell in row])
+    name = f"{team.code}-{figure}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+bp.add_url_rule("/teams/<int:team_id>/figures.csv", endpoint="csv", view_func=csv_export)
