@@ -16,7 +16,6 @@ import textwrap
 
 import networkx as nx
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 
 from .needs import NeedStatus
 
@@ -47,8 +46,9 @@ def _wrap(title: str) -> list[str]:
     return lines
 
 
-def render(bmap, *, id_prefix: str = "bm") -> Markup:
-    """The SVG of a ``needs_services.BlockageMap``."""
+def drawing(bmap, *, id_prefix: str = "bm") -> dict:
+    """Geometry and texts of the SVG of a ``needs_services.BlockageMap``; the template
+    ``casefiles/needs_map_svg.html`` draws it (Jinja escapes every text)."""
     needs = bmap.needs
     graph = nx.DiGraph()
     graph.add_nodes_from(n.id for n in needs)
@@ -65,25 +65,12 @@ def render(bmap, *, id_prefix: str = "bm") -> Markup:
         return MARGIN + c * (BOX_W + GAP_X), MARGIN + 30 + r * (BOX_H + GAP_Y)
 
     analysis = bmap.analysis
-    biggest = analysis.biggest
-    title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="blockage-map" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-labelledby="{title_id} {desc_id}">',
-        f'<title id="{title_id}">{escape(_("Blockage map of case %(reference)s", reference=bmap.case.reference))}</title>',
-        f'<desc id="{desc_id}">{escape(_describe(bmap))}</desc>',
-        f'<defs><marker id="{id_prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        f'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/></marker></defs>',
-    ]
-    # Arrows first, boxes on top.
+    arrows = []
     for link in bmap.links:
         a, b = link.need_id, link.waits_for_id
         (ax, ay), (bx, by) = box_xy(a), box_xy(b)
         circle = a in analysis.in_circle and b in analysis.in_circle
-        cls = "need-arrow in-circle" if circle else "need-arrow"
-        dash = ' stroke-dasharray="2 3"' if circle else ""
-        if pos[a][1] == pos[b][1]:  # same row: a curve above the boxes
+        if pos[a][1] == pos[b][1]:  # same row: a curve above (or below) the boxes
             x1, x2 = ax + BOX_W // 2, bx + BOX_W // 2
             y = ay
             lift = 18 + 6 * abs(pos[a][0] - pos[b][0])
@@ -94,48 +81,38 @@ def render(bmap, *, id_prefix: str = "bm") -> Markup:
                 lift = -lift
             d = f"M {x1} {y} Q {(x1 + x2) // 2} {y - lift} {x2} {y}"
         else:
-            x1, y1 = ax + BOX_W // 2, ay + (0 if pos[a][1] > pos[b][1] else BOX_H)
-            x2, y2 = bx + BOX_W // 2, by + (BOX_H if pos[a][1] > pos[b][1] else 0)
-            d = f"M {x1} {y1} L {x2} {y2}"
-        out.append(
-            f'<path class="{cls}" d="{d}" fill="none" stroke="currentColor" stroke-width="1.5"{dash} '
-            f'marker-end="url(#{id_prefix}-arrow)"><title>{escape(link.need.title)} → {escape(link.waits_for.title)}: '
-            f'{escape(link.reason)}</title></path>'
-        )
+            up = pos[a][1] > pos[b][1]
+            d = f"M {ax + BOX_W // 2} {ay + (0 if up else BOX_H)} L {bx + BOX_W // 2} {by + (BOX_H if up else 0)}"
+        arrows.append({"d": d, "circle": circle, "title": f"{link.need.title} → {link.waits_for.title}: {link.reason}"})
+    boxes = []
     for need in needs:
         x, y = box_xy(need.id)
-        classes = ["need-box", f"status-{need.status.value}"]
-        attrs = ""
-        if need.status == NeedStatus.BLOCKED:
-            attrs += ' stroke-dasharray="6 4"'
-        if need.id == biggest:
-            classes.append("is-biggest")
-            attrs += ' stroke-width="4"'
-        else:
-            attrs += ' stroke-width="1.5"'
-        fill = "#f4f4f4" if need.status == NeedStatus.SOLVED else "#ffffff"
-        out.append(f'<g class="{" ".join(classes)}">')
-        out.append(f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="currentColor"{attrs}/>')
-        for i, line in enumerate(_wrap(need.title)):
-            out.append(f'<text x="{x + 8}" y="{y + 18 + i * 16}" class="need-title" font-weight="bold">{escape(line)}</text>')
         status = need.status.label
         if need.status != NeedStatus.SOLVED:
             status += " · " + _("frees %(n)d", n=analysis.freed[need.id])
-        out.append(f'<text x="{x + 8}" y="{y + 52}" class="need-status">{escape(status)}</text>')
         marks = []
-        if need.id == biggest:
+        if need.id == analysis.biggest:
             marks.append(_("Biggest blockage"))
         if need.id in analysis.in_circle:
             marks.append(_("in a circle"))
         if need.status == NeedStatus.SOLVED:
             marks.append("✓")
-        if marks:
-            out.append(f'<text x="{x + 8}" y="{y + 68}" class="need-mark" font-style="italic">{escape(" · ".join(marks))}</text>')
-        out.append("</g>")
-    out.append(f'<text x="{MARGIN}" y="{MARGIN + 8}" class="map-legend">'
-               f'{escape(_("Arrows point from a need to what it waits for. Dashed border: blocked."))}</text>')
-    out.append("</svg>")
-    return Markup("\n".join(out))
+        boxes.append({
+            "x": x, "y": y, "status": need.status.value, "lines": _wrap(need.title), "status_text": status,
+            "marks": " · ".join(marks), "biggest": need.id == analysis.biggest,
+            "blocked": need.status == NeedStatus.BLOCKED, "solved": need.status == NeedStatus.SOLVED,
+        })
+    return {"id": id_prefix, "width": width, "height": height, "box_w": BOX_W, "box_h": BOX_H,
+            "margin": MARGIN, "arrows": arrows, "boxes": boxes,
+            "title": _("Blockage map of case %(reference)s", reference=bmap.case.reference),
+            "desc": _describe(bmap)}
+
+
+def render(bmap, *, id_prefix: str = "bm") -> str:
+    """The SVG as text (escaped by the template)."""
+    from flask import render_template
+
+    return render_template("casefiles/needs_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
 
 
 def _describe(bmap) -> str:

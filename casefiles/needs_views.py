@@ -11,6 +11,7 @@ from expertteam.extensions import db
 from expertteam.services import ServiceError
 
 from . import needs_services as ns
+from .blockage_svg import drawing as svg_drawing
 from .blockage_svg import render as render_svg
 from .needs import Need, NeedLink, NeedStatus
 from .needs_forms import LinkForm, NeedForm, PostForm, TieForm
@@ -27,7 +28,7 @@ def _map_or_none(case):
 def _blockage_globals():
     return {
         "blockage_map_for": _map_or_none,
-        "blockage_svg": lambda bmap, prefix="bm": render_svg(bmap, id_prefix=prefix),
+        "blockage_svg_data": lambda bmap, prefix="bm": svg_drawing(bmap, id_prefix=prefix),
         "can_edit_map": lambda case: ns.can_edit_map(current_user, case),
         "need_tie_form": _tie_form,
     }
@@ -185,7 +186,7 @@ def map_svg(case_id: int):
     """The map alone, e.g. to download or print it."""
     case = get_case(case_id)
     bmap = ns.blockage_map(case)
-    response = Response(str(render_svg(bmap)), mimetype="image/svg+xml")
+    response = Response(render_svg(bmap), mimetype="image/svg+xml")
     response.headers["Content-Disposition"] = f'inline; filename="{case.reference}-blockage-map.svg"'
     return response
 

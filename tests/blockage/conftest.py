@@ -40,3 +40,20 @@ def seed_map(world):
 
 
 from tests.advice.conftest import aw, discussed, drafted, issued  # noqa: E402,F401  (advice fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(request):
+    """The pages in English for every user (the tests read English texts; users default to Dutch)."""
+    if "world" not in request.fixturenames:
+        yield
+        return
+    import sqlalchemy as sa
+
+    from expertteam.extensions import db
+    from expertteam.models import User
+
+    request.getfixturevalue("world")
+    db.session.execute(sa.update(User).values(locale="en"))
+    db.session.commit()
+    yield

@@ -38,7 +38,7 @@ def test_svg_escapes_titles_and_shows_status_in_words(world, create_case):
     ns.add_need(case, world.owner, title='<script>alert("x")</script> & co')
     other = ns.add_need(case, world.owner, title="Plain", status="solved")
     db.session.commit()
-    svg = str(render(ns.blockage_map(case)))
+    svg = render(ns.blockage_map(case))
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg and "&amp; co" in svg
     assert "Blocked" in svg and "Solved" in svg  # status in words, not by colour only

@@ -9,3 +9,20 @@ from flask_babel import force_locale
 def _english(app):
     with force_locale("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(request):
+    """The pages in English for every user (the tests read English texts; users default to Dutch)."""
+    if "world" not in request.fixturenames:
+        yield
+        return
+    import sqlalchemy as sa
+
+    from expertteam.extensions import db
+    from expertteam.models import User
+
+    request.getfixturevalue("world")
+    db.session.execute(sa.update(User).values(locale="en"))
+    db.session.commit()
+    yield

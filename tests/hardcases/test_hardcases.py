@@ -73,7 +73,7 @@ def test_hold_permissions(world, create_case):
 
 def test_lost_contact_signal_flow(client, world, create_case, make_org, make_user):
     police = make_org("Politie Gooistad", team=world.team)
-    agent = make_user("org_contact", team=world.team, organisation=police, name="Agent")
+    agent = make_user("org_contact", team=world.team, organisation=police, name="Agent", locale="en")
     stranger_org = make_org("Elsewhere", team=world.other_team)
     stranger = make_user("org_contact", team=world.other_team, organisation=stranger_org, name="Stranger")
     case = create_case("accepted", household_composition="SECRET COMPOSITION", question="SECRET QUESTION")

@@ -56,6 +56,10 @@ ACCESS = {
     "advice.followup": "object", "advice.issue": "object", "advice.overview": "object", "advice.print": "object",
     "advice.refuse": "object", "advice.remove": "object", "advice.review": "object", "advice.show": "object",
     "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
+    "casefiles.needs": "object", "casefiles.need_add": "object", "casefiles.need_edit": "object",
+    "casefiles.need_link": "object", "casefiles.need_unlink": "object", "casefiles.map_svg": "object",
+    "casefiles.need_ties": "object", "casefiles.hold": "object", "casefiles.hold_resume": "object",
+    "casefiles.signal_request": "object", "casefiles.signal": "object", "casefiles.signals": "self",
 }
 
 ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "admin", "other_chair", "other_owner"]
@@ -118,7 +122,7 @@ def _foreign_values(world, user, objs) -> list[dict]:
         sets.append({"case_id": objs["home"].id, "team_id": other_team.id, "meeting_id": objs["meetings"].get(other_team.id) or MISSING})
     for values in sets:
         values["notification_id"] = next(n for uid, n in objs["notes"].items() if uid != user.id)
-        for name in ("item_id", "advice_id", "action_id", "closure_id"):
+        for name in ("item_id", "advice_id", "action_id", "closure_id", "need_id", "link_id", "request_id"):
             values[name] = MISSING
         values["token"] = "not-a-valid-token"
         values["kind"] = "x"
@@ -189,6 +193,7 @@ def _own_values(world, objs) -> dict:
         "notification_id": MISSING, "item_id": MISSING, "advice_id": MISSING, "action_id": MISSING,
         "closure_id": MISSING, "token": "x", "kind": "x", "user_id": MISSING, "membership_id": MISSING,
         "organisation_id": MISSING, "commitment_id": MISSING, "filename": "app.css",
+        "need_id": MISSING, "link_id": MISSING, "request_id": MISSING,
     }
 
 
