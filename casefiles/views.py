@@ -53,6 +53,22 @@ def _stale(form_version: str | None, case: Case) -> bool:
     return str(case.version) != (form_version or "")
 
 
+def _saved(case: Case, form: CaseForm, saved_message: str):
+    """Finish a save: submit too when asked. A refused submit keeps the draft (nothing is lost)
+    and sends the owner back to the form with each missing field marked."""
+    if form.save_submit.data:
+        try:
+            services.submit_case(case, current_user)
+        except ServiceError as exc:
+            db.session.commit()
+            flash(_("Draft saved.") + " " + exc.message, "error")
+            return redirect(url_for("casefiles.edit", case_id=case.id, check=1))
+        saved_message = _("Case %(reference)s has been submitted to the expert team.", reference=case.reference)
+    db.session.commit()
+    flash(saved_message, "success")
+    return redirect(url_for("casefiles.detail", case_id=case.id))
+
+
 @bp.get("/")
 def index():
     """Home: what this person works on."""
@@ -103,19 +119,7 @@ def new(team_id: int):
             organisation_ids=form.organisations.data,
             **form.case_fields(),
         )
-        if form.save_submit.data:
-            try:
-                services.submit_case(case, current_user)
-            except ServiceError as exc:
-                db.session.commit()  # the draft is kept; nothing is lost
-                flash(_("Draft saved.") + " " + exc.message, "error")
-                return redirect(url_for("casefiles.edit", case_id=case.id, check=1))
-            db.session.commit()
-            flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
-        else:
-            db.session.commit()
-            flash(_("Draft %(reference)s saved.", reference=case.reference), "success")
-        return redirect(url_for("casefiles.detail", case_id=case.id))
+        return _saved(case, form, _("Draft %(reference)s saved.", reference=case.reference))
     return render_template("casefiles/form.html", form=form, team=team, case=None)
 
 
@@ -148,18 +152,7 @@ def edit(case_id: int):
             organisation_ids=form.organisations.data,
             **form.case_fields(),
         )
-        if form.save_submit.data:
-            try:
-                services.submit_case(case, current_user)
-            except ServiceError as exc:
-                db.session.commit()
-                flash(_("Draft saved.") + " " + exc.message, "error")
-                return redirect(url_for("casefiles.edit", case_id=case.id, check=1))
-            flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
-        else:
-            flash(_("Changes saved."), "success")
-        db.session.commit()
-        return redirect(url_for("casefiles.detail", case_id=case.id))
+        return _saved(case, form, _("Changes saved."))
     return render_template("casefiles/form.html", form=form, team=case.team, case=case)
 
 
