@@ -13,7 +13,15 @@ from advice.models import AdviceSettings
 from casefiles.models import CaseStatus
 from expertteam.extensions import db
 from expertteam.models import AuditEvent, Domain, Role, User
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import csrf_token, post_form
+from tests.conftest import login as _login
+
+
+def login(client, user):
+    """Sign in with the interface in English (the assertions read English labels)."""
+    user.locale = "en"
+    db.session.commit()
+    return _login(client, user)
 
 Q1 = "from=2026-01-01&to=2026-03-31"
 
@@ -36,9 +44,11 @@ def test_chair_sees_exact_figures(client, history):
     page = text(client.get(f"/dashboard/teams/{history.team.id}?{Q1}"))
     assert "<svg" in page and "<table" in page
     # Returned: 1 (exact), in the flow table.
-    assert '<th scope="row">Teruggestuurd voor aanvullende informatie</th><td class="num">1</td>' in page
+    assert '<th scope="row">Returned for more information</th><td class="num">1</td>' in page
     assert "&lt; 5" not in page.split("Download as CSV")[0].split("</svg>")[-1]
     assert "Alpha Wonen" in page and "Beta GGZ" in page
+    assert ">1.5<" in page and ">19.0<" in page  # follow-through medians, exact inside the team
+    assert "Sums over fewer than 5 cases are not shown." not in page and "€14,074.07" in page
     # No case details on the page.
     for c in history.cases.values():
         assert c.reference not in page and c.household_pseudonym not in page
@@ -51,14 +61,14 @@ def test_municipality_sees_suppressed_figures_and_no_norm_form(client, history, 
     response = client.get(f"/dashboard/teams/{history.team.id}?{Q1}")
     assert response.status_code == 200
     page = text(response)
-    assert '<th scope="row">Teruggestuurd voor aanvullende informatie</th><td class="num">&lt; 5</td>' in page
-    assert '<th scope="row">Ingediend</th><td class="num">8</td>' in page  # 5 or more stays exact
+    assert '<th scope="row">Returned for more information</th><td class="num">&lt; 5</td>' in page
+    assert '<th scope="row">Submitted</th><td class="num">8</td>' in page  # 5 or more stays exact
     assert 'name="waiting_norm_days"' not in page
     # Sums over 4 advised cases are left out; so are medians over fewer than 5 cases.
     assert "Sums over fewer than 5 cases are not shown." in page
     assert ('<th scope="row">Intake → meeting</th><td class="num">&lt; 5</td><td class="num">(fewer than 5)</td>'
             '<td class="num">(fewer than 5)</td>') in page
-    assert "1,5" not in page and "19,0" not in page  # follow-through medians over 2 and 1 actions
+    assert ">1.5<" not in page and ">19.0<" not in page  # follow-through medians over 2 and 1 actions
     for c in history.cases.values():
         assert c.reference not in page and c.household_pseudonym not in page
     assert municipality.roles_in(history.team.id) == {Role.MUNICIPALITY}
@@ -69,9 +79,9 @@ def test_report_is_suppressed_even_for_the_chair(client, history):
     response = client.get(f"/dashboard/teams/{history.team.id}/report?{Q1}")
     assert response.status_code == 200
     page = text(response)
-    assert "period report" in page.lower() or "periode" in page.lower()
+    assert "period report" in page.lower()
     assert '<td class="num">&lt; 5</td>' in page
-    assert '<th scope="row">Teruggestuurd voor aanvullende informatie</th><td class="num">&lt; 5</td>' in page
+    assert '<th scope="row">Returned for more information</th><td class="num">&lt; 5</td>' in page
     assert "figures.csv" not in page  # no download links in the printed report
     for c in history.cases.values():
         assert c.reference not in page and c.household_pseudonym not in page
@@ -244,5 +254,5 @@ def test_dashboard_page_uses_a_fixed_number_of_queries(client, history, builder,
     db.session.expire_all()
     with count_queries() as large:
         response = client.get(url)
-    assert response.status_code == 200 and '<th scope="row">Ingediend</th><td class="num">48</td>' in text(response)
+    assert response.status_code == 200 and '<th scope="row">Submitted</th><td class="num">48</td>' in text(response)
     assert large.count == small.count <= 20
