@@ -226,4 +226,20 @@ class InclusionCriterion(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+class CaseMessage(db.Model):
+    """Free text written at a step of the case (a return question, a reason to decline or
+    withdraw, an intake note). Kept here, not in the append-only audit trail, so retention can
+    clear it; the audit row refers to it by id."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    """The step it belongs to: 'return', 'decline', 'withdraw' or 'intake_note'."""
+    text: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 from . import hardcases as _hardcases, needs as _needs  # noqa: E402,F401  (blockage map and hard cases register tables)

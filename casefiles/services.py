@@ -24,6 +24,7 @@ from . import permissions
 from .models import (
     Case,
     CaseCounter,
+    CaseMessage,
     CaseDomain,
     CaseOrganisation,
     CaseStatus,
@@ -66,6 +67,15 @@ REQUIRED_FOR_SUBMIT: dict[str, Any] = {
 
 class TransitionError(ServiceError):
     """The case is not in a state from which this step is allowed."""
+
+
+def _message(case: Case, kind: str, text: str, author: User | None) -> dict[str, int]:
+    """Keep a step's free text with the case (retention can clear it); the audit row refers to
+    it by id, since audit rows are append-only and must hold no case text."""
+    message = CaseMessage(case_id=case.id, kind=kind, text=text, author_id=author.id if author else None)
+    db.session.add(message)
+    db.session.flush()
+    return {"message_id": message.id}
 
 
 def transition(
@@ -278,7 +288,10 @@ def accept_case(case: Case, actor: User, *, criteria_met: Iterable[int] = (), no
         raise ServiceError(
             _("Not every inclusion criterion is met. Return the case for more information or decline it.")
         )
-    transition(case, CaseStatus.ACCEPTED, actor, details={"criteria_met": sorted(met), "note": note})
+    details = {"criteria_met": sorted(met)}
+    if note.strip():
+        details.update(_message(case, "intake_note", note.strip(), actor))
+    transition(case, CaseStatus.ACCEPTED, actor, details=details)
     now = utcnow()
     case.intake_at = now
     case.queued_at = now
@@ -289,7 +302,7 @@ def return_case(case: Case, actor: User, *, message: str) -> None:
     _require_intake(case, actor)
     if not message.strip():
         raise ServiceError(_("Say what information is missing."))
-    transition(case, CaseStatus.RETURNED, actor, details={"message": message.strip()})
+    transition(case, CaseStatus.RETURNED, actor, details=_message(case, "return", message.strip(), actor))
     notify([case.owner], "case.returned", {"reference": case.reference}, _link(case))
 
 
@@ -297,7 +310,7 @@ def decline_case(case: Case, actor: User, *, reason: str) -> None:
     _require_intake(case, actor)
     if not reason.strip():
         raise ServiceError(_("A reason is required to decline a case."))
-    transition(case, CaseStatus.DECLINED, actor, details={"reason": reason.strip()})
+    transition(case, CaseStatus.DECLINED, actor, details=_message(case, "decline", reason.strip(), actor))
     case.intake_at = utcnow()
     notify([case.owner], "case.declined", {"reference": case.reference}, _link(case))
 
@@ -310,22 +323,37 @@ def withdraw_case(case: Case, actor: User, *, reason: str) -> None:
     if not reason.strip():
         raise ServiceError(_("A reason is required to withdraw a case."))
     was_visible_to_team = case.status != CaseStatus.DRAFT
-    transition(case, CaseStatus.WITHDRAWN, actor, details={"reason": reason.strip()})
+    transition(case, CaseStatus.WITHDRAWN, actor, details=_message(case, "withdraw", reason.strip(), actor))
     case.queued_at = None
     recipients = [case.owner] + (_team_leads(case.team_id) if was_visible_to_team else [])
     notify([u for u in recipients if u.id != actor.id], "case.withdrawn", {"reference": case.reference}, _link(case))
 
 
-def timeline(case: Case):
-    """The case's events, oldest first (transitions and edits from the audit trail)."""
+def timeline(case: Case) -> list[tuple[Any, str]]:
+    """The case's events, oldest first (transitions and edits from the audit trail), each with
+    the free text written at that step ('' if none). Two queries, however long the history."""
     from expertteam.models import AuditEvent
 
-    return db.session.scalars(
+    events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id)
         .order_by(AuditEvent.at, AuditEvent.id)
         .options(sa.orm.joinedload(AuditEvent.actor))
     ).all()
+    texts = dict(db.session.execute(sa.select(CaseMessage.id, CaseMessage.text).where(CaseMessage.case_id == case.id)).all())
+    return [(event, texts.get(event.details.get("message_id"), "")) for event in events]
+
+
+def messages_of(case: Case) -> list[CaseMessage]:
+    return list(db.session.scalars(sa.select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)))
+
+
+def anonymise_messages(case: Case) -> list[str]:
+    """Retention: clear the free text of the case's steps (the audit rows keep only ids)."""
+    cleared = db.session.execute(
+        sa.update(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.text != "").values(text="")
+    ).rowcount
+    return ["messages"] if cleared else []
 
 
 def urgency_order():

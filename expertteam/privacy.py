@@ -139,7 +139,7 @@ def _event(e: AuditEvent) -> dict:
 def _export_timeline(case) -> list:
     from casefiles.services import timeline
 
-    return [_event(e) for e in timeline(case)]
+    return [{**_event(e), "text": text} for e, text in timeline(case)]
 
 
 def _export_access(case) -> list:
@@ -224,6 +224,15 @@ def _anonymise_case(case) -> list[str]:
 
 
 register_anonymiser("case", _anonymise_case)
+
+
+def _anonymise_case_messages(case) -> list[str]:
+    from casefiles.services import anonymise_messages
+
+    return anonymise_messages(case)
+
+
+register_anonymiser("case_messages", _anonymise_case_messages)
 
 
 def _add_years(when: datetime, years: int) -> datetime:

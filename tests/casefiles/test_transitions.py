@@ -198,3 +198,22 @@ def test_reference_number_restarts_each_year(world):
                                      now=datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
     assert case_2026.reference.endswith("2026-0001")
     assert case_2027.reference.endswith("2027-0001")
+
+
+def test_free_text_of_a_step_is_kept_with_the_case_not_in_the_audit_trail(world, create_case):
+    from casefiles.models import CaseMessage
+
+    case = create_case("submitted")
+    services.return_case(case, world.chair, message="Wat heeft de huisarts gezegd over Gezin Test?")
+    db.session.commit()
+    row = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.return")).one()
+    assert "huisarts" not in repr(row.details)
+    message = db.session.get(CaseMessage, row.details["message_id"])
+    assert message.kind == "return" and "huisarts" in message.text
+    assert [text for _e, text in services.timeline(case) if text] == [message.text]
+
+    # Retention can clear it; the audit row (append-only) never held it.
+    assert services.anonymise_messages(case) == ["messages"]
+    db.session.commit()
+    assert [text for _e, text in services.timeline(case) if text] == []
+    assert services.anonymise_messages(case) == []  # safe to run twice

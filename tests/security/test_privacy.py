@@ -39,7 +39,7 @@ def test_reads_do_not_clutter_the_case_timeline(client, world, create_case):
     case = create_case("accepted")
     login(client, world.chair)
     client.get(f"/cases/{case.id}")
-    assert "case.read" not in [e.action for e in timeline(case)]
+    assert "case.read" not in [e.action for e, _text in timeline(case)]
 
 
 def test_export_needs_reauthentication_and_is_audited(client, world, create_case):
@@ -95,7 +95,7 @@ def _close(case, when: datetime):
 
 def test_retention_anonymises_closed_cases_once(app, world, create_case):
     now = datetime(2030, 6, 1, tzinfo=timezone.utc)
-    old = create_case("accepted", household_pseudonym="Gezin Oud")
+    old = create_case("returned", household_pseudonym="Gezin Oud")  # with a return message
     recent = create_case("accepted", household_pseudonym="Gezin Recent")
     open_case = create_case("accepted", household_pseudonym="Gezin Open")
     _close(old, now - timedelta(days=2 * 365 + 2))
@@ -114,6 +114,10 @@ def test_retention_anonymises_closed_cases_once(app, world, create_case):
     assert foreign.household_pseudonym == "Gezin Elders"  # that team keeps five years
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.anonymise")).all()
     assert [e.object_id for e in events] == [old.id] and "case.blockage" in events[0].details["fields"]
+    from casefiles.services import messages_of
+
+    assert [m.text for m in messages_of(old)] == [""]  # the return question is gone too
+    assert "case_messages.messages" in events[0].details["fields"]
 
     assert privacy.anonymise_expired(now) == "0 case(s) anonymised"  # safe to run twice
     assert len(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.anonymise")).all()) == 1
