@@ -18,6 +18,7 @@ from expertteam.models import LEAD_ROLES, Role, Team
 from expertteam.services import ServiceError
 from meeting.models import Attendance, AttendanceStatus, Meeting
 
+from . import privacy as _privacy  # noqa: F401  (registers the export and retention parts)
 from . import forms, overview, permissions, services, tokens
 from .models import (
     Action,

@@ -31,6 +31,7 @@ from expertteam.services import PermissionDenied, ServiceError
 
 bp = Blueprint("meeting", __name__, url_prefix="/meetings")
 
+from . import privacy as _privacy  # noqa: F401  (registers the export and retention parts)
 from . import calendar, permissions, services  # noqa: E402
 from . import jobs as _jobs  # noqa: E402,F401  (registers the meeting jobs)
 from .forms import (  # noqa: E402
