@@ -235,6 +235,15 @@ def _anonymise_case_messages(case) -> list[str]:
 register_anonymiser("case_messages", _anonymise_case_messages)
 
 
+def _anonymise_map_and_holds(case) -> list[str]:
+    from casefiles.services import anonymise_map_and_holds
+
+    return anonymise_map_and_holds(case, ANONYMISED)
+
+
+register_anonymiser("case_map", _anonymise_map_and_holds)
+
+
 def _add_years(when: datetime, years: int) -> datetime:
     try:
         return when.replace(year=when.year + years)
