@@ -156,12 +156,12 @@ class Shown:
         return figures.SUPPRESS_BELOW / 2
 
 
-def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 640, bar: int = 22, gap: int = 8,
-               label_width: int = 250) -> dict:
+def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 680, bar: int = 22, gap: int = 8,
+               label_width: int = 300) -> dict:
     """Geometry of a horizontal bar chart drawn by the server as SVG: rows of (label, value,
     text shown at the bar's end). Bars scale to the largest value."""
     top = max((value for _label, value, _text in rows), default=0) or 1
-    room = width - label_width - 70
+    room = width - label_width - 60
     bars = []
     for i, (label, value, text) in enumerate(rows):
         y = i * (bar + gap)
