@@ -275,7 +275,8 @@ def norm(team_id: int):
         flash(_("The waiting norm is now %(days)d days.", days=form.waiting_norm_days.data), "success")
     else:
         flash(_("The waiting norm must be a number of days from 1 to 365."), "error")
-    return redirect(url_for("dashboard.index", team_id=team.id, **request.args))
+    period_args = {k: v for k in ("from", "to", "preset") if (v := request.args.get(k, ""))}
+    return redirect(url_for("dashboard.index", team_id=team.id, **period_args))
 
 
 # --- CSV --------------------------------------------------------------------------------------
