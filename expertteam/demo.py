@@ -174,6 +174,8 @@ def seed() -> bool:
     _role(chair, team, Role.CHAIR)
     secretary = _user("secretaris", "Tom de Groot")
     _role(secretary, team, Role.SECRETARY)
+    # The municipality's policy adviser: the pilot's figures only, never case content.
+    _role(_user("gemeente", "Eva Brouwer (beleidsadviseur)"), team, Role.MUNICIPALITY)
     experts = []
     for domain, name, slug in EXPERTS:
         expert = _user(f"expert.{slug}", name)

@@ -25,7 +25,8 @@ def test_demo_is_complete_and_idempotent(app):
     assert _counts() == first
 
     roles = db.session.execute(sa.select(Membership.role, sa.func.count()).group_by(Membership.role)).all()
-    assert dict(roles) == {Role.CHAIR: 1, Role.SECRETARY: 1, Role.EXPERT: 8, Role.ORG_CONTACT: 8, Role.CASE_OWNER: 3}
+    assert dict(roles) == {Role.CHAIR: 1, Role.SECRETARY: 1, Role.EXPERT: 8, Role.ORG_CONTACT: 8, Role.CASE_OWNER: 3,
+                           Role.MUNICIPALITY: 1}
     assert first["Commitment"] == 8
     statuses = {c.household_pseudonym: c.status for c in db.session.scalars(sa.select(Case))}
     assert statuses == {
