@@ -42,6 +42,9 @@ AUDIT_GUARD_DROP = [
 ]
 
 
+CYCLIC_FK = "fk_case_needs_solved_by_action_id_advice_actions"
+
+
 def _postgresql() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
@@ -157,6 +160,7 @@ def upgrade():
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('reminder_days', sa.Integer(), nullable=False),
     sa.Column('grace_days', sa.Integer(), nullable=False),
+    sa.Column('waiting_norm_days', sa.Integer(), server_default='28', nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_advice_settings_team_id_teams')),
     sa.PrimaryKeyConstraint('team_id', name=op.f('pk_advice_settings'))
     )
@@ -305,7 +309,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.Enum('case_owner', 'expert', 'chair', 'secretary', 'org_contact', name='role', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('role', sa.Enum('case_owner', 'expert', 'chair', 'secretary', 'org_contact', 'municipality', name='role', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('domain', sa.Enum('ggz', 'parenting', 'addiction', 'work_income', 'housing', 'debt', 'police', 'social_work', name='domain', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('organisation_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -479,6 +483,61 @@ def upgrade():
     with op.batch_alter_table('case_domains', schema=None) as batch_op:
         batch_op.create_index('ix_case_domains_domain', ['domain'], unique=False)
 
+    op.create_table('case_holds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Enum('not_cooperating', 'no_contact', 'other', name='holdreason', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('note', sa.String(length=2000), nullable=False),
+    sa.Column('retry_on', sa.Date(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.Column('ended_by_id', sa.Integer(), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_holds_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ended_by_id'], ['users.id'], name=op.f('fk_case_holds_ended_by_id_users')),
+    sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_case_holds_started_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_holds'))
+    )
+    with op.batch_alter_table('case_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_holds_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_case_holds_retry', ['ended_at', 'retry_on'], unique=False)
+
+    op.create_table('case_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_messages_author_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_messages_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_messages'))
+    )
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_messages_case_id'), ['case_id'], unique=False)
+
+    op.create_table('case_needs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=160), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('rule', sa.String(length=2000), nullable=False),
+    sa.Column('status', sa.Enum('blocked', 'open', 'solved', name='needstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('solved_at', sa.DateTime(), nullable=True),
+    sa.Column('solved_by_action_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_needs_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_case_needs_created_by_id_users')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['organisations.id'], name=op.f('fk_case_needs_decided_by_id_organisations')),
+    sa.ForeignKeyConstraint(['solved_by_action_id'], ['advice_actions.id'], name='fk_case_needs_solved_by_action_id_advice_actions', ondelete='SET NULL', use_alter=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_needs'))
+    )
+    with op.batch_alter_table('case_needs', schema=None) as batch_op:
+        batch_op.create_index('ix_case_needs_case_position', ['case_id', 'position'], unique=False)
+
     op.create_table('case_organisations',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -486,6 +545,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_case_organisations_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('case_id', 'organisation_id', name=op.f('pk_case_organisations'))
     )
+    op.create_table('case_signal_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('whom_to_call', sa.String(length=300), nullable=False),
+    sa.Column('last_contact_on', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_signal_requests_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_case_signal_requests_created_by_id_users')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_case_signal_requests_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_signal_requests'))
+    )
+    with op.batch_alter_table('case_signal_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_signal_requests_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_case_signal_requests_org_open', ['organisation_id', 'ended_at'], unique=False)
+
     op.create_table('meeting_attendances',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -511,6 +588,7 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('previous_action_id', sa.Integer(), nullable=True),
+    sa.Column('need_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('open', 'confirmed', 'done', 'refused', 'dropped', name='actionstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('assigned_at', sa.DateTime(), nullable=True),
     sa.Column('deadline_extended_to', sa.Date(), nullable=True),
@@ -538,6 +616,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_advice_actions_decided_by_id_users')),
     sa.ForeignKeyConstraint(['decided_meeting_id'], ['meetings.id'], name=op.f('fk_advice_actions_decided_meeting_id_meetings')),
     sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_advice_actions_done_by_id_users')),
+    sa.ForeignKeyConstraint(['need_id'], ['case_needs.id'], name=op.f('fk_advice_actions_need_id_case_needs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_advice_actions_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['previous_action_id'], ['advice_actions.id'], name=op.f('fk_advice_actions_previous_action_id_advice_actions')),
     sa.ForeignKeyConstraint(['refused_by_id'], ['users.id'], name=op.f('fk_advice_actions_refused_by_id_users')),
@@ -545,6 +624,7 @@ def upgrade():
     )
     with op.batch_alter_table('advice_actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_advice_actions_advice_id'), ['advice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_advice_actions_need_id'), ['need_id'], unique=False)
         batch_op.create_index('ix_advice_actions_org_status', ['organisation_id', 'status'], unique=False)
 
     op.create_table('advice_cost_lines',
@@ -582,8 +662,53 @@ def upgrade():
     with op.batch_alter_table('advice_legal_grounds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_advice_legal_grounds_advice_id'), ['advice_id'], unique=False)
 
+    op.create_table('advice_needs',
+    sa.Column('advice_id', sa.Integer(), nullable=False),
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['advice_id'], ['advice.id'], name=op.f('fk_advice_needs_advice_id_advice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['need_id'], ['case_needs.id'], name=op.f('fk_advice_needs_need_id_case_needs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('advice_id', 'need_id', name=op.f('pk_advice_needs'))
+    )
+    with op.batch_alter_table('advice_needs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_advice_needs_need_id'), ['need_id'], unique=False)
+
+    op.create_table('case_need_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('waits_for_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=2000), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('need_id <> waits_for_id', name=op.f('ck_case_need_links_no_self_loop')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_case_need_links_created_by_id_users')),
+    sa.ForeignKeyConstraint(['need_id'], ['case_needs.id'], name=op.f('fk_case_need_links_need_id_case_needs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['waits_for_id'], ['case_needs.id'], name=op.f('fk_case_need_links_waits_for_id_case_needs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_need_links')),
+    sa.UniqueConstraint('need_id', 'waits_for_id', name='uq_case_need_links_pair')
+    )
+    with op.batch_alter_table('case_need_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_need_links_need_id'), ['need_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_need_links_waits_for_id'), ['waits_for_id'], unique=False)
+
+    op.create_table('case_signals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(), nullable=False),
+    sa.Column('note', sa.String(length=2000), nullable=False),
+    sa.Column('reported_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['reported_by_id'], ['users.id'], name=op.f('fk_case_signals_reported_by_id_users')),
+    sa.ForeignKeyConstraint(['request_id'], ['case_signal_requests.id'], name=op.f('fk_case_signals_request_id_case_signal_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_signals'))
+    )
+    with op.batch_alter_table('case_signals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_signals_request_id'), ['request_id'], unique=False)
+
     # ### end Alembic commands ###
     if _postgresql():
+        # case_needs and advice_actions refer to each other; the second reference is added once
+        # both tables exist (SQLite keeps it inline in CREATE TABLE).
+        op.create_foreign_key(CYCLIC_FK, "case_needs", "advice_actions", ["solved_by_action_id"], ["id"],
+                              ondelete="SET NULL")
         for statement in AUDIT_GUARD:
             op.execute(statement)
 
@@ -592,7 +717,21 @@ def downgrade():
     if _postgresql():
         for statement in AUDIT_GUARD_DROP:
             op.execute(statement)
+        op.drop_constraint(CYCLIC_FK, "case_needs", type_="foreignkey")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('case_signals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_signals_request_id'))
+
+    op.drop_table('case_signals')
+    with op.batch_alter_table('case_need_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_need_links_waits_for_id'))
+        batch_op.drop_index(batch_op.f('ix_case_need_links_need_id'))
+
+    op.drop_table('case_need_links')
+    with op.batch_alter_table('advice_needs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_advice_needs_need_id'))
+
+    op.drop_table('advice_needs')
     with op.batch_alter_table('advice_legal_grounds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_advice_legal_grounds_advice_id'))
 
@@ -603,6 +742,7 @@ def downgrade():
     op.drop_table('advice_cost_lines')
     with op.batch_alter_table('advice_actions', schema=None) as batch_op:
         batch_op.drop_index('ix_advice_actions_org_status')
+        batch_op.drop_index(batch_op.f('ix_advice_actions_need_id'))
         batch_op.drop_index(batch_op.f('ix_advice_actions_advice_id'))
 
     op.drop_table('advice_actions')
@@ -610,7 +750,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_meeting_attendances_meeting_id'))
 
     op.drop_table('meeting_attendances')
+    with op.batch_alter_table('case_signal_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_signal_requests_org_open')
+        batch_op.drop_index(batch_op.f('ix_case_signal_requests_case_id'))
+
+    op.drop_table('case_signal_requests')
     op.drop_table('case_organisations')
+    with op.batch_alter_table('case_needs', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_needs_case_position')
+
+    op.drop_table('case_needs')
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_messages_case_id'))
+
+    op.drop_table('case_messages')
+    with op.batch_alter_table('case_holds', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_holds_retry')
+        batch_op.drop_index(batch_op.f('ix_case_holds_case_id'))
+
+    op.drop_table('case_holds')
     with op.batch_alter_table('case_domains', schema=None) as batch_op:
         batch_op.drop_index('ix_case_domains_domain')
 
