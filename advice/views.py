@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
+from expertteam import privacy
 from expertteam.extensions import db, utcnow
 from expertteam.models import LEAD_ROLES, Role, Team
 from expertteam.services import ServiceError
@@ -95,6 +96,12 @@ def get_team(team_id: int) -> Team:
     return team
 
 
+def _read(case: Case, what: str) -> None:
+    """Audit a read of the case's content on an advice page (BIO 8.15.01)."""
+    privacy.record_read(case, current_user, what)
+    privacy.commit_read()
+
+
 def _fail(exc: ServiceError) -> None:
     db.session.rollback()
     flash(exc.message, "error")
@@ -160,6 +167,7 @@ def edit(case_id: int):
                 db.session.commit()
                 flash(_("The draft advice has been started."), "success")
                 return redirect(url_for("advice.edit", case_id=case.id))
+        _read(case, "advice_start")
         return render_template("advice/start.html", case=case, form=start)
     if not permissions.can_edit(current_user, advice):
         abort(403)
@@ -196,6 +204,7 @@ def edit(case_id: int):
     for name in services.TEXT_FIELDS:
         getattr(text, name).data = getattr(advice, name)
     text.lock_version.data = str(advice.lock_version)
+    _read(case, "advice_edit")
     return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground, cost=cost,
                            action=action, post=forms.PostForm())
 
@@ -303,6 +312,7 @@ def show(advice_id: int):
     advice = get_advice(advice_id)
     if advice.status == AdviceStatus.DRAFT and permissions.can_edit(current_user, advice):
         return redirect(url_for("advice.edit", case_id=advice.case_id))
+    _read(advice.case, "advice_show")
     return render_template("advice/show.html", **_show_context(advice))
 
 
@@ -310,6 +320,7 @@ def print_(advice_id: int):
     advice = get_advice(advice_id)
     if advice.status == AdviceStatus.DRAFT:
         abort(404)
+    _read(advice.case, "advice_print")
     return render_template("advice/print.html", **_show_context(advice))
 
 
@@ -366,6 +377,7 @@ def action(action_id: int):
     if not permissions.is_contact_for(current_user, action):
         # Team members and the owner read the action in the advice itself.
         return redirect(url_for("advice.show", advice_id=action.advice_id) + f"#action-{action.id}")
+    _read(action.advice.case, "action")  # the minimum of case context, but still case content
     return _render_action(action)
 
 

@@ -56,15 +56,48 @@ def record_read(case, actor: User, what: str = "detail") -> None:
                  details={"reference": case.reference, "view": what})
 
 
+def commit_read() -> None:
+    """Commit the read's audit row without expiring what the page has loaded (a page that
+    records its read before rendering would otherwise load every object again)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+#: Audit object type of a page view that listed several cases (an agenda, the minutes): one row
+#: per page view with the case ids in ``details["cases"]``, not one row per case.
+ACCESS_LIST = "case_access_list"
+
+
+def record_reads(cases, actor: User, what: str, *, team_id: int, object_id: int | None = None) -> None:
+    """Audit one page view that shows several cases' content (set-based: one row, the case
+    ids and references in the details); the caller commits. Nothing is written for no cases."""
+    cases = sorted({c.id: c for c in cases}.values(), key=lambda c: c.id)
+    if not cases:
+        return
+    audit.record("case.read", object_type=ACCESS_LIST, object_id=object_id, actor=actor, team_id=team_id,
+                 details={"view": what, "cases": [c.id for c in cases], "references": [c.reference for c in cases]})
+
+
 def access_log(case) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
+    """Reads of the case: its own rows, and list page views (same team) that named it."""
+    own = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_type == ACCESS, AuditEvent.object_id == case.id)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+    ).all()
+    listed = [
+        e for e in db.session.scalars(
             sa.select(AuditEvent)
-            .where(AuditEvent.object_type == ACCESS, AuditEvent.object_id == case.id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .where(AuditEvent.object_type == ACCESS_LIST, AuditEvent.team_id == case.team_id)
             .options(sa.orm.joinedload(AuditEvent.actor))
         )
-    )
+        if case.id in (e.details or {}).get("cases", ())
+    ]
+    return sorted([*own, *listed], key=lambda e: (e.at, e.id), reverse=True)
 
 
 def _case_for(case_id: int):

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from casefiles.models import Case, Urgency
+from expertteam import privacy
 from expertteam.extensions import db, utcnow
 from expertteam.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
 from expertteam.services import PermissionDenied, ServiceError
@@ -164,10 +165,15 @@ def index():
 def detail(meeting_id: int):
     meeting = get_meeting(meeting_id)
     member = permissions.is_member(current_user, meeting.team_id)
+    items = permissions.visible_items(current_user, meeting)
+    # The agenda names the cases (reference, pseudonym): one audit row for the page view.
+    privacy.record_reads([i.case for i in items], current_user, "meeting_detail", team_id=meeting.team_id,
+                         object_id=meeting.id)
+    privacy.commit_read()
     return render_template(
         "meeting/detail.html",
         meeting=meeting,
-        items=permissions.visible_items(current_user, meeting),
+        items=items,
         member=member,
         quorum=services.quorum_status(meeting) if member else None,
         action_form=ActionForm(),
@@ -225,6 +231,9 @@ def agenda(meeting_id: int):
         except ServiceError as exc:
             _fail(exc)
         return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
+    privacy.record_reads([i.case for i in meeting.items] + list(candidates), current_user, "meeting_agenda",
+                         team_id=meeting.team_id, object_id=meeting.id)
+    privacy.commit_read()
     return render_template(
         "meeting/agenda.html",
         meeting=meeting,
@@ -387,6 +396,9 @@ def live(meeting_id: int):
     if request.args.get("fragment"):
         return render_template("meeting/_follow.html", **context)
     current = context["current"]
+    if current is not None:  # the current item's story, blockage, question and notes
+        privacy.record_read(current.case, current_user, "meeting_live")
+        privacy.commit_read()
     notes_form = NotesForm(formdata=None, notes=current.notes if current else "",
                            notes_version=current.notes_version if current else 0)
     return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
@@ -527,6 +539,10 @@ def minutes(meeting_id: int):
         except ServiceError as exc:
             _fail(exc)
             return redirect(url_for("meeting.minutes", meeting_id=meeting.id))
+    # The minutes hold every item's notes: one audit row for the page view, naming the cases.
+    privacy.record_reads([i.case for i in meeting.items], current_user, "minutes", team_id=meeting.team_id,
+                         object_id=meeting.id)
+    privacy.commit_read()
     return render_template(
         "meeting/minutes.html", meeting=meeting, form=form, can_edit=can_edit, conflict=conflict,
         action_form=ActionForm(), can_compile=permissions.can_manage(current_user, meeting)
