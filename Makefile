@@ -26,7 +26,7 @@ translations: install
 
 ## Re-extract the English source strings and merge them into the Dutch catalogue.
 extract-messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=.venv --ignore-dirs=tests --ignore-dirs=migrations -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=.venv --ignore-dirs=tests --ignore-dirs=migrations --ignore-dirs=build -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
 ## The app with demo data on http://127.0.0.1:5000 (web server, scheduler and a mail sink; Ctrl-C stops all).

@@ -55,7 +55,7 @@ class CostLineForm(FlaskForm):
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=60)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
     quantity = StringField(_l("Quantity"), validators=[DataRequired(), Length(max=20)],
-                           description=_l("Use a fraction for a likelihood: 0.5 is a 50 % chance."))
+                           description=_l("Use a fraction for a likelihood: 0.5 is a one-in-two chance."))
     add_cost = SubmitField(_l("Add the line"))
 
 

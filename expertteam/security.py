@@ -52,7 +52,7 @@ def password_problem(password: str | None, *, email: str | None = None, name: st
     if lowered in common_passwords() or squeezed in common_passwords():
         return _("This password is too common: it appears on lists that attackers try first. Choose another.")
     if len(set(lowered)) < 4:
-        return _("This password repeats too few characters. Choose another.")
+        return _("This password uses too few different characters. Choose another.")
     for own in (email, (email or "").split("@")[0], name):
         if own and len(own) >= 4 and own.strip().lower() == lowered:
             return _("Do not use your name or e-mail address as password.")

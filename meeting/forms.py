@@ -49,7 +49,7 @@ class ItemForm(FlaskForm):
     """One agenda row: reorder, remove, change duration or invitation."""
 
     item_id = IntegerField(validators=[DataRequired()], widget=HiddenInput())
-    duration = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(min=DURATION_MIN, max=DURATION_MAX)])
+    duration = IntegerField(_l("Duration (minutes)"), validators=[Optional(), NumberRange(min=DURATION_MIN, max=DURATION_MAX)])
     presenter_invited = BooleanField(_l("Case owner invited"))
     save = SubmitField(_l("Save"))
     up = SubmitField(_l("Up"))

@@ -12,11 +12,11 @@ from notifications.kinds import KINDS, Kind, register
 MEETING_KINDS: dict[str, Kind] = {
     "meeting.agenda_published": Kind(
         _l("Agenda published for the meeting of %(date)s"),
-        _l("The agenda of %(team)s for %(date)s at %(time)s has been published: %(count)s cases."),
+        _l("The agenda of %(team)s for %(date)s at %(time)s has been published (cases on the agenda: %(count)s)."),
     ),
     "meeting.agenda_changed": Kind(
         _l("Agenda changed for the meeting of %(date)s"),
-        _l("The agenda of %(team)s for %(date)s at %(time)s was changed and published again: %(count)s cases."),
+        _l("The agenda of %(team)s for %(date)s at %(time)s was changed and published again (cases on the agenda: %(count)s)."),
     ),
     "meeting.presenting": Kind(
         _l("Case %(reference)s is on the agenda of %(date)s"),

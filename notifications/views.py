@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from expertteam import audit
@@ -167,7 +168,7 @@ def retry_all():
     audit.record("notification.retry_all", object_type="notification", object_id=None,
                  actor=current_user, details={"count": count})
     db.session.commit()
-    flash(_("%(num)d e-mails are queued again.", num=count), "success")
+    flash(ngettext("%(num)d e-mail is queued again.", "%(num)d e-mails are queued again.", count), "success")
     return redirect(url_for("notifications.jobs"))
 
 
