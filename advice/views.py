@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
 from expertteam import privacy
+from expertteam.feedback import show_refusal
 from expertteam.extensions import db, utcnow
 from expertteam.models import LEAD_ROLES, Role, Team
 from expertteam.services import ServiceError
@@ -102,11 +103,6 @@ def _read(case: Case, what: str) -> None:
     privacy.commit_read()
 
 
-def _fail(exc: ServiceError) -> None:
-    db.session.rollback()
-    flash(exc.message, "error")
-
-
 def _version(value: str | None) -> int:
     try:
         return int(value or "")
@@ -162,7 +158,7 @@ def edit(case_id: int):
             try:
                 advice = services.draft_advice(case, current_user)
             except ServiceError as exc:
-                _fail(exc)
+                show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("The draft advice has been started."), "success")
@@ -193,9 +189,9 @@ def edit(case_id: int):
                 return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
                                        cost=cost, action=action, post=forms.PostForm()), 400
         except services.StaleDraft as exc:
-            _fail(exc)
+            show_refusal(exc)
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
             return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
                                    cost=cost, action=action, post=forms.PostForm()), 400
         else:
@@ -223,7 +219,7 @@ def remove(advice_id: int, kind: str, item_id: int):
     try:
         remover(advice, current_user, item_id)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
     else:
         db.session.commit()
     return redirect(url_for("advice.edit", case_id=advice.case_id))
@@ -239,7 +235,7 @@ def issue(advice_id: int):
     try:
         services.issue_advice(advice, current_user)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("advice.edit", case_id=advice.case_id))
     db.session.commit()
     flash(_("The advice has been issued and locked."), "success")
@@ -256,7 +252,7 @@ def correct(advice_id: int):
         try:
             services.correct_advice(advice, current_user, reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("A correction has been started as a new version."), "success")
@@ -275,7 +271,7 @@ def discard(advice_id: int):
     try:
         services.discard_draft(advice, current_user)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("advice.edit", case_id=case_id))
     db.session.commit()
     flash(_("The correction draft was discarded."), "success")
@@ -399,7 +395,7 @@ def _act(action_id: int, form_cls, prefix: str, do):
         flash(exc.message, "error")
         return _render_action(action, status=409)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return _render_action(action, status=400)
     db.session.commit()
     flash(message, "success")
@@ -485,7 +481,7 @@ def decide(action_id: int):
                                           new_deadline=form.new_deadline.data,
                                           meeting=_meeting_arg(team, form.meeting.data))
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("The team's decision has been recorded."), "success")
@@ -506,7 +502,7 @@ def review(closure_id: int):
         try:
             services.record_followup_review(closure, current_user, note=form.note.data)
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("The team's conclusion has been recorded."), "success")
@@ -526,7 +522,7 @@ def close(case_id: int):
         try:
             services.close_case(case, current_user, outcome=form.outcome.data, note=form.note.data)
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("Case %(reference)s is closed. In three months you will be asked whether it holds.",
@@ -550,7 +546,7 @@ def followup(case_id: int):
             try:
                 services.record_followup(case, current_user, result=form.result.data, note=form.note.data)
             except ServiceError as exc:
-                _fail(exc)
+                show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Thank you: the follow-up evaluation has been recorded."), "success")
@@ -600,7 +596,7 @@ def catalogue(team_id: int):
                 flash(_("Please correct the marked fields."), "error")
                 return _render_catalogue(team, ref_form, int_form, set_form), 400
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
             return _render_catalogue(team, ref_form, int_form, set_form), 400
         db.session.commit()
         flash(_("Saved."), "success")

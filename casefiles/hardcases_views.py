@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from expertteam.extensions import db
+from expertteam.feedback import show_refusal
 from expertteam.services import ServiceError
 
 from . import hardcases_services as hs
@@ -54,8 +55,7 @@ def hold(case_id: int):
                 hs.put_on_hold(case, current_user, reason=form.reason.data, note=form.note.data,
                                retry_on=form.retry_on.data)
             except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Case %(reference)s is on hold.", reference=case.reference), "success")
@@ -74,8 +74,7 @@ def hold_resume(case_id: int):
     try:
         hs.resume_case(case, current_user)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(_("Case %(reference)s resumed; signal requests ended.", reference=case.reference), "success")
@@ -95,8 +94,7 @@ def signal_request(case_id: int):
         hs.request_signals(case, current_user, organisation_ids=form.organisations.data,
                            whom_to_call=form.whom_to_call.data, last_contact_on=form.last_contact_on.data)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
         return _page(case, signal_form=form, status=400)
     db.session.commit()
     flash(_("The organisations were asked to signal."), "success")
@@ -124,8 +122,7 @@ def signal(request_id: int):
             try:
                 hs.report_seen(request_, current_user, note=form.note.data)
             except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Thank you. The case owner has been told."), "success")

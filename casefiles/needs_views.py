@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from expertteam.extensions import db
+from expertteam.feedback import show_refusal
 from expertteam.services import ServiceError
 
 from . import needs_services as ns
@@ -103,8 +104,7 @@ def need_add(case_id: int):
         ns.add_need(case, current_user, title=form.title.data, decided_by_id=form.decided_by.data or None,
                     rule=form.rule.data or "", status=form.status.data)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
         return _manage_page(case, need_form=form, status=400)
     return _done(case, _("The need was added."))
 
@@ -122,8 +122,7 @@ def need_edit(need_id: int):
             try:
                 ns.remove_need(need, current_user)
             except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                show_refusal(exc)
                 return redirect(url_for("casefiles.need_edit", need_id=need_id))
             return _done(case, _("The need was removed."))
         if form.validate_on_submit():
@@ -132,8 +131,7 @@ def need_edit(need_id: int):
                                        decided_by_id=form.decided_by.data or None, rule=form.rule.data or "",
                                        status=form.status.data)
             except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("The need was saved."), "success")
@@ -157,8 +155,7 @@ def need_link(case_id: int):
         ns.link_needs(bmap.by_id[form.need.data], bmap.by_id[form.waits_for.data], current_user,
                       reason=form.reason.data)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
         return _manage_page(case, link_form=form, status=400)
     return _done(case, _("The arrow was added."))
 
@@ -175,8 +172,7 @@ def need_unlink(link_id: int):
     try:
         ns.unlink(link, current_user)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
         return redirect(url_for("casefiles.needs", case_id=case.id))
     return _done(case, _("The arrow was removed."))
 
@@ -232,8 +228,7 @@ def need_ties(advice_id: int):
     try:
         ns.tie_needs(advice, current_user, need_ids=form.needs.data or [], action_needs=action_needs)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(_("The ties to the blockage map were saved."), "success")

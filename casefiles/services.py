@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from expertteam import audit
 from expertteam.extensions import db, utcnow
-from expertteam.models import LEAD_ROLES, Domain, Membership, Role, Team, User
+from expertteam.models import LEAD_ROLES, Domain, Membership, Team, User
 from expertteam.services import PermissionDenied, ServiceError
 from notifications.services import notify
 

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from expertteam.extensions import db
+from expertteam.feedback import show_refusal
 from expertteam.models import Commitment, Domain, Organisation, Role, Team
-from expertteam.services import PermissionDenied, ServiceError
+from expertteam.services import ServiceError
 
 from . import permissions, services
 from .forms import CaseForm, CriterionForm, CriterionToggleForm, IntakeForm, QueueFilterForm, ReasonForm, SubmitForm
@@ -187,8 +188,7 @@ def submit(case_id: int):
     try:
         services.submit_case(case, current_user)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
         return redirect(url_for("casefiles.detail", case_id=case.id))
     db.session.commit()
     flash(_("Case %(reference)s has been submitted to the expert team.", reference=case.reference), "success")
@@ -228,8 +228,7 @@ def intake(case_id: int):
             else:
                 abort(400)
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(done, "success")
@@ -247,8 +246,7 @@ def withdraw(case_id: int):
         try:
             services.withdraw_case(case, current_user, reason=form.reason.data)
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("Case %(reference)s withdrawn.", reference=case.reference), "success")
@@ -292,8 +290,7 @@ def criteria(team_id: int):
                 flash(_("Criterion added."), "success")
                 return redirect(url_for("casefiles.criteria", team_id=team.id))
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            show_refusal(exc)
     return render_template(
         "casefiles/criteria.html", team=team, form=form, remove_form=remove_form, criteria=_criteria(team.id)
     )

@@ -1,7 +1,6 @@
 """Expertteam: the application factory."""
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from . import audit
 from .extensions import db
-from .forms import EMAIL_SHAPE, MIN_PASSWORD_LENGTH
+from .forms import EMAIL_SHAPE
 from .models import (
     Commitment,
     Domain,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from . import accounts
 from .extensions import db
+from .feedback import show_refusal
 from .forms import (
     CommitmentForm,
     ConfirmForm,
@@ -28,7 +29,7 @@ from .forms import (
     WEEKDAY_LABELS,
 )
 from .models import Commitment, Domain, Membership, Organisation, Role, Team, User
-from .services import PermissionDenied, ServiceError
+from .services import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,18 +51,6 @@ def _get(model: type, object_id: int) -> Any:
     if obj is None:
         abort(404)
     return obj
-
-
-def _refused(form, exc: ServiceError) -> None:
-    """Roll back and show a refused step: on its field when it names one, else as a message."""
-    db.session.rollback()
-    if isinstance(exc, PermissionDenied):
-        abort(403)
-    field = getattr(exc, "field", None)
-    if form is not None and field and field in form:
-        form[field].errors = list(form[field].errors) + [exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 def _teams(active_only: bool = False) -> list[Team]:
@@ -144,7 +133,7 @@ def team_new():
         try:
             team = accounts.create_team(current_user, domains=_domains(form.domains.data), **_team_fields(form))
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(_("Team %(name)s has been created.", name=team.name), "success")
@@ -162,7 +151,7 @@ def team_edit(team_id: int):
         try:
             accounts.update_team(team, current_user, domains=_domains(form.domains.data), **_team_fields(form))
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(_("Team %(name)s has been saved.", name=team.name), "success")
@@ -232,7 +221,7 @@ def user_new():
                 locale=form.locale.data,
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(_("The account of %(name)s has been created. Now add their roles.", name=user.name), "success")
@@ -282,7 +271,7 @@ def user_edit(user_id: int):
                 password=form.password.data or None,
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             if own and form.password.data:
@@ -310,7 +299,7 @@ def membership_add(user_id: int):
                 else None,
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(
@@ -332,7 +321,7 @@ def membership_end(membership_id: int):
     try:
         accounts.end_membership(membership, current_user)
     except ServiceError as exc:
-        _refused(None, exc)
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(
@@ -353,7 +342,7 @@ def user_deactivate(user_id: int):
     try:
         accounts.deactivate_user(user, current_user)
     except ServiceError as exc:
-        _refused(None, exc)
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(_("%(name)s has been deactivated and signed out everywhere. Their history is kept.", name=user.name), "success")
@@ -368,7 +357,7 @@ def user_reactivate(user_id: int):
     try:
         accounts.reactivate_user(user, current_user)
     except ServiceError as exc:
-        _refused(None, exc)
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(_("%(name)s can sign in again.", name=user.name), "success")
@@ -399,7 +388,7 @@ def organisation_new():
                 current_user, name=form.name.data, domains=_domains(form.domains.data)
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(_("Organisation %(name)s has been created. Now record its commitments.", name=organisation.name), "success")
@@ -451,7 +440,7 @@ def organisation_edit(organisation_id: int):
                 name=form.name.data, domains=_domains(form.domains.data), active=form.active.data,
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(_("Organisation %(name)s has been saved.", name=organisation.name), "success")
@@ -472,7 +461,7 @@ def commitment_set(organisation_id: int):
                 committed_on=form.committed_on.data, ended_on=form.ended_on.data, note=form.note.data or "",
             )
         except ServiceError as exc:
-            _refused(form, exc)
+            show_refusal(exc, form)
         else:
             db.session.commit()
             flash(
@@ -491,7 +480,7 @@ def commitment_end(commitment_id: int):
     try:
         accounts.end_commitment(commitment, current_user)
     except ServiceError as exc:
-        _refused(None, exc)
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from advice import demo as advice_demo
 from advice import services as advice_services
 from casefiles import services as case_services
-from casefiles.models import Case, CaseStatus, InclusionCriterion
+from casefiles.models import Case, InclusionCriterion
 from expertteam import mfa
 from expertteam.extensions import db, utcnow
 from meeting import services as meeting_services

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required, login_user
 
 from . import audit, security
 from .extensions import db
+from .feedback import show_refusal
 from .forms import ConfirmForm, ReauthForm, TwoFactorForm
 from .models import RecoveryCode, User
 
@@ -355,8 +356,7 @@ def admin_reset(user_id: int):
     try:
         accounts.reset_second_factor(user, current_user._get_current_object())
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(exc)
     else:
         db.session.commit()
         flash(_("The second factor of %(name)s has been reset. They set up a new one at their next sign-in.", name=user.name), "success")

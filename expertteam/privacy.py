@@ -21,7 +21,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import audit, jobs

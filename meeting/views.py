@@ -26,6 +26,7 @@ from flask_login import current_user
 
 from casefiles.models import Case, Urgency
 from expertteam import privacy
+from expertteam.feedback import show_refusal
 from expertteam.extensions import db, utcnow
 from expertteam.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
 from expertteam.services import PermissionDenied, ServiceError
@@ -111,13 +112,6 @@ def _local(form: MeetingTimeForm, team: Team) -> tuple[datetime, datetime]:
         services.local_to_utc(form.day.data, form.start.data, zone),
         services.local_to_utc(form.day.data, form.end.data, zone),
     )
-
-
-def _fail(exc: ServiceError) -> None:
-    db.session.rollback()
-    if isinstance(exc, PermissionDenied):
-        abort(403)
-    flash(exc.message, "error")
 
 
 # --- lists and the meeting page ---------------------------------------------------------------
@@ -229,7 +223,7 @@ def agenda(meeting_id: int):
                 errors = [e for f in item_form for e in f.errors]
                 flash(" ".join(str(e) for e in errors) or _("The form was not valid."), "error")
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
     privacy.record_reads([i.case for i in meeting.items] + list(candidates), current_user, "meeting_agenda",
                          team_id=meeting.team_id, object_id=meeting.id)
@@ -255,7 +249,7 @@ def publish(meeting_id: int):
     try:
         services.publish_agenda(meeting, current_user)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
     db.session.commit()
     flash(_("The changed agenda was published and everyone invited was notified.") if republish
@@ -272,7 +266,7 @@ def cancel(meeting_id: int):
         try:
             services.cancel_meeting(meeting, current_user, reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("The meeting was cancelled; its cases are back at the head of the queue."), "success")
@@ -296,7 +290,7 @@ def move(meeting_id: int):
             services.move_meeting(meeting, current_user, starts_at=starts_at, ends_at=ends_at,
                                   location=form.location.data or "")
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("The meeting was moved."), "success")
@@ -317,7 +311,7 @@ def new_extra(team_id: int):
             meeting = services.add_extra_meeting(team, current_user, starts_at=starts_at, ends_at=ends_at,
                                                  location=form.location.data or "")
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("Extra meeting added."), "success")
@@ -360,7 +354,7 @@ def attendance(meeting_id: int):
                 services.record_attendance(meeting, current_user, user.id, status,
                                            request.form.get(f"deputy-{user.id}", ""))
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
         else:
             db.session.commit()
             flash(_("Attendance saved."), "success")
@@ -442,7 +436,7 @@ def save_notes(item_id: int):
         db.session.rollback()
         if _wants_json():
             return jsonify(status="refused", message=exc.message), 403 if isinstance(exc, PermissionDenied) else 400
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("meeting.live", meeting_id=meeting.id, item=item.id))
     db.session.commit()
     if _wants_json():
@@ -473,7 +467,7 @@ def item_outcome(item_id: int):
         else:
             abort(400)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("meeting.live", meeting_id=meeting.id, item=item.id))
     db.session.commit()
     flash(done, "success")
@@ -489,7 +483,7 @@ def end(meeting_id: int):
     try:
         services.end_session(meeting, current_user)
     except ServiceError as exc:
-        _fail(exc)
+        show_refusal(exc)
         return redirect(url_for("meeting.live", meeting_id=meeting.id))
     db.session.commit()
     flash(_("The session has ended. Items not reached were postponed; the minutes are ready."), "success")
@@ -537,7 +531,7 @@ def minutes(meeting_id: int):
             form = MinutesForm(formdata=None, text=request.form.get("text", ""), version=exc.current_version)
             status = 409
         except ServiceError as exc:
-            _fail(exc)
+            show_refusal(exc)
             return redirect(url_for("meeting.minutes", meeting_id=meeting.id))
     # The minutes hold every item's notes: one audit row for the page view, naming the cases.
     privacy.record_reads([i.case for i in meeting.items], current_user, "minutes", team_id=meeting.team_id,
