@@ -19,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -387,9 +388,15 @@ def live(meeting_id: int):
     if not permissions.is_member(current_user, meeting.team_id):
         abort(404)  # a case owner never sees the other items
     context = _live_context(meeting)
-    if request.args.get("fragment"):
-        return render_template("meeting/_follow.html", **context)
     current = context["current"]
+    if request.args.get("fragment"):
+        # The expert's screen refreshes itself every 20 seconds: one read row per item per
+        # sign-in session (the first time that item's notes reach this screen), not per poll.
+        if current is not None and current.id not in session.get("live_items_read", []):
+            privacy.record_read(current.case, current_user, "meeting_live_follow")
+            privacy.commit_read()
+            session["live_items_read"] = [*session.get("live_items_read", []), current.id][-50:]
+        return render_template("meeting/_follow.html", **context)
     if current is not None:  # the current item's story, blockage, question and notes
         privacy.record_read(current.case, current_user, "meeting_live")
         privacy.commit_read()

@@ -123,3 +123,40 @@ def test_case_owner_on_the_meeting_page_reads_only_their_own_item(client, world,
     _get(client, f"/meetings/{meeting.id}")
     rows = _reads_after(before)
     assert len(rows) == 1 and rows[0].details["cases"] == [own.id]
+
+
+def test_live_follow_refresh_writes_one_read_per_item_not_per_poll(client, world, create_case):
+    """The expert's auto-refreshing screen shows the current item's notes: audited once per item
+    per sign-in session, not on every 20-second poll."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from expertteam.extensions import db, utcnow
+    from expertteam.models import AuditEvent
+    from meeting import services as meeting_services
+    from meeting.models import Meeting
+    from tests.conftest import login
+
+    start = (utcnow() + timedelta(minutes=30)).replace(microsecond=0)
+    meeting = Meeting(team=world.team, starts_at=start, ends_at=start + timedelta(hours=3), slot_at=start,
+                      cutoff_at=start - timedelta(days=4))
+    db.session.add(meeting)
+    case = create_case("accepted")
+    meeting_services.add_item(meeting, case, world.chair)
+    meeting_services.publish_agenda(meeting, world.chair)
+    db.session.commit()
+
+    def reads():
+        return db.session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.action == "case.read", AuditEvent.actor_id == world.expert.id,
+            AuditEvent.object_id == case.id)).all()
+
+    login(client, world.expert)
+    for _ in range(3):
+        assert client.get(f"/meetings/{meeting.id}/live?fragment=1").status_code == 200
+    rows = reads()
+    assert len(rows) == 1 and rows[0].details["view"] == "meeting_live_follow"
+    login(client, world.expert)  # a new sign-in session reads it again
+    client.get(f"/meetings/{meeting.id}/live?fragment=1")
+    assert len(reads()) == 2
