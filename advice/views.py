@@ -11,6 +11,7 @@ from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casefiles import needs_services
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
 from expertteam import privacy
@@ -300,6 +301,8 @@ def _show_context(advice: Advice) -> dict:
         "sides": list(CostSide),
         "post": forms.PostForm(),
         "closure": services.closure_of(advice.case),
+        "broken_needs": needs_services.broken_needs(advice),
+        "need_titles": {n.id: n.title for n in needs_services.needs_of(advice.case)},
     }
 
 

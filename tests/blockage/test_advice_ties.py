@@ -95,3 +95,20 @@ def test_a_tied_need_cannot_be_removed(aw, discussed, drafted, seed_map):
         ns.remove_need(s.debt, aw.owner)
     ns.remove_need(s.children, aw.owner)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Need).where(Need.case_id == case.id)) == 3
+
+
+def test_issued_advice_and_its_print_name_the_needs_it_breaks(client, aw, discussed, drafted, seed_map):
+    case = discussed()
+    s = seed_map(case)
+    advice = drafted(case=case)
+    debt_action = advice.actions[0]
+    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
+    advice_services.issue_advice(advice, aw.chair)
+    db.session.commit()
+    login(client, aw.expert)
+    for url in (f"/advice/{advice.id}", f"/advice/{advice.id}/print"):
+        html = client.get(url).get_data(as_text=True)
+        section = html[html.index('id="h-breaks"'):html.index('id="h-actions"')]
+        assert s.debt.title in section, url
+        assert s.address.title not in section, url
+        assert html.count(s.debt.title) >= 2  # the section, and the action that solves it
