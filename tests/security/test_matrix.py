@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -62,9 +62,9 @@ ACCESS = {
     "casefiles.signal_request": "object", "casefiles.signal": "object", "casefiles.signals": "self",
 }
 
-ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "admin", "other_chair", "other_owner"]
-#: Ids nobody has: for object kinds whose foreign instances this test cannot make yet (advice
-#: packages in progress) the route must still refuse an id that is not the user's.
+ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "municipality", "admin",
+         "other_chair", "other_owner", "other_contact"]
+#: An id nobody has (for parameters that name no object of this test, e.g. admin routes).
 MISSING = 987654
 
 
@@ -76,9 +76,108 @@ def test_every_route_is_classified(app):
 
 
 @pytest.fixture
-def foreign(world, create_case, make_org):
+def people(world, make_user, make_org):
+    """The world plus a municipality reader of the team, an organisation committed to the other
+    team only with its contact, and a contact of the team's second organisation."""
+    world.municipality = make_user("municipality", team=world.team, name="Municipality")
+    world.far_org = make_org("Ver Weg Zorg", team=world.other_team)
+    world.other_contact = make_user("org_contact", team=world.other_team, organisation=world.far_org, name="Other Contact")
+    world.other_org = make_org("Andere Organisatie", team=world.team)
+    world.other_org_contact = make_user("org_contact", team=world.team, organisation=world.other_org, name="Other Org Contact")
+    return world
+
+
+def _discussed(create_case, team, owner, chair, meeting, position, label, expert=None):
+    """An accepted case put on ``meeting`` (held) as discussed, with MARKER in its intake and notes."""
+    from casefiles.models import CaseStatus
+    from expertteam.extensions import utcnow
+    from meeting.models import AgendaItem, Attendance, AttendanceStatus, Outcome
+
+    case = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}-PSEUDO",
+                       **{f: f"{MARKER}{label}-INTAKE-{f}" for f in SENSITIVE})
+    item = AgendaItem(meeting=meeting, case=case, position=position, starts_at=meeting.starts_at, duration_minutes=45,
+                      outcome=Outcome.DISCUSSED, outcome_at=utcnow(), outcome_by_id=chair.id,
+                      notes=f"{MARKER}{label}-NOTES")
+    db.session.add(item)
+    if expert is not None and position == 1:
+        db.session.add(Attendance(meeting=meeting, user_id=expert.id, status=AttendanceStatus.PRESENT))
+    case.status = CaseStatus.DISCUSSED
+    db.session.commit()
+    return case, item
+
+
+def _issue(case, chair, label, actions):
+    """Draft and issue an advice (MARKER in every text) with ``actions``: [(org, label)]."""
+    from advice import services
+
+    advice = services.draft_advice(case, chair)
+    services.update_draft(advice, chair, expected_version=advice.lock_version,
+                          situation=f"{MARKER}{label}-SITUATION", blockage=f"{MARKER}{label}-ADVBLOCK",
+                          advice_text=f"{MARKER}{label}-ADVICE", legal_free_text=f"{MARKER}{label}-LEGAL")
+    deadline = date.today() + timedelta(days=14)
+    for org, text in actions:
+        services.add_action(advice, chair, organisation_id=org.id, description=f"{MARKER}{text}", deadline=deadline)
+    db.session.commit()
+    services.issue_advice(advice, chair)
+    db.session.commit()
+    return advice
+
+
+def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, own_org=None, expert=None) -> dict:
+    """Real objects of one team, every free text carrying MARKER + label:
+
+    - a held meeting (minutes) with two discussed cases (agenda item notes);
+    - ``adv``: an issued advice with an action for ``org`` (and one for ``own_org`` if given);
+    - ``closed``: an advice whose only action ``org_contact`` completed, the case closed by its
+      owner through advice.services.close_case (a real CaseClosure);
+    - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
+    """
+    from advice import services
+    from casefiles import hardcases_services, needs_services
+    from expertteam.extensions import utcnow
+    from meeting.models import Meeting, MeetingStatus
+
+    start = (utcnow() - timedelta(hours=3)).replace(microsecond=0)
+    meeting = Meeting(team=team, starts_at=start, ends_at=start + timedelta(hours=2), slot_at=start,
+                      cutoff_at=start - timedelta(days=4), status=MeetingStatus.HELD, held_at=start,
+                      location=f"{MARKER}{label}-LOCATION", minutes_text=f"{MARKER}{label}-MINUTES")
+    db.session.add(meeting)
+    db.session.commit()
+    adv_case, item = _discussed(create_case, team, owner, chair, meeting, 1, label, expert)
+    closed_case, _ = _discussed(create_case, team, owner, chair, meeting, 2, label + "C", expert)
+    actions = [(org, f"{label}-ACTION")] + ([(own_org, f"{label}-OWNACTION")] if own_org is not None else [])
+    advice = _issue(adv_case, chair, label, actions)
+    action = next(a for a in advice.actions if a.organisation_id == org.id)
+    own_action = next((a for a in advice.actions if own_org is not None and a.organisation_id == own_org.id), None)
+    closed_advice = _issue(closed_case, chair, label + "C", [(org, f"{label}C-ACTION")])
+    done = closed_advice.actions[0]
+    services.complete_action(done, org_contact, expected_version=done.version,
+                             note=f"{MARKER}{label}C-DONE", done_on=date.today())
+    db.session.commit()
+    closure = services.close_case(closed_case, owner, outcome="reached", note=f"{MARKER}{label}C-CLOSURE")
+    db.session.commit()
+    mapped = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}M-PSEUDO",
+                         **{f: f"{MARKER}{label}M-INTAKE-{f}" for f in SENSITIVE})
+    need = needs_services.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED", rule=f"{MARKER}{label}M-RULE")
+    other = needs_services.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED2")
+    link = needs_services.link_needs(need, other, owner, reason=f"{MARKER}{label}M-WAITS")
+    hardcases_services.put_on_hold(mapped, owner, reason="no_contact", note=f"{MARKER}{label}M-HOLD",
+                                   retry_on=date.today() + timedelta(days=30))
+    request = hardcases_services.request_signals(mapped, owner, organisation_ids=[org.id],
+                                                 whom_to_call=f"{MARKER}{label}M-CALL",
+                                                 last_contact_on=date.today() - timedelta(days=3))[0]
+    db.session.commit()
+    return dict(meeting=meeting, item=item, adv_case=adv_case, advice=advice, action=action, own_action=own_action,
+                closed_case=closed_case, closed_advice=closed_advice, closure=closure, mapped=mapped,
+                need=need, link=link, request=request)
+
+
+@pytest.fixture
+def foreign(people, create_case):
     """Objects of another team, another owner and another organisation, all carrying MARKER."""
     from notifications.services import notify
+
+    world = people
 
     def fields(label):
         return {f: f"{MARKER}{label} {f}" for f in SENSITIVE}
@@ -87,7 +186,7 @@ def foreign(world, create_case, make_org):
     away = create_case("accepted", team=world.other_team, owner=world.other_owner, household_pseudonym=f"{MARKER}AWAY", **fields("AWAY"))
     owner2_draft = create_case("draft", owner=world.owner2, household_pseudonym=f"{MARKER}DRAFT2", **fields("DRAFT2"))
     owner_draft = create_case("draft", owner=world.owner, household_pseudonym=f"{MARKER}DRAFT1", **fields("DRAFT1"))
-    other_org = make_org("Andere Organisatie", team=world.team)
+    other_org = world.other_org
     meetings = {}
     try:
         from meeting.jobs import ensure_meetings
@@ -104,8 +203,17 @@ def foreign(world, create_case, make_org):
         rows = notify([user], "case.accepted", {"reference": f"{MARKER}NOTE"}, f"/cases/{home.id}")
         db.session.commit()
         notes[user.id] = rows[0].id
+    # Real advice, actions, meetings, closures, needs and signal requests of both teams. In the
+    # home team every action goes to other_org: foreign to world.contact (of world.org).
+    bundles = {
+        world.team.id: build_bundle(create_case, team=world.team, owner=world.owner, chair=world.chair,
+                                    org=other_org, org_contact=world.other_org_contact, label="H-"),
+        world.other_team.id: build_bundle(create_case, team=world.other_team, owner=world.other_owner,
+                                          chair=world.other_chair, org=world.far_org,
+                                          org_contact=world.other_contact, label="AWAY-"),
+    }
     return dict(home=home, away=away, owner2_draft=owner2_draft, owner_draft=owner_draft, other_org=other_org,
-                meetings=meetings, notes=notes)
+                meetings=meetings, notes=notes, bundles=bundles)
 
 
 def _foreign_values(world, user, objs) -> list[dict]:
@@ -113,17 +221,31 @@ def _foreign_values(world, user, objs) -> list[dict]:
     in_home = world.team.id in user.team_ids()
     other_team = world.other_team if in_home or not user.team_ids() else world.team
     foreign_case = objs["away"] if other_team.id == world.other_team.id else objs["home"]
-    sets = [{"case_id": foreign_case.id, "team_id": other_team.id,
-             "meeting_id": objs["meetings"].get(other_team.id) or MISSING}]
+    far = objs["bundles"][other_team.id]
+
+    def objects(bundle, case, meeting_id=None):
+        return {"case_id": case.id, "team_id": other_team.id,
+                "meeting_id": meeting_id or bundle["meeting"].id, "item_id": bundle["item"].id,
+                "advice_id": bundle["advice"].id, "action_id": bundle["action"].id,
+                "closure_id": bundle["closure"].id, "need_id": bundle["need"].id, "link_id": bundle["link"].id,
+                "request_id": bundle["request"].id}
+
+    sets = [objects(far, foreign_case, objs["meetings"].get(other_team.id))]
+    # The same objects through each kind of case of the other team (in advice, closed, on hold).
+    sets += [objects(far, far[name]) for name in ("adv_case", "closed_case", "mapped")]
     # Another owner's draft in the user's own team (invisible to everyone but its owner).
     draft = objs["owner_draft"] if user.id == world.owner2.id else objs["owner2_draft"]
-    sets.append({"case_id": draft.id, "team_id": other_team.id, "meeting_id": objs["meetings"].get(other_team.id) or MISSING})
-    if user.id in (world.contact.id, world.admin.id):  # no case content at all
-        sets.append({"case_id": objs["home"].id, "team_id": other_team.id, "meeting_id": objs["meetings"].get(other_team.id) or MISSING})
+    sets.append(objects(far, draft))
+    if user.id in (world.contact.id, world.admin.id, world.municipality.id):  # no case content at all
+        home = objs["bundles"][world.team.id]
+        for case in (objs["home"], home["closed_case"], home["mapped"]) + ((home["adv_case"],) if user.is_admin else ()):
+            values = objects(home, case)
+            # world.contact's own organisation has no action in the home bundle: every action,
+            # advice, closure and signal request of it belongs to another organisation.
+            values["advice_id"] = home["closed_advice"].id if user.id == world.contact.id else home["advice"].id
+            sets.append(values)
     for values in sets:
         values["notification_id"] = next(n for uid, n in objs["notes"].items() if uid != user.id)
-        for name in ("item_id", "advice_id", "action_id", "closure_id", "need_id", "link_id", "request_id"):
-            values[name] = MISSING
         values["token"] = "not-a-valid-token"
         values["kind"] = "x"
     return sets
@@ -145,6 +267,7 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
         s["auth_at"] = int(time.time())  # re-authenticated: the access rule itself must refuse
     token = csrf_token(client, "/")
     checked = 0
+    done = set()
     for rule in app.url_map.iter_rules():
         kind = ACCESS[rule.endpoint]
         if kind in ("public", "pending", "self") or (kind == "admin" and user.is_admin):
@@ -160,6 +283,9 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                                  "dashboard.report", "dashboard.norm") and values.get("team_id") in user.team_ids():
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                if (method, url) in done:
+                    continue
+                done.add((method, url))
                 response = client.open(url, method=method, data={"csrf_token": token})
                 body = response.get_data(as_text=True)
                 if response.status_code == 302:
@@ -222,3 +348,71 @@ def test_sentinel_marker_appears_only_where_the_role_may_see_it(app, client, wor
             assert "privacy.export" not in seen_on
     else:
         assert seen_on == [], (role, seen_on)
+
+
+# --- sentinel of the advice and meeting texts -------------------------------------------------
+
+#: Who renders the pages of the home team's advised case, and which markers they must (not) see.
+TEXT_ROLES = ["owner", "chair", "secretary", "expert", "contact", "municipality", "admin",
+              "other_chair", "other_owner", "other_contact"]
+ADV = "ADV-"  # the label of the advised case of this test
+#: The intake details (the household pseudonym is not among them: the contact's action page
+#: shows it by design, next to the case reference - templates/advice/action.html).
+INTAKE = [f"{MARKER}{ADV}-INTAKE-{f}" for f in SENSITIVE]
+NOTES, MINUTES = f"{MARKER}{ADV}-NOTES", f"{MARKER}{ADV}-MINUTES"
+ADVICE_TEXT, OWN_ACTION = f"{MARKER}{ADV}-ADVICE", f"{MARKER}{ADV}-OWNACTION"
+
+
+@pytest.mark.parametrize("role", TEXT_ROLES)
+def test_sentinel_advice_and_meeting_texts(app, client, people, create_case, role):
+    """MARKER in the intake, the meeting notes and minutes, the advice texts and the action
+    descriptions of one advised case; every GET page rendered as ``role``:
+
+    - the contact of the action's organisation sees the advice text and its own action, never the
+      intake nor the notes or minutes of the meeting;
+    - administrators, the municipality and other teams' people see none of it;
+    - experts of the team see the notes and the advice.
+    """
+    world = people
+    bundle = build_bundle(create_case, team=world.team, owner=world.owner, chair=world.chair, org=world.other_org,
+                          org_contact=world.other_org_contact, label=ADV, own_org=world.org, expert=world.expert)
+    user = getattr(world, role)
+    login(client, user)
+    with client.session_transaction() as s:
+        s["auth_at"] = int(time.time())
+    own_action = bundle["own_action"]
+    values = {
+        "case_id": bundle["adv_case"].id, "team_id": world.team.id, "meeting_id": bundle["meeting"].id,
+        "item_id": bundle["item"].id, "advice_id": bundle["advice"].id,
+        "action_id": own_action.id if role == "contact" else bundle["action"].id,
+        "closure_id": bundle["closure"].id, "need_id": bundle["need"].id, "link_id": bundle["link"].id,
+        "request_id": bundle["request"].id, "notification_id": MISSING, "token": "x", "kind": "x",
+        "user_id": MISSING, "membership_id": MISSING, "organisation_id": MISSING, "commitment_id": MISSING,
+        "filename": "app.css",
+    }
+    pages: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or ACCESS[rule.endpoint] == "pending" or rule.endpoint == "static":
+            continue
+        url = _build(rule, values)
+        for u in [url] + ([url + "?format=json"] if rule.endpoint == "privacy.export" else []):
+            pages[u] = client.get(u).get_data(as_text=True)
+
+    def seen(text):
+        return sorted(u for u, body in pages.items() if text in body)
+
+    intake_seen = {t: seen(t) for t in INTAKE}
+    if role in ("admin", "municipality", "other_chair", "other_owner", "other_contact"):
+        leaked = {u: re.findall(MARKER + r"[\w-]*", body)[:5] for u, body in pages.items() if MARKER in body}
+        assert leaked == {}, (role, leaked)
+    elif role == "contact":
+        assert seen(ADVICE_TEXT), "the contact does not see the advice text it must carry out"
+        assert seen(OWN_ACTION), "the contact does not see its own action"
+        assert {t: u for t, u in intake_seen.items() if u} == {}, "contact sees intake details"
+        assert seen(NOTES) == [], ("contact sees meeting notes", seen(NOTES))
+        assert seen(MINUTES) == [], ("contact sees meeting minutes", seen(MINUTES))
+    else:  # the team's own people
+        assert seen(ADVICE_TEXT), (role, "does not see the advice")
+        assert intake_seen[f"{MARKER}{ADV}-INTAKE-blockage"], (role, "does not see the case")
+        if role in ("expert", "chair", "secretary"):
+            assert seen(NOTES), (role, "does not see the meeting notes")
