@@ -6,8 +6,11 @@ their organisation in their team, with the minimum of case context (never the in
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
+from expertteam.extensions import db
 from expertteam.models import LEAD_ROLES, Role, Team, User
 
 from .models import Action, ActionStatus, Advice, AdviceStatus, PENDING_ACTION
@@ -91,11 +94,19 @@ def can_decide(user: User | None, action: Action) -> bool:
 
 
 def can_close(user: User | None, case: Case) -> bool:
+    """The owner closes a completed case, unless a correction of its advice is being drafted."""
     return (
         case.status == CaseStatus.COMPLETED
         and _authenticated(user)
         and case.owner_id == user.id
         and user.has_role(case.team_id, Role.CASE_OWNER)
+        and not has_open_draft(case)
+    )
+
+
+def has_open_draft(case: Case) -> bool:
+    return db.session.scalar(
+        sa.select(sa.exists().where(Advice.case_id == case.id, Advice.status == AdviceStatus.DRAFT))
     )
 
 

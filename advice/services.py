@@ -748,6 +748,9 @@ def closure_of(case: Case) -> CaseClosure | None:
 def close_case(case: Case, actor: User, *, outcome: ClosureOutcome | str, note: str, now: datetime | None = None) -> CaseClosure:
     """The owner closes a completed case with its outcome; the follow-up is due in three months."""
     now = now or utcnow()
+    if case.status == CaseStatus.COMPLETED and permissions.has_open_draft(case):
+        raise TransitionError(_("A correction of the advice is still being drafted: issue or discard it "
+                                "before closing the case."))
     if not permissions.can_close(actor, case):
         if case.status != CaseStatus.COMPLETED:
             raise TransitionError(_("A case is closed once every action is done."))

@@ -438,3 +438,27 @@ def test_add_months_clamps_to_month_end():
     assert services.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
     assert services.add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
     assert services.add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+
+
+def test_a_case_is_not_closed_while_a_correction_of_its_advice_is_drafted(aw, issued):
+    """Found by the state-machine test: completing every action while a correction draft was
+    open let the owner close the case with the draft left behind."""
+    from advice import permissions
+
+    advice = issued()
+    case = advice.case
+    correction = services.correct_advice(advice, aw.chair, reason="Deadline was wrong.")
+    for action, contact in zip(advice.actions, (aw.contact, aw.contact2)):
+        services.complete_action(action, contact, expected_version=action.version, note="Done", done_on=date.today())
+    db.session.commit()
+    assert case.status == CaseStatus.COMPLETED
+    assert not permissions.can_close(aw.owner, case)
+    with pytest.raises(services.TransitionError):
+        services.close_case(case, aw.owner, outcome="reached", note="ok")
+    assert case.status == CaseStatus.COMPLETED
+    db.session.rollback()
+    services.discard_draft(correction, aw.chair)
+    db.session.commit()
+    assert permissions.can_close(aw.owner, case)
+    services.close_case(case, aw.owner, outcome="reached", note="ok")
+    assert case.status == CaseStatus.CLOSED
