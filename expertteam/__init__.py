@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Flask, has_request_context, jsonify, render_template, session
 from flask_login import current_user
 
-from .config import DEV_SECRET_KEY, ROOT, from_environment
+from .config import DEV_SECRET_KEY, LANGUAGES, ROOT, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
 from .security import ConfigurationError  # noqa: F401  (re-exported: ``from expertteam import ...``)
 
@@ -93,16 +93,16 @@ def _select_locale() -> str:
 
     Outside a request (jobs, CLI) it is Dutch unless the caller uses ``force_locale``.
     """
-    languages = ("nl", "en")
+    default = next(iter(LANGUAGES))
     if not has_request_context():
-        return "nl"
+        return default
     if current_user and getattr(current_user, "is_authenticated", False):
-        if current_user.locale in languages:
+        if current_user.locale in LANGUAGES:
             return current_user.locale
     lang = session.get("lang")
-    if lang in languages:
+    if lang in LANGUAGES:
         return lang
-    return "nl"
+    return default
 
 
 def _configure_sqlite(app: Flask) -> None:

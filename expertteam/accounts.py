@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from . import audit
+from .config import LANGUAGES
 from .extensions import db
 from .forms import EMAIL_SHAPE
 from .models import (
@@ -201,7 +202,7 @@ def _check_email(email: str, user: User | None) -> None:
 
 
 def _check_locale(locale: str) -> None:
-    if locale not in ("nl", "en"):
+    if locale not in LANGUAGES:
         raise AccountError(_("Choose a language."), "locale")
 
 

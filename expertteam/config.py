@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 
+#: The interface languages, each named in its own language; the first is the default.
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -45,10 +48,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_LOCALE": next(iter(LANGUAGES)),
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
-        "LANGUAGES": ["nl", "en"],
         # Mail (used by notifications): the names Flask-Mail users know.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "8025")),

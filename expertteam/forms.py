@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms import widgets
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .config import LANGUAGES
 from .models import DOMAIN_LABELS, ROLE_LABELS, Domain, Role
 
 MIN_PASSWORD_LENGTH = 12
@@ -101,7 +102,7 @@ class ReauthForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")])
+    lang = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
     next = HiddenField()
     submit = SubmitField(_l("Switch"))
 
@@ -165,7 +166,7 @@ class UserForm(FlaskForm):
         ],
         description=_l("Leave empty to keep the current password."),
     )
-    locale = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")], default="nl")
+    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()), default="nl")
     is_admin = BooleanField(
         _l("Administrator"), description=_l("Manages teams, people and organisations; sees no case content.")
     )

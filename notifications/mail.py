@@ -14,19 +14,18 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import ngettext
 
+from expertteam.config import LANGUAGES
 from expertteam.extensions import utcnow
 from expertteam.models import User
 
 from .kinds import KINDS
 from .models import Notification
-
-LANGUAGES = ("nl", "en")
 
 
 def absolute_url(path: str) -> str:
