@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
+from casefiles.permissions import signed_in
 from expertteam import audit
 from expertteam.extensions import db, utcnow
 from expertteam.models import LEAD_ROLES, Role, Team
@@ -67,18 +68,14 @@ def _require_login():
 
 # --- permissions ------------------------------------------------------------------------------
 
-def _authenticated(user) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
-
-
 def can_view_figures(user, team_id: int) -> bool:
     """Chair, secretary and the municipality of the team: the figures and the report."""
-    return _authenticated(user) and user.has_role(team_id, *FIGURE_ROLES)
+    return signed_in(user) and user.has_role(team_id, *FIGURE_ROLES)
 
 
 def sees_exact_figures(user, team_id: int) -> bool:
     """Only the team's chair and secretary see counts below five on the dashboard."""
-    return _authenticated(user) and user.has_role(team_id, *LEAD_ROLES)
+    return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)
 
 
 def get_team(team_id: int) -> Team:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
+from casefiles.permissions import signed_in
 from expertteam.extensions import db
 from expertteam.models import LEAD_ROLES, Role, Team, User
 
@@ -21,12 +22,8 @@ is_lead = case_permissions.is_lead
 CORRECTABLE = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION})
 
 
-def _authenticated(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
-
-
 def is_chair(user: User | None, team_id: int) -> bool:
-    return _authenticated(user) and user.has_role(team_id, Role.CHAIR)
+    return signed_in(user) and user.has_role(team_id, Role.CHAIR)
 
 
 def can_draft(user: User | None, case: Case) -> bool:
@@ -60,7 +57,7 @@ def can_view_advice(user: User | None, advice: Advice) -> bool:
 
 
 def is_contact_for(user: User | None, action: Action) -> bool:
-    return _authenticated(user) and action.organisation_id in user.organisation_ids(action.advice.case.team_id)
+    return signed_in(user) and action.organisation_id in user.organisation_ids(action.advice.case.team_id)
 
 
 def can_view_action(user: User | None, action: Action) -> bool:
@@ -97,7 +94,7 @@ def can_close(user: User | None, case: Case) -> bool:
     """The owner closes a completed case, unless a correction of its advice is being drafted."""
     return (
         case.status == CaseStatus.COMPLETED
-        and _authenticated(user)
+        and signed_in(user)
         and case.owner_id == user.id
         and user.has_role(case.team_id, Role.CASE_OWNER)
         and not has_open_draft(case)
@@ -113,14 +110,14 @@ def has_open_draft(case: Case) -> bool:
 def can_record_followup(user: User | None, case: Case) -> bool:
     return (
         case.status == CaseStatus.CLOSED
-        and _authenticated(user)
+        and signed_in(user)
         and case.owner_id == user.id
         and user.has_role(case.team_id, Role.CASE_OWNER)
     )
 
 
 def can_view_overview(user: User | None, team: Team) -> bool:
-    return _authenticated(user) and user.has_role(team.id, *LEAD_ROLES)
+    return signed_in(user) and user.has_role(team.id, *LEAD_ROLES)
 
 
 def can_maintain_catalogue(user: User | None, team_id: int) -> bool:

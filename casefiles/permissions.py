@@ -34,17 +34,18 @@ WITHDRAWABLE = frozenset(
 )
 
 
-def _authenticated(user: User | None) -> bool:
+def signed_in(user: User | None) -> bool:
+    """An active, signed-in user (the first condition of every rule)."""
     return user is not None and getattr(user, "is_authenticated", False) and user.active
 
 
 def is_lead(user: User | None, team_id: int) -> bool:
-    return _authenticated(user) and user.has_role(team_id, *LEAD_ROLES)
+    return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)
 
 
 def can_view(user: User | None, case: Case) -> bool:
     """May this user read the case's content? Administrators and contacts: no."""
-    if not _authenticated(user):
+    if not signed_in(user):
         return False
     if case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER):
         return True
@@ -55,7 +56,7 @@ def can_view(user: User | None, case: Case) -> bool:
 
 def can_edit(user: User | None, case: Case) -> bool:
     return (
-        _authenticated(user)
+        signed_in(user)
         and case.owner_id == user.id
         and user.has_role(case.team_id, Role.CASE_OWNER)
         and case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED)
@@ -71,18 +72,18 @@ def can_intake(user: User | None, case: Case) -> bool:
 
 
 def can_withdraw(user: User | None, case: Case) -> bool:
-    if case.status not in WITHDRAWABLE or not _authenticated(user):
+    if case.status not in WITHDRAWABLE or not signed_in(user):
         return False
     owner = case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER)
     return owner or (case.status != CaseStatus.DRAFT and is_lead(user, case.team_id))
 
 
 def can_create_case(user: User | None, team_id: int) -> bool:
-    return _authenticated(user) and user.has_role(team_id, Role.CASE_OWNER)
+    return signed_in(user) and user.has_role(team_id, Role.CASE_OWNER)
 
 
 def can_view_queue(user: User | None, team_id: int) -> bool:
-    return _authenticated(user) and user.has_role(team_id, *TEAM_ROLES)
+    return signed_in(user) and user.has_role(team_id, *TEAM_ROLES)
 
 
 def visible_cases_clause(user: User) -> sa.ColumnElement[bool]:

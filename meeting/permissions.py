@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casefiles.models import Case
-from casefiles.permissions import is_lead
+from casefiles.permissions import is_lead, signed_in
 from expertteam.models import TEAM_ROLES, Role, User
 
 from .models import AgendaItem, Meeting, MeetingStatus
@@ -28,18 +28,14 @@ __all__ = [
 ]
 
 
-def _authenticated(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
-
-
 def is_member(user: User | None, team_id: int) -> bool:
     """Expert, chair or secretary of the team: sees the team's meetings and agendas."""
-    return _authenticated(user) and user.has_role(team_id, *TEAM_ROLES)
+    return signed_in(user) and user.has_role(team_id, *TEAM_ROLES)
 
 
 def presenting_items(user: User | None, meeting: Meeting) -> list[AgendaItem]:
     """The items this user is invited to present (their own cases on a published agenda)."""
-    if not _authenticated(user) or meeting.agenda_published_at is None:
+    if not signed_in(user) or meeting.agenda_published_at is None:
         return []
     if not user.has_role(meeting.team_id, Role.CASE_OWNER):
         return []
@@ -73,7 +69,7 @@ def can_run(user: User | None, meeting: Meeting) -> bool:
 def can_edit_minutes(user: User | None, meeting: Meeting) -> bool:
     """The secretary edits and closes the minutes until they are closed."""
     return (
-        _authenticated(user)
+        signed_in(user)
         and user.has_role(meeting.team_id, Role.SECRETARY)
         and meeting.status == MeetingStatus.HELD
     )
