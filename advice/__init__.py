@@ -1,1 +1,25 @@
 """Binding advice and each committed organisation's follow-through on its actions."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from core.jobs import register as register_job
+    from notifications.kinds import register_all as register_kinds
+
+    from . import dashboard, guard, jobs, kinds, privacy, views
+
+    guard.install()
+    app.register_blueprint(views.bp)
+    app.register_blueprint(dashboard.bp)
+    register_kinds(app, kinds.ADVICE_KINDS)
+    privacy.register_parts(app)
+    register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
+                 "Remind organisations of actions due soon", hour=7, minute=0)
+    register_job(app, "advice.mark_overdue", jobs.mark_overdue, "cron",
+                 "Mark overdue actions and tell the organisations", hour=7, minute=10)
+    register_job(app, "advice.escalate_overdue", jobs.escalate_overdue, "cron",
+                 "Escalate actions overdue past the grace period", hour=7, minute=20)
+    register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
+                 "Ask for the three-month follow-up evaluation", hour=7, minute=30)

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,9 +34,10 @@ from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from casefiles.permissions import signed_in
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import LEAD_ROLES, Role, Team
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.models import LEAD_ROLES, Role, Team
 
 from . import figures
 from .figures import FOLLOWUP_KEYS, Figures, Period, enough, suppress

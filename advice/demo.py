@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from expertteam.extensions import db
-from expertteam.models import Organisation, Team, User
+from core.db import db
+from core.models import Organisation, Team, User
 
 from . import services
 from .models import Advice, Intervention, LegalReference

@@ -61,8 +61,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent, Domain, Organisation, Team
+from core.audit import AuditEvent
+from core.db import db
+from core.models import Domain, Organisation, Team
 from meeting.models import AgendaItem, Meeting, Outcome
 
 from .models import (

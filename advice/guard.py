@@ -103,6 +103,11 @@ def check(session: Session) -> None:
                 raise ImmutableAdviceError(f"the parts of issued advice {advice_id} cannot change: {sorted(changed)}")
 
 
-@sa.event.listens_for(Session, "before_flush")
 def _before_flush(session, flush_context, instances):
     check(session)
+
+
+def install() -> None:
+    """Wire the guard into every ORM session (idempotent; called by ``advice.init_app``)."""
+    if not sa.event.contains(Session, "before_flush", _before_flush):
+        sa.event.listen(Session, "before_flush", _before_flush)

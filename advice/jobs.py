@@ -13,14 +13,20 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from casefiles.models import Case
-from expertteam import audit
-from expertteam.extensions import db
-from expertteam.jobs import register
-from expertteam.models import Role, Team
+from core import audit
+from core.db import db
+from core.models import Role, Team
 from notifications.services import notify
 
 from . import services
-from .models import PENDING_ACTION, Action, Advice, AdviceStatus, CaseClosure, EscalationKind
+from .models import (
+    PENDING_ACTION,
+    Action,
+    Advice,
+    AdviceStatus,
+    CaseClosure,
+    EscalationKind,
+)
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 
@@ -153,9 +159,3 @@ def ask_followup(now: datetime) -> str:
         db.session.commit()
         total += len(ids)
     return f"{total} follow-up evaluations asked"
-
-
-register("advice.remind_due_soon", remind_due_soon, "cron", "Remind organisations of actions due soon", hour=7, minute=0)
-register("advice.mark_overdue", mark_overdue, "cron", "Mark overdue actions and tell the organisations", hour=7, minute=10)
-register("advice.escalate_overdue", escalate_overdue, "cron", "Escalate actions overdue past the grace period", hour=7, minute=20)
-register("advice.ask_followup", ask_followup, "cron", "Ask for the three-month follow-up evaluation", hour=7, minute=30)

@@ -1,4 +1,4 @@
-"""The advice package's notification kinds (registered with notifications on import).
+"""The advice package's notification kinds (registered by the package's ``init_app``).
 
 Contexts carry the case reference, an organisation name, a date: never household details.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from notifications.kinds import KINDS, Kind, register
+from notifications.kinds import Kind
 
 ADVICE_KINDS: dict[str, Kind] = {
     "advice.issued": Kind(
@@ -54,7 +54,3 @@ ADVICE_KINDS: dict[str, Kind] = {
         _l("Case %(reference)s was closed three months ago. Is the breakthrough holding? Please record the follow-up evaluation."),
     ),
 }
-
-for _key, _kind in ADVICE_KINDS.items():
-    if _key not in KINDS:
-        register(_key, _kind)

@@ -18,9 +18,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casefiles.models import Case
-from expertteam.extensions import db, utcnow
-from expertteam.models import Organisation, Team, User, enum_column
-
+from core.clock import utcnow
+from core.db import db, enum_column
+from core.models import Organisation, User
+from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 
 # --- states -----------------------------------------------------------------------------------
 
@@ -487,6 +488,3 @@ class CaseClosure(db.Model):
     case: Mapped[Case] = relationship()
     closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
 
-
-from meeting.models import Meeting  # noqa: E402,F401  (resolves Advice.meeting)
-from . import guard as _guard  # noqa: E402,F401  (installs the immutability guard)

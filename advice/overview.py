@@ -21,8 +21,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from casefiles.models import Case
-from expertteam.extensions import db
-from expertteam.models import Organisation
+from core.db import db
+from core.models import Organisation
 
 from .models import Action, ActionStatus, Advice, AdviceStatus
 

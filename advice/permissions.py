@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
 from casefiles.permissions import signed_in
-from expertteam.extensions import db
-from expertteam.models import LEAD_ROLES, Role, Team, User
+from core.db import db
+from core.models import LEAD_ROLES, Role, Team, User
 
-from .models import Action, ActionStatus, Advice, AdviceStatus, PENDING_ACTION
+from .models import PENDING_ACTION, Action, ActionStatus, Advice, AdviceStatus
 
 is_lead = case_permissions.is_lead
 

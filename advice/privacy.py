@@ -1,13 +1,13 @@
 """What the advice package adds to a case's GDPR export, and what retention clears.
 
-Registered with ``expertteam.privacy`` when this module is imported (by ``advice.views``).
+Registered with ``core.privacy`` by ``advice.init_app``.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from expertteam import privacy
-from expertteam.extensions import db
+from core import privacy
+from core.db import db
 
 from .guard import RETENTION_FIELDS, retention_session
 from .models import Advice, CaseClosure
@@ -79,5 +79,6 @@ def anonymise_advice(case) -> list[str]:
     return sorted(cleared)
 
 
-privacy.register_export("advice", export_advice)
-privacy.register_anonymiser("advice", anonymise_advice)
+def register_parts(app) -> None:
+    privacy.register_export(app, "advice", export_advice)
+    privacy.register_anonymiser(app, "advice", anonymise_advice)

@@ -25,21 +25,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from casefiles import needs_services
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import Commitment, Membership, Organisation, Role, Team, User
-from expertteam.services import PermissionDenied, ServiceError
-from meeting.models import AgendaItem, Meeting, Outcome as ItemOutcome
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Commitment, Membership, Organisation, Role, Team, User
+from meeting.models import AgendaItem, Meeting
+from meeting.models import Outcome as ItemOutcome
 from notifications.services import notify
 
-from . import kinds as _kinds  # noqa: F401  (registers the notification kinds)
 from . import permissions, tokens
 from .models import (
     ACTION_TRANSITIONS,
     ADVICE_TRANSITIONS,
     DEFAULT_GRACE_DAYS,
     DEFAULT_REMINDER_DAYS,
-    PENDING_ACTION,
     SETTLED_ACTION,
     Action,
     ActionStatus,

@@ -13,19 +13,17 @@ from flask_login import current_user, login_required
 
 from casefiles import needs_services
 from casefiles import permissions as case_permissions
-from casefiles.models import Case, CaseStatus
-from expertteam import privacy
-from expertteam.feedback import show_refusal
-from expertteam.extensions import db, utcnow
-from expertteam.models import LEAD_ROLES, Role, Team
-from expertteam.services import ServiceError
+from casefiles.models import Case
+from core import privacy
+from core.db import db
+from core.errors import ServiceError
+from core.models import Role, Team
+from core.web import show_refusal
 from meeting.models import Attendance, AttendanceStatus, Meeting
 
-from . import privacy as _privacy  # noqa: F401  (registers the export and retention parts)
 from . import forms, overview, permissions, services, tokens
 from .models import (
     Action,
-    ActionStatus,
     Advice,
     AdviceStatus,
     CaseClosure,
@@ -616,4 +614,3 @@ def _render_catalogue(team, ref_form, int_form, set_form):
                            int_form=int_form, set_form=set_form, post=forms.PostForm())
 
 
-from advice import models as _models  # noqa: E402,F401  (tables)

@@ -5,10 +5,24 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
-from expertteam.forms import MultiCheckboxField, domain_choices
+from core.forms import MultiCheckboxField, domain_choices
 
 from .models import CONSENT_LABELS, LEGAL_GROUND_LABELS, URGENCY_LABELS, Urgency
 

@@ -14,33 +14,34 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.jobs import register as register_job
-from expertteam.models import Commitment, Membership, Organisation, Role, User
-from expertteam.services import PermissionDenied, ServiceError
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Commitment, Membership, Organisation, Role, User
 from notifications.kinds import Kind
-from notifications.kinds import register as register_kind
 from notifications.services import notify
 
 from . import permissions
 from .hardcases import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
 from .models import Case, CaseStatus
 
-register_kind("casefiles.hold_retry", Kind(
+HOLD_KINDS = {
+    "casefiles.hold_retry": Kind(
     _l("Case %(reference)s: time to try again"),
     _l("Case %(reference)s is on hold and today is the date to try again. Resume the case or set a new date."),
-))
-register_kind("casefiles.signal_requested", Kind(
+),
+    "casefiles.signal_requested": Kind(
     _l("Signal request for case %(reference)s"),
     _l("The case owner of %(reference)s lost contact with the client and asks your organisation to signal "
        "when the client turns up. Open the request to see whom to call."),
-))
-register_kind("casefiles.client_seen", Kind(
+),
+    "casefiles.client_seen": Kind(
     _l("Client of case %(reference)s seen"),
     _l("An organisation reported that the client of case %(reference)s was seen. Open the case for the note."),
     always_email=True,
-))
+    ),
+}
 
 #: Case states in which a case can no longer be put on hold.
 FINISHED = frozenset({CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.WITHDRAWN})
@@ -262,7 +263,3 @@ def hold_reminders(now: datetime) -> str:
         count += 1
     db.session.commit()
     return f"{count} owner(s) reminded"
-
-
-register_job("casefiles.hold_reminders", hold_reminders, "cron", "Remind owners of held cases on the retry date",
-             hour=7, minute=40)

@@ -8,9 +8,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from expertteam.extensions import db
-from expertteam.feedback import show_refusal
-from expertteam.services import ServiceError
+from core.db import db
+from core.errors import ServiceError
+from core.web import show_refusal
 
 from . import hardcases_services as hs
 from .hardcases import ContactSignalRequest

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import Domain, Organisation, Team, User, enum_column
+from core.clock import utcnow
+from core.db import db, enum_column
+from core.models import Domain, Organisation, Team, User
 
 
 class CaseStatus(enum.StrEnum):
@@ -242,4 +243,5 @@ class CaseMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-from . import hardcases as _hardcases, needs as _needs  # noqa: E402,F401  (blockage map and hard cases register tables)
+from . import hardcases as _hardcases  # noqa: E402,F401  (blockage map and hard cases register tables)
+from . import needs as _needs

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import Organisation, User, enum_column
+from core.clock import utcnow
+from core.db import db, enum_column
+from core.models import Organisation, User
 
 TITLE_MAX = 160
 TEXT_MAX = 2_000

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from expertteam.forms import MultiCheckboxField
+from core.forms import MultiCheckboxField
 
 from .hardcases import HOLD_REASON_LABELS, NOTE_MAX
 from .needs import NEED_STATUS_LABELS, TEXT_MAX, TITLE_MAX

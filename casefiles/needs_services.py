@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import Organisation, Role, User
-from expertteam.services import PermissionDenied, ServiceError
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Organisation, Role, User
 
 from . import permissions
 from .blockage import Analysis, analyse_needs

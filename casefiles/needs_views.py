@@ -7,9 +7,9 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from expertteam.extensions import db
-from expertteam.feedback import show_refusal
-from expertteam.services import ServiceError
+from core.db import db
+from core.errors import ServiceError
+from core.web import show_refusal
 
 from . import needs_services as ns
 from .blockage_svg import drawing as svg_drawing

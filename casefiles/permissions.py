@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from expertteam.models import LEAD_ROLES, TEAM_ROLES, Role, User
+from core.models import LEAD_ROLES, TEAM_ROLES, Role, User
 
 from .models import Case, CaseStatus
 

@@ -14,18 +14,19 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import LEAD_ROLES, Domain, Membership, Team, User
-from expertteam.services import PermissionDenied, ServiceError
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import LEAD_ROLES, Domain, Membership, Team, User
 from notifications.services import notify
 
 from . import permissions
 from .models import (
     Case,
     CaseCounter,
-    CaseMessage,
     CaseDomain,
+    CaseMessage,
     CaseOrganisation,
     CaseStatus,
     InclusionCriterion,
@@ -332,7 +333,7 @@ def withdraw_case(case: Case, actor: User, *, reason: str) -> None:
 def timeline(case: Case) -> list[tuple[Any, str]]:
     """The case's events, oldest first (transitions and edits from the audit trail), each with
     the free text written at that step ('' if none). Two queries, however long the history."""
-    from expertteam.models import AuditEvent
+    from core.audit import AuditEvent
 
     events = db.session.scalars(
         sa.select(AuditEvent)

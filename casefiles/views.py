@@ -7,13 +7,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from expertteam.extensions import db
-from expertteam.feedback import show_refusal
-from expertteam.models import Commitment, Domain, Organisation, Role, Team
-from expertteam.services import ServiceError
+from core.db import db
+from core.errors import ServiceError
+from core.models import Commitment, Domain, Organisation, Role, Team
+from core.web import show_refusal
 
 from . import permissions, services
-from .forms import CaseForm, CriterionForm, CriterionToggleForm, IntakeForm, QueueFilterForm, ReasonForm, SubmitForm
+from .forms import (
+    CaseForm,
+    CriterionForm,
+    CriterionToggleForm,
+    IntakeForm,
+    QueueFilterForm,
+    ReasonForm,
+    SubmitForm,
+)
 from .models import Case, CaseStatus, InclusionCriterion, Urgency
 
 bp = Blueprint("casefiles", __name__)
@@ -160,7 +168,7 @@ def edit(case_id: int):
 @bp.get("/cases/<int:case_id>")
 def detail(case_id: int):
     case = get_case(case_id)
-    from expertteam import privacy
+    from core import privacy
 
     privacy.record_read(case, current_user)  # BIO 8.15.01: reads of case content are audited
     db.session.commit()
@@ -319,4 +327,5 @@ def _case_globals():
     return {"event_label": lambda action: str(EVENT_LABELS.get(action, action))}
 
 
-from . import hardcases_views as _hardcases_views, needs_views as _needs_views  # noqa: E402,F401  (routes on this blueprint)
+from . import hardcases_views as _hardcases_views  # noqa: E402,F401  (routes on this blueprint)
+from . import needs_views as _needs_views

@@ -1,13 +1,17 @@
 """Command-line commands: ``flask --app expertteam <command>``."""
 from __future__ import annotations
 
+import logging
+import sys
+
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
-from . import audit
-from .extensions import db
-from .models import User
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.models import User
 
 
 def register_cli(app: Flask) -> None:
@@ -17,7 +21,7 @@ def register_cli(app: Flask) -> None:
     @click.password_option()
     def create_admin(email: str, name: str, password: str) -> None:
         """Create an administrator account (or make an existing account one)."""
-        from .security import password_problem
+        from accounts.security import password_problem
 
         email = email.strip().lower()
         problem = password_problem(password, email=email)
@@ -79,7 +83,7 @@ def register_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def backup(path: str) -> None:
         """Write a consistent copy of the SQLite database to PATH while the app runs."""
-        from .privacy import backup_sqlite
+        from core.backup import backup_sqlite
 
         try:
             tables = backup_sqlite(path)
@@ -91,10 +95,38 @@ def register_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
     def retention(dry_run: bool) -> None:
         """Anonymise closed cases past their team's retention period (also a nightly job)."""
-        from .privacy import anonymise_expired
+        from casefiles.privacy import anonymise_expired
 
-        click.echo(anonymise_expired(audit.utcnow(), dry_run=dry_run))
+        click.echo(anonymise_expired(utcnow(), dry_run=dry_run))
 
-    from notifications.cli import register_cli as register_notifications_cli
+    @app.cli.command("scheduler")
+    @click.option("--once", is_flag=True, help="Run every job once and exit (cron deployments, tests).")
+    @click.option("--job", "job_ids", multiple=True, metavar="ID",
+                  help="With --once: run only this job (repeatable).")
+    def scheduler_command(once: bool, job_ids: tuple[str, ...]) -> None:
+        """Run the timed jobs (e-mail sender, digest …) in this process. Web workers never do."""
+        from . import scheduler
 
-    register_notifications_cli(app)  # scheduler, mailsink
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        app_obj = current_app._get_current_object()  # type: ignore[attr-defined]
+        if not once:
+            if job_ids:
+                raise click.UsageError("--job only works with --once")
+            click.echo("Scheduler running; press Ctrl-C to stop.")
+            scheduler.run_forever(app_obj)
+            return
+        try:
+            runs = scheduler.run_once(app_obj, job_ids)
+        except KeyError as error:
+            raise click.BadParameter(f"unknown job(s): {error.args[0]}", param_hint="--job") from None
+        failed = False
+        for run in runs:
+            if run.status == "ok":
+                click.echo(f"{run.job_id}: ok — {run.summary}")
+            else:
+                failed = True
+                click.echo(f"{run.job_id}: FAILED — {run.error}", err=True)
+        if failed:
+            sys.exit(1)
+

@@ -6,14 +6,15 @@ refuses to start in production mode without one (see ``create_app``).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
+
+from core.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
-
-#: The interface languages, each named in its own language; the first is the default.
-LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -61,7 +62,7 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Expertteam <noreply@expertteam.local>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "APP_BASE_URL": os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000"),
-        # Security (see expertteam/security.py). REDIS_URL: shared store for sign-in throttling;
+        # Security (see accounts/security.py). REDIS_URL: shared store for sign-in throttling;
         # without it the database is used (both are shared by every web worker).
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SESSION_IDLE_TIMEOUT": int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60))),
@@ -71,3 +72,31 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "500")),
         "TOTP_MAX_FAILURES": int(os.environ.get("TOTP_MAX_FAILURES", "10")),
     }
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with an unsafe or impossible configuration."""
+
+
+def web_workers(environ: dict[str, str]) -> int:
+    """Worker processes the server will run: WEB_CONCURRENCY (gunicorn reads it too), or the
+    ``--workers``/``-w`` in GUNICORN_CMD_ARGS; 1 when neither is set."""
+    value = environ.get("WEB_CONCURRENCY")
+    if value and value.strip().isdigit():
+        return int(value)
+    args = environ.get("GUNICORN_CMD_ARGS", "")
+    match = re.search(r"(?:--workers[=\s]+|-w\s*)(\d+)", args)
+    return int(match.group(1)) if match else 1
+
+
+def check_production(config: dict[str, Any], environ: dict[str, str], debug: bool, dev_secret: str) -> None:
+    if not config.get("PRODUCTION"):
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == dev_secret or len(config["SECRET_KEY"]) < 16:
+        raise ConfigurationError("SECRET_KEY must be set to a random value in production.")
+    if debug or config.get("DEBUG") or environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
+        raise ConfigurationError("Debug mode must be off in production.")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and web_workers(environ) > 1:
+        raise ConfigurationError(
+            "SQLite serves one web worker only: set WEB_CONCURRENCY=1 or use PostgreSQL (DATABASE_URL)."
+        )

@@ -10,15 +10,14 @@ from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
+from accounts import mfa
 from advice import demo as advice_demo
 from advice import services as advice_services
 from casefiles import services as case_services
 from casefiles.models import Case, InclusionCriterion
-from expertteam import mfa
-from expertteam.extensions import db, utcnow
-from meeting import services as meeting_services
-from meeting.models import Meeting, MeetingStatus
-from expertteam.models import (
+from core.clock import utcnow
+from core.db import db
+from core.models import (
     Commitment,
     Domain,
     Membership,
@@ -29,6 +28,8 @@ from expertteam.models import (
     TeamDomain,
     User,
 )
+from meeting import services as meeting_services
+from meeting.models import Meeting, MeetingStatus
 
 DEMO_PASSWORD = "expertteam-demo"
 TEAM_CODE = "GOO"

@@ -1,0 +1,21 @@
+"""The weekly meeting: schedule, agenda, attendance and quorum, the live session, minutes and
+calendars."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from core.jobs import register as register_job
+    from notifications.kinds import register_all as register_kinds
+
+    from . import jobs, kinds, privacy, views
+
+    app.register_blueprint(views.bp)
+    register_kinds(app, kinds.MEETING_KINDS)
+    privacy.register_parts(app)
+    register_job(app, "meeting.ensure", jobs.ensure_meetings, "cron",
+                 "Keep the next eight weeks of meetings in place", hour=2, minute=30)
+    register_job(app, "meeting.propose_agenda", jobs.propose_agendas, "interval",
+                 "Propose agendas at the cut-off", minutes=15)
+    register_job(app, "meeting.remind", jobs.remind, "cron", "Remind of tomorrow's meeting", minute=5)

@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
 from casefiles.models import Case
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import TEAM_ROLES, Role, User
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.models import TEAM_ROLES, Role, User
 
 from . import permissions
 from .models import AgendaItem, CalendarFeed, Meeting, MeetingStatus

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from expertteam.extensions import db
-from expertteam.jobs import register
-from expertteam.models import Team
+from core.db import db
+from core.models import Team
 
 from . import services
 from .models import Meeting, MeetingStatus
@@ -84,8 +83,3 @@ def remind(now: datetime) -> str:
         sent += 1
         db.session.commit()
     return f"{sent} meeting reminders sent"
-
-
-register("meeting.ensure", ensure_meetings, "cron", "Keep the next eight weeks of meetings in place", hour=2, minute=30)
-register("meeting.propose_agenda", propose_agendas, "interval", "Propose agendas at the cut-off", minutes=15)
-register("meeting.remind", remind, "cron", "Remind of tomorrow's meeting", minute=5)

@@ -1,4 +1,4 @@
-"""The meeting's notification kinds (registered with the notifications package on import).
+"""The meeting's notification kinds (registered by the package's ``init_app``).
 
 Contexts carry the team name, local date and time strings and at most a case reference,
 never household details.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from notifications.kinds import KINDS, Kind, register
+from notifications.kinds import Kind
 
 MEETING_KINDS: dict[str, Kind] = {
     "meeting.agenda_published": Kind(
@@ -50,7 +50,3 @@ MEETING_KINDS: dict[str, Kind] = {
         _l("You present case %(reference)s to %(team)s on %(date)s at %(time)s."),
     ),
 }
-
-for _key, _kind in MEETING_KINDS.items():
-    if _key not in KINDS:  # a re-import must not fail
-        register(_key, _kind)

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casefiles.models import Case
-from expertteam.extensions import db, utcnow
-from expertteam.models import Team, User, enum_column
+from core.clock import utcnow
+from core.db import db, enum_column
+from core.models import Team, User
 
 
 class MeetingStatus(enum.StrEnum):

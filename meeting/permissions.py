@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from casefiles.models import Case
 from casefiles.permissions import is_lead, signed_in
-from expertteam.models import TEAM_ROLES, Role, User
+from core.models import TEAM_ROLES, Role, User
 
 from .models import AgendaItem, Meeting, MeetingStatus
 

@@ -1,6 +1,6 @@
 """What the meeting package adds to a case's GDPR export, and what retention clears.
 
-Registered with ``expertteam.privacy`` when this module is imported (by ``meeting.views``).
+Registered with ``core.privacy`` by ``meeting.init_app``.
 The minutes of a whole meeting are not per case: they mention a case by reference and pseudonym
 only and are not part of one household's export; they are not rewritten by retention.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from expertteam import privacy
-from expertteam.extensions import db
+from core import privacy
+from core.db import db
 
 from .models import AgendaItem
 
@@ -37,5 +37,6 @@ def anonymise_notes(case) -> list[str]:
     return ["agenda_item.notes"] if cleared else []
 
 
-privacy.register_export("meetings", export_meetings)
-privacy.register_anonymiser("meetings", anonymise_notes)
+def register_parts(app) -> None:
+    privacy.register_export(app, "meetings", export_meetings)
+    privacy.register_anonymiser(app, "meetings", anonymise_notes)

@@ -18,13 +18,13 @@ from flask_babel import gettext as _
 
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
-from expertteam import audit
-from expertteam.extensions import db, utcnow
-from expertteam.models import TEAM_ROLES, Domain, Membership, Role, Team, User
-from expertteam.services import PermissionDenied, ServiceError
+from core import audit
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import TEAM_ROLES, Domain, Membership, Role, Team, User
 from notifications.services import notify
 
-from . import kinds as _kinds  # noqa: F401  (registers the notification kinds)
 from . import permissions
 from .models import (
     AgendaItem,

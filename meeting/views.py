@@ -26,18 +26,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from casefiles.models import Case, Urgency
-from expertteam import privacy
-from expertteam.feedback import show_refusal
-from expertteam.extensions import db, utcnow
-from expertteam.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
-from expertteam.services import PermissionDenied, ServiceError
+from core import privacy
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
+from core.web import show_refusal
 
 bp = Blueprint("meeting", __name__, url_prefix="/meetings")
 
-from . import privacy as _privacy  # noqa: F401  (registers the export and retention parts)
 from . import calendar, permissions, services  # noqa: E402
-from . import jobs as _jobs  # noqa: E402,F401  (registers the meeting jobs)
-from .forms import (  # noqa: E402
+from .forms import (
     ActionForm,
     AddItemForm,
     AttendanceForm,

@@ -39,7 +39,7 @@ target_db = current_app.extensions['migrate'].db
 
 def render_item(type_, obj, autogen_context):
     """Render the app's UTCDateTime as the plain DateTime it stores (no app import in revisions)."""
-    from expertteam.extensions import UTCDateTime
+    from core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

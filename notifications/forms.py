@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from expertteam.models import NotificationPreference
+from core.models import NotificationPreference
 
 
 class PreferencesForm(FlaskForm):

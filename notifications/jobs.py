@@ -28,12 +28,13 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from expertteam.extensions import db, utcnow
-from expertteam.jobs import register
-from expertteam.models import User
+from core.clock import utcnow
+from core.db import db
+from core.jobs import JobRun
+from core.models import User
 
 from . import mail
-from .models import EmailStatus, JobRun, Notification, NotificationDigest
+from .models import EmailStatus, Notification, NotificationDigest
 
 log = logging.getLogger(__name__)
 
@@ -329,8 +330,3 @@ def cleanup(now: datetime) -> str:
     ).rowcount
     db.session.commit()
     return f"removed {runs} job runs, {digests} digest records"
-
-
-register("notifications.send_pending", send_pending, "interval", description="Send queued e-mails", minutes=1)
-register("notifications.send_digest", send_digest, "cron", description="Send the daily digest e-mails", minute=10)
-register("notifications.cleanup", cleanup, "cron", description="Remove old job runs", hour=3, minute=30)

@@ -1,4 +1,5 @@
-"""Every kind of notification, with its texts.
+"""The registry of notification kinds, with their texts. This package knows no kind of its own:
+each package registers its kinds (``casefiles.kinds``, ``meeting.kinds`` …) in its ``init_app``.
 
 Texts are lazy gettext strings formatted with the notification's context at display time, so
 each reader gets them in their own language. They carry the case reference and what to do,
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask import Flask, current_app
 
 
 @dataclass(frozen=True)
@@ -19,43 +20,33 @@ class Kind:
     """Sent by e-mail whatever the recipient's preference (e.g. a refused action)."""
 
 
-KINDS: dict[str, Kind] = {
-    "case.submitted": Kind(
-        _l("Case %(reference)s submitted for intake"),
-        _l("Case %(reference)s has been submitted to the expert team. Please assess it at intake."),
-    ),
-    "case.returned": Kind(
-        _l("Case %(reference)s returned for more information"),
-        _l("Intake returned case %(reference)s to you with a question. Please complete it and submit it again."),
-    ),
-    "case.accepted": Kind(
-        _l("Case %(reference)s accepted"),
-        _l("Case %(reference)s was accepted by the expert team and is now waiting in the queue."),
-    ),
-    "case.declined": Kind(
-        _l("Case %(reference)s declined"),
-        _l("The expert team declined case %(reference)s. The reason is on the case page."),
-    ),
-    "case.withdrawn": Kind(
-        _l("Case %(reference)s withdrawn"),
-        _l("Case %(reference)s was withdrawn."),
-    ),
-}
+_KEY = "notifications.kinds"
 
 
-def register(key: str, kind: Kind) -> Kind:
-    """Let a package add its kinds (meeting, advice …) without this package importing it.
+def registered(app: Flask | None = None) -> dict[str, Kind]:
+    """The app's notification kinds by key (each package adds its own in ``init_app``)."""
+    return (app or current_app).extensions.setdefault(_KEY, {})
 
-    Call it at import time of the package's module, e.g.::
 
-        register("action.refused", Kind(_l("Action for case %(reference)s refused"),
-                                        _l("… Please decide how to proceed."), always_email=True))
+def register(app: Flask, key: str, kind: Kind) -> Kind:
+    """Let a package add a kind (case, meeting, advice …) without this package knowing it.
 
-    Registering the same key again with an equal kind is harmless (re-imports); a different
-    kind under a known key is a bug.
+    Call it from the package's ``init_app``, e.g.::
+
+        register(app, "advice.action_refused", Kind(_l("Action for case %(reference)s refused"),
+                                                     _l("… Please decide how to proceed."), always_email=True))
+
+    Registering the same key again with an equal kind is harmless; a different kind under a
+    known key is a bug.
     """
-    existing = KINDS.get(key)
+    kinds = registered(app)
+    existing = kinds.get(key)
     if existing is not None and existing != kind:
         raise ValueError(f"notification kind {key!r} registered twice")
-    KINDS[key] = kind
+    kinds[key] = kind
     return kind
+
+
+def register_all(app: Flask, kinds: dict[str, Kind]) -> None:
+    for key, kind in kinds.items():
+        register(app, key, kind)

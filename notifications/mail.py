@@ -17,14 +17,13 @@ from email.utils import format_datetime as rfc2822_date
 from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import ngettext
+from flask_babel import force_locale, ngettext
 
-from expertteam.config import LANGUAGES
-from expertteam.extensions import utcnow
-from expertteam.models import User
+from core.clock import utcnow
+from core.i18n import LANGUAGES
+from core.models import User
 
-from .kinds import KINDS
+from .kinds import registered as registered_kinds
 from .models import Notification
 
 
@@ -41,7 +40,7 @@ def app_path(endpoint: str, **values) -> str:
 
 def render_text(n: Notification, part: str = "subject") -> str:
     """A kind's subject or body, filled with the notification's context, in the current locale."""
-    kind = KINDS.get(n.kind)
+    kind = registered_kinds().get(n.kind)
     if kind is None:
         return n.kind
     template = kind.subject if part == "subject" else kind.body

@@ -1,5 +1,5 @@
 """Notification rows (the in-app inbox and the e-mail outbox in one table), the daily digest
-log, and the record of every scheduler job run."""
+log."""
 from __future__ import annotations
 
 import enum
@@ -9,8 +9,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import User, enum_column
+from core.clock import utcnow
+from core.db import db, enum_column
+from core.models import User
 
 
 class EmailStatus(enum.StrEnum):
@@ -33,7 +34,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(64))
-    """Key into notifications.kinds.KINDS; the text is rendered in the reader's language."""
+    """Key of a registered kind (``notifications.kinds``); the text is rendered in the reader's language."""
     context: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     """Values for the kind's texts: a case reference, a date; never household details."""
     link: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -78,28 +79,3 @@ class NotificationDigest(db.Model):
     sent_at: Mapped[Optional[datetime]]
     count: Mapped[int] = mapped_column(default=0)
     """How many notifications the e-mail listed."""
-
-
-class JobRunStatus(enum.StrEnum):
-    RUNNING = "running"
-    OK = "ok"
-    FAILED = "failed"
-
-
-class JobRun(db.Model):
-    """One run of one scheduler job (see expertteam.jobs), for the administrator's jobs page."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (sa.Index("ix_job_runs_job_started", "job_id", "started_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(sa.String(64))
-    """The id the job was registered under, e.g. 'notifications.send_pending'."""
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[Optional[datetime]]
-    status: Mapped[JobRunStatus] = mapped_column(enum_column(JobRunStatus), default=JobRunStatus.RUNNING)
-    """'running' until the job returns; a run left 'running' was interrupted."""
-    summary: Mapped[str] = mapped_column(sa.String(500), default="")
-    """The job's own short account of what it did."""
-    error: Mapped[Optional[str]] = mapped_column(sa.String(2000))
-    """Exception class and message of a failed run (no traceback, no secrets)."""

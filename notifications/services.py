@@ -7,16 +7,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import NotificationPreference, User
+from core.clock import utcnow
+from core.db import db
+from core.models import NotificationPreference, User
 
-from .kinds import KINDS
+from .kinds import registered as registered_kinds
 from .models import EmailStatus, Notification
 
 
 def email_status_for(user: User, kind: str) -> EmailStatus:
     """How a new notification of ``kind`` reaches ``user`` by e-mail."""
-    if KINDS[kind].always_email:
+    if registered_kinds()[kind].always_email:
         return EmailStatus.PENDING
     preference = user.notification_preference or NotificationPreference.IMMEDIATE
     if preference == NotificationPreference.DIGEST:
@@ -36,7 +37,7 @@ def notify(recipients: Iterable[User | None], kind: str, context: dict[str, Any]
     Nothing is sent here: the rows are flushed with the caller's change. If the caller rolls
     back, nothing is sent; once it commits, the sender job picks them up and cannot lose them.
     """
-    if kind not in KINDS:
+    if kind not in registered_kinds():
         raise KeyError(f"unknown notification kind {kind!r}")
     if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification link is a path inside the app, e.g. /cases/12")
@@ -114,7 +115,7 @@ def apply_preference(user: User) -> int:
     Unclaimed immediate or digest e-mails follow the choice; kinds that always e-mail stay
     pending. Returns how many rows moved.
     """
-    always = [k for k, kind in KINDS.items() if kind.always_email]
+    always = [k for k, kind in registered_kinds().items() if kind.always_email]
     waiting = sa.and_(
         Notification.user_id == user.id,
         Notification.email_claimed_by.is_(None),

@@ -4,21 +4,31 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from expertteam import audit
-from expertteam.auth import safe_next
-from expertteam.extensions import db, utcnow
-from expertteam.jobs import JOBS
-from expertteam.models import NotificationPreference, User
+from core import audit
+from core import jobs as job_registry
+from core.clock import utcnow
+from core.db import db
+from core.jobs import JobRun
+from core.models import NotificationPreference, User
+from core.web import safe_next
 
 from . import services
 from .forms import PreferencesForm
 from .mail import render_text
-from .models import EmailStatus, JobRun, Notification
+from .models import EmailStatus, Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -102,10 +112,8 @@ def preferences():
 @bp.get("/admin/jobs")
 def jobs():
     _require_admin()
-    from . import scheduler
-
-    registered = scheduler.load_jobs()
-    tz = scheduler.timezone(current_app)
+    registered = job_registry.registered()
+    tz = job_registry.timezone(current_app)
     now = utcnow()
     last_runs = _last_runs(list(registered))
     rows = []
@@ -113,9 +121,9 @@ def jobs():
         last = last_runs.get(job.id)
         rows.append(dict(
             job=job,
-            trigger=scheduler.describe_trigger(job),
+            trigger=job_registry.describe_trigger(job),
             last=last,
-            next_run=scheduler.next_run(job, last.started_at if last else None, now, tz),
+            next_run=job_registry.next_run(job, last.started_at if last else None, now, tz),
         ))
     recent = db.session.scalars(sa.select(JobRun).order_by(JobRun.id.desc()).limit(20)).all()
     failed = db.session.execute(

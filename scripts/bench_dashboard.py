@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.db import db  # noqa: E402
 from expertteam import create_app  # noqa: E402
-from expertteam.extensions import db  # noqa: E402
 
 UTC = timezone.utc
 
@@ -34,7 +34,8 @@ def populate(n_cases: int, seed: int = 8) -> int:
     """Bulk-insert the history; returns the team id."""
     from advice.models import Action, Advice, CaseClosure, CostLine
     from casefiles.models import Case, CaseDomain, CaseOrganisation
-    from expertteam.models import AuditEvent, Commitment, Domain, Membership, Organisation, Team, User
+    from core.audit import AuditEvent
+    from core.models import Commitment, Domain, Membership, Organisation, Team, User
     from meeting.models import AgendaItem, Meeting
 
     rng = random.Random(seed)
@@ -180,7 +181,7 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
 
     from advice import dashboard, figures
     from advice.figures import Period
-    from expertteam.models import Team, User
+    from core.models import Team, User
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": "bench.test"})
     with app.app_context():

@@ -15,9 +15,18 @@ from flask import g
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from core.db import db
+from core.models import (
+    Commitment,
+    Domain,
+    Membership,
+    Organisation,
+    Role,
+    Team,
+    TeamDomain,
+    User,
+)
 from expertteam import create_app
-from expertteam.extensions import db
-from expertteam.models import Commitment, Domain, Membership, Organisation, Role, Team, TeamDomain, User
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,7 +64,7 @@ def _schema(database_url, tmp_path_factory):
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
-        from expertteam.audit import install_pg_guard
+        from core.audit import install_pg_guard
 
         install_pg_guard(db.engine)  # audit rows append-only, as the migration makes them
         db.engine.dispose()

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from expertteam.extensions import db
+from core.db import db
 from tests.conftest import csrf_token, login
 
 #: Routes open to anonymous visitors, each with its reason. A new route not listed here must

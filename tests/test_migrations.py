@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from core.db import db
 from expertteam import create_app
-from expertteam.extensions import db
 
 
 def _describe(item) -> str:

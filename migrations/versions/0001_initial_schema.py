@@ -17,7 +17,7 @@ depends_on = None
 
 
 # The audit trail is append-only: on PostgreSQL a trigger refuses UPDATE and DELETE (BIO 8.15.01).
-# (The same statements live in expertteam.audit.PG_GUARD_SQL for the tests; a migration keeps its
+# (The same statements live in core.audit.PG_GUARD_SQL for the tests; a migration keeps its
 # own copy so later code changes never alter what this revision did.)
 AUDIT_GUARD = [
     """

@@ -11,9 +11,17 @@ import pytest
 from advice import services
 from advice.models import Advice, Intervention, LegalReference
 from casefiles.models import CaseStatus
-from expertteam.extensions import db, utcnow
-from expertteam.models import Commitment
-from meeting.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus, Outcome
+from core.clock import utcnow
+from core.db import db
+from core.models import Commitment
+from meeting.models import (
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingStatus,
+    Outcome,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from advice import demo, services
 from advice.models import ActionStatus, AdviceStatus
 from casefiles.models import CaseStatus
-from expertteam.extensions import db
+from core.db import db
 
 
 def test_seed_is_idempotent_and_marks_examples(aw):

@@ -8,10 +8,16 @@ import pytest
 import sqlalchemy as sa
 
 from advice import jobs, services
-from advice.models import Action, ActionStatus, AdviceSettings, CaseClosure, EscalationKind
-from expertteam.extensions import db
-from expertteam.jobs import JOBS
-from expertteam.models import AuditEvent
+from advice.models import (
+    Action,
+    ActionStatus,
+    AdviceSettings,
+    CaseClosure,
+    EscalationKind,
+)
+from core.audit import AuditEvent
+from core.db import db
+from core.jobs import registered
 from notifications.models import Notification
 
 
@@ -42,9 +48,9 @@ def two_actions(aw, issued):
     return advice, housing, ggz
 
 
-def test_jobs_are_registered():
+def test_jobs_are_registered(app):
     for name in ("remind_due_soon", "mark_overdue", "escalate_overdue", "ask_followup"):
-        assert JOBS[f"advice.{name}"].func is getattr(jobs, name)
+        assert registered(app)[f"advice.{name}"].func is getattr(jobs, name)
 
 
 def test_remind_due_soon_once(aw, two_actions):

@@ -2,7 +2,8 @@
 from datetime import timedelta
 
 from advice import services
-from expertteam.extensions import db, utcnow
+from core.clock import utcnow
+from core.db import db
 from meeting.models import Meeting
 from tests.conftest import login
 

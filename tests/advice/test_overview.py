@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from advice import overview, services
 from advice.models import ActionStatus
-from expertteam.extensions import db
+from core.db import db
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TODAY = date(2026, 2, 1)

@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from advice.guard import ImmutableAdviceError
 from advice.models import AdviceStatus
+from casefiles import privacy as case_privacy
 from casefiles.models import CaseStatus
-from expertteam import privacy
-from expertteam.extensions import db
+from core import privacy
+from core.db import db
 from meeting.models import AgendaItem
 
 
@@ -41,7 +42,7 @@ def test_retention_clears_issued_advice_text_and_notes_but_nothing_else_may(aw, 
         db.session.flush()
     db.session.rollback()
 
-    assert privacy.anonymise_expired(datetime(2026, 1, 1, tzinfo=timezone.utc)) == "1 case(s) anonymised"
+    assert case_privacy.anonymise_expired(datetime(2026, 1, 1, tzinfo=timezone.utc)) == "1 case(s) anonymised"
     db.session.expire_all()
     assert advice.status == AdviceStatus.ISSUED and advice.content_hash == stored_hash
     assert advice.advice_text == advice.situation == advice.blockage == ""

@@ -21,9 +21,9 @@ from advice.models import (
     EscalationKind,
 )
 from casefiles.models import CaseStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
 from notifications.models import EmailStatus, Notification
 
 
@@ -110,7 +110,7 @@ def test_only_committed_organisations_get_actions(aw, drafted):
     db.session.rollback()
     assert len(db.session.get(Advice, advice.id).actions) == 2
     # A commitment that ended after drafting blocks issuing.
-    from expertteam.models import Commitment
+    from core.models import Commitment
     c = db.session.scalar(sa.select(Commitment).where(Commitment.organisation_id == aw.org2.id))
     c.ended_on = date.today()
     db.session.commit()

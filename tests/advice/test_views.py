@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from advice import services, tokens
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles.models import CaseStatus
-from expertteam.extensions import db
+from core.db import db
 from tests.conftest import BrowserClient, csrf_token, login, post_form
 
 VERSION = re.compile(r'name="c-version"[^>]*value="(\d+)"')

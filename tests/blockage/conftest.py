@@ -7,7 +7,7 @@ import pytest
 from flask_babel import force_locale
 
 from casefiles import needs_services as ns
-from expertteam.extensions import db
+from core.db import db
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +50,8 @@ def _english_pages(request):
         return
     import sqlalchemy as sa
 
-    from expertteam.extensions import db
-    from expertteam.models import User
+    from core.db import db
+    from core.models import User
 
     request.getfixturevalue("world")
     db.session.execute(sa.update(User).values(locale="en"))

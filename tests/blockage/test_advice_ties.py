@@ -10,8 +10,8 @@ from advice import services as advice_services
 from advice.guard import ImmutableAdviceError
 from casefiles import needs_services as ns
 from casefiles.needs import Need, NeedStatus
-from expertteam.extensions import db
-from expertteam.services import ServiceError
+from core.db import db
+from core.errors import ServiceError
 from tests.conftest import login, post_form
 
 

@@ -1,17 +1,16 @@
 """The map on the case page and the manage pages: who sees and who changes it."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from casefiles import needs_services as ns
 from casefiles.blockage_svg import render
 from casefiles.needs import Need, NeedLink, NeedStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
 from tests.conftest import login, post_form
-
-import pytest
 
 
 def test_seed_map_on_the_case_page(client, world, create_case, seed_map):
@@ -132,9 +131,10 @@ def test_remove_a_need_through_its_page(client, world, create_case):
 
 
 def test_live_meeting_page_shows_the_map(client, world, create_case, seed_map):
-    from meeting.models import AgendaItem, Meeting, MeetingStatus
-    from expertteam.extensions import utcnow
     from datetime import timedelta
+
+    from core.clock import utcnow
+    from meeting.models import AgendaItem, Meeting, MeetingStatus
 
     case = create_case("accepted")
     seed_map(case)

@@ -5,8 +5,9 @@ import sqlalchemy as sa
 
 from casefiles import services
 from casefiles.models import Case, CaseStatus, Urgency
-from expertteam.extensions import db, utcnow
-from expertteam.models import Domain
+from core.clock import utcnow
+from core.db import db
+from core.models import Domain
 from tests.conftest import login
 
 

@@ -8,9 +8,9 @@ from flask_babel import force_locale
 from casefiles import services
 from casefiles.models import CaseStatus, InclusionCriterion
 from casefiles.services import TRANSITIONS, TransitionError
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
 from notifications.models import Notification
 
 

@@ -4,8 +4,8 @@ import re
 import sqlalchemy as sa
 
 from casefiles.models import Case, CaseStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import login, post_form
 
 FULL_FORM = {
@@ -86,7 +86,7 @@ def test_overlong_text_bad_date_future_date_and_tampered_select_save_nothing(cli
 
 
 def test_domain_not_covered_by_the_team_is_refused(client, world, make_team, make_user):
-    from expertteam.models import Domain
+    from core.models import Domain
 
     small = make_team(name="Klein team", code="KLN", domains=[Domain.HOUSING])
     owner = make_user("case_owner", team=small)

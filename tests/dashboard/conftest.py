@@ -20,8 +20,9 @@ from advice.models import (
     FollowupResult,
 )
 from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent, Domain
+from core.audit import AuditEvent
+from core.db import db
+from core.models import Domain
 from meeting.models import AgendaItem, Meeting, MeetingStatus, Outcome
 
 D = Domain

@@ -13,8 +13,8 @@ from advice import figures
 from advice.figures import Period
 from advice.models import AdviceSettings
 from casefiles.models import Case
-from expertteam.extensions import db
-from expertteam.models import Domain as D
+from core.db import db
+from core.models import Domain as D
 
 NOW = datetime(2026, 4, 15, 10, 0, tzinfo=timezone.utc)
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))

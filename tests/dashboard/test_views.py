@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from advice.models import AdviceSettings
 from casefiles.models import CaseStatus
-from expertteam.extensions import db
-from expertteam.models import AuditEvent, Domain, Role, User
+from core.audit import AuditEvent
+from core.db import db
+from core.models import Domain, Role, User
 from tests.conftest import csrf_token, post_form
 from tests.conftest import login as _login
 
@@ -234,7 +235,7 @@ def test_flow_counts_transitions_made_by_the_services(client, world, create_case
     from advice import figures
     from advice.figures import Period
     from advice.services import team_today
-    from expertteam.extensions import utcnow
+    from core.clock import utcnow
 
     today = team_today(world.team)
     fig = figures.compute(world.team, Period(today.replace(month=1, day=1), today), utcnow())

@@ -166,8 +166,8 @@ def live_server(tmp_path_factory):
     """The app in a threaded WSGI server on 127.0.0.1, with a fresh SQLite database."""
     from werkzeug.serving import make_server
 
+    from core.db import db
     from expertteam import create_app
-    from expertteam.extensions import db
 
     base = tmp_path_factory.mktemp("e2e")
     port = _free_port()
@@ -227,8 +227,18 @@ def _seed(app) -> SimpleNamespace:
     import pyotp
 
     from casefiles.models import InclusionCriterion
-    from expertteam.extensions import db, utcnow
-    from expertteam.models import Commitment, Domain, Membership, Organisation, Role, Team, TeamDomain, User
+    from core.clock import utcnow
+    from core.db import db
+    from core.models import (
+        Commitment,
+        Domain,
+        Membership,
+        Organisation,
+        Role,
+        Team,
+        TeamDomain,
+        User,
+    )
     from tests.conftest import password_hash
 
     with app.app_context():
@@ -522,8 +532,8 @@ def make_case(live_server, world):
 
     from casefiles import services
     from casefiles.models import InclusionCriterion
-    from expertteam.extensions import db
-    from expertteam.models import Domain, Team, User
+    from core.db import db
+    from core.models import Domain, Team, User
 
     def _make(status: str = "draft", *, pseudonym: str = "Gezin Amber", owner: str = "owner",
               urgency: str = "normal", **fields):
@@ -563,8 +573,9 @@ def meeting_with_case(live_server, world, make_case):
     from datetime import date
 
     from advice import services as advice_services
-    from expertteam.extensions import db, utcnow
-    from expertteam.models import Team, User
+    from core.clock import utcnow
+    from core.db import db
+    from core.models import Team, User
     from meeting import services as meeting_services
     from meeting.models import Meeting
 

@@ -1,8 +1,8 @@
 """The create-admin command."""
 import sqlalchemy as sa
 
-from expertteam.extensions import db
-from expertteam.models import User
+from core.db import db
+from core.models import User
 
 
 def test_create_admin_creates_and_promotes(app):

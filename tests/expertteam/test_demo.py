@@ -4,9 +4,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from casefiles.models import Case, CaseStatus
+from core.audit import AuditEvent
+from core.db import db
+from core.models import Commitment, Membership, Role, User
 from expertteam.demo import DEMO_PASSWORD, seed
-from expertteam.extensions import db
-from expertteam.models import AuditEvent, Commitment, Membership, Role, User
 from notifications.models import Notification
 
 

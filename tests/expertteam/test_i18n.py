@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import csrf_token, login
 
 

@@ -19,8 +19,8 @@ def _english_pages(request):
         return
     import sqlalchemy as sa
 
-    from expertteam.extensions import db
-    from expertteam.models import User
+    from core.db import db
+    from core.models import User
 
     request.getfixturevalue("world")
     db.session.execute(sa.update(User).values(locale="en"))

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from casefiles import hardcases_services as hs
 from casefiles.hardcases import CaseHold, Signal
 from casefiles.models import CaseStatus
-from expertteam.extensions import db
-from expertteam.jobs import JOBS
-from expertteam.models import AuditEvent
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.jobs import registered as registered_jobs
 from notifications.models import Notification
 from tests.conftest import login, post_form
 
@@ -35,7 +35,7 @@ def test_hold_keeps_the_state_and_reminds_once(client, world, create_case):
     assert "On hold" in client.get(f"/cases/{case.id}").get_data(as_text=True)
     with pytest.raises(ServiceError):
         hs.put_on_hold(case, world.owner, reason="other", note="", retry_on=retry)
-    job = JOBS["casefiles.hold_reminders"].func
+    job = registered_jobs()["casefiles.hold_reminders"].func
     before = datetime.combine(retry - timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
     job(before)
     assert _notes(world.owner, "casefiles.hold_retry") == []
@@ -47,8 +47,8 @@ def test_hold_keeps_the_state_and_reminds_once(client, world, create_case):
 
 
 def test_held_cases_in_the_follow_up_part_of_the_meeting(client, world, create_case):
+    from core.clock import utcnow
     from meeting.models import Meeting, MeetingStatus
-    from expertteam.extensions import utcnow
 
     case = create_case("accepted")
     hs.put_on_hold(case, world.chair, reason="no_contact", note="", retry_on=date.today() + timedelta(days=7))
@@ -107,8 +107,8 @@ def test_lost_contact_signal_flow(client, world, create_case, make_org, make_use
     seen = _notes(world.owner, "casefiles.client_seen")
     assert len(seen) == 1
     assert db.session.scalar(sa.select(Signal.note)) == "At the night shelter, Tuesday 23:00."
-    from notifications.kinds import KINDS
-    assert KINDS["casefiles.client_seen"].always_email
+    from notifications.kinds import registered as registered_kinds
+    assert registered_kinds()["casefiles.client_seen"].always_email
     # Another organisation's contact and the case's own org contact: 404.
     for user in (stranger, world.contact):
         login(client, user)

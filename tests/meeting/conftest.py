@@ -5,8 +5,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import Domain
+from core.clock import utcnow
+from core.db import db
+from core.models import Domain
 from meeting import services
 from meeting.models import Meeting, MeetingKind
 

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from casefiles import services as case_services
 from casefiles.models import CaseStatus
-from expertteam.extensions import db, utcnow
-from expertteam.services import PermissionDenied, ServiceError
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
 from meeting import jobs, services
 from meeting.models import AgendaItem, Meeting, MeetingStatus
 from notifications.models import Notification

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import icalendar
 import sqlalchemy as sa
 
-from expertteam.extensions import db, utcnow
-from expertteam.models import AuditEvent
+from core.audit import AuditEvent
+from core.clock import utcnow
+from core.db import db
 from meeting import services
 from meeting.models import CalendarFeed
 from tests.conftest import login, post_form

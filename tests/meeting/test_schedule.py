@@ -9,9 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from casefiles.models import Case, CaseStatus
-from expertteam.extensions import db, utcnow
-from expertteam.models import AuditEvent, Team
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Team
 from meeting import jobs, services
 from meeting.models import Meeting, MeetingKind, MeetingStatus
 from notifications.models import Notification

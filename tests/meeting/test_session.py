@@ -8,9 +8,10 @@ import sqlalchemy as sa
 
 from casefiles import services as case_services
 from casefiles.models import CaseStatus
-from expertteam.extensions import db, utcnow
-from expertteam.models import Domain
-from expertteam.services import PermissionDenied, ServiceError
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Domain
 from meeting import services
 from meeting.models import AgendaItem, AttendanceStatus, MeetingStatus, Outcome
 from notifications.models import Notification

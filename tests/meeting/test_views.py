@@ -7,7 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from casefiles.models import CaseStatus
-from expertteam.extensions import db, utcnow
+from core.clock import utcnow
+from core.db import db
 from meeting.models import AgendaItem, Meeting, MeetingStatus, Outcome
 from tests.conftest import csrf_token, login, post_form
 

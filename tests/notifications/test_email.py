@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from expertteam.extensions import db, utcnow
+from core.clock import utcnow
+from core.db import db
 from notifications import jobs
 from notifications.models import EmailStatus, Notification
 from notifications.services import notify

@@ -5,9 +5,10 @@ import re
 
 import sqlalchemy as sa
 
-from expertteam.extensions import db
-from expertteam.models import NotificationPreference
-from notifications.models import EmailStatus, JobRun, JobRunStatus, Notification
+from core.db import db
+from core.jobs import JobRun, JobRunStatus
+from core.models import NotificationPreference
+from notifications.models import EmailStatus, Notification
 from notifications.services import notify
 from tests.conftest import csrf_token, post_form
 
@@ -105,7 +106,7 @@ def test_jobs_page_is_for_administrators_only(world, login_as):
 
 
 def test_jobs_page_shows_jobs_runs_and_failed_mail_with_retry(world, login_as):
-    from expertteam.extensions import utcnow
+    from core.clock import utcnow
 
     row = _notify(world.owner, reference="GOO-2026-0777")
     row.email_status = EmailStatus.FAILED

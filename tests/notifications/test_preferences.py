@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from expertteam.extensions import db
-from expertteam.models import NotificationPreference as Pref
+from core.db import db
+from core.models import NotificationPreference as Pref
 from notifications import jobs
-from notifications.kinds import KINDS, Kind, register
+from notifications.kinds import Kind, register, registered
 from notifications.models import EmailStatus, Notification, NotificationDigest
 from notifications.services import notify
 
@@ -19,11 +19,11 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 
 @pytest.fixture
-def always_kind():
+def always_kind(app):
     kind = Kind(_l("Action for case %(reference)s refused"), _l("Decide how to proceed."), always_email=True)
-    register("test.action_refused", kind)
+    register(app, "test.action_refused", kind)
     yield "test.action_refused"
-    KINDS.pop("test.action_refused", None)
+    registered(app).pop("test.action_refused", None)
 
 
 def _user(make_user, pref: Pref, **kw):
@@ -57,10 +57,10 @@ def test_notify_skips_inactive_duplicates_and_unknown_kinds(make_user):
         notify([user], "case.accepted", {"reference": "R"}, "https://evil.example/")
 
 
-def test_registering_a_kind_twice(always_kind):
-    register(always_kind, KINDS[always_kind])  # same kind again: harmless
+def test_registering_a_kind_twice(app, always_kind):
+    register(app, always_kind, registered(app)[always_kind])  # same kind again: harmless
     with pytest.raises(ValueError):
-        register(always_kind, Kind(_l("Other"), _l("Other")))
+        register(app, always_kind, Kind(_l("Other"), _l("Other")))
 
 
 def test_in_app_only_sends_no_mail(make_user, smtp_server):

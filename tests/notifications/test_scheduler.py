@@ -7,10 +7,11 @@ from email.message import EmailMessage
 import pytest
 import sqlalchemy as sa
 
-from expertteam import jobs as registry
-from expertteam.extensions import db
-from notifications import scheduler
-from notifications.models import EmailStatus, JobRun, JobRunStatus, Notification
+from core import jobs as registry
+from core.db import db
+from core.jobs import JobRun, JobRunStatus
+from expertteam import scheduler
+from notifications.models import EmailStatus, Notification
 from notifications.services import notify
 
 from .conftest import free_port
@@ -33,13 +34,13 @@ def test_scheduler_once_runs_every_job_and_records_the_runs(app, world, smtp_ser
 
 
 @pytest.fixture
-def broken_job():
+def broken_job(app):
     def explode(now):
         raise RuntimeError("database on fire")
 
-    job = registry.register("test.broken", explode, "interval", minutes=5)
+    job = registry.register(app, "test.broken", explode, "interval", minutes=5)
     yield job
-    registry.JOBS.pop("test.broken", None)
+    registry.registered(app).pop("test.broken", None)
 
 
 def test_a_failing_job_is_recorded_and_exits_non_zero(app, broken_job):
@@ -78,10 +79,10 @@ def test_next_run_follows_the_trigger(app):
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("Europe/Amsterdam")
-    jobs = scheduler.load_jobs()
+    jobs = registry.registered(app)
     now = datetime(2026, 3, 3, 10, 20, tzinfo=tz)
-    assert scheduler.next_run(jobs["notifications.send_digest"], None, now, tz) == datetime(2026, 3, 3, 11, 10, tzinfo=tz)
-    assert scheduler.next_run(jobs["notifications.send_pending"], now - timedelta(seconds=30), now, tz) == now + timedelta(seconds=30)
+    assert registry.next_run(jobs["notifications.send_digest"], None, now, tz) == datetime(2026, 3, 3, 11, 10, tzinfo=tz)
+    assert registry.next_run(jobs["notifications.send_pending"], now - timedelta(seconds=30), now, tz) == now + timedelta(seconds=30)
 
 
 def test_mail_sink_prints_and_keeps_messages(tmp_path):
@@ -107,11 +108,11 @@ def test_database_errors_of_a_job_keep_their_parameters_out_of_the_record(app):
     def leaky(now):
         db.session.execute(sa.text("SELECT no_such_column FROM users WHERE name = :n"), {"n": "Gezin Jansen"})
 
-    job = registry.register("test.leaky", leaky, "interval", minutes=5)
+    job = registry.register(app, "test.leaky", leaky, "interval", minutes=5)
     try:
         run = scheduler.run_job(app, job)
     finally:
-        registry.JOBS.pop("test.leaky", None)
+        registry.registered(app).pop("test.leaky", None)
     assert run.status == JobRunStatus.FAILED
     assert run.error.startswith(("OperationalError (details withheld)", "ProgrammingError (details withheld)"))
     assert "Gezin Jansen" not in run.error

@@ -6,9 +6,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from expertteam import audit
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
+from core import audit
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import login
 
 
@@ -68,10 +68,10 @@ def test_a_removed_row_breaks_the_link_of_the_next(app, world, create_case):
 
 
 def test_the_nightly_job_reports_and_is_registered(app, world, create_case):
-    from expertteam import jobs
+    from core import jobs
 
     create_case("submitted")
-    assert "audit.verify" in jobs.JOBS and "privacy.retention" in jobs.JOBS
+    assert "audit.verify" in jobs.registered(app) and "privacy.retention" in jobs.registered(app)
     assert "intact" in audit.verify_job(audit.utcnow())
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output

@@ -15,7 +15,7 @@ import html as htmllib
 import re
 
 from advice.models import Advice
-from expertteam.extensions import db
+from core.db import db
 from tests.advice.conftest import _english, aw, discussed, drafted  # noqa: F401  (fixtures)
 from tests.conftest import BrowserClient, login
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from expertteam.extensions import db
+from core.db import db
 from tests.conftest import csrf_token, login
 
 MARKER = "ZZMARKERZZ"
@@ -90,7 +90,7 @@ def people(world, make_user, make_org):
 def _discussed(create_case, team, owner, chair, meeting, position, label, expert=None):
     """An accepted case put on ``meeting`` (held) as discussed, with MARKER in its intake and notes."""
     from casefiles.models import CaseStatus
-    from expertteam.extensions import utcnow
+    from core.clock import utcnow
     from meeting.models import AgendaItem, Attendance, AttendanceStatus, Outcome
 
     case = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}-PSEUDO",
@@ -134,7 +134,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     """
     from advice import services
     from casefiles import hardcases_services, needs_services
-    from expertteam.extensions import utcnow
+    from core.clock import utcnow
     from meeting.models import Meeting, MeetingStatus
 
     start = (utcnow() - timedelta(hours=3)).replace(microsecond=0)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from expertteam import privacy
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
+from core import privacy
+from core.audit import AuditEvent
+from core.db import db
 from tests.advice.conftest import _english, aw, discussed, drafted, issued  # noqa: F401  (fixtures)
 from tests.conftest import login
 from tests.meeting.conftest import make_meeting, published, queued  # noqa: F401  (fixtures)
@@ -132,8 +132,9 @@ def test_live_follow_refresh_writes_one_read_per_item_not_per_poll(client, world
 
     import sqlalchemy as sa
 
-    from expertteam.extensions import db, utcnow
-    from expertteam.models import AuditEvent
+    from core.audit import AuditEvent
+    from core.clock import utcnow
+    from core.db import db
     from meeting import services as meeting_services
     from meeting.models import Meeting
     from tests.conftest import login

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("expertteam", "casefiles", "meeting", "advice", "notifications")
+PACKAGES = ("core", "accounts", "notifications", "casefiles", "meeting", "advice", "reports", "expertteam")
 
 
 def _sources(pattern: str = "*.py"):
@@ -48,7 +48,7 @@ def test_markup_only_in_the_markdown_filter():
     offenders = [
         f"{p.relative_to(ROOT)}:{n}"
         for p in _sources()
-        if p.relative_to(ROOT).as_posix() != "expertteam/filters.py"
+        if p.relative_to(ROOT).as_posix() != "core/filters.py"
         for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
         if re.search(r"\bMarkup\s*\(|\.__html__\b|render_template_string\(", line)
     ]
@@ -105,7 +105,7 @@ DANGEROUS = re.compile(
 
 
 def test_markdown_filter_neutralises_the_corpus(app):
-    from expertteam.filters import render_markdown
+    from core.filters import render_markdown
 
     for payload in XSS:
         html = str(render_markdown(payload))
@@ -139,7 +139,12 @@ def test_xss_corpus_through_every_case_markdown_field(client, world, create_case
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test  # noqa: E402
+from hypothesis.stateful import (  # noqa: E402
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 #: Extra invariants other packages add (advice: an issued advice never changes; only the action's
 #: organisation confirms it): ``func(machine)`` asserting over ``machine.case`` and ``machine.world``.
@@ -152,12 +157,13 @@ ACTORS = ["owner", "owner2", "chair", "secretary", "expert", "contact", "admin",
 
 
 def _machine(world, criteria):
+    import sqlalchemy as sa
+
     from casefiles import permissions, services
     from casefiles.models import CaseStatus
-    from expertteam.extensions import db
-    from expertteam.models import AuditEvent
-    from expertteam.services import ServiceError
-    import sqlalchemy as sa
+    from core.audit import AuditEvent
+    from core.db import db
+    from core.errors import ServiceError
 
     steps = {
         "submit": lambda case, actor: services.submit_case(case, actor),
@@ -228,8 +234,9 @@ def _machine(world, criteria):
 
 def test_case_transitions_state_machine(app, world):
     import sqlalchemy as sa
+
     from casefiles.models import InclusionCriterion
-    from expertteam.extensions import db
+    from core.db import db
 
     criteria = db.session.scalars(sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == world.team.id)).all()
     machine = _machine(world, criteria)

@@ -8,9 +8,11 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from expertteam import security
-from expertteam.extensions import db
-from expertteam.models import AuditEvent, LoginAttempt, RecoveryCode, User
+from accounts import security
+from accounts.models import LoginAttempt, RecoveryCode
+from core.audit import AuditEvent
+from core.db import db
+from core.models import User
 from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_ready
 
 
@@ -73,7 +75,7 @@ def test_a_code_is_accepted_once_only(client, world, app):
 
 def test_recovery_code_works_once(client, world):
     totp_ready(world.owner)
-    from expertteam.mfa import new_recovery_codes
+    from accounts.mfa import new_recovery_codes
 
     codes = new_recovery_codes(db.session.get(User, world.owner.id))
     db.session.commit()

@@ -26,9 +26,11 @@ from advice import services as advice_services
 from advice.models import ACTION_TRANSITIONS, Action, ActionStatus, Advice, AdviceStatus
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus, InclusionCriterion
-from expertteam.extensions import db, utcnow
-from expertteam.models import AuditEvent, Domain
-from expertteam.services import PermissionDenied, ServiceError
+from core.audit import AuditEvent
+from core.clock import utcnow
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Domain
 from meeting import services as meeting_services
 from meeting.models import AgendaItem, Meeting, MeetingKind
 from tests.advice.conftest import _english, aw  # noqa: F401  (fixtures)

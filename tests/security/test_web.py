@@ -8,8 +8,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from expertteam import ConfigurationError, create_app
-from expertteam.security import check_production, redact, web_workers
+from core.redaction import redact
+from expertteam import create_app
+from expertteam.config import ConfigurationError, check_production, web_workers
 from tests.conftest import COMPLETE_CASE, PASSWORD, login, post_form, totp_ready
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 import pyotp
 import sqlalchemy as sa
 
-from expertteam.extensions import db
-from expertteam.models import AuditEvent
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_ready
 
 
@@ -107,7 +107,8 @@ def test_healthz_reports_database_failure(app, client, monkeypatch):
 def test_production_refuses_to_start_without_secret(monkeypatch, tmp_path):
     import pytest
 
-    from expertteam import ConfigurationError, create_app
+    from expertteam import create_app
+    from expertteam.config import ConfigurationError
 
     monkeypatch.setenv("EXPERTTEAM_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)

@@ -8,19 +8,11 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from expertteam import accounts
-from expertteam.extensions import db
-from expertteam.models import (
-    AuditEvent,
-    Commitment,
-    Domain,
-    Membership,
-    Organisation,
-    Role,
-    Team,
-    User,
-)
-from expertteam.services import PermissionDenied, ServiceError
+from accounts import services as accounts
+from core.audit import AuditEvent
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.models import Commitment, Domain, Membership, Organisation, Role, Team, User
 from tests.conftest import PASSWORD, csrf_token, login, post_form
 
 NEW_PASSWORD = "a long enough new password"

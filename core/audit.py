@@ -15,20 +15,45 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .extensions import db
-from .models import AuditEvent, User
+from .clock import utcnow
+from .db import db
+from .models import User
 
 GENESIS = "0" * 64
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+class AuditEvent(db.Model):
+    """One row per change (and later per read) of anything that matters; never updated."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    """Who did it; NULL for the system (jobs, CLI without a user)."""
+    team_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))
+    """Dotted verb, e.g. 'case.submit', 'user.create'."""
+    object_type: Mapped[str] = mapped_column(sa.String(32))
+    object_id: Mapped[Optional[int]]
+    result: Mapped[str] = mapped_column(sa.String(16), default="ok")
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    """Structured facts of the event (from/to state, a message); never passwords or tokens."""
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """``row_hash`` of the previous row (by id); the first row has the all-zero hash."""
+    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    """SHA-256 over this row's fields and ``prev_hash``: the chain ``audit verify`` checks."""
+
+    actor: Mapped[Optional[User]] = relationship()
 
 
 class AuditChain(db.Model):
@@ -73,7 +98,7 @@ def record(
         result=result,
         ip=ip,
         user_agent=ua,
-        at=datetime.now(timezone.utc),
+        at=utcnow(),
     )
     db.session.add(event)
     return event
@@ -143,7 +168,7 @@ def _before_flush(session: Session, _context, _instances) -> None:
         prev = _take_chain_lock(session)
     for event in new:
         if event.at is None:
-            event.at = datetime.now(timezone.utc)
+            event.at = utcnow()
         if event.details is None:
             event.details = {}
         event.prev_hash = prev
@@ -176,8 +201,6 @@ def install_session_guard() -> None:
         sa.event.listen(_Session, "after_soft_rollback", _end_transaction)
         sa.event.listen(_Session, "do_orm_execute", _do_orm_execute)
 
-
-install_session_guard()
 
 
 # --- PostgreSQL: a trigger refuses UPDATE and DELETE ------------------------------------------

@@ -11,24 +11,26 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TimeField,
 )
-from wtforms import widgets
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from .config import LANGUAGES
-from .models import DOMAIN_LABELS, ROLE_LABELS, Domain, Role
+from core.forms import MultiCheckboxField, domain_choices
+from core.i18n import LANGUAGES
+from core.models import ROLE_LABELS, Role
 
 MIN_PASSWORD_LENGTH = 12
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _strip(value):
@@ -40,7 +42,7 @@ def _upper(value):
 
 
 def not_common_password(form, field):
-    """Refuse common passwords, the list shipped in ``expertteam/data`` (ASVS 2.1.7)."""
+    """Refuse common passwords, the list shipped in ``accounts/data`` (ASVS 2.1.7)."""
     from .security import password_problem
 
     if field.data:
@@ -48,10 +50,6 @@ def not_common_password(form, field):
         problem = password_problem(field.data, email=email)
         if problem:
             raise ValidationError(problem)
-
-
-def domain_choices(domains=None):
-    return [(d.value, DOMAIN_LABELS[d]) for d in (domains if domains is not None else Domain)]
 
 
 class LoginForm(FlaskForm):

@@ -9,19 +9,18 @@ import functools
 import hashlib
 import logging
 import re
-import secrets
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, flash, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from .extensions import db
+from core.clock import utcnow
+from core.db import db
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ MAX_PASSWORD_LENGTH = 200
 
 @functools.cache
 def common_passwords() -> frozenset[str]:
-    """The list of common passwords shipped in ``expertteam/data`` (lower-cased)."""
-    text = resources.files("expertteam").joinpath("data/common-passwords.txt").read_text("utf-8")
+    """The list of common passwords shipped in ``accounts/data`` (lower-cased)."""
+    text = resources.files("accounts").joinpath("data/common-passwords.txt").read_text("utf-8")
     return frozenset(
         line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
@@ -144,10 +143,6 @@ def throttle():
     return store
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def sign_in_blocked(email: str, ip: str | None, now: datetime | None = None) -> bool:
     """Too many failures for this account name or from this address within the hour?"""
     now = now or utcnow()
@@ -202,7 +197,7 @@ REAUTH_ENDPOINTS: dict[str, frozenset[str]] = {
 
 def reauth_redirect():
     """Send the user to confirm their identity, then back (GET: here; POST: the form page)."""
-    from .auth import safe_next
+    from core.web import safe_next
 
     if request.method == "GET":
         back = request.full_path.rstrip("?")
@@ -242,170 +237,6 @@ def _before_request():
     return None
 
 
-# --- response headers -------------------------------------------------------------------------
-
-def csp_nonce() -> str:
-    """A per-response nonce for the rare inline script or style that cannot be a file."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
-
-
-def _after_request(response):
-    nonce = g.get("csp_nonce")
-    source = f" 'nonce-{nonce}'" if nonce else ""
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; "
-        f"script-src 'self'{source}; "
-        f"style-src 'self'{source}; "
-        "img-src 'self' data:; "
-        "font-src 'self'; "
-        "connect-src 'self'; "
-        "object-src 'none'; "
-        "base-uri 'none'; "
-        "form-action 'self'; "
-        "frame-ancestors 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-    if current_app.config.get("PRODUCTION"):
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    # Pages of signed-in users (case content and the rest) and the sign-in steps are never
-    # stored by the browser or a proxy; static files and the public calendar feed may be.
-    if request.endpoint != "static" and (
-        current_user.is_authenticated or (request.endpoint or "").startswith(("mfa.", "auth.", "privacy."))
-    ):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-    return response
-
-
-# --- production checks ------------------------------------------------------------------------
-
-class ConfigurationError(RuntimeError):
-    """The app refuses to start with an unsafe or impossible configuration."""
-
-
-def web_workers(environ: dict[str, str]) -> int:
-    """Worker processes the server will run: WEB_CONCURRENCY (gunicorn reads it too), or the
-    ``--workers``/``-w`` in GUNICORN_CMD_ARGS; 1 when neither is set."""
-    value = environ.get("WEB_CONCURRENCY")
-    if value and value.strip().isdigit():
-        return int(value)
-    args = environ.get("GUNICORN_CMD_ARGS", "")
-    match = re.search(r"(?:--workers[=\s]+|-w\s*)(\d+)", args)
-    return int(match.group(1)) if match else 1
-
-
-def check_production(config: dict[str, Any], environ: dict[str, str], debug: bool, dev_secret: str) -> None:
-    if not config.get("PRODUCTION"):
-        return
-    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == dev_secret or len(config["SECRET_KEY"]) < 16:
-        raise ConfigurationError("SECRET_KEY must be set to a random value in production.")
-    if debug or config.get("DEBUG") or environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
-        raise ConfigurationError("Debug mode must be off in production.")
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and web_workers(environ) > 1:
-        raise ConfigurationError(
-            "SQLite serves one web worker only: set WEB_CONCURRENCY=1 or use PostgreSQL (DATABASE_URL)."
-        )
-
-
-# --- error references and log redaction -------------------------------------------------------
-
-def error_reference() -> str:
-    """A short reference for a 500 page that also appears in the log line of that error."""
-    return secrets.token_hex(4).upper()
-
-
-#: Patterns of secrets that may slip into a log message: redacted whatever the logger.
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)(password|passwd|wachtwoord|secret|token|code|csrf_token|otp|totp|authorization|cookie|session)"
-                r"(\s*[=:]\s*|\"\s*:\s*\"|'\s*:\s*')([^\s&,;\"']+)"), r"\1\2[redacted]"),
-    (re.compile(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b"), "[redacted-code]"),
-    (re.compile(r"\b\d{6}\b"), "[redacted-digits]"),
-    # Long random tokens (with a digit, so long identifiers such as index names stay readable).
-    (re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,}(?![\w-])"), "[redacted-token]"),
-]
-
-
-def redact(text: str) -> str:
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """Applied to every handler of the root logger and the app logger.
-
-    Log calls in this code base name objects by id, reference and action only; this filter is the
-    safety net for what still slips through (form data in an exception message, a token in a URL):
-    it formats the record, redacts secrets, and drops the arguments. Free text of cases cannot be
-    recognised by pattern, so exceptions carry no field values (see ``_log_exception``).
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not hide the record
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and not getattr(record, "_expertteam_redacted", False):
-            # The traceback names code lines, not values; the exception message may hold data.
-            etype, evalue, tb = record.exc_info
-            record.exc_text = None
-            record.exc_info = (etype, _SanitisedError(etype, evalue), tb)
-            record._expertteam_redacted = True
-        return True
-
-
-class _SanitisedError(Exception):
-    def __init__(self, etype, evalue):
-        super().__init__(f"{getattr(etype, '__name__', 'Error')} (message withheld from the log)")
-
-
-_FILTER = RedactingFilter()
-
-
-def _redacting_factory(previous):
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
-        _FILTER.filter(record)
-        return record
-
-    factory._expertteam_redacting = True  # type: ignore[attr-defined]
-    return factory
-
-
-def install_log_redaction(app: Flask | None = None) -> None:
-    """Redact every log record of the process at creation, whatever logger or handler (gunicorn's,
-    pytest's) later formats it: a record factory, installed once."""
-    current = logging.getLogRecordFactory()
-    if not getattr(current, "_expertteam_redacting", False):
-        logging.setLogRecordFactory(_redacting_factory(current))
-
-
-def _log_exception(app: Flask, reference: str, error: BaseException | None) -> None:
-    """The one log line of a 500: reference, endpoint, exception type and the code location."""
-    where = ""
-    tb = getattr(error, "__traceback__", None)
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is not None:
-        where = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
-    app.logger.error(
-        "error reference %s: %s in %s %s%s",
-        reference,
-        type(error).__name__ if error else "error",
-        request.method if has_request_context() else "-",
-        request.endpoint if has_request_context() else "-",
-        where,
-    )
-
-
 # --- wiring -----------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
@@ -416,6 +247,3 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
     app.config.setdefault("REAUTH_MINUTES", 10)
     app.before_request(_before_request)
-    app.after_request(_after_request)
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
-    install_log_redaction(app)

@@ -1,7 +1,7 @@
 """Markdown is rendered, then sanitised: user HTML never runs."""
 import pytest
 
-from expertteam.filters import render_markdown
+from core.filters import render_markdown
 from tests.conftest import login
 
 XSS = [

@@ -1,6 +1,6 @@
 """Administration: teams, people, roles, organisations and commitments.
 
-Thin views: forms validate (choices filled per request), ``expertteam.accounts`` changes state
+Thin views: forms validate (choices filled per request), ``accounts.services`` changes state
 and audits, the view commits and redirects (POST-redirect-GET). Administrators see no case
 content here: only accounts, roles, teams, organisations and commitments.
 """
@@ -15,10 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.orm import selectinload
 
-from . import accounts
-from .extensions import db
-from .feedback import show_refusal
+from core.db import db
+from core.errors import ServiceError
+from core.models import Commitment, Domain, Membership, Organisation, Role, Team, User
+from core.web import show_refusal
+
+from . import services as accounts
 from .forms import (
+    WEEKDAY_LABELS,
     CommitmentForm,
     ConfirmForm,
     MembershipForm,
@@ -26,10 +30,7 @@ from .forms import (
     TeamForm,
     UserFilterForm,
     UserForm,
-    WEEKDAY_LABELS,
 )
-from .models import Commitment, Domain, Membership, Organisation, Role, Team, User
-from .services import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -90,7 +91,7 @@ def index():
             )
         ),
     }
-    return render_template("expertteam/admin/index.html", counts=counts)
+    return render_template("accounts/admin/index.html", counts=counts)
 
 
 # --- teams ------------------------------------------------------------------------------------
@@ -121,7 +122,7 @@ def teams():
     rows = db.session.execute(
         sa.select(Team, member_count).order_by(Team.name).options(selectinload(Team.domains))
     ).all()
-    return render_template("expertteam/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
+    return render_template("accounts/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
@@ -138,7 +139,7 @@ def team_new():
             db.session.commit()
             flash(_("Team %(name)s has been created.", name=team.name), "success")
             return redirect(url_for("admin.team_edit", team_id=team.id))
-    return render_template("expertteam/admin/team_form.html", form=form, team=None, memberships=[], commitments=[])
+    return render_template("accounts/admin/team_form.html", form=form, team=None, memberships=[], commitments=[])
 
 
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
@@ -171,7 +172,7 @@ def team_edit(team_id: int):
         .options(selectinload(Commitment.organisation))
     ).all()
     return render_template(
-        "expertteam/admin/team_form.html", form=form, team=team, memberships=memberships, commitments=commitments
+        "accounts/admin/team_form.html", form=form, team=team, memberships=memberships, commitments=commitments
     )
 
 
@@ -204,7 +205,7 @@ def users():
         selectinload(User.memberships).selectinload(Membership.organisation),
     )
     page = db.paginate(query, per_page=USERS_PER_PAGE, error_out=False)
-    return render_template("expertteam/admin/users.html", page=page, filters=filters, q=q)
+    return render_template("accounts/admin/users.html", page=page, filters=filters, q=q)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -226,7 +227,7 @@ def user_new():
             db.session.commit()
             flash(_("The account of %(name)s has been created. Now add their roles.", name=user.name), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("expertteam/admin/user_form.html", form=form, user=None)
+    return render_template("accounts/admin/user_form.html", form=form, user=None)
 
 
 def _render_user(user: User, form: UserForm | None = None, membership_form: MembershipForm | None = None, status: int = 200):
@@ -244,7 +245,7 @@ def _render_user(user: User, form: UserForm | None = None, membership_form: Memb
     ).all()
     return (
         render_template(
-            "expertteam/admin/user_form.html",
+            "accounts/admin/user_form.html",
             form=form,
             user=user,
             memberships=memberships,
@@ -376,7 +377,7 @@ def organisations():
             selectinload(Organisation.commitments).selectinload(Commitment.team),
         )
     ).all()
-    return render_template("expertteam/admin/organisations.html", organisations=rows)
+    return render_template("accounts/admin/organisations.html", organisations=rows)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -393,7 +394,7 @@ def organisation_new():
             db.session.commit()
             flash(_("Organisation %(name)s has been created. Now record its commitments.", name=organisation.name), "success")
             return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
-    return render_template("expertteam/admin/organisation_form.html", form=form, organisation=None)
+    return render_template("accounts/admin/organisation_form.html", form=form, organisation=None)
 
 
 def _render_organisation(
@@ -417,7 +418,7 @@ def _render_organisation(
     ).all()
     return (
         render_template(
-            "expertteam/admin/organisation_form.html",
+            "accounts/admin/organisation_form.html",
             form=form,
             organisation=organisation,
             commitments=commitments,

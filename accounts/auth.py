@@ -2,20 +2,40 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
-
-from . import audit
-from .extensions import db
-from .forms import ChangePasswordForm, LanguageForm, LoginForm
-from .models import User
+from flask_login import (
+    LoginManager,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import audit
+from core.db import db
+from core.models import User
+from core.web import safe_next
+
+from .forms import ChangePasswordForm, LanguageForm, LoginForm
+
 bp = Blueprint("auth", __name__)
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
 
 
 
@@ -25,6 +45,7 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password", method="scrypt")
 
 
+@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader: ``id:session_version``; an old version means the session ended."""
     try:
@@ -35,16 +56,6 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != version:
         return None
     return user
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def home_url() -> str:
@@ -68,7 +79,7 @@ def login():
                          details={"reason": "throttled"})
             db.session.commit()
             flash(_("Too many failed sign-in attempts for this account or from this address. Wait an hour and try again, or ask an administrator."), "error")
-            return render_template("expertteam/login.html", form=form), 429
+            return render_template("accounts/login.html", form=form), 429
         user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             check_password_hash(_dummy_hash(), form.password.data)
@@ -85,7 +96,7 @@ def login():
         db.session.commit()
         security.record_sign_in_failure(email, request.remote_addr)  # its own transaction
         flash(_("E-mail address or password is not correct, or the account is not active."), "error")
-    return render_template("expertteam/login.html", form=form)
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
@@ -118,7 +129,7 @@ def change_password():
             login_user(user)  # keep this session, under the new version
             flash(_("Your password has been changed."), "success")
             return redirect(home_url())
-    return render_template("expertteam/password.html", form=form)
+    return render_template("accounts/password.html", form=form)
 
 
 @bp.post("/language")

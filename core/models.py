@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import Any, Optional
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, utcnow
+from .clock import utcnow
+from .db import db, enum_column
 
 
 class Domain(enum.StrEnum):
@@ -91,20 +92,6 @@ NOTIFICATION_PREFERENCE_LABELS = {
     NotificationPreference.DIGEST: _l("One e-mail a day with all new messages"),
     NotificationPreference.IN_APP: _l("No e-mail, only messages in the app"),
 }
-
-
-def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
-    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (portable, migratable)."""
-    return sa.Enum(
-        enum_cls,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-        name=enum_cls.__name__.lower(),
-        **kw,
-    )
 
 
 class User(UserMixin, db.Model):
@@ -327,56 +314,3 @@ class Commitment(db.Model):
     def is_active(self, on: date | None = None) -> bool:
         on = on or date.today()
         return self.committed_on <= on and (self.ended_on is None or self.ended_on > on)
-
-
-class AuditEvent(db.Model):
-    """One row per change (and later per read) of anything that matters; never updated."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-    """Who did it; NULL for the system (jobs, CLI without a user)."""
-    team_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(64))
-    """Dotted verb, e.g. 'case.submit', 'user.create'."""
-    object_type: Mapped[str] = mapped_column(sa.String(32))
-    object_id: Mapped[Optional[int]]
-    result: Mapped[str] = mapped_column(sa.String(16), default="ok")
-    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    """Structured facts of the event (from/to state, a message); never passwords or tokens."""
-    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
-    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    """``row_hash`` of the previous row (by id); the first row has the all-zero hash."""
-    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
-    """SHA-256 over this row's fields and ``prev_hash``: the chain ``audit verify`` checks."""
-
-    actor: Mapped[Optional[User]] = relationship()
-
-
-class RecoveryCode(db.Model):
-    """A one-time code that replaces the authenticator once (ten per enrolment)."""
-
-    __tablename__ = "recovery_codes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(sa.String(64))
-    """SHA-256 of the normalised code (the code itself has 80 random bits and is never stored)."""
-    used_at: Mapped[Optional[datetime]]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class LoginAttempt(db.Model):
-    """A failed sign-in step, counted per key ('account:<email>', 'address:<ip>', 'totp:<id>')
-    in the database so that every web worker sees the same count. Old rows are purged."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_key_at", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(300))
-    at: Mapped[datetime] = mapped_column(default=utcnow)

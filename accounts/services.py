@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import audit
-from .config import LANGUAGES
-from .extensions import db
-from .forms import EMAIL_SHAPE
-from .models import (
+from core import audit
+from core.db import db
+from core.errors import PermissionDenied, ServiceError
+from core.i18n import LANGUAGES
+from core.models import (
     Commitment,
     Domain,
     Membership,
@@ -30,7 +30,8 @@ from .models import (
     TeamDomain,
     User,
 )
-from .services import PermissionDenied, ServiceError
+
+from .forms import EMAIL_SHAPE
 
 
 class AccountError(ServiceError):

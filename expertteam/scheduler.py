@@ -1,4 +1,4 @@
-"""The scheduler process: wires the registered jobs (``expertteam.jobs``) to APScheduler 3
+"""The scheduler process: wires the app's registered jobs (``core.jobs``) to APScheduler 3
 triggers and records every run as a ``JobRun``.
 
 It runs only in its own process (``flask --app expertteam scheduler``), never in web workers.
@@ -7,72 +7,24 @@ cron ``--once`` overlapping a running one) does no harm.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from expertteam import jobs as registry
-from expertteam.extensions import db, utcnow
-
-from .models import JobRun, JobRunStatus
+from core import jobs as registry
+from core.clock import utcnow
+from core.db import db
+from core.jobs import JobRun, JobRunStatus, make_trigger
 
 log = logging.getLogger(__name__)
 
-#: Packages whose ``jobs`` module registers jobs; missing ones are skipped.
-JOB_MODULES = ("notifications.jobs", "casefiles.jobs", "meeting.jobs", "advice.jobs", "expertteam.privacy")
-
 #: A run that comes this late (seconds) is still made; coalesce makes any backlog one run.
 MISFIRE_GRACE_TIME = 15 * 60
-
-
-def load_jobs() -> dict[str, registry.Job]:
-    """Import every package's jobs module that exists, so its jobs register."""
-    for name in JOB_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:  # the module exists but something it imports does not
-                raise
-    return registry.JOBS
-
-
-def timezone(app: Flask) -> ZoneInfo:
-    return ZoneInfo(app.config.get("SCHEDULER_TIMEZONE", "Europe/Amsterdam"))
-
-
-def make_trigger(job: registry.Job, tz: ZoneInfo) -> BaseTrigger:
-    if job.trigger == "interval":
-        return IntervalTrigger(timezone=tz, **job.trigger_args)
-    if job.trigger == "cron":
-        return CronTrigger(timezone=tz, **job.trigger_args)
-    raise ValueError(f"job {job.id!r}: unsupported trigger {job.trigger!r}")
-
-
-def describe_trigger(job: registry.Job) -> str:
-    args = ", ".join(f"{k}={v}" for k, v in job.trigger_args.items())
-    return f"{job.trigger}[{args}]"
-
-
-def next_run(job: registry.Job, last_started: datetime | None, now: datetime, tz: ZoneInfo) -> datetime:
-    """When the scheduler runs the job next (assuming it is running)."""
-    if job.trigger == "interval":
-        interval = timedelta(**{k: v for k, v in job.trigger_args.items() if k in
-                                ("weeks", "days", "hours", "minutes", "seconds")})
-        if last_started is None:
-            return now
-        return max(last_started + interval, now)
-    fire = make_trigger(job, tz).get_next_fire_time(None, now.astimezone(tz))
-    return fire.astimezone(now.tzinfo) if fire else now
 
 
 def _short_error(error: BaseException) -> str:
@@ -117,7 +69,7 @@ def run_job(app: Flask, job: registry.Job, now: datetime | None = None) -> JobRu
 
 def run_once(app: Flask, job_ids: Iterable[str] = ()) -> list[JobRun]:
     """Run every registered job (or the named ones) once, in registration order."""
-    jobs = load_jobs()
+    jobs = registry.registered(app)
     wanted = list(job_ids) or list(jobs)
     unknown = [j for j in wanted if j not in jobs]
     if unknown:
@@ -132,13 +84,13 @@ def build_scheduler(app: Flask, *, catch_up: bool = True) -> BlockingScheduler:
     ``max_instances=1`` never overlaps a job with itself. With ``catch_up`` each job also runs
     once at start, so a scheduler that was down catches up once, not once per missed run.
     """
-    tz = timezone(app)
+    tz = registry.timezone(app)
     scheduler = BlockingScheduler(
         timezone=tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_TIME},
     )
     start = datetime.now(tz)
-    for job in load_jobs().values():
+    for job in registry.registered(app).values():
         extra = {"next_run_time": start} if catch_up else {}
         scheduler.add_job(run_job, make_trigger(job, tz), args=(app, job), id=job.id,
                           name=job.description or job.id, **extra)

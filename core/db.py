@@ -1,14 +1,13 @@
-"""Flask extensions, created unbound and initialised in ``create_app``."""
+"""The database: one SQLAlchemy object, one declarative base with a naming convention for
+constraints, and the column types every package uses (aware UTC datetimes, enums as strings)."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import Babel
-from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, registry
 
 # A naming convention so Alembic names constraints stably on every database.
@@ -52,11 +51,35 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
-login_manager = LoginManager()
-csrf = CSRFProtect()
-babel = Babel()
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
+    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (portable, migratable)."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        name=enum_cls.__name__.lower(),
+        **kw,
+    )
+
+
+def configure_sqlite(app) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    with app.app_context():
+        engine = db.engine
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()

@@ -19,15 +19,29 @@ from datetime import datetime, timezone
 import pyotp
 import segno
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from . import audit, security
-from .extensions import db
-from .feedback import show_refusal
+from core import audit
+from core.db import db
+from core.models import User
+from core.web import show_refusal
+
+from . import security
 from .forms import ConfirmForm, ReauthForm, TwoFactorForm
-from .models import RecoveryCode, User
+from .models import RecoveryCode
 
 bp = Blueprint("mfa", __name__)
 
@@ -170,7 +184,9 @@ def _pending_or_login():
 
 def complete_login(user: User, method: str) -> str:
     """Sign the user in with a new session; returns where to go next."""
-    from .auth import home_url, safe_next
+    from core.web import safe_next
+
+    from .auth import home_url
 
     pending = session.get("mfa_pending") or {}
     target = safe_next(pending.get("next")) or home_url()
@@ -223,7 +239,7 @@ def verify():
             if _failed_code(user, "second_factor"):
                 return redirect(url_for("auth.login"))
             form.code.errors.append(_("This code is not correct, or it has already been used."))
-    return render_template("expertteam/mfa_verify.html", form=form)
+    return render_template("accounts/mfa_verify.html", form=form)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -247,14 +263,14 @@ def enrol():
             db.session.commit()
             # Sign in now; the codes are shown on this one response (never stored in plain).
             session["after_codes"] = complete_login(user, "totp")
-            return render_template("expertteam/mfa_codes.html", codes=codes, form=ConfirmForm())
+            return render_template("accounts/mfa_codes.html", codes=codes, form=ConfirmForm())
         else:
             if _failed_code(user, "second_factor_enrol"):
                 return redirect(url_for("auth.login"))
             form.code.errors.append(_("This code is not correct. Check the time on your phone and try the next code."))
     secret = user.totp_secret
     return render_template(
-        "expertteam/mfa_enrol.html", form=form,
+        "accounts/mfa_enrol.html", form=form,
         secret_groups=[secret[i:i + 4] for i in range(0, len(secret), 4)],
     )
 
@@ -270,7 +286,9 @@ def qr():
 @bp.get("/login/continue")
 @login_required
 def after_codes():
-    from .auth import home_url, safe_next
+    from core.web import safe_next
+
+    from .auth import home_url
 
     return redirect(safe_next(session.pop("after_codes", None)) or home_url())
 
@@ -280,7 +298,9 @@ def after_codes():
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
 def reauth():
-    from .auth import home_url, safe_next
+    from core.web import safe_next
+
+    from .auth import home_url
 
     user = current_user._get_current_object()
     form = ReauthForm(next=request.args.get("next", ""))
@@ -297,7 +317,7 @@ def reauth():
             db.session.commit()
             security.throttle().add([security.totp_key(user.id)], security.utcnow())
             form.code.errors.append(_("The password or the code is not correct."))
-    return render_template("expertteam/mfa_reauth.html", form=form)
+    return render_template("accounts/mfa_reauth.html", form=form)
 
 
 @bp.get("/account/two-factor")
@@ -305,7 +325,7 @@ def reauth():
 def manage():
     user = current_user._get_current_object()
     return render_template(
-        "expertteam/mfa_manage.html", remaining=remaining_recovery_codes(user), form=ConfirmForm()
+        "accounts/mfa_manage.html", remaining=remaining_recovery_codes(user), form=ConfirmForm()
     )
 
 
@@ -319,7 +339,7 @@ def new_recovery_codes_view():
     codes = new_recovery_codes(user)
     audit.record("user.recovery_codes_new", object_type="user", object_id=user.id, actor=user)
     db.session.commit()
-    return render_template("expertteam/mfa_codes.html", codes=codes, form=form)
+    return render_template("accounts/mfa_codes.html", codes=codes, form=form)
 
 
 @bp.post("/account/two-factor/reset")
@@ -342,8 +362,9 @@ def reset_own():
 @login_required
 def admin_reset(user_id: int):
     """An administrator resets someone's second factor (a lost phone); audited."""
-    from . import accounts
-    from .services import ServiceError
+    from core.errors import ServiceError
+
+    from . import services as accounts
 
     if not current_user.is_admin:
         abort(403)

@@ -1,0 +1,116 @@
+"""Timed jobs: the registry, the record of every run, and the triggers.
+
+Each package registers its jobs in its ``init_app`` (``register(app, ...)``); the scheduler
+process (``flask --app expertteam scheduler``, ``expertteam.scheduler``) wires them to
+APScheduler triggers and records every run as a ``JobRun``. Web workers never run them. The
+registry lives on the app, so every process that creates the app has the same jobs.
+
+A job is ``func(now: datetime) -> str | None``: it takes the current time as an argument (tests
+pass a frozen one), works set-based across all teams, is safe to run twice, commits its own work
+and returns a short human summary of what it did.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .clock import utcnow
+from .db import db, enum_column
+
+JobFunc = Callable[[datetime], "str | None"]
+_KEY = "core.jobs"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: JobFunc
+    trigger: str
+    """APScheduler trigger name: 'interval' or 'cron'."""
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def registered(app: Flask | None = None) -> dict[str, Job]:
+    """The app's jobs by id, in registration order (the order of ``expertteam.PACKAGES``)."""
+    return (app or current_app).extensions.setdefault(_KEY, {})
+
+
+def register(app: Flask, id: str, func: JobFunc, trigger: str, description: str = "", **trigger_args: Any) -> Job:
+    """Register a job on ``app``; the same id twice is a bug (two packages claiming one name)."""
+    jobs = registered(app)
+    if id in jobs and jobs[id].func is not func:
+        raise ValueError(f"job {id!r} registered twice with different functions")
+    job = Job(id=id, func=func, trigger=trigger, trigger_args=trigger_args, description=description)
+    jobs[id] = job
+    return job
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+def timezone(app: Flask) -> ZoneInfo:
+    """The scheduler's clock for cron triggers (default Europe/Amsterdam)."""
+    return ZoneInfo(app.config.get("SCHEDULER_TIMEZONE", "Europe/Amsterdam"))
+
+
+def make_trigger(job: Job, tz: ZoneInfo) -> BaseTrigger:
+    if job.trigger == "interval":
+        return IntervalTrigger(timezone=tz, **job.trigger_args)
+    if job.trigger == "cron":
+        return CronTrigger(timezone=tz, **job.trigger_args)
+    raise ValueError(f"job {job.id!r}: unsupported trigger {job.trigger!r}")
+
+
+def describe_trigger(job: Job) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in job.trigger_args.items())
+    return f"{job.trigger}[{args}]"
+
+
+def next_run(job: Job, last_started: datetime | None, now: datetime, tz: ZoneInfo) -> datetime:
+    """When the scheduler runs the job next (assuming it is running)."""
+    if job.trigger == "interval":
+        interval = timedelta(**{k: v for k, v in job.trigger_args.items() if k in
+                                ("weeks", "days", "hours", "minutes", "seconds")})
+        if last_started is None:
+            return now
+        return max(last_started + interval, now)
+    fire = make_trigger(job, tz).get_next_fire_time(None, now.astimezone(tz))
+    return fire.astimezone(now.tzinfo) if fire else now
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+class JobRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+
+class JobRun(db.Model):
+    """One run of one scheduler job, for the administrator's jobs page."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.Index("ix_job_runs_job_started", "job_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(sa.String(64))
+    """The id the job was registered under, e.g. 'notifications.send_pending'."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]]
+    status: Mapped[JobRunStatus] = mapped_column(enum_column(JobRunStatus), default=JobRunStatus.RUNNING)
+    """'running' until the job returns; a run left 'running' was interrupted."""
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    """The job's own short account of what it did."""
+    error: Mapped[Optional[str]] = mapped_column(sa.String(2000))
+    """Exception class and message of a failed run (no traceback, no secrets)."""

@@ -1,0 +1,85 @@
+"""Who is who in a team: the people queries every package shares (one query each)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+
+from .clock import team_today
+from .db import db
+from .models import Commitment, Membership, Organisation, Role, Team, User
+
+
+def team_members(team_id: int, *roles: Role) -> list[User]:
+    """Active people with one of ``roles`` in the team (each once, by id)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.team_id == team_id,
+                Membership.active.is_(True),
+                Membership.role.in_(list(roles)),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        )
+    )
+
+
+def organisation_contacts(team_id: int, organisation_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Active contacts per organisation within the team (one query); organisations without a
+    contact map to an empty list."""
+    ids = set(organisation_ids)
+    out: dict[int, list[User]] = defaultdict(list)
+    if not ids:
+        return out
+    rows = db.session.execute(
+        sa.select(Membership.organisation_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id == team_id, Membership.role == Role.ORG_CONTACT, Membership.active.is_(True),
+               Membership.organisation_id.in_(ids), User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    seen: set[tuple[int, int]] = set()
+    for org_id, user in rows:
+        if (org_id, user.id) not in seen:
+            seen.add((org_id, user.id))
+            out[org_id].append(user)
+    return out
+
+
+def _committed_on(team_id: int, on: date):
+    return sa.and_(
+        Commitment.team_id == team_id,
+        Commitment.committed_on <= on,
+        sa.or_(Commitment.ended_on.is_(None), Commitment.ended_on > on),
+        Organisation.active.is_(True),
+    )
+
+
+def committed_organisations(team: Team, on: date | None = None) -> list[Organisation]:
+    """Active organisations with a commitment to the team that holds on ``on`` (default: the
+    team's today): the organisations that can be given actions and asked to signal."""
+    on = on or team_today(team)
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(Commitment, Commitment.organisation_id == Organisation.id)
+            .where(_committed_on(team.id, on))
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def organisations_committed_first(team: Team) -> list[Organisation]:
+    """Every active organisation, the team's committed ones first (choices on forms)."""
+    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team.id)
+    return list(
+        db.session.scalars(
+            sa.select(Organisation).where(Organisation.active.is_(True)).order_by(sa.not_(committed), Organisation.name)
+        )
+    )

@@ -1,0 +1,145 @@
+"""Privacy (GDPR) for every package: the audit of reads of case content, who read a case, and
+the two registries that let each package add its part to a case's article 15 export and to
+retention, so that no package below needs to know the ones above it.
+
+Each package calls these in its ``init_app``:
+
+* ``register_export(app, name, func)``: ``func(case) -> JSON-able`` adds a section to the export
+  of a case (meeting: agenda items and minutes; advice: versions, actions).
+* ``register_anonymiser(app, name, func)``: ``func(case) -> list[str]`` clears the package's free text
+  about a case whose retention has passed and returns the names of the fields it cleared; it must
+  be safe to run twice (clearing an already cleared field changes nothing).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from . import audit
+from .audit import AuditEvent
+from .db import db
+from .models import User
+
+ANONYMISED = "[geanonimiseerd]"
+#: Audit object type of reads and exports of a case (kept apart from the case's own timeline).
+ACCESS = "case_access"
+
+ExportFunc = Callable[[Any], Any]
+AnonymiseFunc = Callable[[Any], list[str]]
+
+
+@dataclass
+class PrivacyParts:
+    """What each package holds on a case: its export section and its retention step, by name,
+    in registration order (the order of ``expertteam.PACKAGES``)."""
+
+    exporters: dict[str, ExportFunc] = field(default_factory=dict)
+    anonymisers: dict[str, AnonymiseFunc] = field(default_factory=dict)
+
+
+def parts(app: Flask | None = None) -> PrivacyParts:
+    return (app or current_app).extensions.setdefault("core.privacy", PrivacyParts())
+
+
+def _add(table: dict, name: str, func: Callable) -> None:
+    if name in table and table[name] is not func:
+        raise ValueError(f"privacy part {name!r} registered twice")
+    table[name] = func
+
+
+def register_export(app: Flask, name: str, func: ExportFunc) -> None:
+    _add(parts(app).exporters, name, func)
+
+
+def register_anonymiser(app: Flask, name: str, func: AnonymiseFunc) -> None:
+    _add(parts(app).anonymisers, name, func)
+
+
+def anonymise(case) -> list[str]:
+    """Run every package's retention step on ``case``; the names of what was cleared
+    (``part.field``), empty when everything was already cleared."""
+    cleared: list[str] = []
+    for name, func in parts().anonymisers.items():
+        cleared += [f"{name}.{f}" for f in func(case)]
+    return cleared
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def record_read(case, actor: User, what: str = "detail") -> None:
+    """Audit a read of case content (BIO 8.15.01); the caller commits."""
+    audit.record("case.read", object_type=ACCESS, object_id=case.id, actor=actor, team_id=case.team_id,
+                 details={"reference": case.reference, "view": what})
+
+
+def commit_read() -> None:
+    """Commit the read's audit row without expiring what the page has loaded (a page that
+    records its read before rendering would otherwise load every object again)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+#: Audit object type of a page view that listed several cases (an agenda, the minutes): one row
+#: per page view with the case ids in ``details["cases"]``, not one row per case.
+ACCESS_LIST = "case_access_list"
+
+
+def record_reads(cases, actor: User, what: str, *, team_id: int, object_id: int | None = None) -> None:
+    """Audit one page view that shows several cases' content (set-based: one row, the case
+    ids and references in the details); the caller commits. Nothing is written for no cases."""
+    cases = sorted({c.id: c for c in cases}.values(), key=lambda c: c.id)
+    if not cases:
+        return
+    audit.record("case.read", object_type=ACCESS_LIST, object_id=object_id, actor=actor, team_id=team_id,
+                 details={"view": what, "cases": [c.id for c in cases], "references": [c.reference for c in cases]})
+
+
+def access_log(case) -> list[AuditEvent]:
+    """Reads of the case: its own rows, and list page views (same team) that named it."""
+    own = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_type == ACCESS, AuditEvent.object_id == case.id)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+    ).all()
+    listed = [
+        e for e in db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.object_type == ACCESS_LIST, AuditEvent.team_id == case.team_id)
+            .options(sa.orm.joinedload(AuditEvent.actor))
+        )
+        if case.id in (e.details or {}).get("cases", ())
+    ]
+    return sorted([*own, *listed], key=lambda e: (e.at, e.id), reverse=True)
+
+
+# --- export (GDPR art. 15) --------------------------------------------------------------------
+
+def json_value(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def build_export(case) -> dict:
+    data: dict[str, Any] = {
+        "export": {
+            "generated_at": datetime.now(timezone.utc).isoformat(),
+            "about": "GDPR article 15: everything Expertteam holds on this case",
+            "case_reference": case.reference,
+        }
+    }
+    for name, func in parts().exporters.items():
+        data[name] = func(case)
+    return json.loads(json.dumps(data, default=json_value))  # plain JSON values only

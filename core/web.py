@@ -1,0 +1,151 @@
+"""Web helpers every package's views use: reporting a refused step, a safe ``next``, loading a
+team the user belongs to; and the web layer of the app: security headers with a per-response
+CSP nonce, error pages with a reference that matches one log line."""
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    render_template,
+    request,
+)
+from flask_login import current_user
+
+from .db import db
+from .errors import PermissionDenied, ServiceError
+from .models import Team
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def show_refusal(exc: ServiceError, form=None) -> None:
+    """Roll back the refused step, then: a ``PermissionDenied`` answers 403; an error that names
+    a field of ``form`` (``exc.field``) is shown on that field; anything else is flashed."""
+    db.session.rollback()
+    if isinstance(exc, PermissionDenied):
+        abort(403)
+    field = getattr(exc, "field", None)
+    if form is not None and field and field in form:
+        form[field].errors = list(form[field].errors) + [exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def get_team(team_id: int) -> Team:
+    """A team the signed-in user has a role in, or 404 (another team does not exist for them)."""
+    team = db.session.get(Team, team_id)
+    if team is None or team_id not in current_user.team_ids():
+        abort(404)
+    return team
+
+
+# --- response headers -------------------------------------------------------------------------
+
+#: Endpoints (by prefix) never stored by a browser or proxy even before sign-in: the sign-in steps.
+NO_STORE_PREFIXES = ("mfa.", "auth.")
+
+
+def csp_nonce() -> str:
+    """A per-response nonce for the rare inline script or style that cannot be a file."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _security_headers(response):
+    nonce = g.get("csp_nonce")
+    source = f" 'nonce-{nonce}'" if nonce else ""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self'{source}; "
+        f"style-src 'self'{source}; "
+        "img-src 'self' data:; "
+        "font-src 'self'; "
+        "connect-src 'self'; "
+        "object-src 'none'; "
+        "base-uri 'none'; "
+        "form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if current_app.config.get("PRODUCTION"):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    # Pages of signed-in users (case content and the rest) and the sign-in steps are never
+    # stored by the browser or a proxy; static files and the public calendar feed may be.
+    if request.endpoint != "static" and (
+        current_user.is_authenticated or (request.endpoint or "").startswith(NO_STORE_PREFIXES)
+    ):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def error_reference() -> str:
+    """A short reference for a 500 page that also appears in the log line of that error."""
+    return secrets.token_hex(4).upper()
+
+
+def _log_exception(app: Flask, reference: str, error: BaseException | None) -> None:
+    """The one log line of a 500: reference, endpoint, exception type and the code location."""
+    where = ""
+    tb = getattr(error, "__traceback__", None)
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+    app.logger.error(
+        "error reference %s: %s in %s %s%s",
+        reference,
+        type(error).__name__ if error else "error",
+        request.method if has_request_context() else "-",
+        request.endpoint if has_request_context() else "-",
+        where,
+    )
+
+
+def _error_page(code: int):
+    def handler(error):
+        return render_template("errors/error.html", code=code, description=getattr(error, "description", "")), code
+
+    return handler
+
+
+def register_errors(app: Flask) -> None:
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(code, _error_page(code))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        reference = error_reference()
+        _log_exception(app, reference, getattr(error, "original_exception", None) or error)
+        return render_template("errors/error.html", code=500, reference=reference), 500
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    register_errors(app)
