@@ -181,8 +181,8 @@ def recently_authenticated() -> bool:
 
 
 #: Endpoints that need a recent password + second factor (ASVS 3.7.1): changing the second
-#: factor, e-mail addresses and roles, and exports. Methods listed per endpoint; packages that add
-#: such endpoints (e.g. an export of advice) add them here or call ``require_recent_auth``.
+#: factor, e-mail addresses and roles, and exports. Methods listed per endpoint. Packages above
+#: add theirs (e.g. the export of a case) with ``require_recent_auth`` in their ``init_app``.
 REAUTH_ENDPOINTS: dict[str, frozenset[str]] = {
     "admin.user_edit": frozenset({"POST"}),
     "admin.user_new": frozenset({"POST"}),
@@ -191,8 +191,13 @@ REAUTH_ENDPOINTS: dict[str, frozenset[str]] = {
     "mfa.admin_reset": frozenset({"POST"}),
     "mfa.reset_own": frozenset({"POST"}),
     "mfa.new_recovery_codes": frozenset({"POST"}),
-    "privacy.export": frozenset({"GET", "POST"}),
 }
+_REAUTH_KEY = "accounts.reauth_endpoints"
+
+
+def require_recent_auth(app: Flask, endpoint: str, methods: frozenset[str] = frozenset({"GET", "POST"})) -> None:
+    """Ask for the password and a code again (unless given in the last minutes) before ``endpoint``."""
+    app.extensions.setdefault(_REAUTH_KEY, dict(REAUTH_ENDPOINTS))[endpoint] = frozenset(methods)
 
 
 def reauth_redirect():
@@ -231,7 +236,7 @@ def _before_request():
         return redirect(url_for("auth.login"))
     if now - seen_at >= 30:  # refresh the idle clock (not on every request: fewer cookie writes)
         session["seen_at"] = now
-    methods = REAUTH_ENDPOINTS.get(request.endpoint or "")
+    methods = current_app.extensions.get(_REAUTH_KEY, REAUTH_ENDPOINTS).get(request.endpoint or "")
     if methods and request.method in methods and not recently_authenticated():
         return reauth_redirect()
     return None

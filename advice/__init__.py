@@ -5,12 +5,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from casefiles.blockage.services import register_need_reference
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
-    from . import dashboard, guard, jobs, kinds, privacy, views
+    from . import dashboard, guard, jobs, kinds, privacy, ties, views
 
     guard.install()
+    register_need_reference(app, ties.need_is_tied)
     app.register_blueprint(views.bp)
     app.register_blueprint(dashboard.bp)
     register_kinds(app, kinds.ADVICE_KINDS)

@@ -23,19 +23,12 @@ from wtforms.validators import (
     Optional,
 )
 
-from .models import (
-    CLOSURE_OUTCOME_LABELS,
-    COST_SIDE_LABELS,
-    FOLLOWUP_LABELS,
-    TEAM_DECISION_LABELS,
-)
+from core.forms import MultiCheckboxField
+
+from .models import CLOSURE_OUTCOME_LABELS, COST_SIDE_LABELS, FOLLOWUP_LABELS, TEAM_DECISION_LABELS
 
 TEXT_MAX = 20_000
 NOTE_MAX = 5_000
-
-
-class PostForm(FlaskForm):
-    """A button that posts (CSRF only)."""
 
 
 class AdviceTextForm(FlaskForm):
@@ -148,3 +141,8 @@ class SettingsForm(FlaskForm):
     grace_days = IntegerField(_l("Escalate this many days after a deadline"),
                               validators=[InputRequired(), NumberRange(min=0, max=120)])
     save_settings = SubmitField(_l("Save the settings"))
+
+
+class TieForm(FlaskForm):
+    needs = MultiCheckboxField(_l("This advice breaks"), coerce=int, choices=[], validators=[Optional()])
+    save_ties = SubmitField(_l("Save the ties to the blockage map"))

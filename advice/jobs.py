@@ -19,14 +19,7 @@ from core.models import Role, Team
 from notifications.services import notify
 
 from . import services
-from .models import (
-    PENDING_ACTION,
-    Action,
-    Advice,
-    AdviceStatus,
-    CaseClosure,
-    EscalationKind,
-)
+from .models import PENDING_ACTION, Action, Advice, AdviceStatus, CaseClosure, EscalationKind
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 

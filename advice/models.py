@@ -390,7 +390,7 @@ class Action(db.Model):
     previous_action_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("advice_actions.id"))
     """In a correction: the action of the previous version this one was copied from."""
     need_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="SET NULL"), index=True)
-    """The need of the blockage map this action solves (casefiles.needs); done -> need solved."""
+    """The need of the blockage map this action solves (casefiles.blockage); done -> need solved."""
 
     # --- follow-through (may change after issuing) ---
     status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus), default=ActionStatus.OPEN)

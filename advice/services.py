@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from casefiles import needs_services
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
 from core import audit
@@ -34,7 +33,7 @@ from meeting.models import AgendaItem, Meeting
 from meeting.models import Outcome as ItemOutcome
 from notifications.services import notify
 
-from . import permissions, tokens
+from . import permissions, ties, tokens
 from .models import (
     ACTION_TRANSITIONS,
     ADVICE_TRANSITIONS,
@@ -439,7 +438,7 @@ def canonical_content(advice: Advice) -> dict[str, Any]:
              for a in advice.actions),
             key=lambda d: (d["organisation_id"], d["deadline"], d["description"]),
         ),
-        **needs_services.canonical_ties(advice),  # blockage-map ties; empty (hash unchanged) without them
+        **ties.canonical_ties(advice),  # blockage-map ties; empty (hash unchanged) without them
     }
 
 
@@ -570,7 +569,7 @@ def correct_advice(advice: Advice, actor: User, *, reason: str) -> Advice:
     ]
     db.session.add(new)
     db.session.flush()
-    needs_services.copy_ties(advice, new)  # the blockage-map ties go along with the correction
+    ties.copy_ties(advice, new)  # the blockage-map ties go along with the correction
     _audit("advice.correct", "advice", new.id, actor, advice.case.team_id,
            {"supersedes": advice.id, "version": new.version, "reason": reason})
     return new
@@ -652,7 +651,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
     action.done_at, action.done_on, action.done_by_id, action.done_note = now, done_on, actor.id, note
     _flush_action(action)
     _sync_case(action.advice, actor)
-    needs_services.solve_need_for_action(action, now)  # the tied need of the blockage map is solved
+    ties.solve_need_for_action(action, now)  # the tied need of the blockage map is solved
 
 
 def refuse_action(action: Action, actor: User, *, expected_version: int | None, reason: str,

@@ -11,17 +11,18 @@ from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casefiles import needs_services
+from casefiles.blockage import services as blockage
 from casefiles import permissions as case_permissions
 from casefiles.models import Case
 from core import privacy
 from core.db import db
+from core.forms import PostForm
 from core.errors import ServiceError
 from core.models import Role, Team
 from core.web import show_refusal
 from meeting.models import Attendance, AttendanceStatus, Meeting
 
-from . import forms, overview, permissions, services, tokens
+from . import forms, overview, permissions, services, ties, tokens
 from .models import (
     Action,
     Advice,
@@ -52,7 +53,7 @@ def euros(cents: int | None) -> str:
 
 @bp.app_context_processor
 def _globals():
-    return {"advice_perms": permissions, "advice_follow_up_items": _follow_up_for_meeting}
+    return {"advice_perms": permissions, "advice_follow_up_items": _follow_up_for_meeting, "need_tie_form": _tie_form}
 
 
 def _follow_up_for_meeting(meeting: Meeting):
@@ -152,7 +153,7 @@ def edit(case_id: int):
     if advice is None:
         if not permissions.can_draft(current_user, case):
             abort(404 if not case_permissions.can_view_queue(current_user, case.team_id) else 403)
-        start = forms.PostForm()
+        start = PostForm()
         if start.validate_on_submit():
             try:
                 advice = services.draft_advice(case, current_user)
@@ -186,13 +187,13 @@ def edit(case_id: int):
             else:
                 flash(_("Please correct the marked fields."), "error")
                 return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
-                                       cost=cost, action=action, post=forms.PostForm()), 400
+                                       cost=cost, action=action, post=PostForm()), 400
         except services.StaleDraft as exc:
             show_refusal(exc)
         except ServiceError as exc:
             show_refusal(exc)
             return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
-                                   cost=cost, action=action, post=forms.PostForm()), 400
+                                   cost=cost, action=action, post=PostForm()), 400
         else:
             db.session.commit()
         return redirect(url_for("advice.edit", case_id=case.id))
@@ -201,7 +202,7 @@ def edit(case_id: int):
     text.lock_version.data = str(advice.lock_version)
     _read(case, "advice_edit")
     return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground, cost=cost,
-                           action=action, post=forms.PostForm())
+                           action=action, post=PostForm())
 
 
 @bp.post("/<int:advice_id>/remove/<kind>/<int:item_id>")
@@ -209,7 +210,7 @@ def remove(advice_id: int, kind: str, item_id: int):
     advice = get_advice(advice_id)
     if not permissions.can_edit(current_user, advice):
         abort(403)
-    if not forms.PostForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     remover = {"ground": services.remove_legal_ground, "cost": services.remove_cost_line,
                "action": services.remove_action}.get(kind)
@@ -229,7 +230,7 @@ def issue(advice_id: int):
     advice = get_advice(advice_id)
     if not permissions.can_issue(current_user, advice):
         abort(403)
-    if not forms.PostForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     try:
         services.issue_advice(advice, current_user)
@@ -264,7 +265,7 @@ def discard(advice_id: int):
     advice = get_advice(advice_id)
     if not permissions.can_edit(current_user, advice):
         abort(403)
-    if not forms.PostForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     case_id = advice.case_id
     try:
@@ -297,10 +298,10 @@ def _show_context(advice: Advice) -> dict:
         "present": _present(advice),
         "hash_ok": services.verify_hash(advice) if advice.is_locked else None,
         "sides": list(CostSide),
-        "post": forms.PostForm(),
+        "post": PostForm(),
         "closure": services.closure_of(advice.case),
-        "broken_needs": needs_services.broken_needs(advice),
-        "need_titles": {n.id: n.title for n in needs_services.needs_of(advice.case)},
+        "broken_needs": ties.broken_needs(advice),
+        "need_titles": {n.id: n.title for n in blockage.needs_of(advice.case)},
     }
 
 
@@ -322,6 +323,51 @@ def print_(advice_id: int):
 
 
 bp.add_url_rule("/<int:advice_id>/print", endpoint="print", view_func=print_)
+
+
+# --- ties to the blockage map -----------------------------------------------------------------
+
+def _tie_form(advice):
+    """The form on the advice draft page (None when the case has no needs)."""
+    bmap = blockage.blockage_map(advice.case)
+    if not bmap:
+        return None
+    form = forms.TieForm(prefix="tie")
+    form.needs.choices = [(n.id, n.title) for n in bmap.needs]
+    if request.endpoint != "advice.need_ties":
+        form.needs.data = [n.id for n in ties.broken_needs(advice)]
+    return form
+
+
+@bp.post("/<int:advice_id>/needs")
+def need_ties(advice_id: int):
+    advice = db.session.get(Advice, advice_id)
+    if advice is None:
+        abort(404)
+    case = get_case(advice.case_id)
+    if not permissions.can_edit(current_user, advice):
+        abort(404 if not permissions.can_view_advice(current_user, advice) else 403)
+    form = _tie_form(advice)
+    if form is None or not form.validate_on_submit():
+        abort(400)
+    valid = {n.id for n in blockage.needs_of(case)}
+    action_needs: dict[int, int | None] = {}
+    for action in advice.actions:
+        raw = request.form.get(f"tie-action-{action.id}", "")
+        if raw == "":
+            action_needs[action.id] = None
+        elif raw.isdigit() and int(raw) in valid:
+            action_needs[action.id] = int(raw)
+        else:
+            abort(400)
+    try:
+        ties.tie_needs(advice, current_user, need_ids=form.needs.data or [], action_needs=action_needs)
+    except ServiceError as exc:
+        show_refusal(exc)
+    else:
+        db.session.commit()
+        flash(_("The ties to the blockage map were saved."), "success")
+    return redirect(url_for("advice.edit", case_id=case.id))
 
 
 # --- the organisations' actions ---------------------------------------------------------------
@@ -590,7 +636,7 @@ def catalogue(team_id: int):
             elif set_form.save_settings.data and set_form.validate():
                 services.update_settings(team, current_user, reminder_days=set_form.reminder_days.data,
                                          grace_days=set_form.grace_days.data)
-            elif request.form.get("deactivate") and forms.PostForm().validate():
+            elif request.form.get("deactivate") and PostForm().validate():
                 kind, _sep, entry_id = request.form["deactivate"].partition(":")
                 services.deactivate_catalogue_entry(team, current_user, kind, _version(entry_id))
             else:
@@ -611,6 +657,6 @@ def _render_catalogue(team, ref_form, int_form, set_form):
     items = db.session.scalars(sa.select(Intervention).where(Intervention.team_id == team.id, Intervention.active.is_(True))
                                .order_by(Intervention.name)).all()
     return render_template("advice/catalogue.html", team=team, refs=refs, items=items, ref_form=ref_form,
-                           int_form=int_form, set_form=set_form, post=forms.PostForm())
+                           int_form=int_form, set_form=set_form, post=PostForm())
 
 

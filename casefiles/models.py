@@ -48,6 +48,9 @@ STATUS_LABELS = {
     CaseStatus.WITHDRAWN: _l("Withdrawn"),
 }
 
+#: States a case never leaves: nothing about it changes any more (retention clears it later).
+FINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.WITHDRAWN})
+
 
 class Urgency(enum.StrEnum):
     NORMAL = "normal"
@@ -242,6 +245,3 @@ class CaseMessage(db.Model):
     author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-
-from . import hardcases as _hardcases  # noqa: E402,F401  (blockage map and hard cases register tables)
-from . import needs as _needs

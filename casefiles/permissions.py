@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.models import LEAD_ROLES, TEAM_ROLES, Role, User
+from core.permissions import is_chair, is_lead, is_owner, is_team_member, signed_in
 
 from .models import Case, CaseStatus
 
@@ -34,20 +35,11 @@ WITHDRAWABLE = frozenset(
 )
 
 
-def signed_in(user: User | None) -> bool:
-    """An active, signed-in user (the first condition of every rule)."""
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
-
-
-def is_lead(user: User | None, team_id: int) -> bool:
-    return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)
-
-
 def can_view(user: User | None, case: Case) -> bool:
     """May this user read the case's content? Administrators and contacts: no."""
     if not signed_in(user):
         return False
-    if case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER):
+    if is_owner(user, case):
         return True
     if case.status not in LEAD_HIDDEN and user.has_role(case.team_id, *LEAD_ROLES):
         return True
@@ -55,12 +47,7 @@ def can_view(user: User | None, case: Case) -> bool:
 
 
 def can_edit(user: User | None, case: Case) -> bool:
-    return (
-        signed_in(user)
-        and case.owner_id == user.id
-        and user.has_role(case.team_id, Role.CASE_OWNER)
-        and case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED)
-    )
+    return is_owner(user, case) and case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED)
 
 
 def can_submit(user: User | None, case: Case) -> bool:
@@ -74,8 +61,7 @@ def can_intake(user: User | None, case: Case) -> bool:
 def can_withdraw(user: User | None, case: Case) -> bool:
     if case.status not in WITHDRAWABLE or not signed_in(user):
         return False
-    owner = case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER)
-    return owner or (case.status != CaseStatus.DRAFT and is_lead(user, case.team_id))
+    return is_owner(user, case) or (case.status != CaseStatus.DRAFT and is_lead(user, case.team_id))
 
 
 def can_create_case(user: User | None, team_id: int) -> bool:
@@ -83,7 +69,18 @@ def can_create_case(user: User | None, team_id: int) -> bool:
 
 
 def can_view_queue(user: User | None, team_id: int) -> bool:
-    return signed_in(user) and user.has_role(team_id, *TEAM_ROLES)
+    return is_team_member(user, team_id)
+
+
+def can_see_reads(user: User | None, case: Case) -> bool:
+    """Who read the case: the team's chair."""
+    return can_view(user, case) and is_chair(user, case.team_id)
+
+
+def can_export(user: User | None, case: Case) -> bool:
+    """The GDPR export: the case owner (who speaks for the household) and the team's chair or
+    secretary."""
+    return can_view(user, case) and (is_owner(user, case) or is_lead(user, case.team_id))
 
 
 def visible_cases_clause(user: User) -> sa.ColumnElement[bool]:

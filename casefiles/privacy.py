@@ -1,69 +1,24 @@
-"""Privacy (GDPR) of a case: who read it, the article 15 export and retention (anonymising
-closed cases past the team's retention period). The case's own parts of the export and of
-retention are registered here; meeting, advice and the sub-packages register theirs
-(``core.privacy``).
+"""Privacy (GDPR) of a case: its own sections of the article 15 export and its retention steps
+(the sub-packages, meeting and advice register theirs with ``core.privacy``), and the retention
+job that anonymises closed cases past the team's retention period. The pages (who read a case,
+the export) are in ``casefiles.views``; who may see them in ``casefiles.permissions``.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, abort, render_template, request
-from flask_login import current_user, login_required
+from flask import Flask
 
 from core import audit
 from core.audit import AuditEvent
 from core.db import db
-from core.models import Role, Team, User
-from core.privacy import (
-    ACCESS,
-    ANONYMISED,
-    access_log,
-    anonymise,
-    build_export,
-    json_value,
-    register_anonymiser,
-    register_export,
-)
+from core.models import Team
+from core.privacy import ANONYMISED, access_log, anonymise, json_value, register_anonymiser, register_export
+from notifications.models import Notification
 
-bp = Blueprint("privacy", __name__)
-
-
-def _case_for(case_id: int):
-    from casefiles import permissions
-    from casefiles.models import Case
-
-    case = db.session.get(Case, case_id)
-    if case is None or not permissions.can_view(current_user, case):
-        abort(404)
-    return case
-
-
-def can_see_reads(user: User, case) -> bool:
-    return user.has_role(case.team_id, Role.CHAIR)
-
-
-def can_export(user: User, case) -> bool:
-    """The case owner (who speaks for the household) and the team's chair or secretary."""
-    from casefiles import permissions
-
-    owner = case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER)
-    return owner or permissions.is_lead(user, case.team_id)
-
-
-@bp.get("/cases/<int:case_id>/reads")
-@login_required
-def reads(case_id: int):
-    case = _case_for(case_id)
-    if not can_see_reads(current_user, case):
-        abort(403)
-    events = access_log(case)
-    audit.record("case.read_log", object_type=ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
-                 details={"reference": case.reference, "view": "access_log"})
-    db.session.commit()
-    return render_template("casefiles/reads.html", case=case, events=events)
-
+from .models import FINAL_STATUSES, Case
+from .services import anonymise_messages, timeline
 
 # --- export (GDPR art. 15) --------------------------------------------------------------------
 
@@ -92,8 +47,6 @@ def _event(e: AuditEvent) -> dict:
 
 
 def _export_timeline(case) -> list:
-    from casefiles.services import timeline
-
     return [{**_event(e), "text": text} for e, text in timeline(case)]
 
 
@@ -106,8 +59,6 @@ def _export_access(case) -> list:
 
 
 def _export_notifications(case) -> list:
-    from notifications.models import Notification
-
     link = f"/cases/{case.id}"
     rows = db.session.scalars(
         sa.select(Notification)
@@ -115,32 +66,6 @@ def _export_notifications(case) -> list:
         .order_by(Notification.created_at, Notification.id)
     ).all()
     return [{"at": json_value(n.created_at), "kind": n.kind, "to": n.user.name, "read_at": json_value(n.read_at)} for n in rows]
-
-
-
-
-@bp.get("/cases/<int:case_id>/export")
-@login_required
-def export(case_id: int):
-    """JSON (``?format=json``, a download) or a readable HTML page; re-authentication first
-    (``security.REAUTH_ENDPOINTS``); audited."""
-    case = _case_for(case_id)
-    if not can_export(current_user, case):
-        abort(403)
-    fmt = request.args.get("format", "html")
-    if fmt not in ("html", "json"):
-        abort(400)
-    data = build_export(case)
-    audit.record("case.export", object_type=ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
-                 details={"reference": case.reference, "view": f"export_{fmt}"})
-    db.session.commit()
-    if fmt == "json":
-        return Response(
-            json.dumps(data, ensure_ascii=False, indent=2),
-            mimetype="application/json",
-            headers={"Content-Disposition": f'attachment; filename="{case.reference}-export.json"'},
-        )
-    return render_template("casefiles/export.html", case=case, data=data)
 
 
 # --- retention --------------------------------------------------------------------------------
@@ -161,24 +86,6 @@ def _anonymise_case(case) -> list[str]:
     return cleared
 
 
-
-
-def _anonymise_case_messages(case) -> list[str]:
-    from casefiles.services import anonymise_messages
-
-    return anonymise_messages(case)
-
-
-
-
-def _anonymise_map_and_holds(case) -> list[str]:
-    from casefiles.services import anonymise_map_and_holds
-
-    return anonymise_map_and_holds(case, ANONYMISED)
-
-
-
-
 def _add_years(when: datetime, years: int) -> datetime:
     try:
         return when.replace(year=when.year + years)
@@ -188,14 +95,11 @@ def _add_years(when: datetime, years: int) -> datetime:
 
 def retention_due(now: datetime):
     """Final cases (closed, declined, withdrawn) whose team's retention period has passed."""
-    from casefiles.models import Case, CaseStatus
-
-    final = [CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.WITHDRAWN]
     oldest_possible = now - timedelta(days=365)  # no team keeps less than a year
     candidates = db.session.scalars(
         sa.select(Case)
         .join(Team, Team.id == Case.team_id)
-        .where(Case.status.in_(final), sa.func.coalesce(Case.closed_at, Case.updated_at) <= oldest_possible)
+        .where(Case.status.in_(list(FINAL_STATUSES)), sa.func.coalesce(Case.closed_at, Case.updated_at) <= oldest_possible)
         .order_by(Case.id)
     ).all()
     for case in candidates:
@@ -227,8 +131,6 @@ def retention_job(now: datetime) -> str:
     return anonymise_expired(now)
 
 
-
-
 def register_parts(app: Flask) -> None:
     """The case's own sections of the export and its retention steps."""
     register_export(app, "case", _export_case)
@@ -236,5 +138,4 @@ def register_parts(app: Flask) -> None:
     register_export(app, "notifications", _export_notifications)
     register_export(app, "access_log", _export_access)
     register_anonymiser(app, "case", _anonymise_case)
-    register_anonymiser(app, "case_messages", _anonymise_case_messages)
-    register_anonymiser(app, "case_map", _anonymise_map_and_holds)
+    register_anonymiser(app, "case_messages", anonymise_messages)

@@ -357,28 +357,6 @@ def anonymise_messages(case: Case) -> list[str]:
     return ["messages"] if cleared else []
 
 
-def anonymise_map_and_holds(case: Case, marker: str) -> list[str]:
-    """Retention: clear the blockage map's texts and the hard-case notes of ``case``
-    (set-based; the structure stays for evaluation: how many needs, circles, holds)."""
-    from .hardcases import CaseHold, ContactSignalRequest, Signal
-    from .needs import Need, NeedLink
-
-    need_ids = sa.select(Need.id).where(Need.case_id == case.id).scalar_subquery()
-    request_ids = sa.select(ContactSignalRequest.id).where(ContactSignalRequest.case_id == case.id).scalar_subquery()
-    updates = {
-        "needs": sa.update(Need).where(Need.case_id == case.id, sa.or_(Need.title != marker, Need.rule != ""))
-        .values(title=marker, rule=""),
-        "need_links": sa.update(NeedLink).where(NeedLink.need_id.in_(need_ids), NeedLink.reason != marker)
-        .values(reason=marker),
-        "holds": sa.update(CaseHold).where(CaseHold.case_id == case.id, CaseHold.note != "").values(note=""),
-        "signal_requests": sa.update(ContactSignalRequest)
-        .where(ContactSignalRequest.case_id == case.id, ContactSignalRequest.whom_to_call != marker)
-        .values(whom_to_call=marker),
-        "signals": sa.update(Signal).where(Signal.request_id.in_(request_ids), Signal.note != "").values(note=""),
-    }
-    return [name for name, stmt in updates.items() if db.session.execute(stmt).rowcount]
-
-
 def urgency_order():
     """SQL expression ordering crisis, high, normal."""
     from .models import URGENCY_RANK

@@ -1,16 +1,21 @@
-"""Case intake and queue pages. Thin: forms validate, services change state, we commit."""
+"""Case pages: intake and the queue, the case page, who read a case and its export (GDPR art. 15).
+Thin: forms validate, services change state, we commit."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from core import audit, privacy
 from core.db import db
 from core.errors import ServiceError
-from core.models import Commitment, Domain, Organisation, Role, Team
-from core.web import show_refusal
+from core.models import Domain, Role, Team
+from core.people import organisations_committed_first
+from core.web import get_team, show_refusal
 
 from . import permissions, services
 from .forms import (
@@ -23,6 +28,7 @@ from .forms import (
     SubmitForm,
 )
 from .models import Case, CaseStatus, InclusionCriterion, Urgency
+from .web import get_case
 
 bp = Blueprint("casefiles", __name__)
 
@@ -31,31 +37,6 @@ bp = Blueprint("casefiles", __name__)
 @login_required
 def _require_login():
     """Every page of this blueprint needs a signed-in user."""
-
-
-def get_case(case_id: int) -> Case:
-    """Load a case the current user may see, or 404 (a foreign case does not exist for them)."""
-    case = db.session.get(Case, case_id)
-    if case is None or not permissions.can_view(current_user, case):
-        abort(404)
-    return case
-
-
-def get_team(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None or team_id not in current_user.team_ids():
-        abort(404)
-    return team
-
-
-def _organisations_for(team: Team) -> list[Organisation]:
-    """Active organisations; the team's committed ones first."""
-    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team.id)
-    return list(
-        db.session.scalars(
-            sa.select(Organisation).where(Organisation.active.is_(True)).order_by(sa.not_(committed), Organisation.name)
-        )
-    )
 
 
 def _stale(form_version: str | None, case: Case) -> bool:
@@ -119,7 +100,7 @@ def new(team_id: int):
     if not permissions.can_create_case(current_user, team.id):
         abort(403)
     form = CaseForm()
-    form.set_choices(team.domain_values, _organisations_for(team))
+    form.set_choices(team.domain_values, organisations_committed_first(team))
     if form.validate_on_submit():
         case = services.create_case(
             team,
@@ -149,7 +130,7 @@ def edit(case_id: int):
             # Coming back from a refused submit: mark each missing field where it is.
             for name in services.missing_fields_for_submit(case):
                 getattr(form, name).errors = [_("Fill this in before submitting.")]
-    form.set_choices(case.team.domain_values, _organisations_for(case.team))
+    form.set_choices(case.team.domain_values, organisations_committed_first(case.team))
     if form.validate_on_submit():
         if _stale(form.version.data, case):
             flash(_("This case was changed by someone else while you were editing. Your changes were not saved; here is the current version."), "error")
@@ -168,8 +149,6 @@ def edit(case_id: int):
 @bp.get("/cases/<int:case_id>")
 def detail(case_id: int):
     case = get_case(case_id)
-    from core import privacy
-
     privacy.record_read(case, current_user)  # BIO 8.15.01: reads of case content are audited
     db.session.commit()
     return render_template(
@@ -322,10 +301,43 @@ EVENT_LABELS = {
 }
 
 
-@bp.app_context_processor
-def _case_globals():
-    return {"event_label": lambda action: str(EVENT_LABELS.get(action, action))}
+def event_label(action: str) -> str:
+    """The timeline's words for an audited step of a case."""
+    return str(EVENT_LABELS.get(action, action))
 
 
-from . import hardcases_views as _hardcases_views  # noqa: E402,F401  (routes on this blueprint)
-from . import needs_views as _needs_views
+# --- privacy: who read the case, and its export ---------------------------------------------
+
+@bp.get("/cases/<int:case_id>/reads")
+def reads(case_id: int):
+    case = get_case(case_id)
+    if not permissions.can_see_reads(current_user, case):
+        abort(403)
+    events = privacy.access_log(case)
+    audit.record("case.read_log", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
+                 details={"reference": case.reference, "view": "access_log"})
+    db.session.commit()
+    return render_template("casefiles/reads.html", case=case, events=events)
+
+
+@bp.get("/cases/<int:case_id>/export")
+def export(case_id: int):
+    """JSON (``?format=json``, a download) or a readable HTML page; re-authentication first
+    (``accounts.security.require_recent_auth``, set by ``casefiles.init_app``); audited."""
+    case = get_case(case_id)
+    if not permissions.can_export(current_user, case):
+        abort(403)
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "json"):
+        abort(400)
+    data = privacy.build_export(case)
+    audit.record("case.export", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
+                 details={"reference": case.reference, "view": f"export_{fmt}"})
+    db.session.commit()
+    if fmt == "json":
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{case.reference}-export.json"'},
+        )
+    return render_template("casefiles/export.html", case=case, data=data)

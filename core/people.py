@@ -75,6 +75,18 @@ def committed_organisations(team: Team, on: date | None = None) -> list[Organisa
     )
 
 
+def committed_organisation_ids(team: Team, on: date | None = None) -> set[int]:
+    """The ids of ``committed_organisations(team, on)``."""
+    on = on or team_today(team)
+    return set(
+        db.session.scalars(
+            sa.select(Organisation.id)
+            .join(Commitment, Commitment.organisation_id == Organisation.id)
+            .where(_committed_on(team.id, on))
+        )
+    )
+
+
 def organisations_committed_first(team: Team) -> list[Organisation]:
     """Every active organisation, the team's committed ones first (choices on forms)."""
     committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team.id)

@@ -26,15 +26,7 @@ from core.models import TEAM_ROLES, Domain, Membership, Role, Team, User
 from notifications.services import notify
 
 from . import permissions
-from .models import (
-    AgendaItem,
-    Attendance,
-    AttendanceStatus,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
-    Outcome,
-)
+from .models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingKind, MeetingStatus, Outcome
 
 S = MeetingStatus
 

@@ -44,7 +44,7 @@ ACCESS = {
     "casefiles.detail": "object", "casefiles.edit": "object", "casefiles.intake": "object",
     "casefiles.submit": "object", "casefiles.withdraw": "object", "casefiles.new": "object",
     "casefiles.queue": "object", "casefiles.criteria": "object",
-    "privacy.export": "object", "privacy.reads": "object",
+    "casefiles.export": "object", "casefiles.reads": "object",
     "notifications.open": "object",
     "meeting.detail": "object", "meeting.agenda": "object", "meeting.attendance": "object", "meeting.cancel": "object",
     "meeting.end": "object", "meeting.ics": "object", "meeting.item_outcome": "object", "meeting.live": "object",
@@ -56,10 +56,10 @@ ACCESS = {
     "advice.followup": "object", "advice.issue": "object", "advice.overview": "object", "advice.print": "object",
     "advice.refuse": "object", "advice.remove": "object", "advice.review": "object", "advice.show": "object",
     "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
-    "casefiles.needs": "object", "casefiles.need_add": "object", "casefiles.need_edit": "object",
-    "casefiles.need_link": "object", "casefiles.need_unlink": "object", "casefiles.map_svg": "object",
-    "casefiles.need_ties": "object", "casefiles.hold": "object", "casefiles.hold_resume": "object",
-    "casefiles.signal_request": "object", "casefiles.signal": "object", "casefiles.signals": "self",
+    "blockage.needs": "object", "blockage.need_add": "object", "blockage.need_edit": "object",
+    "blockage.need_link": "object", "blockage.need_unlink": "object", "blockage.map_svg": "object",
+    "advice.need_ties": "object", "holds.hold": "object", "holds.hold_resume": "object",
+    "holds.signal_request": "object", "holds.signal": "object", "holds.signals": "self",
 }
 
 ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "municipality", "admin",
@@ -133,7 +133,8 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
     from advice import services
-    from casefiles import hardcases_services, needs_services
+    from casefiles.holds import services as holds
+    from casefiles.blockage import services as blockage
     from core.clock import utcnow
     from meeting.models import Meeting, MeetingStatus
 
@@ -158,12 +159,12 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     db.session.commit()
     mapped = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}M-PSEUDO",
                          **{f: f"{MARKER}{label}M-INTAKE-{f}" for f in SENSITIVE})
-    need = needs_services.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED", rule=f"{MARKER}{label}M-RULE")
-    other = needs_services.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED2")
-    link = needs_services.link_needs(need, other, owner, reason=f"{MARKER}{label}M-WAITS")
-    hardcases_services.put_on_hold(mapped, owner, reason="no_contact", note=f"{MARKER}{label}M-HOLD",
+    need = blockage.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED", rule=f"{MARKER}{label}M-RULE")
+    other = blockage.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED2")
+    link = blockage.link_needs(need, other, owner, reason=f"{MARKER}{label}M-WAITS")
+    holds.put_on_hold(mapped, owner, reason="no_contact", note=f"{MARKER}{label}M-HOLD",
                                    retry_on=date.today() + timedelta(days=30))
-    request = hardcases_services.request_signals(mapped, owner, organisation_ids=[org.id],
+    request = holds.request_signals(mapped, owner, organisation_ids=[org.id],
                                                  whom_to_call=f"{MARKER}{label}M-CALL",
                                                  last_contact_on=date.today() - timedelta(days=3))[0]
     db.session.commit()
@@ -335,7 +336,7 @@ def test_sentinel_marker_appears_only_where_the_role_may_see_it(app, client, wor
         if "GET" not in rule.methods or ACCESS[rule.endpoint] == "pending" or rule.endpoint == "static":
             continue
         url = _build(rule, values)
-        urls = [url] + ([url + "?format=json"] if rule.endpoint == "privacy.export" else [])
+        urls = [url] + ([url + "?format=json"] if rule.endpoint == "casefiles.export" else [])
         for u in urls:
             body = client.get(u).get_data(as_text=True)
             if HOME in body:
@@ -345,7 +346,7 @@ def test_sentinel_marker_appears_only_where_the_role_may_see_it(app, client, wor
         # Only pages about the case itself (its detail, export, advice/meeting pages) show it.
         assert all(e.split(".")[0] in ("casefiles", "privacy", "meeting", "advice", "notifications") for e in seen_on), seen_on
         if role == "expert":
-            assert "privacy.export" not in seen_on
+            assert "casefiles.export" not in seen_on
     else:
         assert seen_on == [], (role, seen_on)
 
@@ -395,7 +396,7 @@ def test_sentinel_advice_and_meeting_texts(app, client, people, create_case, rol
         if "GET" not in rule.methods or ACCESS[rule.endpoint] == "pending" or rule.endpoint == "static":
             continue
         url = _build(rule, values)
-        for u in [url] + ([url + "?format=json"] if rule.endpoint == "privacy.export" else []):
+        for u in [url] + ([url + "?format=json"] if rule.endpoint == "casefiles.export" else []):
             pages[u] = client.get(u).get_data(as_text=True)
 
     def seen(text):

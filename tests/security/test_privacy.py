@@ -162,20 +162,21 @@ def test_backup_restores_every_row(app, world, create_case, tmp_path):
 def test_retention_clears_the_blockage_map_and_hard_case_notes(app, world, create_case):
     from datetime import date
 
-    from casefiles import hardcases_services, needs_services
-    from casefiles.services import anonymise_map_and_holds
+    from casefiles.holds import services as holds
+    from casefiles.blockage import services as blockage
 
     case = create_case("accepted", household_pseudonym="Gezin Kaart")
-    urgency = needs_services.add_need(case, world.owner, title="Urgentie voor Gezin Kaart", rule="Huisvestingsverordening")
-    debt = needs_services.add_need(case, world.owner, title="Schuldregeling")
-    needs_services.link_needs(urgency, debt, world.owner, reason="Geen urgentie zolang de schuld van Gezin Kaart openstaat")
-    hardcases_services.put_on_hold(case, world.owner, reason="no_contact", note="Laatst gezien bij station",
+    urgency = blockage.add_need(case, world.owner, title="Urgentie voor Gezin Kaart", rule="Huisvestingsverordening")
+    debt = blockage.add_need(case, world.owner, title="Schuldregeling")
+    blockage.link_needs(urgency, debt, world.owner, reason="Geen urgentie zolang de schuld van Gezin Kaart openstaat")
+    holds.put_on_hold(case, world.owner, reason="no_contact", note="Laatst gezien bij station",
                                    retry_on=date.today() + timedelta(days=14))
-    hardcases_services.request_signals(case, world.owner, organisation_ids=[world.org.id], whom_to_call="Sophie, 06-12345678",
+    holds.request_signals(case, world.owner, organisation_ids=[world.org.id], whom_to_call="Sophie, 06-12345678",
                                        last_contact_on=date.today() - timedelta(days=3))
     db.session.commit()
 
-    assert sorted(anonymise_map_and_holds(case, privacy.ANONYMISED)) == ["holds", "need_links", "needs", "signal_requests"]
+    assert sorted(blockage.anonymise_map(case) + holds.anonymise_holds(case)) == [
+        "holds", "need_links", "needs", "signal_requests"]
     db.session.commit()
     db.session.expire_all()
     texts = " ".join(str(v) for row in db.session.execute(sa.text(
@@ -183,4 +184,4 @@ def test_retention_clears_the_blockage_map_and_hard_case_notes(app, world, creat
         "JOIN case_need_links l ON l.need_id = n.id JOIN case_holds h ON h.case_id = n.case_id "
         "JOIN case_signal_requests r ON r.case_id = n.case_id")).all() for v in row)
     assert "Kaart" not in texts and "station" not in texts and "0612" not in texts.replace("-", "")
-    assert anonymise_map_and_holds(case, privacy.ANONYMISED) == []  # safe to run twice
+    assert blockage.anonymise_map(case) + holds.anonymise_holds(case) == []  # safe to run twice

@@ -1,50 +1,50 @@
-"""Services of the blockage map: needs, their "waits for" links, and their ties to the advice.
+"""Services of the blockage map: needs and their "waits for" links. (Their ties to the advice
+live in ``advice.ties``, which plugs into ``need_in_use`` and calls ``solve_by_action``.)
 
 Like every service: check who may do it and from which state, change objects, flush, write the
 audit record; the caller (view, job) owns the commit. Audit rows name ids and statuses, never the
 needs' texts (they are case content).
 
-Who may change the map: the case owner (at intake and until the case is closed) and the chair or
-secretary of the team (once the case has been submitted, until it is closed). Everyone who may
-read the case may read its map.
+Who may read and change the map: ``casefiles.blockage.permissions``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Organisation, Role, User
+from core.models import Organisation, User
+from core.privacy import ANONYMISED
 
-from . import permissions
-from .blockage import Analysis, analyse_needs
-from .models import Case, CaseStatus
-from .needs import TEXT_MAX, TITLE_MAX, Need, NeedLink, NeedStatus
+from casefiles.models import Case
 
-#: Case states in which the map can no longer change.
-MAP_FROZEN = frozenset({CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.WITHDRAWN})
+from .analysis import Analysis, analyse_needs
+from .models import TEXT_MAX, TITLE_MAX, Need, NeedLink, NeedStatus
+from .permissions import MAP_FROZEN, can_edit_map
+
 #: Most needs on one map (a map is a thinking tool, not a database).
 NEEDS_MAX = 100
 
-
-# --- permissions ------------------------------------------------------------------------------
-
-def can_view_map(user: User | None, case: Case) -> bool:
-    return permissions.can_view(user, case)
+#: Checks whether something above this package still refers to a need (``need_in_use``).
+_REFERENCES_KEY = "casefiles.blockage.need_references"
 
 
-def can_edit_map(user: User | None, case: Case) -> bool:
-    if case.status in MAP_FROZEN or not permissions.can_view(user, case):
-        return False
-    owner = case.owner_id == user.id and user.has_role(case.team_id, Role.CASE_OWNER)
-    return owner or permissions.is_lead(user, case.team_id)
+def register_need_reference(app: Flask, check: Callable[[Need], bool]) -> None:
+    """Let a package above (advice: a need named in an advice or tied to one of its actions)
+    say that a need is in use, so the map does not remove it."""
+    app.extensions.setdefault(_REFERENCES_KEY, []).append(check)
+
+
+def need_in_use(need: Need) -> bool:
+    return any(check(need) for check in current_app.extensions.get(_REFERENCES_KEY, ()))
 
 
 def _require_edit(case: Case, actor: User) -> None:
@@ -210,19 +210,10 @@ def _free_waiting(solved: Need) -> list[Need]:
     return freed
 
 
-def _tied(need: Need) -> bool:
-    from advice.models import Action, AdviceNeed
-
-    return bool(
-        db.session.scalar(sa.select(sa.exists().where(Action.need_id == need.id)))
-        or db.session.scalar(sa.select(sa.exists().where(AdviceNeed.need_id == need.id)))
-    )
-
-
 def remove_need(need: Need, actor: User) -> None:
     case = db.session.get(Case, need.case_id)
     _require_edit(case, actor)
-    if _tied(need):
+    if need_in_use(need):
         raise ServiceError(_("This need is named in an advice; it cannot be removed."))
     _audit("need.remove", need, actor, case)
     db.session.delete(need)
@@ -259,83 +250,24 @@ def unlink(link: NeedLink, actor: User) -> None:
     db.session.flush()
 
 
-# --- ties to the advice -----------------------------------------------------------------------
-
-def tie_needs(advice, actor: User, *, need_ids: Iterable[int], action_needs: dict[int, int | None]) -> None:
-    """Name the needs a draft advice breaks, and tie its actions to needs. Part of the draft:
-    refused once the advice is issued (and covered by its content hash)."""
-    from advice import permissions as advice_permissions
-    from advice.models import AdviceNeed, AdviceStatus
-
-    if advice.status != AdviceStatus.DRAFT:
-        raise ServiceError(_("An issued advice cannot be changed; start a correction."))
-    if not advice_permissions.can_edit(actor, advice):
-        raise PermissionDenied(_("Only the chair or secretary can edit the draft advice."))
-    valid = {n.id for n in needs_of(advice.case)}
-    wanted = set(need_ids)
-    if not wanted <= valid or not {v for v in action_needs.values() if v} <= valid:
-        raise ServiceError(_("Unknown need."))
-    actions = {a.id: a for a in advice.actions}
-    if not set(action_needs) <= set(actions):
-        raise ServiceError(_("That action is not part of this advice."))
-    current = set(db.session.scalars(sa.select(AdviceNeed.need_id).where(AdviceNeed.advice_id == advice.id)))
-    for need_id in current - wanted:
-        db.session.execute(sa.delete(AdviceNeed).where(AdviceNeed.advice_id == advice.id, AdviceNeed.need_id == need_id))
-    for need_id in sorted(wanted - current):
-        db.session.add(AdviceNeed(advice_id=advice.id, need_id=need_id))
-    for action_id, need_id in action_needs.items():
-        actions[action_id].need_id = need_id or None
-    db.session.flush()
-    audit.record("advice.tie_needs", object_type="advice", object_id=advice.id, actor=actor,
-                 team_id=advice.case.team_id,
-                 details={"needs": sorted(wanted), "actions": {str(k): v for k, v in sorted(action_needs.items())}})
-
-
-def broken_needs(advice) -> list[Need]:
-    from advice.models import AdviceNeed
-
-    return list(db.session.scalars(
-        sa.select(Need).join(AdviceNeed, AdviceNeed.need_id == Need.id).where(AdviceNeed.advice_id == advice.id)
-        .order_by(Need.position, Need.id)
-    ))
-
-
-def canonical_ties(advice) -> dict[str, Any]:
-    """The ties as part of the advice's canonical content (for its hash). Empty when there are
-    none, so the hashes of advice issued before the blockage map existed stay valid."""
-    out: dict[str, Any] = {}
-    needs = broken_needs(advice) if advice.id is not None else []
-    if needs:
-        out["breaks_needs"] = sorted(n.title for n in needs)
-    tied = [a for a in advice.actions if a.need_id is not None]
-    if tied:
-        titles = {n.id: n.title for n in db.session.scalars(sa.select(Need).where(Need.id.in_({a.need_id for a in tied})))}
-        out["action_needs"] = sorted(
-            [a.organisation_id, a.deadline.isoformat(), a.description, titles.get(a.need_id, "")] for a in tied
-        )
-    return out
-
-
-def copy_ties(old, new) -> None:
-    """A correction copies the ties of the version it corrects (actions by ``previous_action_id``)."""
-    from advice.models import AdviceNeed
-
-    by_old = {a.id: a.need_id for a in old.actions}
-    for action in new.actions:
-        if action.previous_action_id in by_old:
-            action.need_id = by_old[action.previous_action_id]
-    for need in broken_needs(old):
-        db.session.add(AdviceNeed(advice_id=new.id, need_id=need.id))
-    db.session.flush()
-
-
-def solve_need_for_action(action, now: datetime | None = None) -> list[Need]:
-    """Called when an advice action is done: the need it is tied to is solved (by that action)."""
-    if action.need_id is None:
-        return []
-    need = db.session.get(Need, action.need_id)
+def solve_by_action(need_id: int, action_id: int, actor: User | None, now: datetime | None = None) -> list[Need]:
+    """An advice action tied to this need was done: the need is solved by that action (the
+    action's own step checked who may do it). Returns the needs freed by it."""
+    need = db.session.get(Need, need_id)
     if need is None or need.status == NeedStatus.SOLVED:
         return []
     case = db.session.get(Case, need.case_id)
-    actor = db.session.get(User, action.done_by_id) if action.done_by_id else None
-    return _set_status(need, actor, case, NeedStatus.SOLVED, action_id=action.id, now=now)
+    return _set_status(need, actor, case, NeedStatus.SOLVED, action_id=action_id, now=now)
+
+
+def anonymise_map(case: Case) -> list[str]:
+    """Retention: clear the texts of the case's map (set-based; the structure stays for
+    evaluation: how many needs, circles, what solved them). Safe to run twice."""
+    need_ids = sa.select(Need.id).where(Need.case_id == case.id).scalar_subquery()
+    updates = {
+        "needs": sa.update(Need).where(Need.case_id == case.id, sa.or_(Need.title != ANONYMISED, Need.rule != ""))
+        .values(title=ANONYMISED, rule=""),
+        "need_links": sa.update(NeedLink).where(NeedLink.need_id.in_(need_ids), NeedLink.reason != ANONYMISED)
+        .values(reason=ANONYMISED),
+    }
+    return [name for name, stmt in updates.items() if db.session.execute(stmt).rowcount]

@@ -17,7 +17,7 @@ import textwrap
 import networkx as nx
 from flask_babel import gettext as _
 
-from .needs import NeedStatus
+from .models import NeedStatus
 
 BOX_W, BOX_H = 210, 74
 GAP_X, GAP_Y = 36, 64
@@ -47,8 +47,8 @@ def _wrap(title: str) -> list[str]:
 
 
 def drawing(bmap, *, id_prefix: str = "bm") -> dict:
-    """Geometry and texts of the SVG of a ``needs_services.BlockageMap``; the template
-    ``casefiles/needs_map_svg.html`` draws it (Jinja escapes every text)."""
+    """Geometry and texts of the SVG of a ``casefiles.blockage.services.BlockageMap``; the template
+    ``blockage/_map_svg.html`` draws it (Jinja escapes every text)."""
     needs = bmap.needs
     graph = nx.DiGraph()
     graph.add_nodes_from(n.id for n in needs)
@@ -112,7 +112,7 @@ def render(bmap, *, id_prefix: str = "bm") -> str:
     """The SVG as text (escaped by the template)."""
     from flask import render_template
 
-    return render_template("casefiles/needs_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
+    return render_template("blockage/_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
 
 
 def _describe(bmap) -> str:

@@ -7,11 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from advice import services as advice_services
+from advice import ties
 from advice.guard import ImmutableAdviceError
-from casefiles import needs_services as ns
-from casefiles.needs import Need, NeedStatus
+from casefiles.blockage import services as blockage
+from casefiles.blockage.models import Need, NeedStatus
 from core.db import db
 from core.errors import ServiceError
+from tests.casefiles.blockage.conftest import _english_pages, seed_map  # noqa: F401  (fixtures of the map)
 from tests.conftest import login, post_form
 
 
@@ -20,16 +22,16 @@ def test_action_done_solves_the_need_and_frees_the_circle(client, aw, discussed,
     s = seed_map(case)
     advice = drafted(case=case)
     debt_action = advice.actions[0]
-    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
+    ties.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
     db.session.commit()
-    assert ns.broken_needs(advice) == [s.debt]
+    assert ties.broken_needs(advice) == [s.debt]
     assert "breaks_needs" in advice_services.canonical_content(advice)
     advice_services.issue_advice(advice, aw.chair)
     db.session.commit()
     assert advice_services.verify_hash(advice)
     # Issued: the ties are fixed.
     with pytest.raises(ServiceError):
-        ns.tie_needs(advice, aw.chair, need_ids=[], action_needs={})
+        ties.tie_needs(advice, aw.chair, need_ids=[], action_needs={})
     debt_action.need_id = s.address.id
     with pytest.raises(ImmutableAdviceError):
         db.session.flush()
@@ -45,7 +47,7 @@ def test_action_done_solves_the_need_and_frees_the_circle(client, aw, discussed,
     # address still waits for urgency.
     assert db.session.get(Need, s.urgency.id).status == NeedStatus.OPEN
     assert db.session.get(Need, s.address.id).status == NeedStatus.BLOCKED
-    bmap = ns.blockage_map(case)
+    bmap = blockage.blockage_map(case)
     assert bmap.circles() == []
     assert [n.title for n in bmap.free_now] == ["Rental urgency"]
     assert bmap.biggest.title == "Rental urgency" and bmap.freed(bmap.biggest) == 2
@@ -67,10 +69,10 @@ def test_ties_through_the_draft_page_and_corrections_keep_them(client, aw, discu
                   token_from=page)
     assert r.status_code == 302
     db.session.expire_all()
-    assert [n.id for n in ns.broken_needs(advice)] == [s.urgency.id]
+    assert [n.id for n in ties.broken_needs(advice)] == [s.urgency.id]
     assert advice.actions[1].need_id == s.urgency.id
     # A need of another case is refused.
-    other = ns.add_need(discussed(), aw.owner, title="Elsewhere")
+    other = blockage.add_need(discussed(), aw.owner, title="Elsewhere")
     db.session.commit()
     r = post_form(client, f"/advice/{advice.id}/needs", {f"tie-action-{action.id}": other.id}, token_from=page)
     assert r.status_code == 400
@@ -82,7 +84,7 @@ def test_ties_through_the_draft_page_and_corrections_keep_them(client, aw, discu
     db.session.commit()
     new = advice_services.correct_advice(advice, aw.chair, reason="Typo")
     db.session.commit()
-    assert [n.id for n in ns.broken_needs(new)] == [s.urgency.id]
+    assert [n.id for n in ties.broken_needs(new)] == [s.urgency.id]
     assert sorted(a.need_id or 0 for a in new.actions) == [0, s.urgency.id]
 
 
@@ -90,10 +92,10 @@ def test_a_tied_need_cannot_be_removed(aw, discussed, drafted, seed_map):
     case = discussed()
     s = seed_map(case)
     advice = drafted(case=case)
-    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={})
+    ties.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={})
     with pytest.raises(ServiceError):
-        ns.remove_need(s.debt, aw.owner)
-    ns.remove_need(s.children, aw.owner)
+        blockage.remove_need(s.debt, aw.owner)
+    blockage.remove_need(s.children, aw.owner)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Need).where(Need.case_id == case.id)) == 3
 
 
@@ -102,7 +104,7 @@ def test_issued_advice_and_its_print_name_the_needs_it_breaks(client, aw, discus
     s = seed_map(case)
     advice = drafted(case=case)
     debt_action = advice.actions[0]
-    ns.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
+    ties.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
     advice_services.issue_advice(advice, aw.chair)
     db.session.commit()
     login(client, aw.expert)

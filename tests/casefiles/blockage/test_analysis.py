@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from casefiles import blockage
-from casefiles.blockage import NodeInfo, analyse
+from casefiles.blockage import analysis as blockage
+from casefiles.blockage.analysis import NodeInfo, analyse
 
 
 def _nodes(*titles, solved=()):

@@ -22,7 +22,7 @@ from core.clock import utcnow
 from core.db import db, enum_column
 from core.models import Organisation, User
 
-from .models import Case
+from casefiles.models import Case
 
 NOTE_MAX = 2_000
 

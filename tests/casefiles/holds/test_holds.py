@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from casefiles import hardcases_services as hs
-from casefiles.hardcases import CaseHold, Signal
+from casefiles.holds import queries as hold_queries
+from casefiles.holds import services as holds
+from casefiles.holds.models import CaseHold, Signal
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
 from core.db import db
@@ -29,12 +30,12 @@ def test_hold_keeps_the_state_and_reminds_once(client, world, create_case):
                                                      "h-retry_on": retry.isoformat()})
     assert r.status_code == 302
     db.session.expire_all()
-    hold = hs.active_hold(case)
+    hold = hold_queries.active_hold(case)
     assert hold.reason.value == "not_cooperating" and hold.retry_on == retry
     assert case.status == CaseStatus.ACCEPTED  # a hold does not change the lifecycle state
     assert "On hold" in client.get(f"/cases/{case.id}").get_data(as_text=True)
     with pytest.raises(ServiceError):
-        hs.put_on_hold(case, world.owner, reason="other", note="", retry_on=retry)
+        holds.put_on_hold(case, world.owner, reason="other", note="", retry_on=retry)
     job = registered_jobs()["casefiles.hold_reminders"].func
     before = datetime.combine(retry - timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
     job(before)
@@ -51,7 +52,7 @@ def test_held_cases_in_the_follow_up_part_of_the_meeting(client, world, create_c
     from meeting.models import Meeting, MeetingStatus
 
     case = create_case("accepted")
-    hs.put_on_hold(case, world.chair, reason="no_contact", note="", retry_on=date.today() + timedelta(days=7))
+    holds.put_on_hold(case, world.chair, reason="no_contact", note="", retry_on=date.today() + timedelta(days=7))
     start = utcnow().replace(microsecond=0) + timedelta(days=2)
     meeting = Meeting(team=world.team, starts_at=start, ends_at=start + timedelta(hours=3), slot_at=start,
                       cutoff_at=start - timedelta(days=4), status=MeetingStatus.PUBLISHED)
@@ -66,9 +67,9 @@ def test_hold_permissions(world, create_case):
     case = create_case("accepted")
     for user in (world.expert, world.owner2, world.other_chair, world.contact):
         with pytest.raises(PermissionDenied):
-            hs.put_on_hold(case, user, reason="other", note="", retry_on=date.today() + timedelta(days=3))
+            holds.put_on_hold(case, user, reason="other", note="", retry_on=date.today() + timedelta(days=3))
     with pytest.raises(ServiceError):
-        hs.put_on_hold(case, world.owner, reason="other", note="", retry_on=date.today())
+        holds.put_on_hold(case, world.owner, reason="other", note="", retry_on=date.today())
 
 
 def test_lost_contact_signal_flow(client, world, create_case, make_org, make_user):
@@ -77,21 +78,21 @@ def test_lost_contact_signal_flow(client, world, create_case, make_org, make_use
     stranger_org = make_org("Elsewhere", team=world.other_team)
     stranger = make_user("org_contact", team=world.other_team, organisation=stranger_org, name="Stranger")
     case = create_case("accepted", household_composition="SECRET COMPOSITION", question="SECRET QUESTION")
-    hs.put_on_hold(case, world.owner, reason="no_contact", note="Gone.", retry_on=date.today() + timedelta(days=30))
+    holds.put_on_hold(case, world.owner, reason="no_contact", note="Gone.", retry_on=date.today() + timedelta(days=30))
     db.session.commit()
     # Only committed organisations can be asked.
     with pytest.raises(ServiceError):
-        hs.request_signals(case, world.owner, organisation_ids=[stranger_org.id], whom_to_call="x",
+        holds.request_signals(case, world.owner, organisation_ids=[stranger_org.id], whom_to_call="x",
                            last_contact_on=date.today())
     with pytest.raises(PermissionDenied):
-        hs.request_signals(case, world.chair, organisation_ids=[police.id], whom_to_call="x", last_contact_on=date.today())
+        holds.request_signals(case, world.chair, organisation_ids=[police.id], whom_to_call="x", last_contact_on=date.today())
     login(client, world.owner)
     r = post_form(client, f"/cases/{case.id}/signal-requests",
                   {"s-last_contact_on": (date.today() - timedelta(days=3)).isoformat(),
                    "s-whom_to_call": "Owner One, 035 123 4567", "s-organisations": [police.id]},
                   token_from=f"/cases/{case.id}/hold")
     assert r.status_code == 302
-    request = hs.signal_requests(case)[0]
+    request = hold_queries.signal_requests(case)[0]
     assert len(_notes(agent, "casefiles.signal_requested")) == 1
     # The police contact sees the minimal page: reference, pseudonym, whom to call; no intake details.
     login(client, agent)
@@ -119,10 +120,10 @@ def test_lost_contact_signal_flow(client, world, create_case, make_org, make_use
     r = post_form(client, f"/cases/{case.id}/resume", token_from=f"/cases/{case.id}/hold")
     assert r.status_code == 302
     db.session.expire_all()
-    assert hs.active_hold(case) is None and not hs.signal_requests(case)[0].active
+    assert hold_queries.active_hold(case) is None and not hold_queries.signal_requests(case)[0].active
     login(client, agent)
     assert case.reference not in client.get("/signals").get_data(as_text=True)
     with pytest.raises(ServiceError):
-        hs.report_seen(hs.signal_requests(case)[0], agent, note="again")
+        holds.report_seen(hold_queries.signal_requests(case)[0], agent, note="again")
     actions = set(db.session.scalars(sa.select(AuditEvent.action)))
     assert {"case_hold.start", "signal_request.create", "signal.seen", "case_hold.end"} <= actions

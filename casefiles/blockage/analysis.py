@@ -118,8 +118,8 @@ def analyse(nodes: Iterable[NodeInfo], links: Iterable[tuple[int, int]]) -> Anal
 
 
 def analyse_needs(needs, links) -> Analysis:
-    """Analyse ORM objects: ``needs`` (casefiles.needs.Need) and ``links`` (NeedLink)."""
-    from .needs import NeedStatus
+    """Analyse ORM objects: ``needs`` (casefiles.blockage.models.Need) and ``links`` (NeedLink)."""
+    from .models import NeedStatus
 
     return analyse(
         [NodeInfo(n.id, n.title, n.status == NeedStatus.SOLVED) for n in needs],

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from flask_babel import force_locale
 
-from casefiles import needs_services as ns
+from casefiles.blockage import services as blockage
 from core.db import db
 
 
@@ -24,15 +24,15 @@ def seed_map(world):
     def _make(case):
         o = world.owner
         s = SimpleNamespace(case=case)
-        s.urgency = ns.add_need(case, o, title="Rental urgency", decided_by_id=world.org.id,
+        s.urgency = blockage.add_need(case, o, title="Rental urgency", decided_by_id=world.org.id,
                                 rule="Huisvestingsverordening art. 2.5")
-        s.debt = ns.add_need(case, o, title="Debt arrangement", rule="Wgs")
-        s.address = ns.add_need(case, o, title="Fixed address")
-        s.children = ns.add_need(case, o, title="Children stay with their mother")
-        ns.link_needs(s.urgency, s.debt, o, reason="No urgency while a debt is open")
-        ns.link_needs(s.debt, s.address, o, reason="No debt arrangement without a fixed address")
-        ns.link_needs(s.address, s.urgency, o, reason="No fixed address without urgency")
-        ns.link_needs(s.children, s.urgency, o, reason="Custody needs a home")
+        s.debt = blockage.add_need(case, o, title="Debt arrangement", rule="Wgs")
+        s.address = blockage.add_need(case, o, title="Fixed address")
+        s.children = blockage.add_need(case, o, title="Children stay with their mother")
+        blockage.link_needs(s.urgency, s.debt, o, reason="No urgency while a debt is open")
+        blockage.link_needs(s.debt, s.address, o, reason="No debt arrangement without a fixed address")
+        blockage.link_needs(s.address, s.urgency, o, reason="No fixed address without urgency")
+        blockage.link_needs(s.children, s.urgency, o, reason="Custody needs a home")
         db.session.commit()
         return s
 

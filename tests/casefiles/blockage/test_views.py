@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from casefiles import needs_services as ns
-from casefiles.blockage_svg import render
-from casefiles.needs import Need, NeedLink, NeedStatus
+from casefiles.blockage import permissions as map_permissions
+from casefiles.blockage import services as blockage
+from casefiles.blockage.svg import render
+from casefiles.blockage.models import Need, NeedLink, NeedStatus
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
@@ -34,10 +35,10 @@ def test_seed_map_on_the_case_page(client, world, create_case, seed_map):
 
 def test_svg_escapes_titles_and_shows_status_in_words(world, create_case):
     case = create_case("draft")
-    ns.add_need(case, world.owner, title='<script>alert("x")</script> & co')
-    other = ns.add_need(case, world.owner, title="Plain", status="solved")
+    blockage.add_need(case, world.owner, title='<script>alert("x")</script> & co')
+    other = blockage.add_need(case, world.owner, title="Plain", status="solved")
     db.session.commit()
-    svg = render(ns.blockage_map(case))
+    svg = render(blockage.blockage_map(case))
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg and "&amp; co" in svg
     assert "Blocked" in svg and "Solved" in svg  # status in words, not by colour only
@@ -82,13 +83,13 @@ def test_permissions(client, world, create_case, seed_map):
     case = create_case("accepted")
     s = seed_map(case)
     # The chair (lead) may edit; the second owner, the other team and a contact do not see the case.
-    assert ns.can_edit_map(world.chair, case) and ns.can_edit_map(world.secretary, case)
-    assert ns.can_edit_map(world.owner, case)
-    assert not ns.can_edit_map(world.expert, case) and ns.can_view_map(world.expert, case)
+    assert map_permissions.can_edit_map(world.chair, case) and map_permissions.can_edit_map(world.secretary, case)
+    assert map_permissions.can_edit_map(world.owner, case)
+    assert not map_permissions.can_edit_map(world.expert, case) and map_permissions.can_view_map(world.expert, case)
     for user in (world.owner2, world.other_chair, world.contact, world.admin):
-        assert not ns.can_view_map(user, case)
+        assert not map_permissions.can_view_map(user, case)
         with pytest.raises(PermissionDenied):
-            ns.add_need(case, user, title="x")
+            blockage.add_need(case, user, title="x")
     login(client, world.chair)
     assert client.get(f"/cases/{case.id}/needs").status_code == 200
     for user in (world.other_chair, world.contact, world.owner2):
@@ -101,28 +102,28 @@ def test_permissions(client, world, create_case, seed_map):
 def test_links_stay_within_the_case_and_no_self_loops(world, create_case):
     a = create_case("draft")
     b = create_case("draft")
-    n1 = ns.add_need(a, world.owner, title="One")
-    n2 = ns.add_need(b, world.owner, title="Two")
+    n1 = blockage.add_need(a, world.owner, title="One")
+    n2 = blockage.add_need(b, world.owner, title="Two")
     with pytest.raises(ServiceError):
-        ns.link_needs(n1, n2, world.owner, reason="x")
+        blockage.link_needs(n1, n2, world.owner, reason="x")
     with pytest.raises(ServiceError):
-        ns.link_needs(n1, n1, world.owner, reason="x")
-    n3 = ns.add_need(a, world.owner, title="Three")
-    ns.link_needs(n1, n3, world.owner, reason="x")
+        blockage.link_needs(n1, n1, world.owner, reason="x")
+    n3 = blockage.add_need(a, world.owner, title="Three")
+    blockage.link_needs(n1, n3, world.owner, reason="x")
     with pytest.raises(ServiceError):
-        ns.link_needs(n1, n3, world.owner, reason="again")
+        blockage.link_needs(n1, n3, world.owner, reason="again")
 
 
 def test_a_closed_map_cannot_change(world, create_case):
     case = create_case("withdrawn")
-    assert not ns.can_edit_map(world.owner, case)
+    assert not map_permissions.can_edit_map(world.owner, case)
     with pytest.raises(ServiceError):
-        ns.add_need(case, world.owner, title="x")
+        blockage.add_need(case, world.owner, title="x")
 
 
 def test_remove_a_need_through_its_page(client, world, create_case):
     case = create_case("draft")
-    need = ns.add_need(case, world.owner, title="Gone soon")
+    need = blockage.add_need(case, world.owner, title="Gone soon")
     db.session.commit()
     login(client, world.owner)
     r = post_form(client, f"/needs/{need.id}/edit", {"remove": "1"})

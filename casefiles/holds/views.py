@@ -1,45 +1,56 @@
-"""Pages of the hard cases (hold, lost contact and signals), on the casefiles blueprint.
+"""Pages of the hard cases: hold, lost contact and signals (blueprint ``holds``).
 
 The signal pages are for organisation contacts: they show the reference, the pseudonym and whom
 to call, never intake details; contacts of other organisations get a 404."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from core.db import db
 from core.errors import ServiceError
+from core.forms import PostForm
+from core.people import committed_organisations
 from core.web import show_refusal
 
-from . import hardcases_services as hs
-from .hardcases import ContactSignalRequest
-from .needs_forms import HoldForm, PostForm, SeenForm, SignalRequestForm
-from .views import bp, get_case
+from casefiles import permissions as case_permissions
+from casefiles.web import get_case
+
+from . import permissions, queries
+from . import services
+from .forms import HoldForm, SeenForm, SignalRequestForm
+from .models import ContactSignalRequest
+
+bp = Blueprint("holds", __name__)
 
 
-@bp.app_context_processor
-def _hardcase_globals():
-    return {"active_hold": hs.active_hold, "held_cases_for": _held_cases_for}
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page of the hard cases needs a signed-in user."""
 
 
 def _held_cases_for(team_id: int):
-    from . import permissions
+    return [h for h in queries.held_cases(team_id) if case_permissions.can_view(current_user, h.case)]
 
-    return [h for h in hs.held_cases(team_id) if permissions.can_view(current_user, h.case)]
+
+def template_globals() -> dict:
+    """Helpers for the templates that show holds (the case page, the meeting's follow-up part)."""
+    return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for}
 
 
 def _signal_form(case) -> SignalRequestForm:
     form = SignalRequestForm(prefix="s")
-    form.organisations.choices = [(o.id, o.name) for o in hs.committed_organisations(case)]
+    form.organisations.choices = [(o.id, o.name) for o in committed_organisations(case.team)]
     return form
 
 
 def _page(case, hold_form=None, signal_form=None, status=200):
     return render_template(
-        "casefiles/hold.html", case=case, hold=hs.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
-        signal_form=signal_form or _signal_form(case), requests=hs.signal_requests(case), post=PostForm(),
-        can_hold=hs.can_hold(current_user, case), can_request=hs.can_request_signals(current_user, case),
+        "holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
+        signal_form=signal_form or _signal_form(case), requests=queries.signal_requests(case), post=PostForm(),
+        can_hold=permissions.can_hold(current_user, case), can_request=permissions.can_request_signals(current_user, case),
     ), status
 
 
@@ -48,18 +59,18 @@ def hold(case_id: int):
     case = get_case(case_id)
     form = HoldForm(prefix="h")
     if form.is_submitted():
-        if not hs.can_hold(current_user, case):
+        if not permissions.can_hold(current_user, case):
             abort(403)
         if form.validate():
             try:
-                hs.put_on_hold(case, current_user, reason=form.reason.data, note=form.note.data,
+                services.put_on_hold(case, current_user, reason=form.reason.data, note=form.note.data,
                                retry_on=form.retry_on.data)
             except ServiceError as exc:
                 show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Case %(reference)s is on hold.", reference=case.reference), "success")
-                return redirect(url_for("casefiles.hold", case_id=case.id))
+                return redirect(url_for("holds.hold", case_id=case.id))
         return _page(case, hold_form=form, status=400)
     return _page(case)
 
@@ -67,38 +78,38 @@ def hold(case_id: int):
 @bp.post("/cases/<int:case_id>/resume")
 def hold_resume(case_id: int):
     case = get_case(case_id)
-    if not hs.can_hold(current_user, case):
+    if not permissions.can_hold(current_user, case):
         abort(403)
     if not PostForm().validate_on_submit():
         abort(400)
     try:
-        hs.resume_case(case, current_user)
+        services.resume_case(case, current_user)
     except ServiceError as exc:
         show_refusal(exc)
     else:
         db.session.commit()
         flash(_("Case %(reference)s resumed; signal requests ended.", reference=case.reference), "success")
-    return redirect(url_for("casefiles.hold", case_id=case.id))
+    return redirect(url_for("holds.hold", case_id=case.id))
 
 
 @bp.post("/cases/<int:case_id>/signal-requests")
 def signal_request(case_id: int):
     case = get_case(case_id)
-    if not hs.can_request_signals(current_user, case):
+    if not permissions.can_request_signals(current_user, case):
         abort(403)
     form = _signal_form(case)
     if not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return _page(case, signal_form=form, status=400)
     try:
-        hs.request_signals(case, current_user, organisation_ids=form.organisations.data,
+        services.request_signals(case, current_user, organisation_ids=form.organisations.data,
                            whom_to_call=form.whom_to_call.data, last_contact_on=form.last_contact_on.data)
     except ServiceError as exc:
         show_refusal(exc)
         return _page(case, signal_form=form, status=400)
     db.session.commit()
     flash(_("The organisations were asked to signal."), "success")
-    return redirect(url_for("casefiles.hold", case_id=case.id))
+    return redirect(url_for("holds.hold", case_id=case.id))
 
 
 @bp.get("/signals")
@@ -106,13 +117,13 @@ def signals():
     """The contact's open signal requests."""
     if not current_user.organisation_ids():
         abort(404)
-    return render_template("casefiles/signals.html", requests=hs.contact_requests(current_user))
+    return render_template("holds/signals.html", requests=services.contact_requests(current_user))
 
 
 @bp.route("/signals/<int:request_id>", methods=["GET", "POST"])
 def signal(request_id: int):
     request_ = db.session.get(ContactSignalRequest, request_id)
-    if request_ is None or not hs.is_signal_contact(current_user, request_):
+    if request_ is None or not permissions.is_signal_contact(current_user, request_):
         abort(404)
     form = SeenForm()
     if form.is_submitted():
@@ -120,11 +131,11 @@ def signal(request_id: int):
             abort(409)
         if form.validate():
             try:
-                hs.report_seen(request_, current_user, note=form.note.data)
+                services.report_seen(request_, current_user, note=form.note.data)
             except ServiceError as exc:
                 show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Thank you. The case owner has been told."), "success")
-                return redirect(url_for("casefiles.signal", request_id=request_.id))
-    return render_template("casefiles/signal.html", req=request_, form=form)
+                return redirect(url_for("holds.signal", request_id=request_.id))
+    return render_template("holds/signal.html", req=request_, form=form)

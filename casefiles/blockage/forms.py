@@ -1,0 +1,26 @@
+"""Forms of the blockage map. Choices are filled per request."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from .models import NEED_STATUS_LABELS, TEXT_MAX, TITLE_MAX
+
+
+class NeedForm(FlaskForm):
+    title = StringField(_l("What must happen"), validators=[DataRequired(), Length(max=TITLE_MAX)],
+                        description=_l("In a few words, e.g. 'rental urgency' or 'debt arrangement'."))
+    decided_by = SelectField(_l("Who decides on it"), coerce=int, choices=[], validators=[Optional()])
+    rule = StringField(_l("The rule or law it applies"), validators=[Optional(), Length(max=TEXT_MAX)])
+    status = SelectField(_l("Status"), choices=[(k.value, v) for k, v in NEED_STATUS_LABELS.items()])
+    save = SubmitField(_l("Save the need"))
+
+
+class LinkForm(FlaskForm):
+    need = SelectField(_l("This need"), coerce=int, choices=[], validators=[InputRequired()])
+    waits_for = SelectField(_l("waits for"), coerce=int, choices=[], validators=[InputRequired()])
+    reason = StringField(_l("Because"), validators=[DataRequired(), Length(max=TEXT_MAX)],
+                         description=_l("e.g. 'no urgency while a debt is open'"))
+    link = SubmitField(_l("Add the arrow"))
