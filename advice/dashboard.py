@@ -13,7 +13,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -35,9 +34,10 @@ from wtforms.validators import InputRequired, NumberRange
 
 from casefiles.permissions import signed_in
 from core import audit
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db
 from core.models import LEAD_ROLES, Role, Team
+from core.web import get_team
 
 from . import figures
 from .figures import FOLLOWUP_KEYS, Figures, Period, enough, suppress
@@ -88,18 +88,15 @@ def sees_exact_figures(user, team_id: int) -> bool:
     return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)
 
 
-def get_team(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None or not can_view_figures(current_user, team_id):
+def figures_team(team_id: int) -> Team:
+    """A team whose figures the user may see, or 404."""
+    team = get_team(team_id)
+    if not can_view_figures(current_user, team_id):
         abort(404)
     return team
 
 
 # --- period -----------------------------------------------------------------------------------
-
-def team_today(team: Team) -> date:
-    return utcnow().astimezone(ZoneInfo(team.timezone)).date()
-
 
 def period_from_request(team: Team) -> tuple[Period, str | None, str]:
     """The period asked for (a preset, or from/to dates), else this quarter; and an error
@@ -239,7 +236,7 @@ def _context(team: Team, *, exact: bool):
 
 @bp.get("/teams/<int:team_id>")
 def index(team_id: int):
-    team = get_team(team_id)
+    team = figures_team(team_id)
     exact = sees_exact_figures(current_user, team.id)
     ctx = _context(team, exact=exact)
     if ctx["error"]:
@@ -256,7 +253,7 @@ def index(team_id: int):
 @bp.get("/teams/<int:team_id>/report")
 def report(team_id: int):
     """The printable period report for the council: figures only, small numbers suppressed."""
-    team = get_team(team_id)
+    team = figures_team(team_id)
     ctx = _context(team, exact=False)
     if ctx["error"]:
         abort(400, ctx["error"])
@@ -265,7 +262,7 @@ def report(team_id: int):
 
 @bp.post("/teams/<int:team_id>/norm")
 def norm(team_id: int):
-    team = get_team(team_id)
+    team = figures_team(team_id)
     if not sees_exact_figures(current_user, team.id):
         abort(403)
     form = NormForm()
@@ -365,7 +362,7 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
 
 
 def csv_export(team_id: int):
-    team = get_team(team_id)
+    team = figures_team(team_id)
     figure = request.args.get("figure", "")
     if figure not in CSV_FIGURES:
         abort(404)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from core.clock import team_today
 from core.db import db
 from core.models import Organisation, Team, User
 
@@ -110,6 +111,6 @@ def demo_advise(
     earliest = min((d for _o, _t, d in actions), default=None)
     for org, text, deadline in actions:
         services.add_action(advice, chair, organisation_id=org.id, description=text, deadline=deadline,
-                            today=min(earliest, services.team_today(case.team, now)) if earliest else None)
+                            today=min(earliest, team_today(case.team, now)) if earliest else None)
     services.issue_advice(advice, chair, now=now)
     return advice

@@ -14,12 +14,21 @@ import sqlalchemy as sa
 
 from casefiles.models import Case
 from core import audit
+from core.clock import team_today
 from core.db import db
 from core.models import Role, Team
+from core.people import organisation_contacts, team_members
 from notifications.services import notify
 
 from . import services
-from .models import PENDING_ACTION, Action, Advice, AdviceStatus, CaseClosure, EscalationKind
+from .models import (
+    PENDING_ACTION,
+    Action,
+    Advice,
+    AdviceStatus,
+    CaseClosure,
+    EscalationKind,
+)
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 
@@ -63,7 +72,7 @@ def _load(ids: list[int]) -> list[Action]:
 
 
 def _notify_contacts(team: Team, actions: list[Action], kind: str) -> None:
-    contacts = services.contacts_by_org(team.id, {a.organisation_id for a in actions})
+    contacts = organisation_contacts(team.id, {a.organisation_id for a in actions})
     for action in actions:
         notify(contacts[action.organisation_id], kind, services._action_context(action), services._action_link(action))
 
@@ -79,7 +88,7 @@ def remind_due_soon(now: datetime) -> str:
     total = 0
     for team in _teams():
         settings = services.settings_for(team.id)
-        today = services.team_today(team, now)
+        today = team_today(team, now)
         candidates = _team_actions(team.id).where(
             EFFECTIVE_DEADLINE >= today, EFFECTIVE_DEADLINE <= today + timedelta(days=settings.reminder_days)
         )
@@ -95,7 +104,7 @@ def mark_overdue(now: datetime) -> str:
     """Mark actions past their deadline and tell the organisation's contacts (once per deadline)."""
     total = 0
     for team in _teams():
-        today = services.team_today(team, now)
+        today = team_today(team, now)
         candidates = _team_actions(team.id).where(EFFECTIVE_DEADLINE < today)
         actions = _load(_claim(candidates, Action.overdue_notified_at, now))
         _notify_contacts(team, actions, "advice.action_overdue")
@@ -111,12 +120,12 @@ def escalate_overdue(now: datetime) -> str:
     total = 0
     for team in _teams():
         settings = services.settings_for(team.id)
-        today = services.team_today(team, now)
+        today = team_today(team, now)
         candidates = _team_actions(team.id).where(
             EFFECTIVE_DEADLINE < today - timedelta(days=settings.grace_days)
         )
         actions = _load(_claim(candidates, Action.escalated_at, now, escalation_kind=EscalationKind.OVERDUE))
-        chairs = services.users_with_role(team.id, Role.CHAIR) if actions else []
+        chairs = team_members(team.id, Role.CHAIR) if actions else []
         for action in actions:
             notify(chairs, "advice.action_escalated", services._action_context(action), services._action_link(action))
         _audit_each("action.escalate", team, actions, {"kind": "overdue"})
@@ -129,7 +138,7 @@ def ask_followup(now: datetime) -> str:
     """Three months after closing, ask the case owner whether the breakthrough holds (once)."""
     total = 0
     for team in _teams():
-        today = services.team_today(team, now)
+        today = team_today(team, now)
         ids = list(
             db.session.scalars(
                 sa.update(CaseClosure)

@@ -10,20 +10,14 @@ import sqlalchemy as sa
 
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
-from casefiles.permissions import signed_in
 from core.db import db
-from core.models import LEAD_ROLES, Role, Team, User
+from core.models import Team, User
+from core.permissions import is_chair, is_lead, is_owner, signed_in
 
 from .models import PENDING_ACTION, Action, ActionStatus, Advice, AdviceStatus
 
-is_lead = case_permissions.is_lead
-
 #: Case states in which a correction of the issued advice may be drafted.
 CORRECTABLE = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION})
-
-
-def is_chair(user: User | None, team_id: int) -> bool:
-    return signed_in(user) and user.has_role(team_id, Role.CHAIR)
 
 
 def can_draft(user: User | None, case: Case) -> bool:
@@ -92,13 +86,7 @@ def can_decide(user: User | None, action: Action) -> bool:
 
 def can_close(user: User | None, case: Case) -> bool:
     """The owner closes a completed case, unless a correction of its advice is being drafted."""
-    return (
-        case.status == CaseStatus.COMPLETED
-        and signed_in(user)
-        and case.owner_id == user.id
-        and user.has_role(case.team_id, Role.CASE_OWNER)
-        and not has_open_draft(case)
-    )
+    return case.status == CaseStatus.COMPLETED and is_owner(user, case) and not has_open_draft(case)
 
 
 def has_open_draft(case: Case) -> bool:
@@ -108,16 +96,11 @@ def has_open_draft(case: Case) -> bool:
 
 
 def can_record_followup(user: User | None, case: Case) -> bool:
-    return (
-        case.status == CaseStatus.CLOSED
-        and signed_in(user)
-        and case.owner_id == user.id
-        and user.has_role(case.team_id, Role.CASE_OWNER)
-    )
+    return case.status == CaseStatus.CLOSED and is_owner(user, case)
 
 
 def can_view_overview(user: User | None, team: Team) -> bool:
-    return signed_in(user) and user.has_role(team.id, *LEAD_ROLES)
+    return is_lead(user, team.id)
 
 
 def can_maintain_catalogue(user: User | None, team_id: int) -> bool:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -25,10 +23,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
 from core import audit
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Commitment, Membership, Organisation, Role, Team, User
+from core.models import Organisation, Role, Team, User
+from core.people import committed_organisations, organisation_contacts, team_members
 from meeting.models import AgendaItem, Meeting
 from meeting.models import Outcome as ItemOutcome
 from notifications.services import notify
@@ -86,10 +85,6 @@ def _audit(action: str, obj_type: str, obj_id: int | None, actor: User | None, t
     audit.record(action, object_type=obj_type, object_id=obj_id, actor=actor, team_id=team_id, details=details or {})
 
 
-def team_today(team: Team, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(team.timezone)).date()
-
-
 def add_months(day: date, months: int) -> date:
     """``day`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
     month_index = day.month - 1 + months
@@ -101,52 +96,6 @@ def settings_for(team_id: int) -> AdviceSettings:
     """The team's follow-through settings (defaults when none were saved)."""
     row = db.session.get(AdviceSettings, team_id)
     return row or AdviceSettings(team_id=team_id, reminder_days=DEFAULT_REMINDER_DAYS, grace_days=DEFAULT_GRACE_DAYS)
-
-
-def users_with_role(team_id: int, *roles: Role) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.team_id == team_id, Membership.active.is_(True), Membership.role.in_(roles),
-                   User.active.is_(True))
-            .distinct()
-            .order_by(User.id)
-        )
-    )
-
-
-def contacts_by_org(team_id: int, organisation_ids: Iterable[int]) -> dict[int, list[User]]:
-    """Active contacts per organisation within the team (one query)."""
-    ids = set(organisation_ids)
-    out: dict[int, list[User]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = db.session.execute(
-        sa.select(Membership.organisation_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id == team_id, Membership.role == Role.ORG_CONTACT, Membership.active.is_(True),
-               Membership.organisation_id.in_(ids), User.active.is_(True))
-        .order_by(User.id)
-    ).all()
-    for org_id, user in rows:
-        out[org_id].append(user)
-    return out
-
-
-def committed_organisations(team: Team, on: date | None = None) -> list[Organisation]:
-    """Organisations with an active commitment to the team on ``on`` (they can get actions)."""
-    on = on or team_today(team)
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .join(Commitment, Commitment.organisation_id == Organisation.id)
-            .where(Commitment.team_id == team.id, Commitment.committed_on <= on,
-                   sa.or_(Commitment.ended_on.is_(None), Commitment.ended_on > on),
-                   Organisation.active.is_(True))
-            .order_by(Organisation.name)
-        )
-    )
 
 
 def _require_committed(team: Team, organisation_id: int, on: date) -> Organisation:
@@ -509,11 +458,11 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
     _transition_advice(advice, AdviceStatus.ISSUED, actor, {"hash": advice.content_hash, "meeting": advice.meeting_id})
     db.session.flush()
     if previous is None:
-        case_services.transition(case, CaseStatus.ADVISED, actor, details={"advice": advice.id})
+        case_services.advise_case(case, actor, advice_id=advice.id)
 
     context = {"reference": case.reference, "version": advice.version}
     notify([case.owner], "advice.issued", context, _advice_link(advice))
-    contacts = contacts_by_org(case.team_id, {a.organisation_id for a in advice.actions})
+    contacts = organisation_contacts(case.team_id, {a.organisation_id for a in advice.actions})
     if previous is None:
         for action in advice.actions:
             notify(contacts[action.organisation_id], "advice.action_assigned", _action_context(action),
@@ -524,7 +473,7 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
                 notify(contacts[action.organisation_id], "advice.action_assigned", _action_context(action),
                        tokens.confirm_path(action.id))
         removed_only = changed_orgs - {a.organisation_id for a in advice.actions}
-        removed_contacts = contacts_by_org(case.team_id, removed_only)
+        removed_contacts = organisation_contacts(case.team_id, removed_only)
         for org_id in sorted(changed_orgs):
             org = db.session.get(Organisation, org_id)
             notify(contacts.get(org_id, []) + removed_contacts.get(org_id, []), "advice.corrected",
@@ -670,7 +619,7 @@ def refuse_action(action: Action, actor: User, *, expected_version: int | None, 
     action.escalated_at, action.escalation_kind = now, EscalationKind.REFUSED
     _flush_action(action)
     _audit("action.escalate", "action", action.id, actor, action.advice.case.team_id, {"kind": "refused"})
-    notify(users_with_role(action.advice.case.team_id, Role.CHAIR), "advice.action_refused",
+    notify(team_members(action.advice.case.team_id, Role.CHAIR), "advice.action_refused",
            _action_context(action), _action_link(action))
 
 
@@ -719,7 +668,7 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
     _flush_action(action)
     _audit("action.decide", "action", action.id, actor, team.id, details)
     if decision == TeamDecision.EXTEND:
-        contacts = contacts_by_org(team.id, [action.organisation_id])[action.organisation_id]
+        contacts = organisation_contacts(team.id, [action.organisation_id])[action.organisation_id]
         notify(contacts, "advice.action_assigned", _action_context(action), _action_link(action))
     _sync_case(action.advice, actor)
 
@@ -732,10 +681,10 @@ def _sync_case(advice: Advice, actor: User | None) -> None:
     if case.status not in permissions.CORRECTABLE or not statuses:
         return
     if all(s in SETTLED_ACTION for s in statuses):
-        case_services.transition(case, CaseStatus.COMPLETED, actor, details={"advice": advice.id})
+        case_services.complete_case(case, actor, advice_id=advice.id)
         notify([case.owner], "advice.case_completed", {"reference": case.reference}, _case_link(case))
     elif case.status == CaseStatus.ADVISED and any(s in (ActionStatus.CONFIRMED, ActionStatus.DONE) for s in statuses):
-        case_services.transition(case, CaseStatus.IN_EXECUTION, actor, details={"advice": advice.id})
+        case_services.start_execution(case, actor, advice_id=advice.id)
 
 
 # --- closing the case and the follow-up -------------------------------------------------------
@@ -761,8 +710,7 @@ def close_case(case: Case, actor: User, *, outcome: ClosureOutcome | str, note: 
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Add a note on the outcome."))
-    case_services.transition(case, CaseStatus.CLOSED, actor, details={"outcome": outcome.value})
-    case.closed_at = now
+    case_services.close_case(case, actor, outcome=outcome.value, now=now)
     closure = CaseClosure(case=case, team_id=case.team_id, outcome=outcome, note=note, closed_at=now,
                           closed_by_id=actor.id,
                           followup_due_on=add_months(team_today(case.team, now), FOLLOWUP_MONTHS))

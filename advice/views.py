@@ -11,15 +11,18 @@ from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casefiles.blockage import services as blockage
 from casefiles import permissions as case_permissions
+from casefiles.blockage import services as blockage
 from casefiles.models import Case
+from casefiles.web import get_case
 from core import privacy
+from core.clock import team_today
 from core.db import db
-from core.forms import PostForm
 from core.errors import ServiceError
+from core.forms import PostForm
 from core.models import Role, Team
-from core.web import show_refusal
+from core.people import committed_organisations
+from core.web import get_team, show_refusal
 from meeting.models import Attendance, AttendanceStatus, Meeting
 
 from . import forms, overview, permissions, services, ties, tokens
@@ -65,13 +68,6 @@ def _follow_up_for_meeting(meeting: Meeting):
 
 # --- loading with need-to-know ----------------------------------------------------------------
 
-def get_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None or not case_permissions.can_view(current_user, case):
-        abort(404)
-    return case
-
-
 def get_advice(advice_id: int) -> Advice:
     advice = db.session.get(
         Advice, advice_id,
@@ -88,13 +84,6 @@ def get_action(action_id: int) -> Action:
     if action is None or not permissions.can_view_action(current_user, action):
         abort(404)
     return action
-
-
-def get_team(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None or team_id not in current_user.team_ids():
-        abort(404)
-    return team
 
 
 def _read(case: Case, what: str) -> None:
@@ -141,7 +130,7 @@ def _edit_forms(advice: Advice):
     cost.intervention.choices = [(0, _("— entered by hand —"))] + [
         (i.id, f"{i.name} ({euros(i.unit_cost_cents)} {i.unit})") for i in items
     ]
-    action.organisation.choices = [(o.id, o.name) for o in services.committed_organisations(team)]
+    action.organisation.choices = [(o.id, o.name) for o in committed_organisations(team)]
     return text, ground, cost, action
 
 
@@ -607,7 +596,7 @@ def overview_(team_id: int):
     team = get_team(team_id)
     if not permissions.can_view_overview(current_user, team):
         abort(404)
-    today = services.team_today(team)
+    today = team_today(team)
     return render_template("advice/overview.html", team=team, figures=overview.figures(team.id, today),
                            actions=overview.team_actions(team.id), today=today)
 

@@ -14,7 +14,14 @@ from core import audit
 from core.audit import AuditEvent
 from core.db import db
 from core.models import Team
-from core.privacy import ANONYMISED, access_log, anonymise, json_value, register_anonymiser, register_export
+from core.privacy import (
+    ANONYMISED,
+    access_log,
+    anonymise,
+    json_value,
+    register_anonymiser,
+    register_export,
+)
 from notifications.models import Notification
 
 from .models import FINAL_STATUSES, Case

@@ -18,7 +18,8 @@ from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import LEAD_ROLES, Domain, Membership, Team, User
+from core.models import LEAD_ROLES, Domain, Team, User
+from core.people import team_members
 from notifications.services import notify
 
 from . import permissions
@@ -109,22 +110,6 @@ def transition(
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def _team_leads(team_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.team_id == team_id,
-                Membership.active.is_(True),
-                Membership.role.in_(list(LEAD_ROLES)),
-                User.active.is_(True),
-            )
-            .distinct()
-        )
-    )
-
 
 def _link(case: Case) -> str:
     return f"/cases/{case.id}"
@@ -264,7 +249,7 @@ def submit_case(case: Case, actor: User) -> None:
     transition(case, CaseStatus.SUBMITTED, actor, details={"resubmission": resubmission})
     if case.submitted_at is None:
         case.submitted_at = utcnow()
-    notify(_team_leads(case.team_id), "case.submitted", {"reference": case.reference}, _link(case))
+    notify(team_members(case.team_id, *LEAD_ROLES), "case.submitted", {"reference": case.reference}, _link(case))
 
 
 def _require_intake(case: Case, actor: User) -> None:
@@ -326,8 +311,55 @@ def withdraw_case(case: Case, actor: User, *, reason: str) -> None:
     was_visible_to_team = case.status != CaseStatus.DRAFT
     transition(case, CaseStatus.WITHDRAWN, actor, details=_message(case, "withdraw", reason.strip(), actor))
     case.queued_at = None
-    recipients = [case.owner] + (_team_leads(case.team_id) if was_visible_to_team else [])
+    recipients = [case.owner] + (team_members(case.team_id, *LEAD_ROLES) if was_visible_to_team else [])
     notify([u for u in recipients if u.id != actor.id], "case.withdrawn", {"reference": case.reference}, _link(case))
+
+
+# --- the steps the meeting and the advice take (they call these; only this package changes a case)
+
+#: Queue priority of a case that went back from a meeting unhandled: the head of the queue.
+HEAD_OF_QUEUE = 1
+
+
+def schedule_case(case: Case, actor: User | None, *, meeting_id: int) -> None:
+    """On a published agenda: the waiting case is scheduled and leaves the head of the queue."""
+    if case.status == CaseStatus.ACCEPTED:
+        transition(case, CaseStatus.SCHEDULED, actor, details={"meeting": meeting_id})
+        case.queue_priority = 0
+
+
+def return_to_queue(case: Case, actor: User | None, *, meeting_id: int, reason: str) -> None:
+    """The case leaves a meeting unhandled (postponed, taken off, meeting cancelled): back to the
+    queue at its head, keeping its waiting time. ``reason`` is a fixed phrase, not free text."""
+    if case.status == CaseStatus.SCHEDULED:
+        transition(case, CaseStatus.ACCEPTED, actor, details={"meeting": meeting_id, "reason": reason})
+    case.queue_priority = HEAD_OF_QUEUE
+
+
+def discuss_case(case: Case, actor: User | None, *, meeting_id: int) -> None:
+    """The team discussed the case at the meeting; the advice takes over."""
+    transition(case, CaseStatus.DISCUSSED, actor, details={"meeting": meeting_id})
+
+
+def advise_case(case: Case, actor: User | None, *, advice_id: int) -> None:
+    """The first version of the advice was issued."""
+    transition(case, CaseStatus.ADVISED, actor, details={"advice": advice_id})
+
+
+def start_execution(case: Case, actor: User | None, *, advice_id: int) -> None:
+    """An organisation confirmed or carried out an action of the advice."""
+    transition(case, CaseStatus.IN_EXECUTION, actor, details={"advice": advice_id})
+
+
+def complete_case(case: Case, actor: User | None, *, advice_id: int) -> None:
+    """Every action of the advice is settled (done, or dropped by the team)."""
+    transition(case, CaseStatus.COMPLETED, actor, details={"advice": advice_id})
+
+
+def close_case(case: Case, actor: User | None, *, outcome: str, now: datetime) -> None:
+    """The owner closed the completed case with its outcome (an enumerated value)."""
+    transition(case, CaseStatus.CLOSED, actor, details={"outcome": outcome})
+    case.closed_at = now
 
 
 def timeline(case: Case) -> list[tuple[Any, str]]:

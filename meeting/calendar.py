@@ -145,6 +145,6 @@ def build(entries: Iterable[tuple[Meeting, AgendaItem | None]], user: User, base
 
 def meeting_entries(user: User, meeting: Meeting) -> list[tuple[Meeting, AgendaItem | None]]:
     """What one meeting's .ics holds for this user: the meeting, or their own item's slot."""
-    if permissions.is_member(user, meeting.team_id):
+    if permissions.is_team_member(user, meeting.team_id):
         return [(meeting, None)]
     return [(meeting, item) for item in permissions.presenting_items(user, meeting)]

@@ -26,12 +26,6 @@ from wtforms.widgets import HiddenInput
 from .services import DURATION_MAX, DURATION_MIN, MINUTES_MAX, NOTES_MAX, REASON_MAX
 
 
-class ActionForm(FlaskForm):
-    """A button that only needs CSRF protection (publish, propose, end session, renew …)."""
-
-    submit = SubmitField(_l("Confirm"))
-
-
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason"), validators=[InputRequired(), Length(max=REASON_MAX)],

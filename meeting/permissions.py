@@ -9,14 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casefiles.models import Case
-from casefiles.permissions import is_lead, signed_in
 from core.models import TEAM_ROLES, Role, User
+from core.permissions import is_lead, is_owner, is_team_member, signed_in
 
 from .models import AgendaItem, Meeting, MeetingStatus
 
 __all__ = [
     "is_lead",
-    "is_member",
+    "is_team_member",
     "can_view",
     "can_manage",
     "can_edit_agenda",
@@ -28,26 +28,19 @@ __all__ = [
 ]
 
 
-def is_member(user: User | None, team_id: int) -> bool:
-    """Expert, chair or secretary of the team: sees the team's meetings and agendas."""
-    return signed_in(user) and user.has_role(team_id, *TEAM_ROLES)
-
-
 def presenting_items(user: User | None, meeting: Meeting) -> list[AgendaItem]:
     """The items this user is invited to present (their own cases on a published agenda)."""
     if not signed_in(user) or meeting.agenda_published_at is None:
         return []
-    if not user.has_role(meeting.team_id, Role.CASE_OWNER):
-        return []
-    return [i for i in meeting.items if i.presenter_invited and i.case.owner_id == user.id]
+    return [i for i in meeting.items if i.presenter_invited and is_owner(user, i.case)]
 
 
 def can_view(user: User | None, meeting: Meeting) -> bool:
-    return is_member(user, meeting.team_id) or bool(presenting_items(user, meeting))
+    return is_team_member(user, meeting.team_id) or bool(presenting_items(user, meeting))
 
 
 def visible_items(user: User | None, meeting: Meeting) -> list[AgendaItem]:
-    if is_member(user, meeting.team_id):
+    if is_team_member(user, meeting.team_id):
         return list(meeting.items)
     return presenting_items(user, meeting)
 

@@ -7,7 +7,6 @@ daylight-saving changes.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -22,11 +21,20 @@ from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import TEAM_ROLES, Domain, Membership, Role, Team, User
+from core.models import LEAD_ROLES, TEAM_ROLES, Domain, Membership, Role, Team, User
+from core.people import team_members
 from notifications.services import notify
 
 from . import permissions
-from .models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingKind, MeetingStatus, Outcome
+from .models import (
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Outcome,
+)
 
 S = MeetingStatus
 
@@ -41,8 +49,6 @@ TRANSITIONS: dict[tuple[MeetingStatus, MeetingStatus], str] = {
 
 #: Meeting states whose open items count as "on an agenda" (such cases are not proposed again).
 ACTIVE_STATUSES = (S.PLANNED, S.PUBLISHED, S.HELD)
-#: Priority a case gets when it goes back to the queue from a meeting (head of the queue).
-HEAD_OF_QUEUE = 1
 #: Limits on what people type.
 NOTES_MAX = 50_000
 MINUTES_MAX = 100_000
@@ -126,24 +132,6 @@ def _link(meeting: Meeting) -> str:
     return f"/meetings/{meeting.id}"
 
 
-def team_people(team_id: int, roles: Iterable[Role] = TEAM_ROLES) -> list[User]:
-    """Active users with one of ``roles`` in the team (each once)."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.team_id == team_id,
-                Membership.active.is_(True),
-                Membership.role.in_(list(roles)),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        )
-    )
-
-
 def _invited_owners(meeting: Meeting) -> list[tuple[AgendaItem, User]]:
     return [(i, i.case.owner) for i in meeting.items if i.presenter_invited and i.outcome is None]
 
@@ -182,9 +170,7 @@ def _mark_changed(meeting: Meeting) -> None:
 
 def _back_to_queue(case: Case, actor: User | None, meeting: Meeting, reason: str) -> None:
     """A case leaves a meeting unhandled: back to the queue at its head, keeping its waiting time."""
-    if case.status == CaseStatus.SCHEDULED:
-        case_services.transition(case, CaseStatus.ACCEPTED, actor, details={"meeting": meeting.id, "reason": reason})
-    case.queue_priority = HEAD_OF_QUEUE
+    case_services.return_to_queue(case, actor, meeting_id=meeting.id, reason=reason)
 
 
 # --- the schedule -----------------------------------------------------------------------------
@@ -301,7 +287,7 @@ def cancel_meeting(meeting: Meeting, actor: User, *, reason: str) -> None:
     meeting.cancel_reason = reason
     meeting.sequence += 1
     context = {**local_strings(meeting), "reason": reason}
-    recipients = team_people(meeting.team_id) + [owner for _item, owner in owners]
+    recipients = team_members(meeting.team_id, *TEAM_ROLES) + [owner for _item, owner in owners]
     notify([u for u in recipients if u.id != actor.id], "meeting.cancelled", context, _link(meeting))
     db.session.flush()
 
@@ -332,7 +318,7 @@ def move_meeting(meeting: Meeting, actor: User, *, starts_at: datetime, ends_at:
                                                                       "ends_at": ends_at.isoformat()}})
     if meeting.agenda_published_at is not None:
         context = {**local_strings(meeting), "old_date": old["date"]}
-        recipients = team_people(meeting.team_id) + [owner for _item, owner in _invited_owners(meeting)]
+        recipients = team_members(meeting.team_id, *TEAM_ROLES) + [owner for _item, owner in _invited_owners(meeting)]
         notify([u for u in recipients if u.id != actor.id], "meeting.moved", context, _link(meeting))
 
 
@@ -475,9 +461,7 @@ def publish_agenda(meeting: Meeting, actor: User) -> None:
               references=", ".join(stale))
         )
     for item in meeting.items:
-        if item.case.status == CaseStatus.ACCEPTED:
-            case_services.transition(item.case, CaseStatus.SCHEDULED, actor, details={"meeting": meeting.id})
-            item.case.queue_priority = 0
+        case_services.schedule_case(item.case, actor, meeting_id=meeting.id)
     now = utcnow()
     if republish:
         _audit("meeting.republish", meeting, actor, {"cases": [i.case_id for i in meeting.items]})
@@ -488,7 +472,7 @@ def publish_agenda(meeting: Meeting, actor: User) -> None:
     meeting.sequence += 1
     base = local_strings(meeting)
     notify(
-        [u for u in team_people(meeting.team_id) if u.id != actor.id],
+        [u for u in team_members(meeting.team_id, *TEAM_ROLES) if u.id != actor.id],
         "meeting.agenda_changed" if republish else "meeting.agenda_published",
         {**base, "count": len(meeting.items)},
         _link(meeting),
@@ -631,7 +615,7 @@ def mark_discussed(item: AgendaItem, actor: User, now: datetime | None = None) -
     if item.case.status != CaseStatus.SCHEDULED:
         raise TransitionError(_("Publish the changed agenda before deciding this item."))
     _start_session(meeting, actor, now)
-    case_services.transition(item.case, CaseStatus.DISCUSSED, actor, details={"meeting": meeting.id})
+    case_services.discuss_case(item.case, actor, meeting_id=meeting.id)
     _set_outcome(item, Outcome.DISCUSSED, actor, now)
 
 
@@ -686,7 +670,7 @@ def _minutes_markdown(meeting: Meeting) -> str:
     ]
     by_user = {a.user_id: a for a in meeting.attendances}
     experts = team_experts(meeting.team_id)
-    leads = [u for u in team_people(meeting.team_id, (Role.CHAIR, Role.SECRETARY))]
+    leads = [u for u in team_members(meeting.team_id, *LEAD_ROLES)]
     people: dict[int, str] = {}
     for user in leads:
         people[user.id] = user.name
@@ -774,7 +758,7 @@ def close_minutes(meeting: Meeting, actor: User, now: datetime | None = None) ->
 def send_reminder(meeting: Meeting) -> None:
     """The day-before reminder to the team and the invited case owners (the job claims it once)."""
     base = local_strings(meeting)
-    notify(team_people(meeting.team_id), "meeting.reminder", base, _link(meeting))
+    notify(team_members(meeting.team_id, *TEAM_ROLES), "meeting.reminder", base, _link(meeting))
     for item, owner in _invited_owners(meeting):
         notify([owner], "meeting.reminder_presenter",
                {**local_strings(meeting, item.starts_at), "team": meeting.team.name, "reference": item.case.reference},

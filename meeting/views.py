@@ -30,14 +30,14 @@ from core import privacy
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
+from core.forms import PostForm
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
-from core.web import show_refusal
+from core.web import get_team, show_refusal
 
 bp = Blueprint("meeting", __name__, url_prefix="/meetings")
 
 from . import calendar, permissions, services  # noqa: E402
 from .forms import (
-    ActionForm,
     AddItemForm,
     AttendanceForm,
     CancelForm,
@@ -99,9 +99,7 @@ def _require(allowed: bool) -> None:
 
 
 def _lead_team(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None or team_id not in current_user.team_ids():
-        abort(404)
+    team = get_team(team_id)
     _require(permissions.is_lead(current_user, team.id))
     return team
 
@@ -150,7 +148,7 @@ def index():
         lead_teams=teams,
         feed=feed,
         feed_url=feed_url,
-        renew_form=ActionForm(),
+        renew_form=PostForm(),
         perms=permissions,
     )
 
@@ -158,7 +156,7 @@ def index():
 @bp.get("/<int:meeting_id>")
 def detail(meeting_id: int):
     meeting = get_meeting(meeting_id)
-    member = permissions.is_member(current_user, meeting.team_id)
+    member = permissions.is_team_member(current_user, meeting.team_id)
     items = permissions.visible_items(current_user, meeting)
     # The agenda names the cases (reference, pseudonym): one audit row for the page view.
     privacy.record_reads([i.case for i in items], current_user, "meeting_detail", team_id=meeting.team_id,
@@ -170,7 +168,7 @@ def detail(meeting_id: int):
         items=items,
         member=member,
         quorum=services.quorum_status(meeting) if member else None,
-        action_form=ActionForm(),
+        action_form=PostForm(),
         perms=permissions,
     )
 
@@ -192,7 +190,7 @@ def agenda(meeting_id: int):
         item_form = ItemForm()
         try:
             if "propose" in request.form:
-                if ActionForm().validate_on_submit():
+                if PostForm().validate_on_submit():
                     added = services.propose_agenda(meeting, utcnow(), current_user)
                     db.session.commit()
                     flash(_("%(num)d cases proposed from the queue.", num=len(added)), "success")
@@ -233,7 +231,7 @@ def agenda(meeting_id: int):
         meeting=meeting,
         editable=editable,
         add_form=add_form,
-        action_form=ActionForm(),
+        action_form=PostForm(),
         item_form=ItemForm,
         overrun=services.agenda_overrun(meeting),
     )
@@ -243,7 +241,7 @@ def agenda(meeting_id: int):
 def publish(meeting_id: int):
     meeting = get_meeting(meeting_id)
     _require(permissions.can_edit_agenda(current_user, meeting))
-    if not ActionForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     republish = meeting.status == MeetingStatus.PUBLISHED
     try:
@@ -384,7 +382,7 @@ def _live_context(meeting: Meeting) -> dict:
 def live(meeting_id: int):
     """The chair's and secretary's session page; experts get the same agenda read-only."""
     meeting = get_meeting(meeting_id)
-    if not permissions.is_member(current_user, meeting.team_id):
+    if not permissions.is_team_member(current_user, meeting.team_id):
         abort(404)  # a case owner never sees the other items
     context = _live_context(meeting)
     current = context["current"]
@@ -402,7 +400,7 @@ def live(meeting_id: int):
     notes_form = NotesForm(formdata=None, notes=current.notes if current else "",
                            notes_version=current.notes_version if current else 0)
     return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
-                           action_form=ActionForm(), conflict=None, **context)
+                           action_form=PostForm(), conflict=None, **context)
 
 
 def _wants_json() -> bool:
@@ -437,7 +435,7 @@ def save_notes(item_id: int):
         notes_form = NotesForm(formdata=None, notes=text, notes_version=exc.current_version)
         flash(exc.message, "error")
         return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
-                               action_form=ActionForm(), conflict=exc.current_text, **context), 409
+                               action_form=PostForm(), conflict=exc.current_text, **context), 409
     except ServiceError as exc:
         db.session.rollback()
         if _wants_json():
@@ -484,7 +482,7 @@ def item_outcome(item_id: int):
 def end(meeting_id: int):
     meeting = get_meeting(meeting_id)
     _require(permissions.can_run(current_user, meeting))
-    if not ActionForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     try:
         services.end_session(meeting, current_user)
@@ -501,7 +499,7 @@ def end(meeting_id: int):
 @bp.route("/<int:meeting_id>/minutes", methods=["GET", "POST"])
 def minutes(meeting_id: int):
     meeting = get_meeting(meeting_id)
-    if not permissions.is_member(current_user, meeting.team_id):
+    if not permissions.is_team_member(current_user, meeting.team_id):
         abort(404)
     can_edit = permissions.can_edit_minutes(current_user, meeting)
     form = MinutesForm(formdata=None, text=meeting.minutes_text, version=meeting.minutes_version)
@@ -511,14 +509,14 @@ def minutes(meeting_id: int):
         try:
             if "compile" in request.form:
                 _require(permissions.can_manage(current_user, meeting))
-                if ActionForm().validate_on_submit():
+                if PostForm().validate_on_submit():
                     services.compile_minutes(meeting, current_user)
                     db.session.commit()
                     flash(_("The minutes were compiled again from the items."), "success")
                 return redirect(url_for("meeting.minutes", meeting_id=meeting.id))
             if "close" in request.form:
                 _require(can_edit)
-                if ActionForm().validate_on_submit():
+                if PostForm().validate_on_submit():
                     services.close_minutes(meeting, current_user)
                     db.session.commit()
                     flash(_("The minutes are closed."), "success")
@@ -545,7 +543,7 @@ def minutes(meeting_id: int):
     privacy.commit_read()
     return render_template(
         "meeting/minutes.html", meeting=meeting, form=form, can_edit=can_edit, conflict=conflict,
-        action_form=ActionForm(), can_compile=permissions.can_manage(current_user, meeting)
+        action_form=PostForm(), can_compile=permissions.can_manage(current_user, meeting)
         and meeting.status == MeetingStatus.HELD,
     ), status
 
@@ -582,7 +580,7 @@ def feed(token: str):
 
 @bp.post("/feed/renew")
 def renew_feed():
-    if not ActionForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         abort(400)
     calendar.renew_feed(current_user)
     db.session.commit()

@@ -6,11 +6,10 @@ closed) may change it.
 """
 from __future__ import annotations
 
-from core.models import User
-from core.permissions import is_lead, is_owner
-
 from casefiles import permissions as case_permissions
 from casefiles.models import FINAL_STATUSES, Case
+from core.models import User
+from core.permissions import is_lead, is_owner
 
 #: Case states in which the map can no longer change.
 MAP_FROZEN = FINAL_STATUSES

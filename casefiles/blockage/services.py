@@ -17,14 +17,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
+from casefiles.models import Case
 from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Organisation, User
 from core.privacy import ANONYMISED
-
-from casefiles.models import Case
 
 from .analysis import Analysis, analyse_needs
 from .models import TEXT_MAX, TITLE_MAX, Need, NeedLink, NeedStatus

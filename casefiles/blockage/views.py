@@ -3,20 +3,27 @@ we commit. The map itself is drawn by templates/blockage/_map.html, included on 
 and the live meeting page (the ``blockage_map_for`` template helper checks need-to-know)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.people import organisations_committed_first
 from core.web import show_refusal
 
-from casefiles.web import get_case
-
-from . import permissions
-from . import services
+from . import permissions, services
 from .forms import LinkForm, NeedForm
 from .models import Need, NeedLink
 from .svg import drawing as svg_drawing

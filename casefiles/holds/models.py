@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casefiles.models import Case
 from core.clock import utcnow
 from core.db import db, enum_column
 from core.models import Organisation, User
-
-from casefiles.models import Case
 
 NOTE_MAX = 2_000
 

@@ -2,13 +2,12 @@
 services and templates ask here)."""
 from __future__ import annotations
 
+from casefiles import permissions as case_permissions
+from casefiles.models import FINAL_STATUSES, Case
 from core.clock import team_today
 from core.models import User
 from core.people import committed_organisation_ids
 from core.permissions import is_lead, is_owner, signed_in
-
-from casefiles import permissions as case_permissions
-from casefiles.models import FINAL_STATUSES, Case
 
 from .models import ContactSignalRequest
 from .queries import active_hold

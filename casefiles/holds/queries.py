@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core.db import db
-
 from casefiles.models import Case
+from core.db import db
 
 from .models import CaseHold, ContactSignalRequest
 

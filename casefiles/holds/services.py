@@ -12,19 +12,24 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from casefiles.models import Case
 from core import audit
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Role, User
-from core.privacy import ANONYMISED
 from core.people import committed_organisation_ids, organisation_contacts
+from core.privacy import ANONYMISED
 from notifications.services import notify
 
-from casefiles.models import Case
-
 from .models import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
-from .permissions import FINISHED, can_hold, can_request_signals, can_see_request, is_signal_contact
+from .permissions import (
+    FINISHED,
+    can_hold,
+    can_request_signals,
+    can_see_request,
+    is_signal_contact,
+)
 from .queries import active_hold, signal_requests
 
 

@@ -8,17 +8,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casefiles import permissions as case_permissions
+from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.people import committed_organisations
 from core.web import show_refusal
 
-from casefiles import permissions as case_permissions
-from casefiles.web import get_case
-
-from . import permissions, queries
-from . import services
+from . import permissions, queries, services
 from .forms import HoldForm, SeenForm, SignalRequestForm
 from .models import ContactSignalRequest
 

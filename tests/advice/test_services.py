@@ -25,6 +25,7 @@ from core.audit import AuditEvent
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from notifications.models import EmailStatus, Notification
+from core.clock import team_today
 
 
 def notes_for(user, kind=None):
@@ -381,7 +382,7 @@ def test_case_follows_the_actions(aw, issued):
     closure = services.close_case(case, aw.owner, outcome="partly", note="Home yes, debt not yet")
     db.session.commit()
     assert case.status == CaseStatus.CLOSED
-    assert closure.followup_due_on == services.add_months(services.team_today(aw.team, closure.closed_at), 3)
+    assert closure.followup_due_on == services.add_months(team_today(aw.team, closure.closed_at), 3)
     services.record_followup(case, aw.owner, result="held", note="Still in the home")
     db.session.commit()
     with pytest.raises(services.TransitionError):

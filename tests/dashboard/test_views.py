@@ -194,7 +194,7 @@ def test_period_presets_and_bad_dates(client, world):
     login(client, world.chair)
     url = f"/dashboard/teams/{world.team.id}"
     page = text(client.get(url + "?preset=last_year"))
-    from advice.services import team_today
+    from core.clock import team_today
 
     year = team_today(world.team).year - 1
     assert f'value="{year}-01-01"' in page and f'value="{year}-12-31"' in page
@@ -234,7 +234,7 @@ def test_flow_counts_transitions_made_by_the_services(client, world, create_case
     out = dict((r[0], r[1]) for r in rows(client.get(f"/dashboard/teams/{world.team.id}/figures.csv?figure=flow&preset=this_year")))
     from advice import figures
     from advice.figures import Period
-    from advice.services import team_today
+    from core.clock import team_today
     from core.clock import utcnow
 
     today = team_today(world.team)

@@ -27,7 +27,7 @@ from advice.models import ACTION_TRANSITIONS, Action, ActionStatus, Advice, Advi
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus, InclusionCriterion
 from core.audit import AuditEvent
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Domain
@@ -225,7 +225,7 @@ def _machine(w):
                 self.attempt("add_action", lambda: advice_services.add_action(
                     advice, self.actor(who, w.secretary), organisation_id=orgs[org].id,
                     description=f"Do your part ({orgs[org].name}).",
-                    deadline=advice_services.team_today(w.team) + timedelta(days=14)))
+                    deadline=team_today(w.team) + timedelta(days=14)))
 
         @precondition(lambda m: m.draft_or_none() is not None)
         @rule(who=WHO)
@@ -277,7 +277,7 @@ def _machine(w):
                 "confirm": lambda: advice_services.confirm_action(action, actor, expected_version=action.version),
                 "complete": lambda: advice_services.complete_action(
                     action, actor, expected_version=action.version, note="Done.",
-                    done_on=advice_services.team_today(w.team)),
+                    done_on=team_today(w.team)),
                 "refuse": lambda: advice_services.refuse_action(action, actor, expected_version=action.version,
                                                                 reason="Not ours."),
             }[kind]
@@ -299,7 +299,7 @@ def _machine(w):
             actor = self.actor(who, w.chair)
             self.attempt("decide", lambda: advice_services.record_team_decision(
                 action, actor, decision="drop" if drop else "extend", note="Decided at the meeting.",
-                new_deadline=None if drop else advice_services.team_today(w.team) + timedelta(days=21)))
+                new_deadline=None if drop else team_today(w.team) + timedelta(days=21)))
 
         @rule(who=WHO)
         def close(self, who):
