@@ -48,6 +48,12 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def require(allowed: bool) -> None:
+    """Refuse the request (403) unless ``allowed``: the user may see the object, not do this."""
+    if not allowed:
+        abort(403)
+
+
 def get_team(team_id: int) -> Team:
     """A team the signed-in user has a role in, or 404 (another team does not exist for them)."""
     team = db.session.get(Team, team_id)

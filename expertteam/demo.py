@@ -15,7 +15,7 @@ from advice import demo as advice_demo
 from advice import services as advice_services
 from casefiles import services as case_services
 from casefiles.models import Case, InclusionCriterion
-from core.clock import utcnow
+from core.clock import team_zone, utcnow
 from core.db import db
 from core.models import (
     Commitment,
@@ -28,8 +28,11 @@ from core.models import (
     TeamDomain,
     User,
 )
-from meeting import services as meeting_services
+from meeting.agenda import add_item, publish_agenda
+from meeting.attendance import record_attendance
 from meeting.models import Meeting, MeetingStatus
+from meeting.schedule import ensure_meetings
+from meeting.session import mark_discussed
 
 DEMO_PASSWORD = "expertteam-demo"
 TEAM_CODE = "GOO"
@@ -144,7 +147,7 @@ def _case(team: Team, owner: User, pseudonym: str, **fields) -> tuple[Case, bool
 
 def _past_meeting(team: Team, after) -> Meeting:
     """The team's regular meeting in the week after ``after`` (created if missing)."""
-    meeting_services.ensure_meetings(team, after, weeks=1)
+    ensure_meetings(team, after, weeks=1)
     return db.session.scalars(
         sa.select(Meeting).where(Meeting.team_id == team.id, Meeting.starts_at > after).order_by(Meeting.starts_at).limit(1)
     ).one()
@@ -153,15 +156,15 @@ def _past_meeting(team: Team, after) -> Meeting:
 def _discuss(meeting: Meeting, cases: list[Case], chair: User, attendance) -> None:
     """Put cases on a past meeting's agenda and take them as discussed, as the chair does live."""
     for case in cases:
-        meeting_services.add_item(meeting, case, chair)
-    meeting_services.publish_agenda(meeting, chair)
+        add_item(meeting, case, chair)
+    publish_agenda(meeting, chair)
     if not meeting.attendances:
         for user, status in attendance:
-            meeting_services.record_attendance(meeting, chair, user.id, status,
+            record_attendance(meeting, chair, user.id, status,
                                                deputy_name="J. de Wit (vervanger)" if status == "deputy" else "")
     for item in meeting.items:
         if item.case in cases:
-            meeting_services.mark_discussed(item, chair, now=meeting.starts_at + timedelta(minutes=30))
+            mark_discussed(item, chair, now=meeting.starts_at + timedelta(minutes=30))
 
 
 def seed() -> bool:
@@ -203,11 +206,11 @@ def seed() -> bool:
         sa.select(InclusionCriterion.id).where(InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))
     ).all()
     now = utcnow()
-    today = now.astimezone(meeting_services.team_zone(team)).date()
+    today = now.astimezone(team_zone(team)).date()
     consent = dict(consent_date=today - timedelta(days=21), consent_method="written", legal_ground="consent")
 
     # Meetings: the next eight weeks, plus two sessions in the past where cases were discussed.
-    meeting_services.ensure_meetings(team, now)
+    ensure_meetings(team, now)
     last_week = _past_meeting(team, now - timedelta(days=10))
     last_quarter = _past_meeting(team, now - timedelta(days=130))
     attendance = [(user, status) for user, status in zip(
@@ -315,8 +318,8 @@ def seed() -> bool:
                                      Meeting.status.in_([MeetingStatus.PLANNED, MeetingStatus.PUBLISHED]))
             .order_by(Meeting.starts_at).limit(1)
         ).first()
-        meeting_services.add_item(upcoming, cedar, secretary)
-        meeting_services.publish_agenda(upcoming, secretary)
+        add_item(upcoming, cedar, secretary)
+        publish_agenda(upcoming, secretary)
 
     # 4. Structural payment problem — accepted, waiting in the queue.
     dijk, new = _case(

@@ -9,9 +9,11 @@ def init_app(app: Flask) -> None:
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
-    from . import jobs, kinds, privacy, views
+    from . import calendar_views, jobs, kinds, privacy, session_views, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(session_views.bp)
+    app.register_blueprint(calendar_views.bp)
     register_kinds(app, kinds.MEETING_KINDS)
     privacy.register_parts(app)
     register_job(app, "meeting.ensure", jobs.ensure_meetings, "cron",

@@ -17,13 +17,12 @@ from icalendar import Calendar, Event
 
 from casefiles.models import Case
 from core import audit
-from core.clock import utcnow
+from core.clock import team_zone, utcnow
 from core.db import db
 from core.models import TEAM_ROLES, Role, User
 
 from . import permissions
 from .models import AgendaItem, CalendarFeed, Meeting, MeetingStatus
-from .services import team_zone
 
 #: How far back the feed goes (calendar apps keep what they already have).
 FEED_HISTORY = timedelta(days=42)

@@ -23,7 +23,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from .services import DURATION_MAX, DURATION_MIN, MINUTES_MAX, NOTES_MAX, REASON_MAX
+from .agenda import DURATION_MAX, DURATION_MIN
+from .minutes import MINUTES_MAX
+from .schedule import REASON_MAX
+from .session import NOTES_MAX
 
 
 class CancelForm(FlaskForm):

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from core.db import db
 from core.models import Team
 
-from . import services
+from . import schedule as schedule_module
+from .agenda import propose_agenda
 from .models import Meeting, MeetingStatus
+from .schedule import send_reminder
 
 WEEKS_AHEAD = 8
 REMIND_BEFORE = timedelta(hours=24)
@@ -22,7 +24,7 @@ def ensure_meetings(now: datetime) -> str:
     created = 0
     for team_id in team_ids:
         team = db.session.get(Team, team_id)
-        created += services.ensure_meetings(team, now, WEEKS_AHEAD)
+        created += schedule_module.ensure_meetings(team, now, WEEKS_AHEAD)
         db.session.commit()
     return f"{created} meetings created for {len(team_ids)} teams"
 
@@ -58,7 +60,7 @@ def propose_agendas(now: datetime) -> str:
             continue
         meeting = db.session.get(Meeting, meeting_id)
         db.session.refresh(meeting)
-        items += len(services.propose_agenda(meeting, now))
+        items += len(propose_agenda(meeting, now))
         proposed += 1
         db.session.commit()
     return f"{proposed} agendas proposed with {items} cases"
@@ -79,7 +81,7 @@ def remind(now: datetime) -> str:
         if not _claim(Meeting.reminded_at, meeting_id, now):
             db.session.rollback()
             continue
-        services.send_reminder(db.session.get(Meeting, meeting_id))
+        send_reminder(db.session.get(Meeting, meeting_id))
         sent += 1
         db.session.commit()
     return f"{sent} meeting reminders sent"

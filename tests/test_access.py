@@ -13,7 +13,7 @@ PUBLIC = {
     "healthz": "load-balancer health check; answers only ok/error",
     "auth.login": "the sign-in page",
     "auth.set_language": "changes only the visitor's own interface language",
-    "meeting.feed": "private calendar feed: authorised by its long random token, no case details",
+    "calendar.feed": "private calendar feed: authorised by its long random token, no case details",
 }
 
 

@@ -22,10 +22,10 @@ from advice.models import (
 )
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
+from core.clock import team_today
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from notifications.models import EmailStatus, Notification
-from core.clock import team_today
 
 
 def notes_for(user, kind=None):

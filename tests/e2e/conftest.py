@@ -576,8 +576,11 @@ def meeting_with_case(live_server, world, make_case):
     from core.clock import utcnow
     from core.db import db
     from core.models import Team, User
-    from meeting import services as meeting_services
+    from meeting.agenda import propose_agenda, publish_agenda
+    from meeting.attendance import record_attendance
     from meeting.models import Meeting
+    from meeting.schedule import add_extra_meeting
+    from meeting.session import mark_discussed
 
     def _make(*, pseudonym: str = "Gezin Linde", advise: bool = False) -> SimpleNamespace:
         case = make_case("accepted", pseudonym=pseudonym)
@@ -587,17 +590,17 @@ def meeting_with_case(live_server, world, make_case):
             chair = db.session.get(User, world.people["chair"].id)
             now = utcnow()
             start = now.replace(second=0, microsecond=0) + timedelta(minutes=10)
-            meeting = meeting_services.add_extra_meeting(team, secretary, starts_at=start, ends_at=start + timedelta(minutes=45),
+            meeting = add_extra_meeting(team, secretary, starts_at=start, ends_at=start + timedelta(minutes=45),
                                                          location="Stadhuis, zaal 2.14")
-            meeting_services.propose_agenda(meeting, now, secretary)
-            meeting_services.publish_agenda(meeting, secretary)
+            propose_agenda(meeting, now, secretary)
+            publish_agenda(meeting, secretary)
             for key in ("chair", "secretary", "expert_housing", "expert_debt"):
-                meeting_services.record_attendance(meeting, chair, world.people[key].id, "present")
+                record_attendance(meeting, chair, world.people[key].id, "present")
             db.session.commit()
             result = SimpleNamespace(meeting_id=meeting.id, item_ids=[i.id for i in meeting.items], **vars(case))
             if advise:
                 meeting = db.session.get(Meeting, meeting.id)
-                meeting_services.mark_discussed(meeting.items[0], chair)
+                mark_discussed(meeting.items[0], chair)
                 advice = advice_services.draft_advice(meeting.items[0].case, chair)
                 advice_services.update_draft(advice, chair, expected_version=advice.lock_version,
                                              situation="Gezin met huurschuld.", blockage="Urgentie wacht op de schuld.",

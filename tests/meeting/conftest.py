@@ -8,7 +8,7 @@ import pytest
 from core.clock import utcnow
 from core.db import db
 from core.models import Domain
-from meeting import services
+from meeting.agenda import propose_agenda, publish_agenda
 from meeting.models import Meeting, MeetingKind
 
 
@@ -52,8 +52,8 @@ def published(world, make_meeting, queued):
         meeting = make_meeting(**kw)
         for i in range(n):
             queued("normal", days=10 - i, owner=world.owner if i == 0 else world.owner2)
-        services.propose_agenda(meeting, utcnow(), world.chair)
-        services.publish_agenda(meeting, world.chair)
+        propose_agenda(meeting, utcnow(), world.chair)
+        publish_agenda(meeting, world.chair)
         db.session.commit()
         return meeting
 

@@ -8,11 +8,20 @@ import sqlalchemy as sa
 
 from casefiles import services as case_services
 from casefiles.models import CaseStatus
-from core.clock import utcnow
+from core.clock import team_zone, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from meeting import jobs, services
+from meeting import jobs
+from meeting.agenda import (
+    add_item,
+    move_item,
+    propose_agenda,
+    publish_agenda,
+    remove_item,
+    set_item,
+)
 from meeting.models import AgendaItem, Meeting, MeetingStatus
+from meeting.session import end_session
 from notifications.models import Notification
 
 UTC = timezone.utc
@@ -34,7 +43,7 @@ def test_proposal_orders_by_urgency_then_waiting_time_up_to_capacity(world, make
     queued("normal", days=3)  # does not fit: capacity 4
     other_team = queued("crisis", days=50, owner=world.other_owner, team=world.other_team)
     meeting = make_meeting()
-    items = services.propose_agenda(meeting, utcnow())
+    items = propose_agenda(meeting, utcnow())
     db.session.commit()
     assert [i.case_id for i in meeting.items] == [crisis.id, high_old.id, high_new.id, normal_old.id]
     assert len(items) == world.team.capacity == 4
@@ -50,8 +59,8 @@ def test_cases_on_another_agenda_are_not_proposed_again(world, make_meeting, que
     a, b = queued("normal", 5), queued("normal", 4)
     first = make_meeting()
     second = make_meeting(starts_at=first.starts_at + timedelta(days=7))
-    services.propose_agenda(first, utcnow())
-    services.propose_agenda(second, utcnow())
+    propose_agenda(first, utcnow())
+    propose_agenda(second, utcnow())
     db.session.commit()
     assert [i.case_id for i in first.items] == [a.id, b.id]
     assert second.items == []
@@ -75,20 +84,20 @@ def test_cutoff_job_proposes_once(world, make_meeting, queued):
 def test_lead_edits_the_agenda_and_the_slots_follow(world, make_meeting, queued):
     a, b, c = queued("normal", 5), queued("normal", 4), queued("normal", 3)
     meeting = make_meeting()
-    services.propose_agenda(meeting, utcnow(), world.chair)
+    propose_agenda(meeting, utcnow(), world.chair)
     first, second, third = meeting.items
-    services.move_item(third, world.chair, by=-1)
+    move_item(third, world.chair, by=-1)
     assert [i.case_id for i in sorted(meeting.items, key=lambda i: i.position)] == [a.id, c.id, b.id]
-    services.set_item(first, world.secretary, duration=20)
+    set_item(first, world.secretary, duration=20)
     assert third.starts_at == meeting.starts_at + timedelta(minutes=20)
     assert second.starts_at == meeting.starts_at + timedelta(minutes=65)
-    services.remove_item(first, world.chair)
+    remove_item(first, world.chair)
     db.session.commit()
     assert [(i.position, i.case_id) for i in meeting.items] == [(1, c.id), (2, b.id)]
     assert meeting.items[0].starts_at == meeting.starts_at
     assert a.status == CaseStatus.ACCEPTED
     d = queued("crisis", 0)
-    item = services.add_item(meeting, d, world.chair, duration=30)
+    item = add_item(meeting, d, world.chair, duration=30)
     db.session.commit()
     assert item.position == 3 and item.starts_at == meeting.starts_at + timedelta(minutes=90)
 
@@ -96,21 +105,21 @@ def test_lead_edits_the_agenda_and_the_slots_follow(world, make_meeting, queued)
 def test_agenda_edits_are_refused_cleanly(world, make_meeting, queued, create_case):
     meeting = make_meeting()
     case = queued("normal", 1)
-    services.add_item(meeting, case, world.chair)
+    add_item(meeting, case, world.chair)
     db.session.commit()
     with pytest.raises(ServiceError):
-        services.add_item(meeting, case, world.chair)  # already on it
+        add_item(meeting, case, world.chair)  # already on it
     with pytest.raises(ServiceError):
-        services.add_item(meeting, create_case("submitted"), world.chair)  # not in the queue
+        add_item(meeting, create_case("submitted"), world.chair)  # not in the queue
     foreign = queued("normal", 1, owner=world.other_owner, team=world.other_team)
     with pytest.raises(ServiceError):
-        services.add_item(meeting, foreign, world.chair)
+        add_item(meeting, foreign, world.chair)
     with pytest.raises(PermissionDenied):
-        services.add_item(meeting, queued("normal", 1), world.expert)
+        add_item(meeting, queued("normal", 1), world.expert)
     with pytest.raises(ServiceError):
-        services.set_item(meeting.items[0], world.chair, duration=2)
+        set_item(meeting.items[0], world.chair, duration=2)
     with pytest.raises(ServiceError):
-        services.move_item(meeting.items[0], world.chair, by=-1)
+        move_item(meeting.items[0], world.chair, by=-1)
     db.session.rollback()
     assert len(db.session.get(Meeting, meeting.id).items) == 1
 
@@ -122,12 +131,12 @@ def test_publish_schedules_and_notifies_the_right_people_only(world, make_meetin
     b = queued("normal", 4, owner=world.owner2)
     c = queued("normal", 3, owner=uninvited_owner)
     meeting = make_meeting()
-    services.propose_agenda(meeting, utcnow(), world.chair)
+    propose_agenda(meeting, utcnow(), world.chair)
     queued("normal", 1, owner=waiting_owner)  # after the proposal: stays in the queue
-    services.set_item(meeting.items[2], world.chair, presenter_invited=False)
+    set_item(meeting.items[2], world.chair, presenter_invited=False)
     db.session.commit()
     db.session.execute(sa.delete(Notification))
-    services.publish_agenda(meeting, world.chair)
+    publish_agenda(meeting, world.chair)
     db.session.commit()
     assert meeting.status == MeetingStatus.PUBLISHED and meeting.sequence == 1
     assert [a.status, b.status, c.status] == [CaseStatus.SCHEDULED] * 3
@@ -135,7 +144,7 @@ def test_publish_schedules_and_notifies_the_right_people_only(world, make_meetin
     assert set(team) == {world.expert.id, world.secretary.id}  # not the chair who published
     presenting = _notified("meeting.presenting")
     assert set(presenting) == {world.owner.id, world.owner2.id}
-    slot = meeting.items[1].starts_at.astimezone(services.team_zone(world.team)).strftime("%H:%M")
+    slot = meeting.items[1].starts_at.astimezone(team_zone(world.team)).strftime("%H:%M")
     assert presenting[world.owner2.id][0].context["time"] == slot
     assert presenting[world.owner2.id][0].context["reference"] == b.reference
     everyone = set(db.session.scalars(sa.select(Notification.user_id)))
@@ -145,13 +154,13 @@ def test_publish_schedules_and_notifies_the_right_people_only(world, make_meetin
 def test_republish_only_after_a_change_and_notifies_again(world, published, queued):
     meeting = published(2)
     with pytest.raises(ServiceError):
-        services.publish_agenda(meeting, world.chair)
+        publish_agenda(meeting, world.chair)
     db.session.rollback()
     extra = queued("crisis", 1, owner=world.owner2)
-    services.add_item(meeting, extra, world.secretary)
+    add_item(meeting, extra, world.secretary)
     db.session.commit()
     assert meeting.agenda_changed_at is not None and extra.status == CaseStatus.ACCEPTED
-    services.publish_agenda(meeting, world.secretary)
+    publish_agenda(meeting, world.secretary)
     db.session.commit()
     assert extra.status == CaseStatus.SCHEDULED and meeting.sequence == 2 and meeting.agenda_changed_at is None
     assert set(_notified("meeting.agenda_changed")) == {world.expert.id, world.chair.id}
@@ -162,7 +171,7 @@ def test_removing_a_published_item_returns_the_case_to_the_head(world, published
     meeting = published(2)
     crisis = queued("crisis", 20)
     removed = meeting.items[1].case
-    services.remove_item(meeting.items[1], world.chair)
+    remove_item(meeting.items[1], world.chair)
     db.session.commit()
     assert removed.status == CaseStatus.ACCEPTED and removed.queue_priority == 1
     queue = db.session.scalars(case_services.queue_query(world.team.id)).all()
@@ -173,13 +182,13 @@ def test_removing_a_published_item_returns_the_case_to_the_head(world, published
 def test_publish_refuses_an_empty_agenda_and_withdrawn_cases(world, make_meeting, queued):
     meeting = make_meeting()
     with pytest.raises(ServiceError):
-        services.publish_agenda(meeting, world.chair)
+        publish_agenda(meeting, world.chair)
     case = queued("normal", 1)
-    services.add_item(meeting, case, world.chair)
+    add_item(meeting, case, world.chair)
     case_services.withdraw_case(case, world.owner, reason="Moved away")
     db.session.commit()
     with pytest.raises(ServiceError):
-        services.publish_agenda(meeting, world.chair)
+        publish_agenda(meeting, world.chair)
     db.session.rollback()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PLANNED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
@@ -188,9 +197,9 @@ def test_publish_refuses_an_empty_agenda_and_withdrawn_cases(world, make_meeting
 
 def test_no_agenda_edits_after_the_session(world, published):
     meeting = published(1)
-    services.end_session(meeting, world.chair)
+    end_session(meeting, world.chair)
     db.session.commit()
     with pytest.raises(ServiceError):
-        services.remove_item(meeting.items[0], world.chair)
+        remove_item(meeting.items[0], world.chair)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AgendaItem)) == 1

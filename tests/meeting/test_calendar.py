@@ -9,8 +9,13 @@ import sqlalchemy as sa
 from core.audit import AuditEvent
 from core.clock import utcnow
 from core.db import db
-from meeting import services
 from meeting.models import CalendarFeed
+from meeting.schedule import (
+    add_extra_meeting,
+    cancel_meeting,
+    ensure_meetings,
+    move_meeting,
+)
 from tests.conftest import login, post_form
 
 UTC = timezone.utc
@@ -30,11 +35,11 @@ def _events(body: bytes) -> dict[str, icalendar.Event]:
 
 def test_feed_for_an_expert(client, world, published):
     now = utcnow()
-    services.ensure_meetings(world.team, now, weeks=3)
+    ensure_meetings(world.team, now, weeks=3)
     meeting = published(2)
-    cancelled = services.add_extra_meeting(world.team, world.chair, starts_at=now + timedelta(days=30),
+    cancelled = add_extra_meeting(world.team, world.chair, starts_at=now + timedelta(days=30),
                                            ends_at=now + timedelta(days=30, hours=2))
-    services.cancel_meeting(cancelled, world.chair, reason="Holiday")
+    cancel_meeting(cancelled, world.chair, reason="Holiday")
     db.session.commit()
     url = _feed_url(client, world.expert)
     client.delete_cookie("session")  # the feed needs no sign-in
@@ -55,7 +60,7 @@ def test_feed_for_an_expert(client, world, published):
     for item in meeting.items:  # no case details
         assert item.case.reference not in text and item.case.household_pseudonym not in text
     # A change raises SEQUENCE, the UID stays.
-    services.move_meeting(meeting, world.chair, starts_at=meeting.starts_at + timedelta(hours=1),
+    move_meeting(meeting, world.chair, starts_at=meeting.starts_at + timedelta(hours=1),
                           ends_at=meeting.ends_at + timedelta(hours=1))
     db.session.commit()
     ev = _events(client.get(url).data)[f"meeting-{meeting.id}@expertteam"]
@@ -63,7 +68,7 @@ def test_feed_for_an_expert(client, world, published):
 
 
 def test_dst_times_in_the_feed(client, world):
-    services.ensure_meetings(world.team, datetime(2026, 10, 14, 12, 0, tzinfo=UTC), weeks=3)
+    ensure_meetings(world.team, datetime(2026, 10, 14, 12, 0, tzinfo=UTC), weeks=3)
     db.session.commit()
     url = _feed_url(client, world.expert)
     # The feed shows meetings from six weeks back; these lie in the future of the test's "now"
@@ -94,7 +99,7 @@ def test_case_owner_feed_has_only_their_slot(client, world, published):
     ev = events[f"meeting-{meeting.id}-item-{mine.id}@expertteam"]
     assert ev.decoded("DTSTART") == mine.starts_at and ev.decoded("DTEND") == mine.ends_at
     assert mine.case.reference not in client.get(url).get_data(as_text=True)
-    services.cancel_meeting(meeting, world.chair, reason="Storm")
+    cancel_meeting(meeting, world.chair, reason="Storm")
     db.session.commit()
     ev = _events(client.get(url).data)[f"meeting-{meeting.id}-item-{mine.id}@expertteam"]
     assert str(ev["STATUS"]) == "CANCELLED" and int(ev["SEQUENCE"]) == 2

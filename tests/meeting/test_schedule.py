@@ -14,8 +14,16 @@ from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Team
-from meeting import jobs, services
+from meeting import jobs, schedule
+from meeting.lifecycle import TRANSITIONS, TransitionError, transition
 from meeting.models import Meeting, MeetingKind, MeetingStatus
+from meeting.schedule import (
+    add_extra_meeting,
+    cancel_meeting,
+    ensure_meetings,
+    move_meeting,
+    regular_slots,
+)
 from notifications.models import Notification
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -28,8 +36,8 @@ def _meetings(team) -> list[Meeting]:
 
 def test_regular_meetings_stay_at_nine_local_across_dst(world):
     # Summer time ends on 25 October 2026 and starts on 29 March 2026.
-    services.ensure_meetings(world.team, datetime(2026, 10, 14, 12, 0, tzinfo=UTC))
-    services.ensure_meetings(world.team, datetime(2026, 3, 18, 12, 0, tzinfo=UTC))
+    ensure_meetings(world.team, datetime(2026, 10, 14, 12, 0, tzinfo=UTC))
+    ensure_meetings(world.team, datetime(2026, 3, 18, 12, 0, tzinfo=UTC))
     db.session.commit()
     by_day = {m.starts_at.astimezone(AMS).date(): m for m in _meetings(world.team)}
     assert by_day[date(2026, 10, 20)].starts_at == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)  # CEST
@@ -47,7 +55,7 @@ def test_regular_meetings_stay_at_nine_local_across_dst(world):
 
 def test_eight_weeks_ahead_only_future_slots(world):
     now = datetime(2026, 10, 20, 7, 30, tzinfo=UTC)  # during Tuesday's meeting: it is not created
-    assert services.ensure_meetings(world.team, now) == 7
+    assert ensure_meetings(world.team, now) == 7
     db.session.commit()
     days = [m.starts_at.astimezone(AMS).date() for m in _meetings(world.team)]
     assert days[0] == date(2026, 10, 27) and days[-1] == date(2026, 12, 8)
@@ -58,7 +66,7 @@ def test_team_rule_is_used(world, make_team):
     from datetime import time
 
     team = make_team(meeting_weekday=3, meeting_start=time(13, 30), meeting_end=time(16, 0), location="Raadzaal")
-    services.ensure_meetings(team, datetime(2026, 6, 1, 0, 0, tzinfo=UTC), weeks=2)
+    ensure_meetings(team, datetime(2026, 6, 1, 0, 0, tzinfo=UTC), weeks=2)
     db.session.commit()
     meetings = _meetings(team)
     assert [m.starts_at.astimezone(AMS) for m in meetings] == [
@@ -88,20 +96,20 @@ def test_two_schedulers_at_once_leave_one_meeting_per_slot(app, world, monkeypat
     now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     team_id = world.team.id
     barrier = threading.Barrier(2, timeout=20)
-    original = services.regular_slots
+    original = regular_slots
 
     def racing_slots(*args, **kw):
         rows = original(*args, **kw)
         barrier.wait()  # both have computed their rows; now both insert
         return rows
 
-    monkeypatch.setattr(services, "regular_slots", racing_slots)
+    monkeypatch.setattr(schedule, "regular_slots", racing_slots)
     errors = []
 
     def scheduler():
         try:
             with app.app_context():
-                services.ensure_meetings(db.session.get(Team, team_id), now)
+                ensure_meetings(db.session.get(Team, team_id), now)
                 db.session.commit()
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -130,12 +138,12 @@ def test_walk_every_status_pair(world, make_meeting):
     start = utcnow() + timedelta(days=3)
     for i, (a, b) in enumerate((a, b) for a in MeetingStatus for b in MeetingStatus):
         meeting = make_meeting(starts_at=start + timedelta(hours=i), status=a)
-        if (a, b) in services.TRANSITIONS:
-            services.transition(meeting, b, world.chair)
+        if (a, b) in TRANSITIONS:
+            transition(meeting, b, world.chair)
             assert meeting.status == b
         else:
-            with pytest.raises(services.TransitionError):
-                services.transition(meeting, b, world.chair)
+            with pytest.raises(TransitionError):
+                transition(meeting, b, world.chair)
             assert meeting.status == a
     db.session.commit()
 
@@ -146,7 +154,7 @@ def test_cancel_sends_cases_to_the_head_of_the_queue(world, published, queued):
     cases = [i.case for i in meeting.items]
     queued_at = [c.queued_at for c in cases]
     sequence = meeting.sequence
-    services.cancel_meeting(meeting, world.secretary, reason="Herfstvakantie")
+    cancel_meeting(meeting, world.secretary, reason="Herfstvakantie")
     db.session.commit()
     assert meeting.status == MeetingStatus.CANCELLED and meeting.cancel_reason == "Herfstvakantie"
     assert meeting.sequence == sequence + 1
@@ -164,24 +172,24 @@ def test_cancel_sends_cases_to_the_head_of_the_queue(world, published, queued):
 def test_cancel_needs_a_reason_and_a_lead(world, make_meeting):
     meeting = make_meeting()
     with pytest.raises(ServiceError):
-        services.cancel_meeting(meeting, world.chair, reason="  ")
+        cancel_meeting(meeting, world.chair, reason="  ")
     with pytest.raises(PermissionDenied):
-        services.cancel_meeting(meeting, world.expert, reason="Holiday")
+        cancel_meeting(meeting, world.expert, reason="Holiday")
     with pytest.raises(PermissionDenied):
-        services.cancel_meeting(meeting, world.other_chair, reason="Holiday")
+        cancel_meeting(meeting, world.other_chair, reason="Holiday")
     db.session.rollback()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.PLANNED
 
 
 def test_cancelled_and_moved_meetings_are_not_recreated(world):
     now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-    services.ensure_meetings(world.team, now)
+    ensure_meetings(world.team, now)
     first, second = _meetings(world.team)[:2]
-    services.cancel_meeting(first, world.chair, reason="Holiday", )
+    cancel_meeting(first, world.chair, reason="Holiday", )
     new_start = second.starts_at + timedelta(days=1, hours=4)
-    services.move_meeting(second, world.chair, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=now)
+    move_meeting(second, world.chair, starts_at=new_start, ends_at=new_start + timedelta(hours=2), now=now)
     db.session.commit()
-    assert services.ensure_meetings(world.team, now) == 0
+    assert ensure_meetings(world.team, now) == 0
     db.session.commit()
     assert len(_meetings(world.team)) == 8
     assert second.starts_at == new_start and second.sequence == 1
@@ -189,15 +197,15 @@ def test_cancelled_and_moved_meetings_are_not_recreated(world):
 
 def test_move_refuses_a_taken_time_and_the_past(world):
     now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-    services.ensure_meetings(world.team, now)
+    ensure_meetings(world.team, now)
     db.session.commit()
     first, second = _meetings(world.team)[:2]
     with pytest.raises(ServiceError):
-        services.move_meeting(first, world.chair, starts_at=second.starts_at, ends_at=second.ends_at, now=now)
+        move_meeting(first, world.chair, starts_at=second.starts_at, ends_at=second.ends_at, now=now)
     with pytest.raises(ServiceError):
-        services.move_meeting(first, world.chair, starts_at=now - timedelta(days=1), ends_at=now, now=now)
+        move_meeting(first, world.chair, starts_at=now - timedelta(days=1), ends_at=now, now=now)
     with pytest.raises(ServiceError):
-        services.move_meeting(first, world.chair, starts_at=first.starts_at, ends_at=first.starts_at, now=now)
+        move_meeting(first, world.chair, starts_at=first.starts_at, ends_at=first.starts_at, now=now)
     db.session.rollback()
     assert db.session.get(Meeting, first.id).sequence == 0
 
@@ -205,7 +213,7 @@ def test_move_refuses_a_taken_time_and_the_past(world):
 def test_move_shifts_the_slots_and_tells_invitees(world, published):
     meeting = published(2)
     start = meeting.starts_at + timedelta(days=1)
-    services.move_meeting(meeting, world.chair, starts_at=start, ends_at=start + timedelta(hours=3))
+    move_meeting(meeting, world.chair, starts_at=start, ends_at=start + timedelta(hours=3))
     db.session.commit()
     assert [i.starts_at for i in meeting.items] == [start, start + timedelta(minutes=45)]
     kinds = db.session.scalars(sa.select(Notification).where(Notification.kind == "meeting.moved")).all()
@@ -215,14 +223,14 @@ def test_move_shifts_the_slots_and_tells_invitees(world, published):
 def test_extra_meeting(world):
     now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     start = datetime(2026, 5, 7, 13, 0, tzinfo=AMS).astimezone(UTC)
-    meeting = services.add_extra_meeting(world.team, world.secretary, starts_at=start,
+    meeting = add_extra_meeting(world.team, world.secretary, starts_at=start,
                                          ends_at=start + timedelta(hours=2), location="Online", now=now)
     db.session.commit()
     assert meeting.kind == MeetingKind.EXTRA and meeting.location == "Online"
     with pytest.raises(ServiceError):
-        services.add_extra_meeting(world.team, world.secretary, starts_at=start, ends_at=start + timedelta(hours=1), now=now)
+        add_extra_meeting(world.team, world.secretary, starts_at=start, ends_at=start + timedelta(hours=1), now=now)
     with pytest.raises(PermissionDenied):
-        services.add_extra_meeting(world.team, world.expert, starts_at=start + timedelta(days=1),
+        add_extra_meeting(world.team, world.expert, starts_at=start + timedelta(days=1),
                                    ends_at=start + timedelta(days=1, hours=1), now=now)
     db.session.rollback()
     assert len(_meetings(world.team)) == 1

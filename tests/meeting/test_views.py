@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from casefiles.models import CaseStatus
 from core.clock import utcnow
 from core.db import db
+from meeting.agenda import propose_agenda, publish_agenda, set_item
 from meeting.models import AgendaItem, Meeting, MeetingStatus, Outcome
 from tests.conftest import csrf_token, login, post_form
 
@@ -81,20 +82,18 @@ def test_outsiders_get_404(client, world, published, make_user):
 
 
 def test_owner_not_invited_does_not_see_the_meeting(client, world, make_meeting, queued):
-    from meeting import services
 
     meeting = make_meeting()
     queued("normal", 2, owner=world.owner)
-    services.propose_agenda(meeting, utcnow(), world.chair)
-    services.set_item(meeting.items[0], world.chair, presenter_invited=False)
-    services.publish_agenda(meeting, world.chair)
+    propose_agenda(meeting, utcnow(), world.chair)
+    set_item(meeting.items[0], world.chair, presenter_invited=False)
+    publish_agenda(meeting, world.chair)
     db.session.commit()
     login(client, world.owner)
     assert client.get(f"/meetings/{meeting.id}").status_code == 404
 
 
 def test_meeting_pages_use_a_fixed_number_of_queries(client, world, make_meeting, queued, count_queries):
-    from meeting import services
 
     counts = []
     login(client, world.chair)
@@ -102,7 +101,7 @@ def test_meeting_pages_use_a_fixed_number_of_queries(client, world, make_meeting
         meeting = make_meeting(starts_at=utcnow().replace(microsecond=0) + timedelta(days=n))
         for _ in range(n):
             queued("normal", 3)
-        services.propose_agenda(meeting, utcnow(), world.chair)
+        propose_agenda(meeting, utcnow(), world.chair)
         db.session.commit()
         per_page = []
         for url in (f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/agenda", f"/meetings/{meeting.id}/live", "/meetings/"):

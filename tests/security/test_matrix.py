@@ -28,12 +28,12 @@ SENSITIVE = ("household_composition", "tried", "blockage", "household_goal", "qu
 #: object  - takes ids of team-scoped objects: foreign ones must answer 403/404 and leak nothing.
 ACCESS = {
     "static": "public", "healthz": "public", "auth.login": "public", "auth.set_language": "public",
-    "meeting.feed": "public",
+    "calendar.feed": "public",
     "mfa.verify": "pending", "mfa.enrol": "pending", "mfa.qr": "pending",
     "auth.logout": "self", "auth.change_password": "self", "mfa.after_codes": "self", "mfa.manage": "self",
     "mfa.new_recovery_codes": "self", "mfa.reauth": "self", "mfa.reset_own": "self",
     "casefiles.index": "self", "notifications.inbox": "self", "notifications.preferences": "self",
-    "notifications.read_all": "self", "meeting.index": "self", "meeting.renew_feed": "self",
+    "notifications.read_all": "self", "meeting.index": "self", "calendar.renew_feed": "self",
     "advice.actions": "self",
     "admin.index": "admin", "admin.teams": "admin", "admin.team_new": "admin", "admin.team_edit": "admin",
     "admin.users": "admin", "admin.user_new": "admin", "admin.user_edit": "admin", "admin.user_deactivate": "admin",
@@ -47,9 +47,9 @@ ACCESS = {
     "casefiles.export": "object", "casefiles.reads": "object",
     "notifications.open": "object",
     "meeting.detail": "object", "meeting.agenda": "object", "meeting.attendance": "object", "meeting.cancel": "object",
-    "meeting.end": "object", "meeting.ics": "object", "meeting.item_outcome": "object", "meeting.live": "object",
-    "meeting.minutes": "object", "meeting.move": "object", "meeting.new_extra": "object", "meeting.publish": "object",
-    "meeting.save_notes": "object",
+    "meeting_session.end": "object", "calendar.ics": "object", "meeting_session.item_outcome": "object", "meeting_session.live": "object",
+    "meeting_session.minutes": "object", "meeting.move": "object", "meeting.new_extra": "object", "meeting.publish": "object",
+    "meeting_session.save_notes": "object",
     "advice.action": "object", "advice.agenda": "object", "advice.case": "object", "advice.catalogue": "object",
     "advice.close": "object", "advice.confirm": "object", "advice.confirm_link": "object", "advice.correct": "object",
     "advice.decide": "object", "advice.discard": "object", "advice.done": "object", "advice.edit": "object",
@@ -133,8 +133,8 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
     from advice import services
-    from casefiles.holds import services as holds
     from casefiles.blockage import services as blockage
+    from casefiles.holds import services as holds
     from core.clock import utcnow
     from meeting.models import Meeting, MeetingStatus
 

@@ -162,8 +162,8 @@ def test_backup_restores_every_row(app, world, create_case, tmp_path):
 def test_retention_clears_the_blockage_map_and_hard_case_notes(app, world, create_case):
     from datetime import date
 
-    from casefiles.holds import services as holds
     from casefiles.blockage import services as blockage
+    from casefiles.holds import services as holds
 
     case = create_case("accepted", household_pseudonym="Gezin Kaart")
     urgency = blockage.add_need(case, world.owner, title="Urgentie voor Gezin Kaart", rule="Huisvestingsverordening")

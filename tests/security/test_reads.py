@@ -135,7 +135,7 @@ def test_live_follow_refresh_writes_one_read_per_item_not_per_poll(client, world
     from core.audit import AuditEvent
     from core.clock import utcnow
     from core.db import db
-    from meeting import services as meeting_services
+    from meeting.agenda import add_item, publish_agenda
     from meeting.models import Meeting
     from tests.conftest import login
 
@@ -144,8 +144,8 @@ def test_live_follow_refresh_writes_one_read_per_item_not_per_poll(client, world
                       cutoff_at=start - timedelta(days=4))
     db.session.add(meeting)
     case = create_case("accepted")
-    meeting_services.add_item(meeting, case, world.chair)
-    meeting_services.publish_agenda(meeting, world.chair)
+    add_item(meeting, case, world.chair)
+    publish_agenda(meeting, world.chair)
     db.session.commit()
 
     def reads():

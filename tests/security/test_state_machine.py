@@ -31,8 +31,9 @@ from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Domain
-from meeting import services as meeting_services
+from meeting.agenda import add_item, publish_agenda
 from meeting.models import AgendaItem, Meeting, MeetingKind
+from meeting.session import mark_discussed, postpone_item
 from tests.advice.conftest import _english, aw  # noqa: F401  (fixtures)
 from tests.conftest import COMPLETE_CASE
 
@@ -176,8 +177,8 @@ def _machine(w):
 
             def go():
                 meeting = new_meeting(self.case.team)
-                meeting_services.add_item(meeting, self.case, actor)
-                meeting_services.publish_agenda(meeting, actor)
+                add_item(meeting, self.case, actor)
+                publish_agenda(meeting, actor)
 
             self.attempt("schedule", go)
 
@@ -186,14 +187,14 @@ def _machine(w):
         def discuss(self, who):
             item = self.open_item()
             if item is not None:
-                self.attempt("discuss", lambda: meeting_services.mark_discussed(item, self.actor(who, w.chair)))
+                self.attempt("discuss", lambda: mark_discussed(item, self.actor(who, w.chair)))
 
         @precondition(lambda m: m.open_item() is not None)
         @rule(who=WHO)
         def postpone(self, who):
             item = self.open_item()
             if item is not None:
-                self.attempt("postpone", lambda: meeting_services.postpone_item(item, self.actor(who, w.secretary)))
+                self.attempt("postpone", lambda: postpone_item(item, self.actor(who, w.secretary)))
 
         @rule(who=st.sampled_from(ACTORS))
         def withdraw(self, who):

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from casefiles.blockage import permissions as map_permissions
 from casefiles.blockage import services as blockage
-from casefiles.blockage.svg import render
 from casefiles.blockage.models import Need, NeedLink, NeedStatus
+from casefiles.blockage.svg import render
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
