@@ -1,4 +1,6 @@
-"""Binding advice and each committed organisation's follow-through on its actions."""
+"""Binding advice and each committed organisation's follow-through on its actions: drafting,
+issuing and correcting the advice, its ties to the blockage map, the actions per organisation,
+escalation, closing the case and the three-month follow-up, the team's catalogue."""
 from __future__ import annotations
 
 from flask import Flask
@@ -9,12 +11,13 @@ def init_app(app: Flask) -> None:
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
-    from . import dashboard, guard, jobs, kinds, privacy, ties, views
+    from . import follow_through_views, guard, jobs, kinds, privacy, ties, views
 
     guard.install()
     register_need_reference(app, ties.need_is_tied)
     app.register_blueprint(views.bp)
-    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(follow_through_views.bp)
+    app.jinja_env.globals.update(follow_through_views.template_globals())
     register_kinds(app, kinds.ADVICE_KINDS)
     privacy.register_parts(app)
     register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",

@@ -15,7 +15,15 @@ from core.clock import team_today
 from core.db import db
 from core.models import Organisation, Team, User
 
-from . import services
+from .drafting import (
+    add_action,
+    add_cost_line,
+    add_legal_ground,
+    draft_advice,
+    update_draft,
+)
+from .issuing import issue_advice
+from .lifecycle import draft_of
 from .models import Advice, Intervention, LegalReference
 
 #: A general link to the official Dutch law site (the search page; per-article links are not
@@ -94,23 +102,23 @@ def demo_advise(
     list. ``costs``: (side 'current'|'breakthrough', intervention name, quantity).
     """
     actions = list(actions)
-    advice = services.draft_of(case) or services.draft_advice(case, chair)
-    services.update_draft(advice, chair, expected_version=advice.lock_version, situation=situation,
+    advice = draft_of(case) or draft_advice(case, chair)
+    update_draft(advice, chair, expected_version=advice.lock_version, situation=situation,
                           blockage=case.blockage if blockage is None else blockage, advice_text=advice_text,
                           legal_free_text=advice.legal_free_text)
     for law in legal_laws:
         ref = db.session.scalar(sa.select(LegalReference).where(
             LegalReference.team_id == case.team_id, LegalReference.law == law, LegalReference.active.is_(True)))
         if ref is not None and not any(g.legal_reference_id == ref.id for g in advice.legal_grounds):
-            services.add_legal_ground(advice, chair, ref.id)
+            add_legal_ground(advice, chair, ref.id)
     for side, name, quantity in costs:
         item = db.session.scalar(sa.select(Intervention).where(
             Intervention.team_id == case.team_id, Intervention.name == name))
         if item is not None:
-            services.add_cost_line(advice, chair, side=side, intervention_id=item.id, quantity=quantity)
+            add_cost_line(advice, chair, side=side, intervention_id=item.id, quantity=quantity)
     earliest = min((d for _o, _t, d in actions), default=None)
     for org, text, deadline in actions:
-        services.add_action(advice, chair, organisation_id=org.id, description=text, deadline=deadline,
+        add_action(advice, chair, organisation_id=org.id, description=text, deadline=deadline,
                             today=min(earliest, team_today(case.team, now)) if earliest else None)
-    services.issue_advice(advice, chair, now=now)
+    issue_advice(advice, chair, now=now)
     return advice

@@ -20,7 +20,7 @@ from core.models import Role, Team
 from core.people import organisation_contacts, team_members
 from notifications.services import notify
 
-from . import services
+from .lifecycle import action_context, action_link, settings_for
 from .models import (
     PENDING_ACTION,
     Action,
@@ -74,7 +74,7 @@ def _load(ids: list[int]) -> list[Action]:
 def _notify_contacts(team: Team, actions: list[Action], kind: str) -> None:
     contacts = organisation_contacts(team.id, {a.organisation_id for a in actions})
     for action in actions:
-        notify(contacts[action.organisation_id], kind, services._action_context(action), services._action_link(action))
+        notify(contacts[action.organisation_id], kind, action_context(action), action_link(action))
 
 
 def _audit_each(action_name: str, team: Team, actions: list[Action], details: dict | None = None) -> None:
@@ -87,7 +87,7 @@ def remind_due_soon(now: datetime) -> str:
     """Remind the contacts of actions due within the team's reminder days (once per deadline)."""
     total = 0
     for team in _teams():
-        settings = services.settings_for(team.id)
+        settings = settings_for(team.id)
         today = team_today(team, now)
         candidates = _team_actions(team.id).where(
             EFFECTIVE_DEADLINE >= today, EFFECTIVE_DEADLINE <= today + timedelta(days=settings.reminder_days)
@@ -119,7 +119,7 @@ def escalate_overdue(now: datetime) -> str:
     next meeting's follow-up list until the team decides."""
     total = 0
     for team in _teams():
-        settings = services.settings_for(team.id)
+        settings = settings_for(team.id)
         today = team_today(team, now)
         candidates = _team_actions(team.id).where(
             EFFECTIVE_DEADLINE < today - timedelta(days=settings.grace_days)
@@ -127,7 +127,7 @@ def escalate_overdue(now: datetime) -> str:
         actions = _load(_claim(candidates, Action.escalated_at, now, escalation_kind=EscalationKind.OVERDUE))
         chairs = team_members(team.id, Role.CHAIR) if actions else []
         for action in actions:
-            notify(chairs, "advice.action_escalated", services._action_context(action), services._action_link(action))
+            notify(chairs, "advice.action_escalated", action_context(action), action_link(action))
         _audit_each("action.escalate", team, actions, {"kind": "overdue"})
         db.session.commit()
         total += len(actions)

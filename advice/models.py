@@ -42,11 +42,6 @@ ADVICE_STATUS_LABELS = {
     AdviceStatus.SUPERSEDED: _l("Superseded"),
 }
 
-#: Every allowed (from, to) pair of an advice version and the action that makes it.
-ADVICE_TRANSITIONS: dict[tuple[AdviceStatus, AdviceStatus], str] = {
-    (AdviceStatus.DRAFT, AdviceStatus.ISSUED): "issue",
-    (AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED): "supersede",
-}
 LOCKED_STATUSES = frozenset({AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED})
 
 
@@ -74,18 +69,6 @@ ACTION_STATUS_LABELS = {
 }
 
 A = ActionStatus
-#: Every allowed (from, to) pair of an action and the action that makes it.
-ACTION_TRANSITIONS: dict[tuple[ActionStatus, ActionStatus], str] = {
-    (A.OPEN, A.CONFIRMED): "confirm",
-    (A.OPEN, A.DONE): "complete",
-    (A.CONFIRMED, A.DONE): "complete",
-    (A.OPEN, A.REFUSED): "refuse",
-    (A.CONFIRMED, A.REFUSED): "refuse",
-    (A.REFUSED, A.OPEN): "reopen",  # the team upholds the action (new deadline)
-    (A.OPEN, A.DROPPED): "drop",
-    (A.CONFIRMED, A.DROPPED): "drop",
-    (A.REFUSED, A.DROPPED): "drop",
-}
 #: Actions still to be carried out.
 PENDING_ACTION = frozenset({A.OPEN, A.CONFIRMED})
 #: Actions that no longer hold up completion of the case.

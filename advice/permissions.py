@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from casefiles import permissions as case_permissions
 from casefiles.models import Case, CaseStatus
 from core.db import db
-from core.models import Team, User
+from core.models import User
 from core.permissions import is_chair, is_lead, is_owner, signed_in
 
 from .models import PENDING_ACTION, Action, ActionStatus, Advice, AdviceStatus
@@ -98,9 +98,6 @@ def has_open_draft(case: Case) -> bool:
 def can_record_followup(user: User | None, case: Case) -> bool:
     return case.status == CaseStatus.CLOSED and is_owner(user, case)
 
-
-def can_view_overview(user: User | None, team: Team) -> bool:
-    return is_lead(user, team.id)
 
 
 def can_maintain_catalogue(user: User | None, team_id: int) -> bool:

@@ -67,6 +67,25 @@ def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
     )
 
 
+def days_between(later, earlier, *, dates: bool = False):
+    """SQL: the days from ``earlier`` to ``later`` as a number, the same on PostgreSQL and
+    SQLite (fractional for timestamps; whole days when ``dates``: ``later`` is a date column)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if dates:
+            return later - sa.cast(earlier, sa.Date)
+        return sa.extract("epoch", later - earlier) / 86400.0
+    if dates:
+        return sa.func.julianday(later) - sa.func.julianday(sa.func.date(earlier))
+    return sa.func.julianday(later) - sa.func.julianday(earlier)
+
+
+def month_of(column):
+    """'YYYY-MM' of a timestamp column (UTC), per dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
 def configure_sqlite(app) -> None:
     """WAL, foreign keys and a busy timeout on every SQLite connection."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from . import privacy
 from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
@@ -52,6 +53,21 @@ def require(allowed: bool) -> None:
     """Refuse the request (403) unless ``allowed``: the user may see the object, not do this."""
     if not allowed:
         abort(403)
+
+
+def posted_version(value: str | None) -> int:
+    """The version a form was loaded at (optimistic locking); a tampered value is a 400."""
+    try:
+        return int(value or "")
+    except ValueError:
+        abort(400)
+
+
+def audit_read(case, what: str) -> None:
+    """Audit that the signed-in user read case content on this page (BIO 8.15.01), and commit
+    the audit row without expiring what the page has loaded."""
+    privacy.record_read(case, current_user, what)
+    privacy.commit_read()
 
 
 def get_team(team_id: int) -> Team:

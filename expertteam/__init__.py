@@ -12,18 +12,13 @@ from flask import Flask, jsonify
 from core.db import db
 from core.extensions import migrate
 
-from .config import (
-    DEV_SECRET_KEY,
-    ROOT,
-    ConfigurationError,
-    check_production,
-    from_environment,
-)
+from .config import DEV_SECRET_KEY, ROOT, ConfigurationError, check_production, from_environment
 
 __all__ = ["PACKAGES", "ConfigurationError", "create_app"]
 
 #: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
-PACKAGES = ("core", "accounts", "notifications", "casefiles", "casefiles.blockage", "casefiles.holds", "meeting", "advice")
+PACKAGES = ("core", "accounts", "notifications", "casefiles", "casefiles.blockage", "casefiles.holds", "meeting", "advice",
+            "reports")
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

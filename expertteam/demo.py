@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from accounts import mfa
 from advice import demo as advice_demo
-from advice import services as advice_services
+from advice.closure import close_case
+from advice.follow_through import complete_action, confirm_action
 from casefiles import services as case_services
 from casefiles.models import Case, InclusionCriterion
 from core.clock import team_zone, utcnow
@@ -293,8 +294,8 @@ def seed() -> bool:
             now=last_week.starts_at + timedelta(hours=2),
         )
         therapy, indication = advice.actions
-        advice_services.confirm_action(therapy, contacts[Domain.GGZ], expected_version=therapy.version)
-        advice_services.complete_action(indication, contacts[Domain.PARENTING], expected_version=indication.version,
+        confirm_action(therapy, contacts[Domain.GGZ], expected_version=therapy.version)
+        complete_action(indication, contacts[Domain.PARENTING], expected_version=indication.version,
                                         note="Indicatie omgezet; eerste gesprek gepland.", done_on=today - timedelta(days=2))
 
     # 3. Addiction, work and eviction — on the next meeting's published agenda (scheduled).
@@ -388,11 +389,11 @@ def seed() -> bool:
             now=session + timedelta(hours=1),
         )
         for action, org in zip(advice.actions, (Domain.WORK_INCOME, Domain.SOCIAL_WORK)):
-            advice_services.complete_action(action, contacts[org], expected_version=action.version,
+            complete_action(action, contacts[org], expected_version=action.version,
                                             note="Uitgevoerd zoals geadviseerd.",
                                             done_on=(session + timedelta(days=10)).date(),
                                             now=session + timedelta(days=10))
-        advice_services.close_case(fransen, noor, outcome="reached",
+        close_case(fransen, noor, outcome="reached",
                                    note="Bijstand en Wmo-voorziening lopen; het echtpaar woont thuis.",
                                    now=now - timedelta(days=95))
 

@@ -47,13 +47,7 @@ from .agenda import (
     set_item,
 )
 from .attendance import quorum_status, record_attendance
-from .forms import (
-    AddItemForm,
-    AttendanceForm,
-    CancelForm,
-    ItemForm,
-    MeetingTimeForm,
-)
+from .forms import AddItemForm, AttendanceForm, CancelForm, ItemForm, MeetingTimeForm
 from .models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus, Outcome  # noqa: E402
 from .schedule import add_extra_meeting, cancel_meeting, local_to_utc, move_meeting
 

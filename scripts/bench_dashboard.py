@@ -4,7 +4,7 @@ test).
 Builds a team with two years of history by bulk inserts (cases, domains, organisations, audit
 events, meetings and agenda items, issued advice with actions and cost lines, closures) in a
 temporary SQLite file and, when PostgreSQL answers, in a temporary PostgreSQL database (dropped
-afterwards); then times ``advice.figures.compute`` and the whole dashboard page (figures and
+afterwards); then times ``reports.figures.compute`` and the whole dashboard page (figures and
 template) for one quarter, one year and the two years.
 
 Run: .venv/bin/python scripts/bench_dashboard.py [--cases 5000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -179,8 +179,8 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
     from flask import render_template
     from flask_login import login_user
 
-    from advice import dashboard, figures
-    from advice.figures import Period
+    from reports import dashboard, figures
+    from reports.period import Period
     from core.models import Team, User
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": "bench.test"})

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from advice import services
+from advice.drafting import add_action, draft_advice, update_draft
+from advice.issuing import issue_advice
 from advice.models import Advice, Intervention, LegalReference
 from casefiles.models import CaseStatus
 from core.clock import utcnow
@@ -80,8 +81,8 @@ def drafted(aw, discussed):
 
     def _make(case=None, actions=None) -> Advice:
         case = case or discussed()
-        advice = services.draft_advice(case, aw.secretary)
-        services.update_draft(advice, aw.secretary, expected_version=advice.lock_version,
+        advice = draft_advice(case, aw.secretary)
+        update_draft(advice, aw.secretary, expected_version=advice.lock_version,
                               situation="Mother and two children, eviction pending.",
                               blockage="No urgency while a debt is open.",
                               advice_text="Grant urgency now; settle the debt in parallel.",
@@ -90,7 +91,7 @@ def drafted(aw, discussed):
         if actions is None:
             actions = [(aw.org, "Offer a home within two weeks."), (aw.org2, "Start treatment.")]
         for org, text in actions:
-            services.add_action(advice, aw.secretary, organisation_id=org.id, description=text, deadline=deadline)
+            add_action(advice, aw.secretary, organisation_id=org.id, description=text, deadline=deadline)
         db.session.commit()
         return advice
 
@@ -101,7 +102,7 @@ def drafted(aw, discussed):
 def issued(aw, drafted):
     def _make(**kw) -> Advice:
         advice = drafted(**kw)
-        services.issue_advice(advice, aw.chair)
+        issue_advice(advice, aw.chair)
         db.session.commit()
         return advice
 

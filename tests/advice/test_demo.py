@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from advice import demo, services
+from advice import demo
 from advice.models import ActionStatus, AdviceStatus
 from casefiles.models import CaseStatus
 from core.db import db

@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice import jobs, services
+from advice import jobs
+from advice.closure import close_case
+from advice.follow_through import complete_action, confirm_action, follow_up_items
 from advice.models import (
     Action,
     ActionStatus,
@@ -68,7 +70,7 @@ def test_remind_due_soon_once(aw, two_actions):
 
 def test_done_actions_are_not_reminded_and_settings_per_team(aw, two_actions):
     advice, housing, ggz = two_actions
-    services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="done", done_on=date.today())
+    complete_action(ggz, aw.contact2, expected_version=ggz.version, note="done", done_on=date.today())
     db.session.add(AdviceSettings(team_id=aw.team.id, reminder_days=10, grace_days=2))
     db.session.commit()
     assert jobs.remind_due_soon(noon(housing.deadline - timedelta(days=10))) == "1 actions reminded"
@@ -77,8 +79,8 @@ def test_done_actions_are_not_reminded_and_settings_per_team(aw, two_actions):
 
 def test_overdue_and_escalation_once_each(aw, two_actions):
     advice, housing, ggz = two_actions
-    services.confirm_action(ggz, aw.contact2, expected_version=ggz.version)
-    services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="done", done_on=date.today())
+    confirm_action(ggz, aw.contact2, expected_version=ggz.version)
+    complete_action(ggz, aw.contact2, expected_version=ggz.version, note="done", done_on=date.today())
     db.session.commit()
     deadline = housing.deadline
     on_deadline = noon(deadline)
@@ -104,14 +106,14 @@ def test_overdue_and_escalation_once_each(aw, two_actions):
     chair = db.session.scalars(sa.select(Notification).where(Notification.user_id == aw.chair.id,
                                                              Notification.kind == "advice.action_escalated")).all()
     assert len(chair) == 1
-    assert [a.id for a in services.follow_up_items(aw.team).escalated] == [housing.id]
+    assert [a.id for a in follow_up_items(aw.team).escalated] == [housing.id]
 
 
 def test_followup_asked_once(aw, two_actions):
     advice, housing, ggz = two_actions
     for a, c in ((housing, aw.contact), (ggz, aw.contact2)):
-        services.complete_action(a, c, expected_version=a.version, note="done", done_on=date.today())
-    closure = services.close_case(advice.case, aw.owner, outcome="reached", note="ok")
+        complete_action(a, c, expected_version=a.version, note="done", done_on=date.today())
+    closure = close_case(advice.case, aw.owner, outcome="reached", note="ok")
     db.session.commit()
     due = closure.followup_due_on
     assert jobs.ask_followup(noon(due - timedelta(days=1))) == "0 follow-up evaluations asked"

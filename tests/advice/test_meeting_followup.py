@@ -1,7 +1,7 @@
 """Escalated actions are back on the table: the next meeting's page lists them for the team."""
 from datetime import timedelta
 
-from advice import services
+from advice.follow_through import refuse_action
 from core.clock import utcnow
 from core.db import db
 from meeting.models import Meeting
@@ -11,7 +11,7 @@ from tests.conftest import login
 def test_refused_action_appears_on_the_next_meeting_page(client, aw, issued):
     advice = issued()
     refused = advice.actions[0]
-    services.refuse_action(refused, aw.contact, expected_version=refused.version, reason="Geen woning beschikbaar.")
+    refuse_action(refused, aw.contact, expected_version=refused.version, reason="Geen woning beschikbaar.")
     start = (utcnow() + timedelta(days=6)).replace(microsecond=0)
     meeting = Meeting(team=aw.team, starts_at=start, ends_at=start + timedelta(hours=3), slot_at=start,
                       cutoff_at=start - timedelta(days=4))

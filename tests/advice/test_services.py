@@ -7,19 +7,36 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import services
-from advice.guard import ImmutableAdviceError
-from advice.models import (
-    ACTION_TRANSITIONS,
-    ADVICE_TRANSITIONS,
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceStatus,
-    CaseClosure,
-    CostLine,
-    EscalationKind,
+from advice.closure import close_case, record_followup, record_followup_review
+from advice.drafting import (
+    add_action,
+    add_cost_line,
+    add_legal_ground,
+    discard_draft,
+    draft_advice,
+    remove_action,
+    update_draft,
 )
+from advice.follow_through import (
+    complete_action,
+    confirm_action,
+    follow_up_items,
+    record_team_decision,
+    refuse_action,
+)
+from advice.guard import ImmutableAdviceError
+from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.lifecycle import (
+    StaleAction,
+    StaleDraft,
+    TransitionError,
+    add_months,
+    current_advice,
+    transition_action,
+    transition_advice,
+)
+from advice.lifecycle import ACTION_TRANSITIONS, ADVICE_TRANSITIONS
+from advice.models import Action, ActionStatus, Advice, AdviceStatus, CaseClosure, CostLine, EscalationKind
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
 from core.clock import team_today
@@ -43,11 +60,11 @@ def test_advice_transition_table_every_pair(aw, drafted):
         for to in AdviceStatus:
             advice.status = frm
             if (frm, to) in ADVICE_TRANSITIONS:
-                services._transition_advice(advice, to, aw.chair)
+                transition_advice(advice, to, aw.chair)
                 assert advice.status == to
             else:
-                with pytest.raises(services.TransitionError):
-                    services._transition_advice(advice, to, aw.chair)
+                with pytest.raises(TransitionError):
+                    transition_advice(advice, to, aw.chair)
                 assert advice.status == frm
     db.session.rollback()
 
@@ -59,12 +76,12 @@ def test_action_transition_table_every_pair(aw, drafted):
         for to in ActionStatus:
             action.status = frm
             if (frm, to) in ACTION_TRANSITIONS:
-                services._transition_action(action, to, aw.chair)
+                transition_action(action, to, aw.chair)
                 assert action.status == to
                 allowed += 1
             else:
-                with pytest.raises(services.TransitionError):
-                    services._transition_action(action, to, aw.chair)
+                with pytest.raises(TransitionError):
+                    transition_action(action, to, aw.chair)
                 assert action.status == frm
     assert allowed == len(ACTION_TRANSITIONS)
     db.session.rollback()
@@ -74,25 +91,25 @@ def test_action_transition_table_every_pair(aw, drafted):
 
 def test_draft_needs_discussed_case_and_lead(aw, create_case, discussed):
     accepted = create_case("accepted")
-    with pytest.raises(services.TransitionError):
-        services.draft_advice(accepted, aw.chair)
+    with pytest.raises(TransitionError):
+        draft_advice(accepted, aw.chair)
     case = discussed()
     for outsider in (aw.expert, aw.owner, aw.contact, aw.other_chair):
         with pytest.raises(PermissionDenied):
-            services.draft_advice(case, outsider)
-    advice = services.draft_advice(case, aw.secretary)
+            draft_advice(case, outsider)
+    advice = draft_advice(case, aw.secretary)
     assert advice.meeting_id == case.meeting.id and advice.version == 1
     with pytest.raises(ServiceError):
-        services.draft_advice(case, aw.chair)
+        draft_advice(case, aw.chair)
 
 
 def test_stale_draft_is_refused_and_keeps_the_other_text(aw, drafted):
     advice = drafted()
     loaded = advice.lock_version
-    services.update_draft(advice, aw.chair, expected_version=loaded, advice_text="First save")
+    update_draft(advice, aw.chair, expected_version=loaded, advice_text="First save")
     db.session.commit()
-    with pytest.raises(services.StaleDraft):
-        services.update_draft(advice, aw.secretary, expected_version=loaded, advice_text="Second save")
+    with pytest.raises(StaleDraft):
+        update_draft(advice, aw.secretary, expected_version=loaded, advice_text="Second save")
     db.session.rollback()
     assert db.session.get(Advice, advice.id).advice_text == "First save"
 
@@ -101,12 +118,12 @@ def test_only_committed_organisations_get_actions(aw, drafted):
     advice = drafted()
     for org in (aw.uncommitted_org, aw.ended_org, aw.elsewhere_org):
         with pytest.raises(ServiceError, match="active commitment"):
-            services.add_action(advice, aw.chair, organisation_id=org.id, description="Do it",
+            add_action(advice, aw.chair, organisation_id=org.id, description="Do it",
                                 deadline=date.today() + timedelta(days=3))
     with pytest.raises(ServiceError):
-        services.add_action(advice, aw.chair, organisation_id=aw.org.id, description="  ", deadline=date.today())
+        add_action(advice, aw.chair, organisation_id=aw.org.id, description="  ", deadline=date.today())
     with pytest.raises(ServiceError):
-        services.add_action(advice, aw.chair, organisation_id=aw.org.id, description="Late",
+        add_action(advice, aw.chair, organisation_id=aw.org.id, description="Late",
                             deadline=date.today() - timedelta(days=1))
     db.session.rollback()
     assert len(db.session.get(Advice, advice.id).actions) == 2
@@ -116,16 +133,16 @@ def test_only_committed_organisations_get_actions(aw, drafted):
     c.ended_on = date.today()
     db.session.commit()
     with pytest.raises(ServiceError, match="active commitment"):
-        services.issue_advice(advice, aw.chair)
+        issue_advice(advice, aw.chair)
 
 
 def test_legal_grounds_come_from_the_team_list_and_are_copied(aw, drafted):
     advice = drafted()
-    ground = services.add_legal_ground(advice, aw.chair, aw.ref.id)
+    ground = add_legal_ground(advice, aw.chair, aw.ref.id)
     with pytest.raises(ServiceError):
-        services.add_legal_ground(advice, aw.chair, aw.ref.id)
+        add_legal_ground(advice, aw.chair, aw.ref.id)
     with pytest.raises(ServiceError):
-        services.add_legal_ground(advice, aw.chair, aw.foreign_ref.id)
+        add_legal_ground(advice, aw.chair, aw.foreign_ref.id)
     aw.ref.note = "Changed later in the catalogue"
     db.session.commit()
     assert ground.note == "Duty to provide youth care."
@@ -133,18 +150,18 @@ def test_legal_grounds_come_from_the_team_list_and_are_copied(aw, drafted):
 
 def test_cost_lines_totals_and_net_effect_are_computed(aw, drafted):
     advice = drafted()
-    services.add_cost_line(advice, aw.chair, side="current", intervention_id=aw.eviction.id, quantity="0.5")
-    services.add_cost_line(advice, aw.chair, side="current", name="Shelter", unit_cost="3000", unit="per month",
+    add_cost_line(advice, aw.chair, side="current", intervention_id=aw.eviction.id, quantity="0.5")
+    add_cost_line(advice, aw.chair, side="current", name="Shelter", unit_cost="3000", unit="per month",
                            quantity="6")
-    services.add_cost_line(advice, aw.chair, side="breakthrough", name="Debt arrangement", unit_cost="1234.57",
+    add_cost_line(advice, aw.chair, side="breakthrough", name="Debt arrangement", unit_cost="1234.57",
                            quantity="1.5")
     for bad in ("0", "-1", "abc", "1.234"):
         with pytest.raises(ServiceError):
-            services.add_cost_line(advice, aw.chair, side="current", name="X", unit_cost="1", quantity=bad)
+            add_cost_line(advice, aw.chair, side="current", name="X", unit_cost="1", quantity=bad)
     with pytest.raises(ServiceError):
-        services.add_cost_line(advice, aw.chair, side="current", name="X", unit_cost="-5", quantity="1")
+        add_cost_line(advice, aw.chair, side="current", name="X", unit_cost="-5", quantity="1")
     with pytest.raises(ServiceError):
-        services.add_cost_line(advice, aw.chair, side="sideways", name="X", unit_cost="5", quantity="1")
+        add_cost_line(advice, aw.chair, side="sideways", name="X", unit_cost="5", quantity="1")
     db.session.commit()
     assert [c.amount_cents for c in advice.cost_lines] == [1_000_000, 1_800_000, 185_186]  # 1851.855 -> 1851.86
     assert advice.total_current_cents == 2_800_000
@@ -158,33 +175,33 @@ def test_cost_lines_totals_and_net_effect_are_computed(aw, drafted):
 def test_issue_locks_and_notifies(aw, drafted):
     advice = drafted()
     with pytest.raises(PermissionDenied):
-        services.issue_advice(advice, aw.secretary)
-    services.issue_advice(advice, aw.chair)
+        issue_advice(advice, aw.secretary)
+    issue_advice(advice, aw.chair)
     db.session.commit()
     assert advice.status == AdviceStatus.ISSUED
     assert advice.issued_by_id == aw.chair.id and advice.issued_at is not None
-    assert advice.content_hash == services.compute_hash(advice) and len(advice.content_hash) == 64
+    assert advice.content_hash == compute_hash(advice) and len(advice.content_hash) == 64
     assert advice.case.status == CaseStatus.ADVISED
     assert [n.kind for n in notes_for(aw.owner, "advice.issued")] == ["advice.issued"]
     for contact in (aw.contact, aw.contact1b, aw.contact2):
         assert [n.kind for n in notes_for(contact)] == ["advice.action_assigned"]
     assert notes_for(aw.other_team_contact) == []
     # Services refuse every edit…
-    with pytest.raises(services.TransitionError):
-        services.update_draft(advice, aw.chair, expected_version=advice.lock_version, advice_text="Changed")
-    with pytest.raises(services.TransitionError):
-        services.add_action(advice, aw.chair, organisation_id=aw.org.id, description="More",
+    with pytest.raises(TransitionError):
+        update_draft(advice, aw.chair, expected_version=advice.lock_version, advice_text="Changed")
+    with pytest.raises(TransitionError):
+        add_action(advice, aw.chair, organisation_id=aw.org.id, description="More",
                             deadline=date.today() + timedelta(days=3))
-    with pytest.raises(services.TransitionError):
-        services.remove_action(advice, aw.chair, advice.actions[0].id)
-    with pytest.raises(services.TransitionError):
-        services.issue_advice(advice, aw.chair)
+    with pytest.raises(TransitionError):
+        remove_action(advice, aw.chair, advice.actions[0].id)
+    with pytest.raises(TransitionError):
+        issue_advice(advice, aw.chair)
 
 
 def test_no_code_path_edits_an_issued_version(aw, issued):
     """The before_flush guard refuses direct changes that bypass the services."""
     advice = issued()
-    services.add_legal_ground  # noqa: B018 - services are not the only path tested here
+    add_legal_ground  # noqa: B018 - services are not the only path tested here
     edits = [
         lambda a: setattr(a, "advice_text", "Tampered"),
         lambda a: setattr(a, "content_hash", "0" * 64),
@@ -204,7 +221,7 @@ def test_no_code_path_edits_an_issued_version(aw, issued):
         db.session.rollback()
     fresh = db.session.get(Advice, advice.id)
     assert fresh.advice_text == "Grant urgency now; settle the debt in parallel."
-    assert services.verify_hash(fresh)
+    assert verify_hash(fresh)
     # Follow-through fields may change.
     fresh.actions[0].reminded_at = fresh.issued_at
     db.session.flush()
@@ -213,27 +230,27 @@ def test_no_code_path_edits_an_issued_version(aw, issued):
 
 def test_content_hash_is_stable_and_changes_with_content(aw, drafted):
     advice = drafted()
-    first = services.compute_hash(advice)
-    assert services.compute_hash(advice) == first
+    first = compute_hash(advice)
+    assert compute_hash(advice) == first
     db.session.expire_all()
-    assert services.compute_hash(db.session.get(Advice, advice.id)) == first
-    services.update_draft(advice, aw.chair, expected_version=advice.lock_version, advice_text="Something else")
-    second = services.compute_hash(advice)
+    assert compute_hash(db.session.get(Advice, advice.id)) == first
+    update_draft(advice, aw.chair, expected_version=advice.lock_version, advice_text="Something else")
+    second = compute_hash(advice)
     assert second != first
-    services.update_draft(advice, aw.chair, expected_version=advice.lock_version,
+    update_draft(advice, aw.chair, expected_version=advice.lock_version,
                           advice_text="Grant urgency now; settle the debt in parallel.")
-    assert services.compute_hash(advice) == first
-    services.add_cost_line(advice, aw.chair, side="current", name="Shelter", unit_cost="10", quantity="1")
-    assert services.compute_hash(advice) != first
+    assert compute_hash(advice) == first
+    add_cost_line(advice, aw.chair, side="current", name="Shelter", unit_cost="10", quantity="1")
+    assert compute_hash(advice) != first
     advice.cost_lines[0].quantity_hundredths = 200
-    assert services.compute_hash(advice) not in (first,)
+    assert compute_hash(advice) not in (first,)
     db.session.rollback()
 
 
 def test_issue_requires_an_action_and_text(aw, drafted):
     advice = drafted(actions=[])
     with pytest.raises(ServiceError, match="at least one action"):
-        services.issue_advice(advice, aw.chair)
+        issue_advice(advice, aw.chair)
     db.session.rollback()
     assert db.session.get(Advice, advice.id).status == AdviceStatus.DRAFT
     assert advice.case.status == CaseStatus.DISCUSSED
@@ -245,27 +262,27 @@ def test_correction_makes_a_new_version_and_keeps_the_old(aw, issued):
     v1 = issued()
     old_hash = v1.content_hash
     with pytest.raises(ServiceError):
-        services.correct_advice(v1, aw.chair, reason=" ")
-    v2 = services.correct_advice(v1, aw.chair, reason="Wrong deadline for the housing corporation")
+        correct_advice(v1, aw.chair, reason=" ")
+    v2 = correct_advice(v1, aw.chair, reason="Wrong deadline for the housing corporation")
     db.session.commit()
     assert v2.version == 2 and v2.status == AdviceStatus.DRAFT and v2.supersedes_id == v1.id
     assert v1.status == AdviceStatus.ISSUED  # in force until the correction is issued
     housing = next(a for a in v2.actions if a.organisation_id == aw.org.id)
     housing_v1 = next(a for a in v1.actions if a.organisation_id == aw.org.id)
     ggz_v1 = next(a for a in v1.actions if a.organisation_id == aw.org2.id)
-    services.confirm_action(ggz_v1, aw.contact2, expected_version=ggz_v1.version)  # follow-through goes on
-    services.remove_action(v2, aw.chair, housing.id)
-    services.add_action(v2, aw.chair, organisation_id=aw.org.id, description="Offer a home within two weeks.",
+    confirm_action(ggz_v1, aw.contact2, expected_version=ggz_v1.version)  # follow-through goes on
+    remove_action(v2, aw.chair, housing.id)
+    add_action(v2, aw.chair, organisation_id=aw.org.id, description="Offer a home within two weeks.",
                         deadline=date.today() + timedelta(days=21))
     db.session.commit()
     before = {u.id: len(notes_for(u)) for u in (aw.contact, aw.contact2, aw.owner)}
-    services.issue_advice(v2, aw.chair)
+    issue_advice(v2, aw.chair)
     db.session.commit()
     assert v1.status == AdviceStatus.SUPERSEDED and v1.superseded_at is not None
-    assert v1.content_hash == old_hash and services.verify_hash(v1)
+    assert v1.content_hash == old_hash and verify_hash(v1)
     assert [a.status for a in v1.actions if a.organisation_id == aw.org.id] == [ActionStatus.OPEN]
-    assert v2.status == AdviceStatus.ISSUED and services.verify_hash(v2) and v2.content_hash != old_hash
-    assert services.current_advice(v1.case).id == v2.id
+    assert v2.status == AdviceStatus.ISSUED and verify_hash(v2) and v2.content_hash != old_hash
+    assert current_advice(v1.case).id == v2.id
     # The unchanged GGZ action keeps its confirmation; the case stays in execution.
     ggz_v2 = next(a for a in v2.actions if a.organisation_id == aw.org2.id)
     assert ggz_v2.status == ActionStatus.CONFIRMED and ggz_v2.previous_action_id == ggz_v1.id
@@ -274,8 +291,8 @@ def test_correction_makes_a_new_version_and_keeps_the_old(aw, issued):
     assert [n.kind for n in notes_for(aw.contact)][before[aw.contact.id]:] == ["advice.action_assigned", "advice.corrected"]
     assert len(notes_for(aw.contact2)) == before[aw.contact2.id]
     # Acting on the superseded version is refused.
-    with pytest.raises(services.TransitionError):
-        services.confirm_action(housing_v1, aw.contact, expected_version=housing_v1.version)
+    with pytest.raises(TransitionError):
+        confirm_action(housing_v1, aw.contact, expected_version=housing_v1.version)
 
 
 # --- follow-through ---------------------------------------------------------------------------
@@ -285,7 +302,7 @@ def test_only_contacts_of_the_organisation_act(aw, issued):
     housing = next(a for a in advice.actions if a.organisation_id == aw.org.id)
     for outsider in (aw.contact2, aw.other_team_contact, aw.chair, aw.owner):
         with pytest.raises(PermissionDenied):
-            services.confirm_action(housing, outsider, expected_version=housing.version)
+            confirm_action(housing, outsider, expected_version=housing.version)
     db.session.rollback()
     assert housing.status == ActionStatus.OPEN
 
@@ -294,29 +311,29 @@ def test_refuse_needs_a_reason_and_escalates_at_once(aw, issued):
     advice = issued()
     action = next(a for a in advice.actions if a.organisation_id == aw.org.id)
     with pytest.raises(ServiceError, match="reason"):
-        services.refuse_action(action, aw.contact, expected_version=action.version, reason="   ")
+        refuse_action(action, aw.contact, expected_version=action.version, reason="   ")
     db.session.rollback()
     assert action.status == ActionStatus.OPEN and action.escalated_at is None
-    services.refuse_action(action, aw.contact, expected_version=action.version, reason="No homes available")
+    refuse_action(action, aw.contact, expected_version=action.version, reason="No homes available")
     db.session.commit()
     assert action.status == ActionStatus.REFUSED and action.refused_reason == "No homes available"
     assert action.escalated_at is not None and action.escalation_kind == EscalationKind.REFUSED
     chair_notes = notes_for(aw.chair, "advice.action_refused")
     assert len(chair_notes) == 1 and chair_notes[0].email_status == EmailStatus.PENDING
     assert notes_for(aw.other_chair) == []
-    items = services.follow_up_items(aw.team)
+    items = follow_up_items(aw.team)
     assert [a.id for a in items.escalated] == [action.id]
-    assert services.follow_up_items(aw.other_team).escalated == []
+    assert follow_up_items(aw.other_team).escalated == []
 
 
 def test_stale_version_is_refused_with_the_current_state(aw, issued):
     advice = issued()
     action = next(a for a in advice.actions if a.organisation_id == aw.org.id)
     seen = action.version
-    services.confirm_action(action, aw.contact, expected_version=seen)
+    confirm_action(action, aw.contact, expected_version=seen)
     db.session.commit()
-    with pytest.raises(services.StaleAction, match="Contact"):
-        services.refuse_action(action, aw.contact1b, expected_version=seen, reason="Cannot")
+    with pytest.raises(StaleAction, match="Contact"):
+        refuse_action(action, aw.contact1b, expected_version=seen, reason="Cannot")
     db.session.rollback()
     assert action.status == ActionStatus.CONFIRMED and action.confirmed_by_id == aw.contact.id
 
@@ -349,21 +366,21 @@ def test_case_follows_the_actions(aw, issued):
     advice = issued()
     case = advice.case
     housing, ggz = (next(a for a in advice.actions if a.organisation_id == o.id) for o in (aw.org, aw.org2))
-    services.confirm_action(housing, aw.contact, expected_version=housing.version)
+    confirm_action(housing, aw.contact, expected_version=housing.version)
     db.session.commit()
     assert case.status == CaseStatus.IN_EXECUTION
-    services.confirm_action(ggz, aw.contact2, expected_version=ggz.version)
-    services.complete_action(housing, aw.contact1b, expected_version=housing.version, note="Home offered",
+    confirm_action(ggz, aw.contact2, expected_version=ggz.version)
+    complete_action(housing, aw.contact1b, expected_version=housing.version, note="Home offered",
                              done_on=date.today())
     db.session.commit()
     assert case.status == CaseStatus.IN_EXECUTION
     with pytest.raises(ServiceError):
-        services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="", done_on=date.today())
+        complete_action(ggz, aw.contact2, expected_version=ggz.version, note="", done_on=date.today())
     with pytest.raises(ServiceError):
-        services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="x",
+        complete_action(ggz, aw.contact2, expected_version=ggz.version, note="x",
                                  done_on=date.today() + timedelta(days=1))
     db.session.rollback()
-    services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="Treatment started",
+    complete_action(ggz, aw.contact2, expected_version=ggz.version, note="Treatment started",
                              done_on=date.today())
     db.session.commit()
     assert case.status == CaseStatus.COMPLETED
@@ -373,46 +390,46 @@ def test_case_follows_the_actions(aw, issued):
     assert transitions[-3:] == ["case.advise", "case.start_execution", "case.complete"]
     # Closing: owner only, outcome and note required; follow-up due three months later.
     with pytest.raises(PermissionDenied):
-        services.close_case(case, aw.chair, outcome="reached", note="ok")
+        close_case(case, aw.chair, outcome="reached", note="ok")
     with pytest.raises(ServiceError):
-        services.close_case(case, aw.owner, outcome="reached", note=" ")
+        close_case(case, aw.owner, outcome="reached", note=" ")
     with pytest.raises(ServiceError):
-        services.close_case(case, aw.owner, outcome="maybe", note="ok")
+        close_case(case, aw.owner, outcome="maybe", note="ok")
     db.session.rollback()
-    closure = services.close_case(case, aw.owner, outcome="partly", note="Home yes, debt not yet")
+    closure = close_case(case, aw.owner, outcome="partly", note="Home yes, debt not yet")
     db.session.commit()
     assert case.status == CaseStatus.CLOSED
-    assert closure.followup_due_on == services.add_months(team_today(aw.team, closure.closed_at), 3)
-    services.record_followup(case, aw.owner, result="held", note="Still in the home")
+    assert closure.followup_due_on == add_months(team_today(aw.team, closure.closed_at), 3)
+    record_followup(case, aw.owner, result="held", note="Still in the home")
     db.session.commit()
-    with pytest.raises(services.TransitionError):
-        services.record_followup(case, aw.owner, result="not", note="again")
+    with pytest.raises(TransitionError):
+        record_followup(case, aw.owner, result="not", note="again")
 
 
 def test_refused_action_blocks_completion_until_the_team_decides(aw, issued):
     advice = issued()
     housing, ggz = (next(a for a in advice.actions if a.organisation_id == o.id) for o in (aw.org, aw.org2))
-    services.refuse_action(housing, aw.contact, expected_version=housing.version, reason="No homes")
-    services.complete_action(ggz, aw.contact2, expected_version=ggz.version, note="Done", done_on=date.today())
+    refuse_action(housing, aw.contact, expected_version=housing.version, reason="No homes")
+    complete_action(ggz, aw.contact2, expected_version=ggz.version, note="Done", done_on=date.today())
     db.session.commit()
     assert advice.case.status == CaseStatus.IN_EXECUTION
     with pytest.raises(PermissionDenied):
-        services.record_team_decision(housing, aw.expert, decision="drop", note="x")
+        record_team_decision(housing, aw.expert, decision="drop", note="x")
     with pytest.raises(ServiceError):
-        services.record_team_decision(housing, aw.chair, decision="drop", note=" ")
+        record_team_decision(housing, aw.chair, decision="drop", note=" ")
     with pytest.raises(ServiceError):
-        services.record_team_decision(housing, aw.chair, decision="extend", note="Try again", new_deadline=date.today())
+        record_team_decision(housing, aw.chair, decision="extend", note="Try again", new_deadline=date.today())
     db.session.rollback()
     new_deadline = date.today() + timedelta(days=10)
-    services.record_team_decision(housing, aw.chair, decision="extend", note="Urgency granted; try again",
+    record_team_decision(housing, aw.chair, decision="extend", note="Urgency granted; try again",
                                   new_deadline=new_deadline)
     db.session.commit()
     assert housing.status == ActionStatus.OPEN and housing.effective_deadline == new_deadline
-    assert housing.deadline != new_deadline and services.verify_hash(advice)  # the advice itself is untouched
+    assert housing.deadline != new_deadline and verify_hash(advice)  # the advice itself is untouched
     assert housing.escalated_at is None and housing.team_decision_note == "Urgency granted; try again"
-    assert services.follow_up_items(aw.team).escalated == []
-    services.refuse_action(housing, aw.contact, expected_version=housing.version, reason="Still no homes")
-    services.record_team_decision(housing, aw.secretary, decision="drop", note="Other route found")
+    assert follow_up_items(aw.team).escalated == []
+    refuse_action(housing, aw.contact, expected_version=housing.version, reason="Still no homes")
+    record_team_decision(housing, aw.secretary, decision="drop", note="Other route found")
     db.session.commit()
     assert housing.status == ActionStatus.DROPPED
     assert advice.case.status == CaseStatus.COMPLETED
@@ -422,23 +439,23 @@ def test_followup_items_list_due_followups_once(aw, issued):
     advice = issued()
     for a in advice.actions:
         contact = aw.contact if a.organisation_id == aw.org.id else aw.contact2
-        services.complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
-    closure = services.close_case(advice.case, aw.owner, outcome="reached", note="Fine")
+        complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
+    closure = close_case(advice.case, aw.owner, outcome="reached", note="Fine")
     db.session.commit()
-    assert services.follow_up_items(aw.team).followups == []
+    assert follow_up_items(aw.team).followups == []
     closure.followup_due_on = date.today() - timedelta(days=1)
     db.session.commit()
-    assert [c.id for c in services.follow_up_items(aw.team).followups] == [closure.id]
-    services.record_followup_review(closure, aw.chair, note="Holding; nothing to do")
+    assert [c.id for c in follow_up_items(aw.team).followups] == [closure.id]
+    record_followup_review(closure, aw.chair, note="Holding; nothing to do")
     db.session.commit()
-    assert services.follow_up_items(aw.team).followups == []
+    assert follow_up_items(aw.team).followups == []
     assert db.session.scalar(sa.select(sa.func.count(CaseClosure.id))) == 1
 
 
 def test_add_months_clamps_to_month_end():
-    assert services.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert services.add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
-    assert services.add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
+    assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
 
 
 def test_a_case_is_not_closed_while_a_correction_of_its_advice_is_drafted(aw, issued):
@@ -448,18 +465,18 @@ def test_a_case_is_not_closed_while_a_correction_of_its_advice_is_drafted(aw, is
 
     advice = issued()
     case = advice.case
-    correction = services.correct_advice(advice, aw.chair, reason="Deadline was wrong.")
+    correction = correct_advice(advice, aw.chair, reason="Deadline was wrong.")
     for action, contact in zip(advice.actions, (aw.contact, aw.contact2)):
-        services.complete_action(action, contact, expected_version=action.version, note="Done", done_on=date.today())
+        complete_action(action, contact, expected_version=action.version, note="Done", done_on=date.today())
     db.session.commit()
     assert case.status == CaseStatus.COMPLETED
     assert not permissions.can_close(aw.owner, case)
-    with pytest.raises(services.TransitionError):
-        services.close_case(case, aw.owner, outcome="reached", note="ok")
+    with pytest.raises(TransitionError):
+        close_case(case, aw.owner, outcome="reached", note="ok")
     assert case.status == CaseStatus.COMPLETED
     db.session.rollback()
-    services.discard_draft(correction, aw.chair)
+    discard_draft(correction, aw.chair)
     db.session.commit()
     assert permissions.can_close(aw.owner, case)
-    services.close_case(case, aw.owner, outcome="reached", note="ok")
+    close_case(case, aw.owner, outcome="reached", note="ok")
     assert case.status == CaseStatus.CLOSED

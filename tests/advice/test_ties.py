@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from advice import services as advice_services
 from advice import ties
+from advice.follow_through import complete_action
 from advice.guard import ImmutableAdviceError
+from advice.issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from casefiles.blockage import services as blockage
 from casefiles.blockage.models import Need, NeedStatus
 from core.db import db
@@ -25,10 +26,10 @@ def test_action_done_solves_the_need_and_frees_the_circle(client, aw, discussed,
     ties.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
     db.session.commit()
     assert ties.broken_needs(advice) == [s.debt]
-    assert "breaks_needs" in advice_services.canonical_content(advice)
-    advice_services.issue_advice(advice, aw.chair)
+    assert "breaks_needs" in canonical_content(advice)
+    issue_advice(advice, aw.chair)
     db.session.commit()
-    assert advice_services.verify_hash(advice)
+    assert verify_hash(advice)
     # Issued: the ties are fixed.
     with pytest.raises(ServiceError):
         ties.tie_needs(advice, aw.chair, need_ids=[], action_needs={})
@@ -37,7 +38,7 @@ def test_action_done_solves_the_need_and_frees_the_circle(client, aw, discussed,
         db.session.flush()
     db.session.rollback()
 
-    advice_services.complete_action(debt_action, aw.contact, expected_version=debt_action.version,
+    complete_action(debt_action, aw.contact, expected_version=debt_action.version,
                                     note="Arrangement signed.", done_on=date.today())
     db.session.commit()
     db.session.expire_all()
@@ -80,9 +81,9 @@ def test_ties_through_the_draft_page_and_corrections_keep_them(client, aw, discu
     login(client, aw.expert)
     r = post_form(client, f"/advice/{advice.id}/needs", {}, token_from=f"/cases/{case.id}")
     assert r.status_code == 403
-    advice_services.issue_advice(advice, aw.chair)
+    issue_advice(advice, aw.chair)
     db.session.commit()
-    new = advice_services.correct_advice(advice, aw.chair, reason="Typo")
+    new = correct_advice(advice, aw.chair, reason="Typo")
     db.session.commit()
     assert [n.id for n in ties.broken_needs(new)] == [s.urgency.id]
     assert sorted(a.need_id or 0 for a in new.actions) == [0, s.urgency.id]
@@ -105,7 +106,7 @@ def test_issued_advice_and_its_print_name_the_needs_it_breaks(client, aw, discus
     advice = drafted(case=case)
     debt_action = advice.actions[0]
     ties.tie_needs(advice, aw.secretary, need_ids=[s.debt.id], action_needs={debt_action.id: s.debt.id})
-    advice_services.issue_advice(advice, aw.chair)
+    issue_advice(advice, aw.chair)
     db.session.commit()
     login(client, aw.expert)
     for url in (f"/advice/{advice.id}", f"/advice/{advice.id}/print"):

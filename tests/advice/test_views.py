@@ -8,7 +8,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import services, tokens
+from advice import tokens
+from advice.closure import closure_of
+from advice.follow_through import complete_action
+from advice.issuing import verify_hash
+from advice.lifecycle import draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles.models import CaseStatus
 from core.db import db
@@ -35,7 +39,7 @@ def test_draft_and_issue_through_the_pages(app, client, aw, discussed):
     edit_url = f"/advice/cases/{case.id}/edit"
     assert client.get(edit_url).status_code == 200
     assert post_form(client, edit_url).status_code == 302
-    advice = services.draft_of(case)
+    advice = draft_of(case)
     assert advice is not None
     t = token_of(client, edit_url, "t-csrf_token")
     r = client.post(edit_url, data={"t-csrf_token": t, "t-situation": "S", "t-blockage": "B",
@@ -189,7 +193,7 @@ def test_close_and_followup_pages(client, aw, issued):
     advice = issued()
     for a in advice.actions:
         contact = aw.contact if a.organisation_id == aw.org.id else aw.contact2
-        services.complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
+        complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
     db.session.commit()
     case = advice.case
     login(client, aw.chair)
@@ -203,7 +207,7 @@ def test_close_and_followup_pages(client, aw, issued):
     assert case.status == CaseStatus.CLOSED
     r = post_form(client, f"/advice/cases/{case.id}/followup", {"result": "held", "note": "Holding"})
     assert r.status_code == 302
-    assert services.closure_of(case).followup_result.value == "held"
+    assert closure_of(case).followup_result.value == "held"
 
 
 def test_pages_take_a_fixed_number_of_queries(app, aw, issued, count_queries):
@@ -230,14 +234,14 @@ def test_correction_pages(client, aw, issued):
     url = f"/advice/{advice.id}/correct"
     assert client.get(url).status_code == 200
     assert post_form(client, url, {"reason": ""}).status_code == 200
-    assert services.draft_of(advice.case) is None
+    assert draft_of(advice.case) is None
     assert post_form(client, url, {"reason": "Wrong deadline"}).status_code == 302
-    draft = services.draft_of(advice.case)
+    draft = draft_of(advice.case)
     assert draft.version == 2 and draft.supersedes_id == advice.id
     page = client.get(f"/advice/cases/{advice.case_id}/edit").get_data(as_text=True)
     assert "Wrong deadline" in page
     # The issued version stays readable and is not changed by the correction draft.
     assert client.get(f"/advice/{advice.id}").status_code == 200
-    assert services.verify_hash(db.session.get(Advice, advice.id))
+    assert verify_hash(db.session.get(Advice, advice.id))
     r = post_form(client, f"/advice/{draft.id}/discard", token_from=f"/advice/cases/{advice.case_id}/edit")
-    assert r.status_code == 302 and services.draft_of(advice.case) is None
+    assert r.status_code == 302 and draft_of(advice.case) is None

@@ -572,7 +572,8 @@ def meeting_with_case(live_server, world, make_case):
     walks the same steps through the pages)."""
     from datetime import date
 
-    from advice import services as advice_services
+    from advice.drafting import add_action, draft_advice, update_draft
+    from advice.issuing import issue_advice
     from core.clock import utcnow
     from core.db import db
     from core.models import Team, User
@@ -601,15 +602,15 @@ def meeting_with_case(live_server, world, make_case):
             if advise:
                 meeting = db.session.get(Meeting, meeting.id)
                 mark_discussed(meeting.items[0], chair)
-                advice = advice_services.draft_advice(meeting.items[0].case, chair)
-                advice_services.update_draft(advice, chair, expected_version=advice.lock_version,
+                advice = draft_advice(meeting.items[0].case, chair)
+                update_draft(advice, chair, expected_version=advice.lock_version,
                                              situation="Gezin met huurschuld.", blockage="Urgentie wacht op de schuld.",
                                              advice_text="Verleen urgentie en bied een saneringskrediet aan.")
                 deadline = date.today() + timedelta(days=21)
                 for org in ("housing", "debt"):
-                    advice_services.add_action(advice, chair, organisation_id=world.org_ids[org],
+                    add_action(advice, chair, organisation_id=world.org_ids[org],
                                                description=f"Actie voor {world.orgs[org]}.", deadline=deadline)
-                advice_services.issue_advice(advice, chair)
+                issue_advice(advice, chair)
                 db.session.commit()
                 result.advice_id = advice.id
             db.session.remove()

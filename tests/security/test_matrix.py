@@ -14,6 +14,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from advice.closure import close_case
+from advice.drafting import add_action, draft_advice, update_draft
+from advice.follow_through import complete_action
+from advice.issuing import issue_advice
 from core.db import db
 from tests.conftest import csrf_token, login
 
@@ -34,7 +38,7 @@ ACCESS = {
     "mfa.new_recovery_codes": "self", "mfa.reauth": "self", "mfa.reset_own": "self",
     "casefiles.index": "self", "notifications.inbox": "self", "notifications.preferences": "self",
     "notifications.read_all": "self", "meeting.index": "self", "calendar.renew_feed": "self",
-    "advice.actions": "self",
+    "follow_through.actions": "self",
     "admin.index": "admin", "admin.teams": "admin", "admin.team_new": "admin", "admin.team_edit": "admin",
     "admin.users": "admin", "admin.user_new": "admin", "admin.user_edit": "admin", "admin.user_deactivate": "admin",
     "admin.user_reactivate": "admin", "admin.membership_add": "admin", "admin.membership_end": "admin",
@@ -50,11 +54,11 @@ ACCESS = {
     "meeting_session.end": "object", "calendar.ics": "object", "meeting_session.item_outcome": "object", "meeting_session.live": "object",
     "meeting_session.minutes": "object", "meeting.move": "object", "meeting.new_extra": "object", "meeting.publish": "object",
     "meeting_session.save_notes": "object",
-    "advice.action": "object", "advice.agenda": "object", "advice.case": "object", "advice.catalogue": "object",
-    "advice.close": "object", "advice.confirm": "object", "advice.confirm_link": "object", "advice.correct": "object",
-    "advice.decide": "object", "advice.discard": "object", "advice.done": "object", "advice.edit": "object",
-    "advice.followup": "object", "advice.issue": "object", "advice.overview": "object", "advice.print": "object",
-    "advice.refuse": "object", "advice.remove": "object", "advice.review": "object", "advice.show": "object",
+    "follow_through.action": "object", "follow_through.agenda": "object", "advice.case": "object", "advice.catalogue": "object",
+    "follow_through.close": "object", "follow_through.confirm": "object", "follow_through.confirm_link": "object", "advice.correct": "object",
+    "follow_through.decide": "object", "advice.discard": "object", "follow_through.done": "object", "advice.edit": "object",
+    "follow_through.followup": "object", "advice.issue": "object", "overview.index": "object", "advice.print": "object",
+    "follow_through.refuse": "object", "advice.remove": "object", "follow_through.review": "object", "advice.show": "object",
     "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
     "blockage.needs": "object", "blockage.need_add": "object", "blockage.need_edit": "object",
     "blockage.need_link": "object", "blockage.need_unlink": "object", "blockage.map_svg": "object",
@@ -108,17 +112,16 @@ def _discussed(create_case, team, owner, chair, meeting, position, label, expert
 
 def _issue(case, chair, label, actions):
     """Draft and issue an advice (MARKER in every text) with ``actions``: [(org, label)]."""
-    from advice import services
 
-    advice = services.draft_advice(case, chair)
-    services.update_draft(advice, chair, expected_version=advice.lock_version,
+    advice = draft_advice(case, chair)
+    update_draft(advice, chair, expected_version=advice.lock_version,
                           situation=f"{MARKER}{label}-SITUATION", blockage=f"{MARKER}{label}-ADVBLOCK",
                           advice_text=f"{MARKER}{label}-ADVICE", legal_free_text=f"{MARKER}{label}-LEGAL")
     deadline = date.today() + timedelta(days=14)
     for org, text in actions:
-        services.add_action(advice, chair, organisation_id=org.id, description=f"{MARKER}{text}", deadline=deadline)
+        add_action(advice, chair, organisation_id=org.id, description=f"{MARKER}{text}", deadline=deadline)
     db.session.commit()
-    services.issue_advice(advice, chair)
+    issue_advice(advice, chair)
     db.session.commit()
     return advice
 
@@ -132,7 +135,6 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
       owner through advice.services.close_case (a real CaseClosure);
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
-    from advice import services
     from casefiles.blockage import services as blockage
     from casefiles.holds import services as holds
     from core.clock import utcnow
@@ -152,10 +154,10 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     own_action = next((a for a in advice.actions if own_org is not None and a.organisation_id == own_org.id), None)
     closed_advice = _issue(closed_case, chair, label + "C", [(org, f"{label}C-ACTION")])
     done = closed_advice.actions[0]
-    services.complete_action(done, org_contact, expected_version=done.version,
+    complete_action(done, org_contact, expected_version=done.version,
                              note=f"{MARKER}{label}C-DONE", done_on=date.today())
     db.session.commit()
-    closure = services.close_case(closed_case, owner, outcome="reached", note=f"{MARKER}{label}C-CLOSURE")
+    closure = close_case(closed_case, owner, outcome="reached", note=f"{MARKER}{label}C-CLOSURE")
     db.session.commit()
     mapped = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}M-PSEUDO",
                          **{f: f"{MARKER}{label}M-INTAKE-{f}" for f in SENSITIVE})
@@ -280,7 +282,7 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                 values = {a: (world.owner.id if a == "user_id" else MISSING) for a in rule.arguments}
             url = _build(rule, values)
             if rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
-                                 "advice.agenda", "advice.overview", "advice.catalogue", "dashboard.index", "dashboard.csv",
+                                 "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
                                  "dashboard.report", "dashboard.norm") and values.get("team_id") in user.team_ids():
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -358,7 +360,7 @@ TEXT_ROLES = ["owner", "chair", "secretary", "expert", "contact", "municipality"
               "other_chair", "other_owner", "other_contact"]
 ADV = "ADV-"  # the label of the advised case of this test
 #: The intake details (the household pseudonym is not among them: the contact's action page
-#: shows it by design, next to the case reference - templates/advice/action.html).
+#: shows it by design, next to the case reference - templates/follow_through/action.html).
 INTAKE = [f"{MARKER}{ADV}-INTAKE-{f}" for f in SENSITIVE]
 NOTES, MINUTES = f"{MARKER}{ADV}-NOTES", f"{MARKER}{ADV}-MINUTES"
 ADVICE_TEXT, OWN_ACTION = f"{MARKER}{ADV}-ADVICE", f"{MARKER}{ADV}-OWNACTION"

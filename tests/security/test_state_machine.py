@@ -8,7 +8,7 @@ the right person or by anyone else. After every step it asserts (issue 6):
 * only a contact of the action's organisation, in the case's team, confirms, completes or
   refuses it: everyone else gets PermissionDenied and nothing changes;
 * no step is skipped: the case moves only along ``casefiles.services.TRANSITIONS`` and an action
-  only along ``advice.models.ACTION_TRANSITIONS`` (checked on the audit trail, which must agree
+  only along ``advice.lifecycle.ACTION_TRANSITIONS`` (checked on the audit trail, which must agree
   with the rows), and a refused step changes nothing at all.
 
 Fast on purpose (about 10 s on SQLite): few examples, short runs, and ``start`` lets an example
@@ -22,8 +22,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import services as advice_services
-from advice.models import ACTION_TRANSITIONS, Action, ActionStatus, Advice, AdviceStatus
+from advice.closure import close_case
+from advice.drafting import draft_advice, update_draft
+from advice import drafting as advice_drafting
+from advice.follow_through import complete_action, confirm_action, record_team_decision, refuse_action
+from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.lifecycle import current_advice, draft_of
+from advice.lifecycle import ACTION_TRANSITIONS
+from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus, InclusionCriterion
 from core.audit import AuditEvent
@@ -143,7 +149,7 @@ def _machine(w):
             """Remember what each version said when it was issued, and each action's first state."""
             for advice in self.advices():
                 if advice.status == AdviceStatus.ISSUED and advice.id not in self.issued:
-                    assert advice_services.verify_hash(advice)
+                    assert verify_hash(advice)
                     self.issued[advice.id] = _advice_snapshot(advice)
                 for action in advice.actions:
                     if advice.status != AdviceStatus.DRAFT:
@@ -203,18 +209,18 @@ def _machine(w):
         # --- the advice -----------------------------------------------------------------------
 
         def draft_or_none(self) -> Advice | None:
-            return advice_services.draft_of(self.case)
+            return draft_of(self.case)
 
         @rule(who=WHO)
         def draft(self, who):
-            self.attempt("draft", lambda: advice_services.draft_advice(self.case, self.actor(who, w.secretary)))
+            self.attempt("draft", lambda: draft_advice(self.case, self.actor(who, w.secretary)))
 
         @precondition(lambda m: m.draft_or_none() is not None)
         @rule(who=WHO)
         def write(self, who):
             advice = self.draft_or_none()
             if advice is not None:
-                self.attempt("write", lambda: advice_services.update_draft(
+                self.attempt("write", lambda: update_draft(
                     advice, self.actor(who, w.secretary), expected_version=advice.lock_version,
                     situation="Eviction pending.", advice_text=f"Grant urgency now (v{advice.version})."))
 
@@ -223,7 +229,7 @@ def _machine(w):
         def add_action(self, who, org):
             advice = self.draft_or_none()
             if advice is not None:
-                self.attempt("add_action", lambda: advice_services.add_action(
+                self.attempt("add_action", lambda: advice_drafting.add_action(
                     advice, self.actor(who, w.secretary), organisation_id=orgs[org].id,
                     description=f"Do your part ({orgs[org].name}).",
                     deadline=team_today(w.team) + timedelta(days=14)))
@@ -233,20 +239,20 @@ def _machine(w):
         def issue(self, who):
             advice = self.draft_or_none()
             if advice is not None:
-                self.attempt("issue", lambda: advice_services.issue_advice(advice, self.actor(who, w.chair)))
+                self.attempt("issue", lambda: issue_advice(advice, self.actor(who, w.chair)))
 
-        @precondition(lambda m: advice_services.current_advice(m.case) is not None)
+        @precondition(lambda m: current_advice(m.case) is not None)
         @rule(who=WHO)
         def correct(self, who):
-            current = advice_services.current_advice(self.case)
+            current = current_advice(self.case)
             if current is not None:
-                self.attempt("correct", lambda: advice_services.correct_advice(current, self.actor(who, w.chair),
+                self.attempt("correct", lambda: correct_advice(current, self.actor(who, w.chair),
                                                                                reason="A typo."))
 
         # --- the actions ----------------------------------------------------------------------
 
         def pick_action(self, index: int) -> Action | None:
-            current = advice_services.current_advice(self.case)
+            current = current_advice(self.case)
             if current is None or not current.actions:
                 return None
             actions = sorted(current.actions, key=lambda a: a.id)
@@ -275,11 +281,11 @@ def _machine(w):
             actor = self.actor(who, right)
             status_before = action.status
             call = {
-                "confirm": lambda: advice_services.confirm_action(action, actor, expected_version=action.version),
-                "complete": lambda: advice_services.complete_action(
+                "confirm": lambda: confirm_action(action, actor, expected_version=action.version),
+                "complete": lambda: complete_action(
                     action, actor, expected_version=action.version, note="Done.",
                     done_on=team_today(w.team)),
-                "refuse": lambda: advice_services.refuse_action(action, actor, expected_version=action.version,
+                "refuse": lambda: refuse_action(action, actor, expected_version=action.version,
                                                                 reason="Not ours."),
             }[kind]
             refused = self.attempt(kind, call)
@@ -298,13 +304,13 @@ def _machine(w):
             if action is None:
                 return
             actor = self.actor(who, w.chair)
-            self.attempt("decide", lambda: advice_services.record_team_decision(
+            self.attempt("decide", lambda: record_team_decision(
                 action, actor, decision="drop" if drop else "extend", note="Decided at the meeting.",
                 new_deadline=None if drop else team_today(w.team) + timedelta(days=21)))
 
         @rule(who=WHO)
         def close(self, who):
-            self.attempt("close", lambda: advice_services.close_case(self.case, self.actor(who, w.owner),
+            self.attempt("close", lambda: close_case(self.case, self.actor(who, w.owner),
                                                                      outcome="reached", note="It holds."))
 
         # --- invariants -----------------------------------------------------------------------
@@ -329,7 +335,7 @@ def check_issued_unchanged(machine) -> None:
     for advice_id, snapshot in machine.issued.items():
         advice = db.session.get(Advice, advice_id)
         assert advice.status in (AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED)
-        assert advice.content_hash == advice_services.compute_hash(advice), f"advice {advice_id}: hash no longer matches"
+        assert advice.content_hash == compute_hash(advice), f"advice {advice_id}: hash no longer matches"
         assert _advice_snapshot(advice) == snapshot, f"issued advice {advice_id} changed"
     in_force = db.session.scalar(sa.select(sa.func.count(Advice.id)).where(
         Advice.case_id == machine.case.id, Advice.status == AdviceStatus.ISSUED))
@@ -359,7 +365,7 @@ def check_case_path(machine) -> None:
     case = db.session.get(Case, machine.case.id)
     assert case.status == at
     if at in FINAL:
-        assert advice_services.draft_of(case) is None or at == CaseStatus.WITHDRAWN
+        assert draft_of(case) is None or at == CaseStatus.WITHDRAWN
 
 
 def check_action_paths(machine) -> None:

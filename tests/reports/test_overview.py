@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from advice import overview, services
+from advice import org_figures
+from advice.issuing import issue_advice
 from advice.models import ActionStatus
 from core.db import db
+from tests.advice.conftest import _english, aw, discussed, drafted  # noqa: F401  (fixtures of the advice)
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TODAY = date(2026, 2, 1)
@@ -19,7 +21,7 @@ def test_figures_on_a_hand_built_example(aw, drafted):
     for a in advice.actions:
         a.deadline = deadlines[a.description]
     db.session.commit()
-    services.issue_advice(advice, aw.chair)
+    issue_advice(advice, aw.chair)
     db.session.commit()
     by = {a.description: a for a in advice.actions}
     for a in advice.actions:
@@ -35,7 +37,7 @@ def test_figures_on_a_hand_built_example(aw, drafted):
     # Not counted: a draft's action, and another team's figures.
     drafted(actions=[(aw.org, "draft only")])
 
-    rows = {r.organisation: r for r in overview.figures(aw.team.id, TODAY)}
+    rows = {r.organisation: r for r in org_figures.follow_through(aw.team.id, TODAY)[0]}
     assert set(rows) == {aw.org.name, aw.org2.name}
     a = rows[aw.org.name]
     assert (a.total, a.open, a.overdue, a.refused, a.done, a.done_on_time, a.dropped) == (5, 1, 1, 1, 2, 1, 0)
@@ -48,15 +50,15 @@ def test_figures_on_a_hand_built_example(aw, drafted):
     assert b.median_days_to_confirm is None
     assert b.median_days_to_complete == 3.0
     # The contact's view: only their organisation.
-    mine = overview.figures(aw.team.id, TODAY, organisation_ids={aw.org2.id})
+    mine = org_figures.follow_through(aw.team.id, TODAY, organisation_ids={aw.org2.id})[0]
     assert [r.organisation for r in mine] == [aw.org2.name]
-    assert overview.figures(aw.other_team.id, TODAY) == []
-    assert [x.description for x in overview.team_actions(aw.team.id)] == ["b1", "b2", "a1", "a2", "a4", "a5", "a3"]
+    assert org_figures.follow_through(aw.other_team.id, TODAY)[0] == []
+    assert [x.description for x in org_figures.team_actions(aw.team.id)] == ["b1", "b2", "a1", "a2", "a4", "a5", "a3"]
 
 
 def test_figures_take_a_fixed_number_of_queries(aw, drafted, count_queries):
     drafted(actions=[(aw.org, "x"), (aw.org2, "y")])
     team_id = aw.team.id
     with count_queries() as counter:
-        overview.figures(team_id, TODAY)
+        org_figures.follow_through(team_id, TODAY)
     assert counter.count == 3

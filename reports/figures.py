@@ -36,8 +36,8 @@ Follow-through (the cohort of actions the organisations got in the period, ``ass
 advice in force; status as of now): confirmed (ever), done on time / late (against the advice's
 own deadline, as the follow-through overview counts), refused (now), open (pending, not past the
 possibly extended deadline), overdue (pending and past it), dropped. The median days to confirm
-and to complete reuse ``advice.overview`` (average of the middle one or two values), so the two
-pages agree. Trend: actions confirmed and reported done per month of the period.
+and to complete are the average of the middle one or two values. Computed once, by
+``advice.org_figures.follow_through`` (the chair's overview uses the same), for the cohort. Trend: actions confirmed and reported done per month of the period.
 
 Outcomes: closures recorded in the period, by outcome, crossed with the three-month follow-up
 result (held / partly / not / not yet known).
@@ -54,19 +54,13 @@ quantity rounded half up to cents, as ``CostLine.amount_cents`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
-from core.audit import AuditEvent
-from core.db import db
-from core.models import Domain, Organisation, Team
-from meeting.models import AgendaItem, Meeting, Outcome
-
-from .models import (
+from advice.models import (
     DEFAULT_WAITING_NORM_DAYS,
     Action,
     ActionStatus,
@@ -79,7 +73,14 @@ from .models import (
     CostSide,
     FollowupResult,
 )
-from .overview import _days_between, _median, _scope
+from advice.org_figures import OrgFollowThrough, follow_through, monthly_trend
+from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
+from core.audit import AuditEvent
+from core.db import days_between, db
+from core.models import Domain, Organisation, Team
+from meeting.models import AgendaItem, Meeting, Outcome
+
+from .period import Period
 
 A = ActionStatus
 
@@ -96,63 +97,6 @@ FLOW_ACTIONS = {
 LEAD_KINDS = ("intake", "meeting", "advice", "completed", "waiting")
 
 
-# --- period -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    """Calendar days ``start`` .. ``end`` (inclusive) in time zone ``tz``."""
-
-    start: date
-    end: date
-    tz: str = "Europe/Amsterdam"
-
-    def _utc(self, day: date) -> datetime:
-        local = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(self.tz))
-        return local.astimezone(timezone.utc)
-
-    @property
-    def start_utc(self) -> datetime:
-        """Aware UTC (the columns store UTC on both databases)."""
-        return self._utc(self.start)
-
-    @property
-    def end_utc(self) -> datetime:
-        """Exclusive end: local midnight after the last day, in UTC."""
-        return self._utc(self.end + timedelta(days=1))
-
-    def contains(self, column) -> sa.ColumnElement[bool]:
-        return sa.and_(column >= self.start_utc, column < self.end_utc)
-
-    def months(self) -> list[str]:
-        """Every 'YYYY-MM' the period touches, in order."""
-        out, y, m = [], self.start.year, self.start.month
-        while (y, m) <= (self.end.year, self.end.month):
-            out.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
-
-
-def quarter_of(day: date) -> tuple[date, date]:
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    nxt = date(day.year + 1, 1, 1) if first_month == 10 else date(day.year, first_month + 3, 1)
-    return start, nxt - timedelta(days=1)
-
-
-def preset(name: str, today: date) -> tuple[date, date] | None:
-    """The named period around ``today``: this/last quarter, this/last year."""
-    if name == "this_quarter":
-        return quarter_of(today)
-    if name == "last_quarter":
-        start, _end = quarter_of(today)
-        return quarter_of(start - timedelta(days=1))
-    if name == "this_year":
-        return date(today.year, 1, 1), date(today.year, 12, 31)
-    if name == "last_year":
-        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    return None
-
-
 # --- dialect helpers --------------------------------------------------------------------------
 
 def _dialect() -> str:
@@ -160,15 +104,8 @@ def _dialect() -> str:
 
 
 def days(later, earlier):
-    """Days (fractional) from ``earlier`` to ``later``, per dialect (shared with the overview)."""
-    return _days_between(later, earlier, _dialect())
-
-
-def month_of(column):
-    """'YYYY-MM' of a timestamp column (UTC), per dialect."""
-    if _dialect() == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+    """Days (fractional) from ``earlier`` to ``later``, per dialect."""
+    return days_between(later, earlier)
 
 
 def _count_if(cond):
@@ -310,88 +247,6 @@ def lead_times(team_id: int, period: Period, norm_days: int) -> dict[str, LeadTi
 
 def _round(value) -> float | None:
     return None if value is None else round(float(value), 1)
-
-
-@dataclass
-class OrgFollowThrough:
-    organisation_id: int | None
-    organisation: str
-    total: int = 0
-    confirmed: int = 0
-    done_on_time: int = 0
-    done_late: int = 0
-    refused: int = 0
-    open: int = 0
-    overdue: int = 0
-    dropped: int = 0
-    median_days_to_confirm: float | None = None
-    median_days_to_complete: float | None = None
-
-
-def follow_through(team_id: int, period: Period, today: date) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
-    """Per organisation and in total, for the actions assigned in the period. Three queries
-    (counts, and the two medians through ``advice.overview._median``)."""
-    assigned = period.contains(Action.assigned_at)
-    effective = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
-    pending = Action.status.in_([A.OPEN, A.CONFIRMED])
-    done = Action.status == A.DONE
-    rows = db.session.execute(
-        sa.select(
-            Action.organisation_id, Organisation.name, sa.func.count(Action.id),
-            _count_if(Action.confirmed_at.is_not(None)),
-            _count_if(sa.and_(done, Action.done_on <= Action.deadline)),
-            _count_if(sa.and_(done, Action.done_on > Action.deadline)),
-            _count_if(Action.status == A.REFUSED),
-            _count_if(sa.and_(pending, effective >= today)),
-            _count_if(sa.and_(pending, effective < today)),
-            _count_if(Action.status == A.DROPPED),
-        )
-        .join(Advice, Advice.id == Action.advice_id)
-        .join(Case, Case.id == Advice.case_id)
-        .join(Organisation, Organisation.id == Action.organisation_id)
-        .where(*_scope(team_id, None), assigned)
-        .group_by(Action.organisation_id, Organisation.name)
-        .order_by(Organisation.name)
-    ).all()
-    dialect = _dialect()
-    to_confirm = _median(_days_between(Action.confirmed_at, Action.assigned_at, dialect),
-                         sa.and_(assigned, Action.confirmed_at.is_not(None)), team_id, None)
-    to_complete = _median(_days_between(Action.done_on, Action.assigned_at, dialect, dates=True),
-                          sa.and_(assigned, done, Action.done_on.is_not(None)), team_id, None)
-    orgs = [
-        OrgFollowThrough(org_id, name, *(int(v) for v in values),
-                         median_days_to_confirm=to_confirm.get(org_id),
-                         median_days_to_complete=to_complete.get(org_id))
-        for org_id, name, *values in rows
-    ]
-    total = OrgFollowThrough(None, "")
-    for f in ("total", "confirmed", "done_on_time", "done_late", "refused", "open", "overdue", "dropped"):
-        setattr(total, f, sum(getattr(o, f) for o in orgs))
-    return orgs, total
-
-
-def trend(team_id: int, period: Period) -> list[dict]:
-    """Actions confirmed and reported done per month of the period (one query; months without
-    any are filled with zeros)."""
-    confirmed = (
-        sa.select(month_of(Action.confirmed_at).label("month"), sa.literal("confirmed").label("kind"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id)
-        .where(*_scope(team_id, None), period.contains(Action.confirmed_at))
-    )
-    done = (
-        sa.select(month_of(Action.done_at), sa.literal("done"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id)
-        .where(*_scope(team_id, None), Action.status == A.DONE, period.contains(Action.done_at))
-    )
-    events = sa.union_all(confirmed, done).subquery("events")
-    rows = db.session.execute(
-        sa.select(events.c.month, events.c.kind, sa.func.count()).group_by(events.c.month, events.c.kind)
-    ).all()
-    months = {m: {"month": m, "confirmed": 0, "done": 0} for m in period.months()}
-    for month, kind, n in rows:
-        if month in months:
-            months[month][kind] = int(n)
-    return list(months.values())
 
 
 @dataclass
@@ -543,13 +398,13 @@ def compute(team: Team, period: Period, now: datetime) -> Figures:
     """All figures of the dashboard: twelve queries, whatever the number of cases."""
     norm = waiting_norm_days(team.id)
     today = now.astimezone(ZoneInfo(team.timezone)).date() if now.tzinfo else now.date()
-    orgs, total = follow_through(team.id, period, today)
+    orgs, total = follow_through(team.id, today, period=period)
     return Figures(
         team=team, period=period, norm_days=norm,
         flow=flow(team.id, period, now, norm),
         lead_times=lead_times(team.id, period, norm),
         follow_through=orgs, follow_through_total=total,
-        trend=trend(team.id, period),
+        trend=monthly_trend(team.id, period),
         outcomes=outcomes(team.id, period),
         domains=domain_combinations(team.id, period),
         organisations=organisations(team.id, period),

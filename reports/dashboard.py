@@ -32,20 +32,20 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
-from casefiles.permissions import signed_in
+from advice.models import AdviceSettings, ClosureOutcome, FollowupResult
 from core import audit
 from core.clock import team_today, utcnow
 from core.db import db
-from core.models import LEAD_ROLES, Role, Team
+from core.models import Team
 from core.web import get_team
 
 from . import figures
-from .figures import FOLLOWUP_KEYS, Figures, Period, enough, suppress
-from .models import AdviceSettings, ClosureOutcome, FollowupResult
+from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
+from .period import Period, preset
+from .permissions import FIGURE_ROLES, can_view_figures, sees_exact_figures
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-FIGURE_ROLES = (Role.CHAIR, Role.SECRETARY, Role.MUNICIPALITY)
 
 FLOW_LABELS = {
     "submitted": _l("Submitted"), "accepted": _l("Accepted"), "returned": _l("Returned for more information"),
@@ -76,17 +76,7 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-# --- permissions ------------------------------------------------------------------------------
-
-def can_view_figures(user, team_id: int) -> bool:
-    """Chair, secretary and the municipality of the team: the figures and the report."""
-    return signed_in(user) and user.has_role(team_id, *FIGURE_ROLES)
-
-
-def sees_exact_figures(user, team_id: int) -> bool:
-    """Only the team's chair and secretary see counts below five on the dashboard."""
-    return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)
-
+# --- loading with need-to-know ----------------------------------------------------------------
 
 def figures_team(team_id: int) -> Team:
     """A team whose figures the user may see, or 404."""
@@ -103,7 +93,7 @@ def period_from_request(team: Team) -> tuple[Period, str | None, str]:
     message when the dates given were not usable; and the preset chosen ('' for own dates)."""
     today = team_today(team)
     name = request.args.get("preset", "")
-    chosen = figures.preset(name, today) if name else None
+    chosen = preset(name, today) if name else None
     error = None
     if chosen is None and (request.args.get("from") or request.args.get("to")):
         name = ""
@@ -121,7 +111,7 @@ def period_from_request(team: Team) -> tuple[Period, str | None, str]:
                 chosen = (start, end)
     if chosen is None:
         name = name if name in PRESETS else "this_quarter"
-        chosen = figures.preset(name, today)
+        chosen = preset(name, today)
     return Period(chosen[0], chosen[1], team.timezone), error, name
 
 
@@ -247,7 +237,7 @@ def index(team_id: int):
     norm_form = None
     if exact:
         norm_form = NormForm(waiting_norm_days=ctx["fig"].norm_days)
-    return render_template("dashboard/index.html", teams=teams, norm_form=norm_form, **ctx)
+    return render_template("reports/index.html", teams=teams, norm_form=norm_form, **ctx)
 
 
 @bp.get("/teams/<int:team_id>/report")
@@ -257,7 +247,7 @@ def report(team_id: int):
     ctx = _context(team, exact=False)
     if ctx["error"]:
         abort(400, ctx["error"])
-    return render_template("dashboard/report.html", generated=utcnow(), **ctx)
+    return render_template("reports/report.html", generated=utcnow(), **ctx)
 
 
 @bp.post("/teams/<int:team_id>/norm")

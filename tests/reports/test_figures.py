@@ -9,12 +9,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from advice import figures
-from advice.figures import Period
+from advice import org_figures
 from advice.models import AdviceSettings
 from casefiles.models import Case
 from core.db import db
 from core.models import Domain as D
+from reports import figures
+from reports.period import Period, preset
 
 NOW = datetime(2026, 4, 15, 10, 0, tzinfo=timezone.utc)
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
@@ -26,10 +27,10 @@ def test_period_bounds_follow_the_team_time_zone():
     assert Q1.start_utc == datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc)  # winter time, UTC+1
     assert Q1.end_utc == datetime(2026, 3, 31, 22, 0, tzinfo=timezone.utc)  # summer time, UTC+2
     assert ACROSS.months() == ["2025-12", "2026-01"]
-    assert figures.preset("last_quarter", date(2026, 2, 10)) == (date(2025, 10, 1), date(2025, 12, 31))
-    assert figures.preset("this_quarter", date(2026, 11, 30)) == (date(2026, 10, 1), date(2026, 12, 31))
-    assert figures.preset("this_year", date(2026, 5, 1)) == (date(2026, 1, 1), date(2026, 12, 31))
-    assert figures.preset("nonsense", date(2026, 5, 1)) is None
+    assert preset("last_quarter", date(2026, 2, 10)) == (date(2025, 10, 1), date(2025, 12, 31))
+    assert preset("this_quarter", date(2026, 11, 30)) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert preset("this_year", date(2026, 5, 1)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert preset("nonsense", date(2026, 5, 1)) is None
 
 
 def test_flow(history):
@@ -65,7 +66,7 @@ def test_waiting_norm_is_a_team_setting(history):
 
 
 def test_follow_through_per_organisation(history):
-    orgs, total = figures.follow_through(history.team.id, Q1, NOW.date())
+    orgs, total = org_figures.follow_through(history.team.id, NOW.date(), period=Q1)
     rows = {o.organisation: (o.total, o.confirmed, o.done_on_time, o.done_late, o.refused, o.open, o.overdue,
                              o.dropped, o.median_days_to_confirm, o.median_days_to_complete) for o in orgs}
     assert rows == {
@@ -78,7 +79,7 @@ def test_follow_through_per_organisation(history):
 
 
 def test_trend_per_month(history):
-    assert figures.trend(history.team.id, Q1) == [
+    assert org_figures.monthly_trend(history.team.id, Q1) == [
         {"month": "2026-01", "confirmed": 2, "done": 0},
         {"month": "2026-02", "confirmed": 1, "done": 2},
         {"month": "2026-03", "confirmed": 1, "done": 1},

@@ -1,0 +1,13 @@
+"""Reports: the pilot figures (dashboard, CSV, the council's period report) and the chair's
+follow-through overview. Every figure is computed once, in SQL (``reports.figures``;
+follow-through per organisation in ``advice.org_figures``)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import dashboard, overview
+
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(overview.bp)
