@@ -18,9 +18,9 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from core.errors import ServiceError
 from core.models import Commitment, Domain, Membership, Organisation, Role, Team, User
-from core.web import show_refusal
+from core.permissions import is_admin
+from core.web import require, show_refusal
 
-from . import services as accounts
 from .forms import (
     WEEKDAY_LABELS,
     CommitmentForm,
@@ -30,6 +30,23 @@ from .forms import (
     TeamForm,
     UserFilterForm,
     UserForm,
+)
+from .services import (
+    add_membership,
+    create_user,
+    deactivate_user,
+    end_membership,
+    reactivate_user,
+    reset_second_factor,
+    update_user,
+)
+from .teams import (
+    create_organisation,
+    create_team,
+    end_commitment,
+    set_commitment,
+    update_organisation,
+    update_team,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,8 +58,7 @@ MEETING_DEFAULTS = ("meeting_weekday", "meeting_start", "meeting_end", "capacity
 @bp.before_request
 @login_required
 def _require_admin():
-    if not current_user.is_admin:
-        abort(403)
+    require(is_admin(current_user))
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -132,7 +148,7 @@ def team_new():
     form = TeamForm(data={key: columns[key].default.arg for key in MEETING_DEFAULTS})
     if form.validate_on_submit():
         try:
-            team = accounts.create_team(current_user, domains=_domains(form.domains.data), **_team_fields(form))
+            team = create_team(current_user, domains=_domains(form.domains.data), **_team_fields(form))
         except ServiceError as exc:
             show_refusal(exc, form)
         else:
@@ -150,7 +166,7 @@ def team_edit(team_id: int):
         form.domains.data = [d.value for d in team.domain_values]
     if form.validate_on_submit():
         try:
-            accounts.update_team(team, current_user, domains=_domains(form.domains.data), **_team_fields(form))
+            update_team(team, current_user, domains=_domains(form.domains.data), **_team_fields(form))
         except ServiceError as exc:
             show_refusal(exc, form)
         else:
@@ -213,7 +229,7 @@ def user_new():
     form = UserForm().for_new_user()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
+            user = create_user(
                 current_user,
                 email=form.email.data,
                 name=form.name.data,
@@ -262,7 +278,7 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         own = user.id == current_user.id
         try:
-            accounts.update_user(
+            update_user(
                 user,
                 current_user,
                 email=form.email.data,
@@ -289,7 +305,7 @@ def membership_add(user_id: int):
     form.set_choices(_teams(active_only=True), _organisations(active_only=True))
     if form.validate_on_submit():
         try:
-            membership = accounts.add_membership(
+            membership = add_membership(
                 user,
                 current_user,
                 team=db.session.get(Team, form.team_id.data),
@@ -320,7 +336,7 @@ def membership_end(membership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        accounts.end_membership(membership, current_user)
+        end_membership(membership, current_user)
     except ServiceError as exc:
         show_refusal(exc)
     else:
@@ -341,7 +357,7 @@ def user_deactivate(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        accounts.deactivate_user(user, current_user)
+        deactivate_user(user, current_user)
     except ServiceError as exc:
         show_refusal(exc)
     else:
@@ -356,7 +372,7 @@ def user_reactivate(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        accounts.reactivate_user(user, current_user)
+        reactivate_user(user, current_user)
     except ServiceError as exc:
         show_refusal(exc)
     else:
@@ -385,7 +401,7 @@ def organisation_new():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            organisation = accounts.create_organisation(
+            organisation = create_organisation(
                 current_user, name=form.name.data, domains=_domains(form.domains.data)
             )
         except ServiceError as exc:
@@ -436,7 +452,7 @@ def organisation_edit(organisation_id: int):
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            accounts.update_organisation(
+            update_organisation(
                 organisation, current_user,
                 name=form.name.data, domains=_domains(form.domains.data), active=form.active.data,
             )
@@ -457,7 +473,7 @@ def commitment_set(organisation_id: int):
     if form.validate_on_submit():
         team = db.session.get(Team, form.team_id.data)
         try:
-            accounts.set_commitment(
+            set_commitment(
                 organisation, team, current_user,
                 committed_on=form.committed_on.data, ended_on=form.ended_on.data, note=form.note.data or "",
             )
@@ -479,7 +495,7 @@ def commitment_end(commitment_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        accounts.end_commitment(commitment, current_user)
+        end_commitment(commitment, current_user)
     except ServiceError as exc:
         show_refusal(exc)
     else:
@@ -492,3 +508,22 @@ def commitment_end(commitment_id: int):
             "success",
         )
     return redirect(url_for("admin.organisation_edit", organisation_id=commitment.organisation_id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def two_factor_reset(user_id: int):
+    """An administrator resets someone's second factor (a lost phone); audited."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        reset_second_factor(user, current_user._get_current_object())
+    except ServiceError as exc:
+        show_refusal(exc)
+    else:
+        db.session.commit()
+        flash(_("The second factor of %(name)s has been reset. They set up a new one at their next sign-in.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

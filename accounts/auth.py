@@ -27,8 +27,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core import audit
 from core.db import db
 from core.models import User
-from core.web import safe_next
+from core.web import home_url, safe_next
 
+from . import mfa, security
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +37,6 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
-
 
 
 @functools.cache
@@ -58,16 +58,10 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def home_url() -> str:
-    return url_for("casefiles.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The password step. Success leads to the second factor (``mfa.verify`` or ``mfa.enrol``);
     failures are counted per account name and per address in the shared throttle store."""
-    from . import mfa, security
-
     if current_user.is_authenticated:
         return redirect(home_url())
     form = LoginForm(next=request.args.get("next", ""))

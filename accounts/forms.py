@@ -29,6 +29,8 @@ from core.forms import MultiCheckboxField, domain_choices
 from core.i18n import LANGUAGES
 from core.models import ROLE_LABELS, Role
 
+from .security import password_problem
+
 MIN_PASSWORD_LENGTH = 12
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
@@ -43,8 +45,6 @@ def _upper(value):
 
 def not_common_password(form, field):
     """Refuse common passwords, the list shipped in ``accounts/data`` (ASVS 2.1.7)."""
-    from .security import password_problem
-
     if field.data:
         email = form.email.data if hasattr(form, "email") else None
         problem = password_problem(field.data, email=email)

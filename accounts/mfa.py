@@ -37,7 +37,7 @@ from flask_login import current_user, login_required, login_user
 from core import audit
 from core.db import db
 from core.models import User
-from core.web import show_refusal
+from core.web import home_url, safe_next
 
 from . import security
 from .forms import ConfirmForm, ReauthForm, TwoFactorForm
@@ -184,9 +184,7 @@ def _pending_or_login():
 
 def complete_login(user: User, method: str) -> str:
     """Sign the user in with a new session; returns where to go next."""
-    from core.web import safe_next
 
-    from .auth import home_url
 
     pending = session.get("mfa_pending") or {}
     target = safe_next(pending.get("next")) or home_url()
@@ -286,9 +284,7 @@ def qr():
 @bp.get("/login/continue")
 @login_required
 def after_codes():
-    from core.web import safe_next
 
-    from .auth import home_url
 
     return redirect(safe_next(session.pop("after_codes", None)) or home_url())
 
@@ -298,9 +294,7 @@ def after_codes():
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
 def reauth():
-    from core.web import safe_next
 
-    from .auth import home_url
 
     user = current_user._get_current_object()
     form = ReauthForm(next=request.args.get("next", ""))
@@ -356,29 +350,3 @@ def reset_own():
     session.clear()
     flash(_("Your second factor has been removed. Sign in again to set up your authenticator app."), "info")
     return redirect(url_for("auth.login"))
-
-
-@bp.post("/admin/users/<int:user_id>/two-factor/reset")
-@login_required
-def admin_reset(user_id: int):
-    """An administrator resets someone's second factor (a lost phone); audited."""
-    from core.errors import ServiceError
-
-    from . import services as accounts
-
-    if not current_user.is_admin:
-        abort(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        accounts.reset_second_factor(user, current_user._get_current_object())
-    except ServiceError as exc:
-        show_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("The second factor of %(name)s has been reset. They set up a new one at their next sign-in.", name=user.name), "success")
-    return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -21,6 +21,9 @@ from flask_login import current_user, logout_user
 
 from core.clock import utcnow
 from core.db import db
+from core.web import safe_next
+
+from .models import LoginAttempt
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +88,17 @@ class DatabaseThrottle:
     """Failures as rows in ``login_attempts``: every worker and process sees the same count."""
 
     def count(self, key: str, now: datetime) -> int:
-        from .models import LoginAttempt
-
         return db.session.scalar(
             sa.select(sa.func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.at > now - WINDOW)
         ) or 0
 
     def add(self, keys: list[str], now: datetime) -> None:
-        from .models import LoginAttempt
-
         # Its own short transaction, so a failure counts even if the request later rolls back.
         with db.engine.begin() as conn:
             conn.execute(sa.insert(LoginAttempt), [{"key": k, "at": now} for k in keys])
             conn.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - 2 * WINDOW))
 
     def clear(self, key: str) -> None:
-        from .models import LoginAttempt
-
         with db.engine.begin() as conn:
             conn.execute(sa.delete(LoginAttempt).where(LoginAttempt.key == key))
 
@@ -188,7 +185,7 @@ REAUTH_ENDPOINTS: dict[str, frozenset[str]] = {
     "admin.user_new": frozenset({"POST"}),
     "admin.membership_add": frozenset({"POST"}),
     "admin.membership_end": frozenset({"POST"}),
-    "mfa.admin_reset": frozenset({"POST"}),
+    "admin.two_factor_reset": frozenset({"POST"}),
     "mfa.reset_own": frozenset({"POST"}),
     "mfa.new_recovery_codes": frozenset({"POST"}),
 }
@@ -202,8 +199,6 @@ def require_recent_auth(app: Flask, endpoint: str, methods: frozenset[str] = fro
 
 def reauth_redirect():
     """Send the user to confirm their identity, then back (GET: here; POST: the form page)."""
-    from core.web import safe_next
-
     if request.method == "GET":
         back = request.full_path.rstrip("?")
     else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .models import LOCKED_STATUSES, Action, Advice, AdviceLegalGround, CostLine
+
 #: Advice columns that may change once issued (superseding it).
 ADVICE_MUTABLE_AFTER_ISSUE = frozenset({"status", "superseded_at"})
 
@@ -44,8 +46,6 @@ class ImmutableAdviceError(RuntimeError):
 
 
 def _was_locked(advice) -> bool:
-    from .models import LOCKED_STATUSES
-
     hist = sa.inspect(advice).attrs.status.history
     before = hist.deleted[0] if hist.deleted else advice.status
     return before in LOCKED_STATUSES
@@ -62,8 +62,6 @@ def _changed_columns(obj) -> set[str]:
 
 def _parents(obj) -> list:
     """The advice the part belongs to, and the one it was just taken from (if any)."""
-    from .models import Advice
-
     hist = sa.inspect(obj).attrs.advice.history
     parents = [p for p in (*hist.unchanged, *hist.added, *hist.deleted) if p is not None]
     if not parents and obj.advice_id is not None:
@@ -73,8 +71,6 @@ def _parents(obj) -> list:
 
 
 def check(session: Session) -> None:
-    from .models import Action, Advice, AdviceLegalGround, CostLine
-
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Advice) and _was_locked(obj):
             if obj in session.deleted:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core import audit
+from core.audit import AuditEvent
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
@@ -24,6 +25,7 @@ from notifications.services import notify
 
 from . import permissions
 from .models import (
+    URGENCY_RANK,
     Case,
     CaseCounter,
     CaseDomain,
@@ -365,8 +367,6 @@ def close_case(case: Case, actor: User | None, *, outcome: str, now: datetime) -
 def timeline(case: Case) -> list[tuple[Any, str]]:
     """The case's events, oldest first (transitions and edits from the audit trail), each with
     the free text written at that step ('' if none). Two queries, however long the history."""
-    from core.audit import AuditEvent
-
     events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id)
@@ -391,8 +391,6 @@ def anonymise_messages(case: Case) -> list[str]:
 
 def urgency_order():
     """SQL expression ordering crisis, high, normal."""
-    from .models import URGENCY_RANK
-
     return sa.case({u.value: r for u, r in URGENCY_RANK.items()}, value=Case.urgency)
 
 

@@ -14,6 +14,11 @@ def signed_in(user: User | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.active
 
 
+def is_admin(user: User | None) -> bool:
+    """Installation administrator: manages teams, people, organisations; sees no case content."""
+    return signed_in(user) and bool(user.is_admin)
+
+
 def is_lead(user: User | None, team_id: int) -> bool:
     """Chair or secretary of the team: runs intake, builds agendas, drafts advice."""
     return signed_in(user) and user.has_role(team_id, *LEAD_ROLES)

@@ -15,6 +15,7 @@ from flask import (
     has_request_context,
     render_template,
     request,
+    url_for,
 )
 from flask_login import current_user
 
@@ -37,6 +38,11 @@ def show_refusal(exc: ServiceError, form=None) -> None:
         form[field].errors = list(form[field].errors) + [exc.message]
     else:
         flash(exc.message, "error")
+
+
+def home_url() -> str:
+    """Where a signed-in person starts (``HOME_ENDPOINT``, set by the app's configuration)."""
+    return url_for(current_app.config.get("HOME_ENDPOINT", "casefiles.index"))
 
 
 def safe_next(target: str | None) -> str | None:

@@ -8,10 +8,16 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from accounts.security import password_problem
+from casefiles.privacy import anonymise_expired
 from core import audit
+from core.backup import backup_sqlite
 from core.clock import utcnow
 from core.db import db
 from core.models import User
+
+from . import scheduler
+from .demo import is_demo_account, seed
 
 
 def register_cli(app: Flask) -> None:
@@ -21,8 +27,6 @@ def register_cli(app: Flask) -> None:
     @click.password_option()
     def create_admin(email: str, name: str, password: str) -> None:
         """Create an administrator account (or make an existing account one)."""
-        from accounts.security import password_problem
-
         email = email.strip().lower()
         problem = password_problem(password, email=email)
         if problem:
@@ -45,8 +49,6 @@ def register_cli(app: Flask) -> None:
         """Print the current sign-in code of a demo account (development only)."""
         import pyotp
 
-        from .demo import is_demo_account
-
         if app.config["PRODUCTION"]:
             raise click.ClickException("demo-code is not available in production.")
         email = email.strip().lower()
@@ -62,8 +64,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load the demo team, people, organisations and cases (idempotent)."""
-        from .demo import seed
-
         created = seed()
         click.echo("Demo data loaded." if created else "Demo data already present; nothing added.")
 
@@ -83,8 +83,6 @@ def register_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     def backup(path: str) -> None:
         """Write a consistent copy of the SQLite database to PATH while the app runs."""
-        from core.backup import backup_sqlite
-
         try:
             tables = backup_sqlite(path)
         except ValueError as exc:
@@ -95,8 +93,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
     def retention(dry_run: bool) -> None:
         """Anonymise closed cases past their team's retention period (also a nightly job)."""
-        from casefiles.privacy import anonymise_expired
-
         click.echo(anonymise_expired(utcnow(), dry_run=dry_run))
 
     @app.cli.command("scheduler")
@@ -105,8 +101,6 @@ def register_cli(app: Flask) -> None:
                   help="With --once: run only this job (repeatable).")
     def scheduler_command(once: bool, job_ids: tuple[str, ...]) -> None:
         """Run the timed jobs (e-mail sender, digest …) in this process. Web workers never do."""
-        from . import scheduler
-
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         app_obj = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -24,16 +24,12 @@ from flask_login import current_user
 
 from casefiles.models import Case, Urgency
 from core import privacy
-from core.clock import utcnow
+from core.clock import team_zone, utcnow
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
 from core.web import get_team, require, show_refusal
-
-bp = Blueprint("meeting", __name__, url_prefix="/meetings")
-
-from core.clock import team_zone
 
 from . import calendar, permissions
 from .agenda import (
@@ -48,8 +44,10 @@ from .agenda import (
 )
 from .attendance import quorum_status, record_attendance
 from .forms import AddItemForm, AttendanceForm, CancelForm, ItemForm, MeetingTimeForm
-from .models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus, Outcome  # noqa: E402
+from .models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus, Outcome
 from .schedule import add_extra_meeting, cancel_meeting, local_to_utc, move_meeting
+
+bp = Blueprint("meeting", __name__, url_prefix="/meetings")
 
 
 @bp.before_request

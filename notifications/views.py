@@ -13,8 +13,8 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core import audit
@@ -23,7 +23,8 @@ from core.clock import utcnow
 from core.db import db
 from core.jobs import JobRun
 from core.models import NotificationPreference, User
-from core.web import safe_next
+from core.permissions import is_admin
+from core.web import require, safe_next
 
 from . import services
 from .forms import PreferencesForm
@@ -40,8 +41,7 @@ def _require_login():
 
 
 def _require_admin() -> None:
-    if not current_user.is_admin:
-        abort(403)
+    require(is_admin(current_user))
 
 
 @bp.app_context_processor
@@ -182,6 +182,4 @@ def retry_all():
 
 @bp.app_template_filter("job_time")
 def _job_time(value: datetime | None) -> str:
-    from flask_babel import format_datetime
-
     return format_datetime(value, "short") if value else "—"

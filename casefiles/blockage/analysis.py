@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .models import NeedStatus
+
 #: Longest circle enumerated, and the most circles listed (see the module docstring).
 CYCLE_LENGTH_BOUND = 12
 CYCLE_LIMIT = 50
@@ -119,8 +121,6 @@ def analyse(nodes: Iterable[NodeInfo], links: Iterable[tuple[int, int]]) -> Anal
 
 def analyse_needs(needs, links) -> Analysis:
     """Analyse ORM objects: ``needs`` (casefiles.blockage.models.Need) and ``links`` (NeedLink)."""
-    from .models import NeedStatus
-
     return analyse(
         [NodeInfo(n.id, n.title, n.status == NeedStatus.SOLVED) for n in needs],
         [(link.need_id, link.waits_for_id) for link in links],

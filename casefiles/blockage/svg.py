@@ -15,6 +15,7 @@ from __future__ import annotations
 import textwrap
 
 import networkx as nx
+from flask import render_template
 from flask_babel import gettext as _
 
 from .models import NeedStatus
@@ -110,8 +111,6 @@ def drawing(bmap, *, id_prefix: str = "bm") -> dict:
 
 def render(bmap, *, id_prefix: str = "bm") -> str:
     """The SVG as text (escaped by the template)."""
-    from flask import render_template
-
     return render_template("blockage/_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
 
 

@@ -8,7 +8,22 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from accounts import services as accounts
+from accounts.services import (
+    add_membership,
+    create_user,
+    deactivate_user,
+    end_membership,
+    reactivate_user,
+    update_user,
+)
+from accounts.teams import (
+    create_organisation,
+    create_team,
+    end_commitment,
+    set_commitment,
+    update_organisation,
+    update_team,
+)
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
@@ -498,39 +513,39 @@ def test_every_service_checks_the_admin_and_writes_an_audit_row(world):
 
     fields = dict(name="T", municipality="M", code="TTT", meeting_weekday=1, meeting_start=world.team.meeting_start,
                   meeting_end=world.team.meeting_end, location="", capacity=4, quorum=3)
-    team = run("team.create", accounts.create_team, admin, domains=[Domain.GGZ], **fields)
-    run("team.update", accounts.update_team, team, admin, domains=[Domain.GGZ, Domain.POLICE], **{**fields, "quorum": 2})
-    user = run("user.create", accounts.create_user, admin, email="S@Example.test", name="S", password=NEW_PASSWORD)
+    team = run("team.create", create_team, admin, domains=[Domain.GGZ], **fields)
+    run("team.update", update_team, team, admin, domains=[Domain.GGZ, Domain.POLICE], **{**fields, "quorum": 2})
+    user = run("user.create", create_user, admin, email="S@Example.test", name="S", password=NEW_PASSWORD)
     assert user.email == "s@example.test"
-    run("user.update", accounts.update_user, user, admin, email=user.email, name="S2", is_admin=False, locale="en")
-    membership = run("membership.add", accounts.add_membership, user, admin, team=team, role=Role.EXPERT, domain=Domain.POLICE)
-    run("membership.end", accounts.end_membership, membership, admin)
+    run("user.update", update_user, user, admin, email=user.email, name="S2", is_admin=False, locale="en")
+    membership = run("membership.add", add_membership, user, admin, team=team, role=Role.EXPERT, domain=Domain.POLICE)
+    run("membership.end", end_membership, membership, admin)
     version = user.session_version
-    run("user.deactivate", accounts.deactivate_user, user, admin)
+    run("user.deactivate", deactivate_user, user, admin)
     assert not user.active and user.session_version == version + 1
-    run("user.reactivate", accounts.reactivate_user, user, admin)
-    org = run("organisation.create", accounts.create_organisation, admin, name="O", domains=[Domain.POLICE])
-    run("organisation.update", accounts.update_organisation, org, admin, name="O2", domains=[], active=True)
-    commitment = run("commitment.set", accounts.set_commitment, org, team, admin, committed_on=date.today())
-    run("commitment.end", accounts.end_commitment, commitment, admin)
+    run("user.reactivate", reactivate_user, user, admin)
+    org = run("organisation.create", create_organisation, admin, name="O", domains=[Domain.POLICE])
+    run("organisation.update", update_organisation, org, admin, name="O2", domains=[], active=True)
+    commitment = run("commitment.set", set_commitment, org, team, admin, committed_on=date.today())
+    run("commitment.end", end_commitment, commitment, admin)
     assert len(steps) == 12
 
     # Not one of them works for a non-admin, and a refusal changes nothing.
     events = count(AuditEvent)
     chair = world.chair
     refused = [
-        lambda: accounts.create_team(chair, domains=[Domain.GGZ], **{**fields, "name": "X", "code": "XX"}),
-        lambda: accounts.update_team(team, chair, domains=[Domain.GGZ], **fields),
-        lambda: accounts.create_user(chair, email="x@example.test", name="X", password=NEW_PASSWORD),
-        lambda: accounts.update_user(user, chair, email=user.email, name="X", is_admin=True, locale="nl"),
-        lambda: accounts.deactivate_user(user, chair),
-        lambda: accounts.reactivate_user(user, chair),
-        lambda: accounts.add_membership(chair, chair, team=team, role=Role.CHAIR),
-        lambda: accounts.end_membership(world.chair.memberships[0], chair),
-        lambda: accounts.create_organisation(chair, name="X"),
-        lambda: accounts.update_organisation(org, chair, name="X", domains=[]),
-        lambda: accounts.set_commitment(org, team, chair, committed_on=date.today()),
-        lambda: accounts.end_commitment(world.org.commitment_for(world.team.id), chair),
+        lambda: create_team(chair, domains=[Domain.GGZ], **{**fields, "name": "X", "code": "XX"}),
+        lambda: update_team(team, chair, domains=[Domain.GGZ], **fields),
+        lambda: create_user(chair, email="x@example.test", name="X", password=NEW_PASSWORD),
+        lambda: update_user(user, chair, email=user.email, name="X", is_admin=True, locale="nl"),
+        lambda: deactivate_user(user, chair),
+        lambda: reactivate_user(user, chair),
+        lambda: add_membership(chair, chair, team=team, role=Role.CHAIR),
+        lambda: end_membership(world.chair.memberships[0], chair),
+        lambda: create_organisation(chair, name="X"),
+        lambda: update_organisation(org, chair, name="X", domains=[]),
+        lambda: set_commitment(org, team, chair, committed_on=date.today()),
+        lambda: end_commitment(world.org.commitment_for(world.team.id), chair),
     ]
     for attempt in refused:
         with pytest.raises(PermissionDenied):
@@ -543,14 +558,14 @@ def test_every_service_checks_the_admin_and_writes_an_audit_row(world):
 def test_services_refuse_bad_input_with_a_clear_message(world, english):
     admin = world.admin
     with pytest.raises(ServiceError, match="at least 12 characters"):
-        accounts.create_user(admin, email="y@example.test", name="Y", password="short")
+        create_user(admin, email="y@example.test", name="Y", password="short")
     with pytest.raises(ServiceError, match="already uses"):
-        accounts.create_user(admin, email=" " + world.owner.email.upper(), name="Y", password=NEW_PASSWORD)
+        create_user(admin, email=" " + world.owner.email.upper(), name="Y", password=NEW_PASSWORD)
     with pytest.raises(ServiceError, match="does not cover"):
-        small = accounts.create_team(admin, domains=[Domain.GGZ], name="S", municipality="S", code="SML",
+        small = create_team(admin, domains=[Domain.GGZ], name="S", municipality="S", code="SML",
                                      meeting_weekday=1, meeting_start=world.team.meeting_start,
                                      meeting_end=world.team.meeting_end, capacity=4, quorum=2)
-        accounts.add_membership(world.owner2, admin, team=small, role=Role.EXPERT, domain=Domain.POLICE)
+        add_membership(world.owner2, admin, team=small, role=Role.EXPERT, domain=Domain.POLICE)
     db.session.rollback()
     assert count(User, User.email == "y@example.test") == 0
     assert count(Team) == 2

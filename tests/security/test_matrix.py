@@ -43,7 +43,7 @@ ACCESS = {
     "admin.users": "admin", "admin.user_new": "admin", "admin.user_edit": "admin", "admin.user_deactivate": "admin",
     "admin.user_reactivate": "admin", "admin.membership_add": "admin", "admin.membership_end": "admin",
     "admin.organisations": "admin", "admin.organisation_new": "admin", "admin.organisation_edit": "admin",
-    "admin.commitment_set": "admin", "admin.commitment_end": "admin", "mfa.admin_reset": "admin",
+    "admin.commitment_set": "admin", "admin.commitment_end": "admin", "admin.two_factor_reset": "admin",
     "notifications.jobs": "admin", "notifications.retry": "admin", "notifications.retry_all": "admin",
     "casefiles.detail": "object", "casefiles.edit": "object", "casefiles.intake": "object",
     "casefiles.submit": "object", "casefiles.withdraw": "object", "casefiles.new": "object",
