@@ -94,7 +94,7 @@ def create_team(actor: User, *, domains: Iterable[Domain], **fields: Any) -> Tea
     flush_or_refuse(_("A team with this name or code already exists."), "name")
     audit.record(
         "team.create", object_type="team", object_id=team.id, actor=actor, team_id=team.id,
-        details={"name": team.name, "code": team.code, "domains": [d.value for d in sorted(wanted)]},
+        details={"code": team.code, "domains": [d.value for d in sorted(wanted)]},
     )
     return team
 
@@ -162,7 +162,7 @@ def create_organisation(actor: User, *, name: str, domains: Iterable[Domain] = (
     flush_or_refuse(_("There is already an organisation called %(name)s.", name=name), "name")
     audit.record(
         "organisation.create", object_type="organisation", object_id=organisation.id, actor=actor,
-        details={"name": name, "domains": [d.value for d in sorted(wanted)]},
+        details={"domains": [d.value for d in sorted(wanted)]},
     )
     return organisation
 

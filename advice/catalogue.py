@@ -40,7 +40,7 @@ def add_legal_reference(team: Team, actor: User, *, law: str, article: str = "",
         ref = LegalReference(team_id=team.id, law=law, article=article, note=note, url=url)
         db.session.add(ref)
     db.session.flush()
-    audit_step("advice.catalogue_legal_add", "legal_reference", ref.id, actor, team.id, {"law": law, "article": article})
+    audit_step("advice.catalogue_legal_add", "legal_reference", ref.id, actor, team.id)
     return ref
 
 
@@ -61,7 +61,7 @@ def add_intervention(team: Team, actor: User, *, name: str, unit_cost: Any, unit
         item = Intervention(team_id=team.id, name=name, unit_cost_cents=cents, unit=unit, source=source, is_example=is_example)
         db.session.add(item)
     db.session.flush()
-    audit_step("advice.catalogue_intervention_add", "intervention", item.id, actor, team.id, {"name": name, "cents": cents})
+    audit_step("advice.catalogue_intervention_add", "intervention", item.id, actor, team.id, {"cents": cents})
     return item
 
 

@@ -87,4 +87,5 @@ def record_followup_review(closure: CaseClosure, actor: User, *, note: str, now:
         raise ServiceError(_("Record what the team decided and why."))
     closure.team_note, closure.team_noted_at, closure.team_noted_by_id = note, now or utcnow(), actor.id
     db.session.flush()
-    audit_step("case.followup_review", "case", closure.case_id, actor, closure.team_id, {"note": note})
+    audit_step("case.followup_review", "case", closure.case_id, actor, closure.team_id,
+               case_services.keep_text(closure.case, "followup_review", note, actor))

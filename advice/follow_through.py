@@ -133,7 +133,8 @@ def refuse_action(action: Action, actor: User, *, expected_version: int | None, 
         raise ServiceError(_("A reason is required to refuse an action."))
     if len(reason) > NOTE_MAX:
         raise ServiceError(_("The reason is too long (at most %(max)d characters).", max=NOTE_MAX))
-    transition_action(action, ActionStatus.REFUSED, actor, {"reason": reason})
+    transition_action(action, ActionStatus.REFUSED, actor,
+                      case_services.keep_text(action.advice.case, "action_refused", reason, actor))
     action.refused_at, action.refused_by_id, action.refused_reason = now, actor.id, reason
     action.escalated_at, action.escalation_kind = now, EscalationKind.REFUSED
     _flush_action(action)
@@ -169,7 +170,8 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
     team = action.advice.case.team
     if meeting is not None and meeting.team_id != team.id:
         raise ServiceError(_("That meeting belongs to another team."))
-    details: dict[str, Any] = {"decision": decision.value, "note": note}
+    details: dict[str, Any] = {"decision": decision.value,
+                               **case_services.keep_text(action.advice.case, "team_decision", note, actor)}
     if decision == TeamDecision.EXTEND:
         if new_deadline is None or new_deadline <= team_today(team, now):
             raise ServiceError(_("Give a new deadline in the future."))

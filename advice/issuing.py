@@ -194,5 +194,6 @@ def correct_advice(advice: Advice, actor: User, *, reason: str) -> Advice:
     db.session.flush()
     ties.copy_ties(advice, new)  # the blockage-map ties go along with the correction
     audit_step("advice.correct", "advice", new.id, actor, advice.case.team_id,
-           {"supersedes": advice.id, "version": new.version, "reason": reason})
+           {"supersedes": advice.id, "version": new.version,
+            **case_services.keep_text(advice.case, "advice_correction", reason, actor)})
     return new

@@ -231,16 +231,19 @@ class InclusionCriterion(db.Model):
 
 
 class CaseMessage(db.Model):
-    """Free text written at a step of the case (a return question, a reason to decline or
-    withdraw, an intake note). Kept here, not in the append-only audit trail, so retention can
-    clear it; the audit row refers to it by id."""
+    """Free text written at a step of the case, by any package (a return question, a reason to
+    decline or withdraw, an intake note, a refusal reason, a team decision, a correction reason,
+    the team's review of a follow-up). Kept here, not in the append-only audit trail, so
+    retention can clear it; the audit row refers to it by id (``casefiles.services.keep_text``)."""
 
     __tablename__ = "case_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
-    """The step it belongs to: 'return', 'decline', 'withdraw' or 'intake_note'."""
+    """The step it belongs to: 'return', 'decline', 'withdraw', 'intake_note' (intake);
+    'action_refused', 'team_decision', 'advice_correction',
+    'followup_review' (advice)."""
     text: Mapped[str] = mapped_column(sa.Text)
     author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

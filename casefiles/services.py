@@ -73,9 +73,11 @@ class TransitionError(ServiceError):
     """The case is not in a state from which this step is allowed."""
 
 
-def _message(case: Case, kind: str, text: str, author: User | None) -> dict[str, int]:
-    """Keep a step's free text with the case (retention can clear it); the audit row refers to
-    it by id, since audit rows are append-only and must hold no case text."""
+def keep_text(case: Case, kind: str, text: str, author: User | None) -> dict[str, int]:
+    """Keep the free text of a step about ``case`` (of this package, the meeting or the advice:
+    a return question, a refusal reason, a team decision …) as a ``CaseMessage`` that retention
+    clears; returns ``{"message_id": id}`` for the audit row's details. Audit rows are
+    append-only and hold ids and enumerated values only, never text."""
     message = CaseMessage(case_id=case.id, kind=kind, text=text, author_id=author.id if author else None)
     db.session.add(message)
     db.session.flush()
@@ -278,7 +280,7 @@ def accept_case(case: Case, actor: User, *, criteria_met: Iterable[int] = (), no
         )
     details = {"criteria_met": sorted(met)}
     if note.strip():
-        details.update(_message(case, "intake_note", note.strip(), actor))
+        details.update(keep_text(case, "intake_note", note.strip(), actor))
     transition(case, CaseStatus.ACCEPTED, actor, details=details)
     now = utcnow()
     case.intake_at = now
@@ -290,7 +292,7 @@ def return_case(case: Case, actor: User, *, message: str) -> None:
     _require_intake(case, actor)
     if not message.strip():
         raise ServiceError(_("Say what information is missing."))
-    transition(case, CaseStatus.RETURNED, actor, details=_message(case, "return", message.strip(), actor))
+    transition(case, CaseStatus.RETURNED, actor, details=keep_text(case, "return", message.strip(), actor))
     notify([case.owner], "case.returned", {"reference": case.reference}, _link(case))
 
 
@@ -298,7 +300,7 @@ def decline_case(case: Case, actor: User, *, reason: str) -> None:
     _require_intake(case, actor)
     if not reason.strip():
         raise ServiceError(_("A reason is required to decline a case."))
-    transition(case, CaseStatus.DECLINED, actor, details=_message(case, "decline", reason.strip(), actor))
+    transition(case, CaseStatus.DECLINED, actor, details=keep_text(case, "decline", reason.strip(), actor))
     case.intake_at = utcnow()
     notify([case.owner], "case.declined", {"reference": case.reference}, _link(case))
 
@@ -311,7 +313,7 @@ def withdraw_case(case: Case, actor: User, *, reason: str) -> None:
     if not reason.strip():
         raise ServiceError(_("A reason is required to withdraw a case."))
     was_visible_to_team = case.status != CaseStatus.DRAFT
-    transition(case, CaseStatus.WITHDRAWN, actor, details=_message(case, "withdraw", reason.strip(), actor))
+    transition(case, CaseStatus.WITHDRAWN, actor, details=keep_text(case, "withdraw", reason.strip(), actor))
     case.queued_at = None
     recipients = [case.owner] + (team_members(case.team_id, *LEAD_ROLES) if was_visible_to_team else [])
     notify([u for u in recipients if u.id != actor.id], "case.withdrawn", {"reference": case.reference}, _link(case))
@@ -421,8 +423,7 @@ def add_criterion(team: Team, text: str, actor: User) -> InclusionCriterion:
     criterion = InclusionCriterion(team_id=team.id, text=text, position=position + 1)
     db.session.add(criterion)
     db.session.flush()
-    audit.record("criterion.add", object_type="criterion", object_id=criterion.id, actor=actor, team_id=team.id,
-                 details={"text": text})
+    audit.record("criterion.add", object_type="criterion", object_id=criterion.id, actor=actor, team_id=team.id)
     return criterion
 
 

@@ -1,8 +1,8 @@
-"""What the meeting package adds to a case's GDPR export, and what retention clears.
+"""What the meeting package adds to a case's GDPR export, and what retention clears: the notes
+of the case's agenda items, and the case's part of the minutes of those meetings.
 
-Registered with ``core.privacy`` by ``meeting.init_app``.
-The minutes of a whole meeting are not per case: they mention a case by reference and pseudonym
-only and are not part of one household's export; they are not rewritten by retention.
+Registered with ``core.privacy`` by ``meeting.init_app``. The minutes of a whole meeting are
+not part of one household's export (they cover every case of the meeting).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core import privacy
 from core.db import db
 
-from .models import AgendaItem
+from .models import AgendaItem, Meeting
 
 
 def _items_of(case) -> list[AgendaItem]:
@@ -30,11 +30,43 @@ def export_meetings(case) -> list[dict]:
     } for item in _items_of(case)]
 
 
+def strip_case_from_minutes(minutes: str, reference: str, marker: str = privacy.ANONYMISED) -> str:
+    """The minutes without what they say about one case: the body of the case's item section
+    (its heading ``#### n. REFERENCE — outcome`` stays, the text under it up to the next heading
+    becomes ``marker``), and any other line that names the case (the secretary may have written
+    about it elsewhere) becomes ``marker``. Safe to run twice."""
+    out: list[str] = []
+    skipping = False
+    for line in minutes.split("\n"):
+        if line.startswith("#"):
+            skipping = False
+            out.append(line)
+            if line.startswith("####") and reference in line:
+                out += ["", marker, ""]
+                skipping = True
+            continue
+        if skipping:
+            continue
+        out.append(marker if reference in line else line)
+    return "\n".join(out)
+
+
 def anonymise_notes(case) -> list[str]:
-    cleared = db.session.execute(
+    """Retention: clear the notes of the case's items and its part of those meetings' minutes."""
+    cleared = []
+    if db.session.execute(
         sa.update(AgendaItem).where(AgendaItem.case_id == case.id, AgendaItem.notes != "").values(notes="")
-    ).rowcount
-    return ["agenda_item.notes"] if cleared else []
+    ).rowcount:
+        cleared.append("agenda_item.notes")
+    meeting_ids = sa.select(AgendaItem.meeting_id).where(AgendaItem.case_id == case.id)
+    for meeting in db.session.scalars(sa.select(Meeting).where(Meeting.id.in_(meeting_ids), Meeting.minutes_text != "")):
+        stripped = strip_case_from_minutes(meeting.minutes_text, case.reference)
+        if stripped != meeting.minutes_text:
+            meeting.minutes_text = stripped
+            if "minutes" not in cleared:
+                cleared.append("minutes")
+    db.session.flush()
+    return cleared
 
 
 def register_parts(app) -> None:

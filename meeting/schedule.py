@@ -149,7 +149,7 @@ def cancel_meeting(meeting: Meeting, actor: User, *, reason: str) -> None:
         raise ServiceError(_("The reason is too long (at most %(max)d characters).", max=REASON_MAX))
     was_published = meeting.agenda_published_at is not None
     owners = invited_owners(meeting) if was_published else []
-    transition(meeting, S.CANCELLED, actor, details={"reason": reason})
+    transition(meeting, S.CANCELLED, actor)  # the reason is on the meeting, never in the audit row
     for item in meeting.items:
         if item.outcome is None:
             back_to_queue(item.case, actor, meeting, "meeting cancelled")
