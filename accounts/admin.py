@@ -22,12 +22,8 @@ from core.permissions import is_admin
 from core.web import require, show_refusal
 
 from .forms import (
-    WEEKDAY_LABELS,
-    CommitmentForm,
     ConfirmForm,
     MembershipForm,
-    OrganisationForm,
-    TeamForm,
     UserFilterForm,
     UserForm,
 )
@@ -40,52 +36,39 @@ from .services import (
     reset_second_factor,
     update_user,
 )
-from .teams import (
-    create_organisation,
-    create_team,
-    end_commitment,
-    set_commitment,
-    update_organisation,
-    update_team,
-)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 USERS_PER_PAGE = 50
-MEETING_DEFAULTS = ("meeting_weekday", "meeting_start", "meeting_end", "capacity", "quorum")
 
 
 @bp.before_request
 @login_required
-def _require_admin():
+def require_admin_page():
     require(is_admin(current_user))
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _get(model: type, object_id: int) -> Any:
+def get_or_404(model: type, object_id: int) -> Any:
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)
     return obj
 
 
-def _teams(active_only: bool = False) -> list[Team]:
+def all_teams(active_only: bool = False) -> list[Team]:
     query = sa.select(Team).order_by(Team.name)
     if active_only:
         query = query.where(Team.active.is_(True))
     return list(db.session.scalars(query))
 
 
-def _organisations(active_only: bool = False) -> list[Organisation]:
+def all_organisations(active_only: bool = False) -> list[Organisation]:
     query = sa.select(Organisation).order_by(Organisation.name)
     if active_only:
         query = query.where(Organisation.active.is_(True))
     return list(db.session.scalars(query))
-
-
-def _domains(values: list[str]) -> list[Domain]:
-    return [Domain(v) for v in values or []]
 
 
 # --- index ------------------------------------------------------------------------------------
@@ -112,92 +95,13 @@ def index():
 
 # --- teams ------------------------------------------------------------------------------------
 
-def _team_fields(form: TeamForm) -> dict[str, Any]:
-    return {
-        "name": form.name.data,
-        "municipality": form.municipality.data,
-        "code": form.code.data,
-        "meeting_weekday": form.meeting_weekday.data,
-        "meeting_start": form.meeting_start.data,
-        "meeting_end": form.meeting_end.data,
-        "location": form.location.data or "",
-        "capacity": form.capacity.data,
-        "quorum": form.quorum.data,
-    }
-
-
-@bp.get("/teams")
-def teams():
-    member_count = (
-        sa.select(sa.func.count(sa.distinct(Membership.user_id)))
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id == Team.id, Membership.active.is_(True), User.active.is_(True))
-        .correlate(Team)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Team, member_count).order_by(Team.name).options(selectinload(Team.domains))
-    ).all()
-    return render_template("accounts/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
-
-
-@bp.route("/teams/new", methods=["GET", "POST"])
-def team_new():
-    # The model's meeting defaults (Tuesday 09:00-12:00, 4 cases, quorum 5) prefill a new team.
-    columns = Team.__table__.c
-    form = TeamForm(data={key: columns[key].default.arg for key in MEETING_DEFAULTS})
-    if form.validate_on_submit():
-        try:
-            team = create_team(current_user, domains=_domains(form.domains.data), **_team_fields(form))
-        except ServiceError as exc:
-            show_refusal(exc, form)
-        else:
-            db.session.commit()
-            flash(_("Team %(name)s has been created.", name=team.name), "success")
-            return redirect(url_for("admin.team_edit", team_id=team.id))
-    return render_template("accounts/admin/team_form.html", form=form, team=None, memberships=[], commitments=[])
-
-
-@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
-def team_edit(team_id: int):
-    team = _get(Team, team_id)
-    form = TeamForm(obj=None if request.method == "POST" else team)
-    if request.method == "GET":
-        form.domains.data = [d.value for d in team.domain_values]
-    if form.validate_on_submit():
-        try:
-            update_team(team, current_user, domains=_domains(form.domains.data), **_team_fields(form))
-        except ServiceError as exc:
-            show_refusal(exc, form)
-        else:
-            db.session.commit()
-            flash(_("Team %(name)s has been saved.", name=team.name), "success")
-            return redirect(url_for("admin.team_edit", team_id=team.id))
-    memberships = db.session.scalars(
-        sa.select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id == team.id)
-        .order_by(Membership.active.desc(), User.name, Membership.role)
-        .options(selectinload(Membership.user), selectinload(Membership.organisation))
-    ).all()
-    commitments = db.session.scalars(
-        sa.select(Commitment)
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(Commitment.team_id == team.id)
-        .order_by(Organisation.name)
-        .options(selectinload(Commitment.organisation))
-    ).all()
-    return render_template(
-        "accounts/admin/team_form.html", form=form, team=team, memberships=memberships, commitments=commitments
-    )
-
 
 # --- people -----------------------------------------------------------------------------------
 
 @bp.get("/users")
 def users():
     filters = UserFilterForm(request.args)
-    filters.set_choices(_teams())
+    filters.set_choices(all_teams())
     if not filters.validate():
         # A tampered filter value shows the error and filters on nothing else.
         filters.team.data = None
@@ -251,7 +155,7 @@ def _render_user(user: User, form: UserForm | None = None, membership_form: Memb
         form = UserForm(obj=user, formdata=None)
     if membership_form is None:
         membership_form = MembershipForm(formdata=None)
-        membership_form.set_choices(_teams(active_only=True), _organisations(active_only=True))
+        membership_form.set_choices(all_teams(active_only=True), all_organisations(active_only=True))
     memberships = db.session.scalars(
         sa.select(Membership)
         .join(Team, Team.id == Membership.team_id)
@@ -273,7 +177,7 @@ def _render_user(user: User, form: UserForm | None = None, membership_form: Memb
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     form = UserForm(obj=None if request.method == "POST" else user)
     if form.validate_on_submit():
         own = user.id == current_user.id
@@ -300,9 +204,9 @@ def user_edit(user_id: int):
 
 @bp.post("/users/<int:user_id>/memberships")
 def membership_add(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     form = MembershipForm()
-    form.set_choices(_teams(active_only=True), _organisations(active_only=True))
+    form.set_choices(all_teams(active_only=True), all_organisations(active_only=True))
     if form.validate_on_submit():
         try:
             membership = add_membership(
@@ -332,7 +236,7 @@ def membership_add(user_id: int):
 
 @bp.post("/memberships/<int:membership_id>/end")
 def membership_end(membership_id: int):
-    membership = _get(Membership, membership_id)
+    membership = get_or_404(Membership, membership_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -353,7 +257,7 @@ def membership_end(membership_id: int):
 
 @bp.post("/users/<int:user_id>/deactivate")
 def user_deactivate(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -368,7 +272,7 @@ def user_deactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/reactivate")
 def user_reactivate(user_id: int):
-    user = _get(User, user_id)
+    user = get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -382,132 +286,6 @@ def user_reactivate(user_id: int):
 
 
 # --- organisations and commitments ------------------------------------------------------------
-
-@bp.get("/organisations")
-def organisations():
-    rows = db.session.scalars(
-        sa.select(Organisation)
-        .order_by(Organisation.active.desc(), Organisation.name)
-        .options(
-            selectinload(Organisation.domains),
-            selectinload(Organisation.commitments).selectinload(Commitment.team),
-        )
-    ).all()
-    return render_template("accounts/admin/organisations.html", organisations=rows)
-
-
-@bp.route("/organisations/new", methods=["GET", "POST"])
-def organisation_new():
-    form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            organisation = create_organisation(
-                current_user, name=form.name.data, domains=_domains(form.domains.data)
-            )
-        except ServiceError as exc:
-            show_refusal(exc, form)
-        else:
-            db.session.commit()
-            flash(_("Organisation %(name)s has been created. Now record its commitments.", name=organisation.name), "success")
-            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
-    return render_template("accounts/admin/organisation_form.html", form=form, organisation=None)
-
-
-def _render_organisation(
-    organisation: Organisation,
-    form: OrganisationForm | None = None,
-    commitment_form: CommitmentForm | None = None,
-    status: int = 200,
-):
-    if form is None:
-        form = OrganisationForm(obj=organisation, formdata=None)
-        form.domains.data = [d.value for d in organisation.domain_values]
-    if commitment_form is None:
-        commitment_form = CommitmentForm(formdata=None)
-        commitment_form.set_choices(_teams(active_only=True))
-    commitments = db.session.scalars(
-        sa.select(Commitment)
-        .join(Team, Team.id == Commitment.team_id)
-        .where(Commitment.organisation_id == organisation.id)
-        .order_by(Team.name)
-        .options(selectinload(Commitment.team))
-    ).all()
-    return (
-        render_template(
-            "accounts/admin/organisation_form.html",
-            form=form,
-            organisation=organisation,
-            commitments=commitments,
-            commitment_form=commitment_form,
-        ),
-        status,
-    )
-
-
-@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
-def organisation_edit(organisation_id: int):
-    organisation = _get(Organisation, organisation_id)
-    if request.method == "GET":
-        return _render_organisation(organisation)
-    form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            update_organisation(
-                organisation, current_user,
-                name=form.name.data, domains=_domains(form.domains.data), active=form.active.data,
-            )
-        except ServiceError as exc:
-            show_refusal(exc, form)
-        else:
-            db.session.commit()
-            flash(_("Organisation %(name)s has been saved.", name=organisation.name), "success")
-            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
-    return _render_organisation(organisation, form=form)
-
-
-@bp.post("/organisations/<int:organisation_id>/commitments")
-def commitment_set(organisation_id: int):
-    organisation = _get(Organisation, organisation_id)
-    form = CommitmentForm()
-    form.set_choices(_teams(active_only=True))
-    if form.validate_on_submit():
-        team = db.session.get(Team, form.team_id.data)
-        try:
-            set_commitment(
-                organisation, team, current_user,
-                committed_on=form.committed_on.data, ended_on=form.ended_on.data, note=form.note.data or "",
-            )
-        except ServiceError as exc:
-            show_refusal(exc, form)
-        else:
-            db.session.commit()
-            flash(
-                _("The commitment of %(name)s to %(team)s has been saved.", name=organisation.name, team=team.name),
-                "success",
-            )
-            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
-    return _render_organisation(organisation, commitment_form=form)
-
-
-@bp.post("/commitments/<int:commitment_id>/end")
-def commitment_end(commitment_id: int):
-    commitment = _get(Commitment, commitment_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        end_commitment(commitment, current_user)
-    except ServiceError as exc:
-        show_refusal(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "The commitment of %(name)s to %(team)s has ended.",
-                name=commitment.organisation.name, team=commitment.team.name,
-            ),
-            "success",
-        )
-    return redirect(url_for("admin.organisation_edit", organisation_id=commitment.organisation_id))
 
 
 @bp.post("/users/<int:user_id>/two-factor/reset")

@@ -14,6 +14,8 @@ from core import audit
 from core.backup import backup_sqlite
 from core.clock import utcnow
 from core.db import db
+from core.jobs import describe_trigger
+from core.jobs import registered as registered_jobs
 from core.models import User
 
 from . import scheduler
@@ -99,8 +101,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run every job once and exit (cron deployments, tests).")
     @click.option("--job", "job_ids", multiple=True, metavar="ID",
                   help="With --once: run only this job (repeatable).")
-    def scheduler_command(once: bool, job_ids: tuple[str, ...]) -> None:
+    @click.option("--list", "list_jobs", is_flag=True, help="Print the registered jobs and their triggers, and exit.")
+    def scheduler_command(once: bool, job_ids: tuple[str, ...], list_jobs: bool) -> None:
         """Run the timed jobs (e-mail sender, digest …) in this process. Web workers never do."""
+        if list_jobs:
+            for job in registered_jobs(current_app).values():
+                click.echo(f"{job.id}\t{describe_trigger(job)}\t{job.description}")
+            return
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         app_obj = current_app._get_current_object()  # type: ignore[attr-defined]

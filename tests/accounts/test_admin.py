@@ -458,7 +458,7 @@ def _admin_urls(app, world) -> list[tuple[str, str]]:
     }
     urls = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin."):
+        if not rule.endpoint.startswith(("admin.", "admin_teams.")):
             continue
         path = rule.rule
         for arg in rule.arguments:

@@ -1,0 +1,220 @@
+"""The layout holds (docs/architecture.md): layers only import downward, each package registers
+its parts in its own ``init_app`` (nothing by import side effect), rules live in
+``permissions.py``, only ``casefiles`` writes case fields, and no module grows past 500 lines.
+
+Every check parses the source (imports inside functions too) and names the file and line of
+what breaks the rule; each is also run on a small bad example, so none of them can pass vacuously.
+"""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The layers, lowest first. A module may import from its own layer and the ones below it.
+#: The sub-packages of casefiles build on casefiles (and not the other way round).
+LAYERS = [
+    ["core"],
+    ["accounts", "notifications"],
+    ["casefiles"],
+    ["casefiles.blockage", "casefiles.holds"],
+    ["meeting"],
+    ["advice"],
+    ["reports"],
+    ["expertteam"],
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+PACKAGES = [name for names in LAYERS for name in names if "." not in name]
+#: Modules allowed to be longer than 500 lines: the demo data (and migrations, not a package).
+LONG_MODULES = {"expertteam/demo.py"}
+MAX_LINES = 500
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in RANK:
+            return ".".join(parts[:n])
+    return None
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool):
+    """(line, imported module) for every import in the tree, relative ones resolved."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module:
+                    yield node.lineno, target
+                else:
+                    for alias in node.names:
+                        yield node.lineno, f"{target}.{alias.name}"
+            else:
+                yield node.lineno, node.module
+
+
+def upward_imports(source: str, module: str, is_package: bool = False) -> list[tuple[int, str, str]]:
+    """(line, imported module, its layer) for every import that goes up a layer."""
+    here = _layer(module)
+    found = []
+    for line, target in _imports(ast.parse(source), module, is_package):
+        there = _layer(target)
+        if here and there and RANK[there] > RANK[here]:
+            found.append((line, target, there))
+    return found
+
+
+def test_the_layering_checker_catches_an_upward_import():
+    bad = "def f():\n    from advice.models import Action\n"
+    assert upward_imports(bad, "casefiles.services") == [(2, "advice.models", "advice")]
+    assert upward_imports("from casefiles.blockage import services\n", "casefiles.views") != []
+    assert upward_imports("from .. import services\n", "casefiles.blockage.views") == []
+    assert upward_imports("from core.db import db\n", "advice.models") == []
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    offenders = []
+    for path in _sources():
+        module = _module_name(path)
+        for line, target, layer in upward_imports(path.read_text("utf-8"), module, path.name == "__init__.py"):
+            offenders.append(f"{path.relative_to(ROOT)}:{line} imports {target} (layer {layer}, above {_layer(module)})")
+    assert offenders == []
+
+
+def test_every_package_of_the_app_is_in_a_layer():
+    from expertteam import PACKAGES as APP_PACKAGES
+
+    assert set(APP_PACKAGES) == set(RANK) - {"expertteam"}
+    # create_app initialises them lowest first.
+    assert sorted(APP_PACKAGES, key=RANK.__getitem__) == list(APP_PACKAGES)
+    on_disk = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name not in ("tests", "migrations")}
+    assert on_disk == set(PACKAGES)
+
+
+# --- registration happens in init_app, never at import ---------------------------------------
+
+REGISTERING = {"register", "register_job", "register_kind", "register_kinds", "register_all", "register_export",
+               "register_anonymiser", "register_blueprint", "register_need_reference", "require_recent_auth",
+               "listen", "listens_for", "install", "install_session_guard"}
+
+
+def registrations_at_import(source: str) -> list[int]:
+    """Lines of module-level statements (not inside a function) that register something."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            nodes = [d for d in node.decorator_list]
+        else:
+            nodes = [node]
+        for part in nodes:
+            for sub in ast.walk(part):
+                if isinstance(sub, ast.Call):
+                    func = sub.func
+                    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                    if name in REGISTERING:
+                        found.append(sub.lineno)
+    return found
+
+
+def test_the_registration_checker_catches_a_registration_at_import():
+    assert registrations_at_import('jobs.register("x", f, "cron")\n') == [1]
+    assert registrations_at_import('@sa.event.listens_for(Session, "before_flush")\ndef f(): pass\n') == [1]
+    assert registrations_at_import('def init_app(app):\n    register_job(app, "x", f, "cron")\n') == []
+
+
+def test_nothing_registers_by_import_side_effect():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _sources()
+        for line in registrations_at_import(path.read_text("utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_scheduler_lists_the_same_jobs_with_and_without_a_request_context(app):
+    from core.jobs import registered
+
+    outside = list(registered(app))
+    with app.test_request_context("/"):
+        inside = list(registered())
+    assert outside == inside and len(outside) == 13
+    # ... and a fresh process (the scheduler's own) lists exactly these too.
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "flask", "--app", "expertteam", "scheduler", "--list"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "", "EXPERTTEAM_INSTANCE": str(Path(app.instance_path)), "DATABASE_URL": "sqlite://"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == outside
+
+
+# --- one home per rule, per write, per size ---------------------------------------------------
+
+def rules_outside_permissions(source: str) -> list[tuple[int, str]]:
+    """Top-level ``can_*`` functions (permission rules)."""
+    return [(n.lineno, n.name) for n in ast.parse(source).body
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("can_")]
+
+
+def test_permission_rules_live_in_permissions_modules():
+    assert rules_outside_permissions("def can_hold(user, case):\n    return True\n") == [(1, "can_hold")]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} {name}"
+        for path in _sources() if path.name != "permissions.py"
+        for line, name in rules_outside_permissions(path.read_text("utf-8"))
+    ]
+    assert offenders == []
+
+
+def case_field_writes(source: str, fields: set[str]) -> list[int]:
+    """Lines that assign a case column through a name or attribute called ``case``
+    (``case.status = …``, ``item.case.queue_priority = …``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                if isinstance(t, ast.Attribute) and t.attr in fields:
+                    owner = t.value
+                    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                    if name == "case":
+                        found.append(node.lineno)
+    return found
+
+
+def test_only_casefiles_writes_case_fields(app):
+    from casefiles.models import Case
+
+    fields = {c.key for c in Case.__mapper__.column_attrs}
+    assert case_field_writes("item.case.queue_priority = 0\n", fields) == [1]
+    assert case_field_writes("case.closed_at, x = now, 1\n", fields) == [1]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _sources() if not _module_name(path).startswith("casefiles")
+        for line in case_field_writes(path.read_text("utf-8"), fields)
+    ]
+    assert offenders == []
+
+
+def test_no_module_is_over_500_lines():
+    lengths = {path.relative_to(ROOT).as_posix(): len(path.read_text("utf-8").splitlines()) for path in _sources()}
+    assert max(lengths.values()) > 300  # it really measured the code
+    assert {p: n for p, n in lengths.items() if n > MAX_LINES and p not in LONG_MODULES} == {}
