@@ -21,12 +21,7 @@ from core.models import Commitment, Domain, Membership, Organisation, Role, Team
 from core.permissions import is_admin
 from core.web import require, show_refusal
 
-from .forms import (
-    ConfirmForm,
-    MembershipForm,
-    UserFilterForm,
-    UserForm,
-)
+from .forms import ConfirmForm, MembershipForm, UserFilterForm, UserForm
 from .services import (
     add_membership,
     create_user,

@@ -17,13 +17,7 @@ from core.models import Organisation, Team, User
 from core.people import committed_organisations
 
 from . import permissions
-from .lifecycle import (
-    NOTE_MAX,
-    StaleDraft,
-    TransitionError,
-    audit_step,
-    discussed_meeting_id,
-)
+from .lifecycle import NOTE_MAX, StaleDraft, TransitionError, audit_step, discussed_meeting_id
 from .models import (
     Action,
     Advice,

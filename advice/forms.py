@@ -25,12 +25,7 @@ from wtforms.validators import (
 
 from core.forms import MultiCheckboxField
 
-from .models import (
-    CLOSURE_OUTCOME_LABELS,
-    COST_SIDE_LABELS,
-    FOLLOWUP_LABELS,
-    TEAM_DECISION_LABELS,
-)
+from .models import CLOSURE_OUTCOME_LABELS, COST_SIDE_LABELS, FOLLOWUP_LABELS, TEAM_DECISION_LABELS
 
 TEXT_MAX = 20_000
 NOTE_MAX = 5_000

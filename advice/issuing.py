@@ -22,22 +22,8 @@ from notifications.services import notify
 from . import permissions, ties, tokens
 from .drafting import TEXT_FIELDS, require_committed
 from .follow_through import sync_case
-from .lifecycle import (
-    TransitionError,
-    action_context,
-    advice_link,
-    audit_step,
-    draft_of,
-    transition_advice,
-)
-from .models import (
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceLegalGround,
-    AdviceStatus,
-    CostLine,
-)
+from .lifecycle import TransitionError, action_context, advice_link, audit_step, draft_of, transition_advice
+from .models import Action, ActionStatus, Advice, AdviceLegalGround, AdviceStatus, CostLine
 
 
 def canonical_content(advice: Advice) -> dict[str, Any]:

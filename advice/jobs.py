@@ -21,14 +21,7 @@ from core.people import organisation_contacts, team_members
 from notifications.services import notify
 
 from .lifecycle import action_context, action_link, settings_for
-from .models import (
-    PENDING_ACTION,
-    Action,
-    Advice,
-    AdviceStatus,
-    CaseClosure,
-    EscalationKind,
-)
+from .models import PENDING_ACTION, Action, Advice, AdviceStatus, CaseClosure, EscalationKind
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 

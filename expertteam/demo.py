@@ -11,7 +11,6 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 
 from accounts import mfa
-from advice import demo as advice_demo
 from advice.closure import close_case
 from advice.follow_through import complete_action, confirm_action
 from casefiles import services as case_services
@@ -34,6 +33,8 @@ from meeting.attendance import record_attendance
 from meeting.models import Meeting, MeetingStatus
 from meeting.schedule import ensure_meetings
 from meeting.session import mark_discussed
+
+from . import demo_advice as advice_demo
 
 DEMO_PASSWORD = "expertteam-demo"
 TEAM_CODE = "GOO"

@@ -179,9 +179,9 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
     from flask import render_template
     from flask_login import login_user
 
+    from core.models import Team, User
     from reports import dashboard, figures
     from reports.period import Period
-    from core.models import Team, User
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": "bench.test"})
     with app.app_context():

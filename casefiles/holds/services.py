@@ -23,13 +23,7 @@ from core.privacy import ANONYMISED
 from notifications.services import notify
 
 from .models import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
-from .permissions import (
-    FINISHED,
-    can_hold,
-    can_request_signals,
-    can_see_request,
-    is_signal_contact,
-)
+from .permissions import FINISHED, can_hold, can_request_signals, can_see_request, is_signal_contact
 from .queries import active_hold, signal_requests
 
 

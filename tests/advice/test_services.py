@@ -27,6 +27,8 @@ from advice.follow_through import (
 from advice.guard import ImmutableAdviceError
 from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
 from advice.lifecycle import (
+    ACTION_TRANSITIONS,
+    ADVICE_TRANSITIONS,
     StaleAction,
     StaleDraft,
     TransitionError,
@@ -35,7 +37,6 @@ from advice.lifecycle import (
     transition_action,
     transition_advice,
 )
-from advice.lifecycle import ACTION_TRANSITIONS, ADVICE_TRANSITIONS
 from advice.models import Action, ActionStatus, Advice, AdviceStatus, CaseClosure, CostLine, EscalationKind
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent

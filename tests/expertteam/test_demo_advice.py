@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from advice import demo
 from advice.models import ActionStatus, AdviceStatus
 from casefiles.models import CaseStatus
 from core.db import db
+from expertteam import demo_advice as demo
+from tests.advice.conftest import _english, aw, discussed  # noqa: F401  (fixtures of the advice)
 
 
 def test_seed_is_idempotent_and_marks_examples(aw):

@@ -11,20 +11,13 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from advice.drafting import add_action, add_cost_line, add_legal_ground, draft_advice, update_draft
+from advice.issuing import issue_advice
+from advice.lifecycle import draft_of
+from advice.models import Advice, Intervention, LegalReference
 from core.clock import team_today
 from core.db import db
 from core.models import Organisation, Team, User
-
-from .drafting import (
-    add_action,
-    add_cost_line,
-    add_legal_ground,
-    draft_advice,
-    update_draft,
-)
-from .issuing import issue_advice
-from .lifecycle import draft_of
-from .models import Advice, Intervention, LegalReference
 
 #: A general link to the official Dutch law site (the search page; per-article links are not
 #: given here because they were not verified).
