@@ -1,4 +1,5 @@
-"""Administration: teams, people, roles, organisations and commitments.
+"""Administration of people and their roles (blueprint ``admin``); teams, organisations and
+commitments are ``accounts.admin_teams``.
 
 Thin views: forms validate (choices filled per request), ``accounts.services`` changes state
 and audits, the view commits and redirects (POST-redirect-GET). Administrators see no case

@@ -1,4 +1,4 @@
-"""Forms of the shell package: sign-in, password, language, administration."""
+"""Forms of accounts: sign-in, password, language, administration."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,7 +1,7 @@
-"""The security layer: password policy, sign-in throttling, session timeouts, re-authentication,
-response headers, production checks, error references and log redaction.
-
-Everything here is wired in one place, ``init_app``, called by ``create_app``.
+"""Security of sign-in: the password policy, sign-in throttling, session timeouts and
+re-authentication for sensitive steps. Wired by ``init_app`` (called by ``accounts.init_app``).
+Response headers and error references are ``core.web``; log redaction is ``core.redaction``;
+production checks are ``expertteam.config``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Errors every service raises, and the shell's own services (accounts, organisations)."""
+"""The errors every service raises: a refused step (``ServiceError``, its message fit to show) and
+a refused permission (``PermissionDenied``, a 403)."""
 from __future__ import annotations
 
 

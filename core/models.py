@@ -1,4 +1,6 @@
-"""Accounts, teams, roles, organisations, commitments and the audit trail."""
+"""The shared models: people (``User``), teams with their domains, roles (``Membership``),
+organisations and their commitment to a team; the enumerations of domains, roles and
+notification preferences. (The audit trail's model is in ``core.audit``.)"""
 from __future__ import annotations
 
 import enum

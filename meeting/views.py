@@ -1,4 +1,6 @@
-"""Meeting pages. Thin: forms validate, services change state, the view commits.
+"""Meeting pages (blueprint ``meeting``): the list, a meeting, its agenda, scheduling and
+attendance (the live session and minutes are ``meeting.session_views``, calendars
+``meeting.calendar_views``). Thin: forms validate, services change state, the view commits.
 
 Need-to-know: team members (experts, chair, secretary) see meetings and agendas; a case owner
 sees only a meeting they present at and only their own item; for everyone else a meeting does

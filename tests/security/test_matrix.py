@@ -132,7 +132,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     - a held meeting (minutes) with two discussed cases (agenda item notes);
     - ``adv``: an issued advice with an action for ``org`` (and one for ``own_org`` if given);
     - ``closed``: an advice whose only action ``org_contact`` completed, the case closed by its
-      owner through advice.services.close_case (a real CaseClosure);
+      owner through advice.closure.close_case (a real CaseClosure);
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
     from casefiles.blockage import services as blockage
