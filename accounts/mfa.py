@@ -14,7 +14,6 @@ import io
 import re
 import secrets
 import time
-from datetime import datetime, timezone
 
 import pyotp
 import segno
@@ -35,6 +34,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from core import audit
+from core.clock import utcnow
 from core.db import db
 from core.models import User
 from core.web import home_url, safe_next
@@ -112,7 +112,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     result = db.session.execute(
         sa.update(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash_code(code), RecoveryCode.used_at.is_(None))
-        .values(used_at=datetime.now(timezone.utc))
+        .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -255,7 +255,7 @@ def enrol():
         if totp_blocked(user):
             flash(_("Too many wrong codes for this account. Wait an hour and try again."), "error")
         elif verify_totp(user, form.code.data):
-            user.totp_enrolled_at = datetime.now(timezone.utc)
+            user.totp_enrolled_at = utcnow()
             codes = new_recovery_codes(user)
             audit.record("user.mfa_enrol", object_type="user", object_id=user.id, actor=user)
             db.session.commit()

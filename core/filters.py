@@ -1,7 +1,7 @@
 """Template filters and globals: markdown, dates, labels."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import markdown as md
 import nh3
@@ -9,6 +9,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+
+from .clock import utcnow
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
@@ -52,7 +54,7 @@ def waited(since: datetime | None, now: datetime | None = None) -> str:
     """How long a case has waited, in days (weeks past two weeks)."""
     if since is None:
         return ""
-    days = ((now or datetime.now(timezone.utc)) - since).days
+    days = ((now or utcnow()) - since).days
     if days < 14:
         return _("%(num)d days", num=days) if days != 1 else _("1 day")
     return _("%(num)d weeks", num=days // 7)

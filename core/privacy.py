@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from flask import Flask, current_app
 
 from . import audit
 from .audit import AuditEvent
+from .clock import utcnow
 from .db import db
 from .models import User
 
@@ -135,7 +136,7 @@ def json_value(value):
 def build_export(case) -> dict:
     data: dict[str, Any] = {
         "export": {
-            "generated_at": datetime.now(timezone.utc).isoformat(),
+            "generated_at": utcnow().isoformat(),
             "about": "GDPR article 15: everything Expertteam holds on this case",
             "case_reference": case.reference,
         }

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -17,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from core import privacy
 from core.clock import utcnow
@@ -40,10 +39,9 @@ bp = Blueprint("meeting_session", __name__, url_prefix="/meetings")
 
 
 @bp.before_request
+@login_required
 def _require_login():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
+    """Every page of this blueprint needs a signed-in user."""
 
 
 def _live_context(meeting: Meeting) -> dict:

@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from casefiles.models import Case, Urgency
 from core import privacy
@@ -53,11 +53,9 @@ bp = Blueprint("meeting", __name__, url_prefix="/meetings")
 
 
 @bp.before_request
+@login_required
 def _require_login():
-    """Every page needs a signed-in user."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
+    """Every page of this blueprint needs a signed-in user."""
 
 
 # --- loading with need-to-know ----------------------------------------------------------------
