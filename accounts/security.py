@@ -21,6 +21,7 @@ from flask_login import current_user, logout_user
 
 from core.clock import utcnow
 from core.db import db
+from core.registry import add, registry
 from core.web import safe_next
 
 from .models import LoginAttempt
@@ -194,7 +195,7 @@ _REAUTH_KEY = "accounts.reauth_endpoints"
 
 def require_recent_auth(app: Flask, endpoint: str, methods: frozenset[str] = frozenset({"GET", "POST"})) -> None:
     """Ask for the password and a code again (unless given in the last minutes) before ``endpoint``."""
-    app.extensions.setdefault(_REAUTH_KEY, dict(REAUTH_ENDPOINTS))[endpoint] = frozenset(methods)
+    add(_REAUTH_KEY, app, endpoint, frozenset(methods), "re-authenticated endpoint")
 
 
 def reauth_redirect():
@@ -231,7 +232,8 @@ def _before_request():
         return redirect(url_for("auth.login"))
     if now - seen_at >= 30:  # refresh the idle clock (not on every request: fewer cookie writes)
         session["seen_at"] = now
-    methods = current_app.extensions.get(_REAUTH_KEY, REAUTH_ENDPOINTS).get(request.endpoint or "")
+    endpoint = request.endpoint or ""
+    methods = REAUTH_ENDPOINTS.get(endpoint) or registry(_REAUTH_KEY).get(endpoint)
     if methods and request.method in methods and not recently_authenticated():
         return reauth_redirect()
     return None

@@ -24,7 +24,7 @@ from core.db import db
 from core.errors import ServiceError
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
-from core.web import get_team, show_refusal
+from core.web import audit_read, get_team, show_refusal
 
 from . import permissions, services
 from .forms import (
@@ -158,8 +158,7 @@ def edit(case_id: int):
 @bp.get("/cases/<int:case_id>")
 def detail(case_id: int):
     case = get_case(case_id)
-    privacy.record_read(case, current_user)  # BIO 8.15.01: reads of case content are audited
-    db.session.commit()
+    audit_read(case, "detail")  # BIO 8.15.01: reads of case content are audited
     return render_template(
         "casefiles/detail.html",
         case=case,

@@ -22,7 +22,7 @@ from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .clock import utcnow
-from .db import db
+from .db import db, insert_or_skip
 from .models import User
 
 GENESIS = "0" * 64
@@ -136,15 +136,8 @@ def row_hash(event: AuditEvent, prev_hash: str) -> str:
 def _take_chain_lock(session: Session) -> str:
     """Lock the chain for this transaction and return the hash of the last committed row."""
     conn = session.connection()
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the app supports these two
-        raise RuntimeError(f"audit chain: unsupported database {dialect}")
     table = AuditChain.__table__
-    conn.execute(insert(table).values(id=1, rows=0).on_conflict_do_nothing(index_elements=["id"]))
+    conn.execute(insert_or_skip(table, conn, index_elements=["id"]).values(id=1, rows=0))
     conn.execute(sa.update(table).where(table.c.id == 1).values(rows=table.c.rows + 1))
     last = conn.execute(
         sa.select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
@@ -192,15 +185,12 @@ def _do_orm_execute(state) -> None:
 
 def install_session_guard() -> None:
     """Wire the chain and the append-only guard into every ORM session (idempotent)."""
-    from sqlalchemy.orm import Session as _Session
-
-    if not sa.event.contains(_Session, "before_flush", _before_flush):
-        sa.event.listen(_Session, "before_flush", _before_flush)
-        sa.event.listen(_Session, "after_commit", _end_transaction)
-        sa.event.listen(_Session, "after_rollback", _end_transaction)
-        sa.event.listen(_Session, "after_soft_rollback", _end_transaction)
-        sa.event.listen(_Session, "do_orm_execute", _do_orm_execute)
-
+    if not sa.event.contains(Session, "before_flush", _before_flush):
+        sa.event.listen(Session, "before_flush", _before_flush)
+        sa.event.listen(Session, "after_commit", _end_transaction)
+        sa.event.listen(Session, "after_rollback", _end_transaction)
+        sa.event.listen(Session, "after_soft_rollback", _end_transaction)
+        sa.event.listen(Session, "do_orm_execute", _do_orm_execute)
 
 
 # --- PostgreSQL: a trigger refuses UPDATE and DELETE ------------------------------------------

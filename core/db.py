@@ -67,6 +67,20 @@ def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
     )
 
 
+def insert_or_skip(table: sa.Table, bind=None, **conflict):
+    """An INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING), on
+    PostgreSQL and SQLite alike; ``bind`` (default: the session's) names the dialect and
+    ``conflict`` is passed on (e.g. ``index_elements=["id"]``)."""
+    dialect = (bind or db.session.get_bind()).dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the app supports these two
+        raise RuntimeError(f"unsupported database {dialect}")
+    return insert(table).on_conflict_do_nothing(**conflict)
+
+
 def days_between(later, earlier, *, dates: bool = False):
     """SQL: the days from ``earlier`` to ``later`` as a number, the same on PostgreSQL and
     SQLite (fractional for timestamps; whole days when ``dates``: ``later`` is a date column)."""

@@ -22,11 +22,12 @@ import sqlalchemy as sa
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .clock import utcnow
 from .db import db, enum_column
+from .registry import add, registry
 
 JobFunc = Callable[[datetime], "str | None"]
 _KEY = "core.jobs"
@@ -44,17 +45,13 @@ class Job:
 
 def registered(app: Flask | None = None) -> dict[str, Job]:
     """The app's jobs by id, in registration order (the order of ``expertteam.PACKAGES``)."""
-    return (app or current_app).extensions.setdefault(_KEY, {})
+    return registry(_KEY, app)
 
 
 def register(app: Flask, id: str, func: JobFunc, trigger: str, description: str = "", **trigger_args: Any) -> Job:
-    """Register a job on ``app``; the same id twice is a bug (two packages claiming one name)."""
-    jobs = registered(app)
-    if id in jobs and jobs[id].func is not func:
-        raise ValueError(f"job {id!r} registered twice with different functions")
+    """Register a job on ``app``; the same id for another job is a bug (two packages claiming one name)."""
     job = Job(id=id, func=func, trigger=trigger, trigger_args=trigger_args, description=description)
-    jobs[id] = job
-    return job
+    return add(_KEY, app, id, job, "job")
 
 
 # --- triggers ---------------------------------------------------------------------------------

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from . import audit
 from .audit import AuditEvent
 from .clock import utcnow
 from .db import db
 from .models import User
+from .registry import add, registry
 
 ANONYMISED = "[geanonimiseerd]"
 #: Audit object type of reads and exports of a case (kept apart from the case's own timeline).
@@ -35,38 +35,34 @@ ExportFunc = Callable[[Any], Any]
 AnonymiseFunc = Callable[[Any], list[str]]
 
 
-@dataclass
-class PrivacyParts:
-    """What each package holds on a case: its export section and its retention step, by name,
-    in registration order (the order of ``expertteam.PACKAGES``)."""
-
-    exporters: dict[str, ExportFunc] = field(default_factory=dict)
-    anonymisers: dict[str, AnonymiseFunc] = field(default_factory=dict)
+_EXPORTERS = "core.privacy.exporters"
+_ANONYMISERS = "core.privacy.anonymisers"
 
 
-def parts(app: Flask | None = None) -> PrivacyParts:
-    return (app or current_app).extensions.setdefault("core.privacy", PrivacyParts())
+def exporters(app: Flask | None = None) -> dict[str, ExportFunc]:
+    """Each package's section of a case's export, by name, in registration order (the order of
+    ``expertteam.PACKAGES``)."""
+    return registry(_EXPORTERS, app)
 
 
-def _add(table: dict, name: str, func: Callable) -> None:
-    if name in table and table[name] is not func:
-        raise ValueError(f"privacy part {name!r} registered twice")
-    table[name] = func
+def anonymisers(app: Flask | None = None) -> dict[str, AnonymiseFunc]:
+    """Each package's retention step for a case, by name, in registration order."""
+    return registry(_ANONYMISERS, app)
 
 
 def register_export(app: Flask, name: str, func: ExportFunc) -> None:
-    _add(parts(app).exporters, name, func)
+    add(_EXPORTERS, app, name, func, "export section")
 
 
 def register_anonymiser(app: Flask, name: str, func: AnonymiseFunc) -> None:
-    _add(parts(app).anonymisers, name, func)
+    add(_ANONYMISERS, app, name, func, "retention step")
 
 
 def anonymise(case) -> list[str]:
     """Run every package's retention step on ``case``; the names of what was cleared
     (``part.field``), empty when everything was already cleared."""
     cleared: list[str] = []
-    for name, func in parts().anonymisers.items():
+    for name, func in anonymisers().items():
         cleared += [f"{name}.{f}" for f in func(case)]
     return cleared
 
@@ -141,6 +137,6 @@ def build_export(case) -> dict:
             "case_reference": case.reference,
         }
     }
-    for name, func in parts().exporters.items():
+    for name, func in exporters().items():
         data[name] = func(case)
     return json.loads(json.dumps(data, default=json_value))  # plain JSON values only

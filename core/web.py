@@ -42,7 +42,7 @@ def show_refusal(exc: ServiceError, form=None) -> None:
 
 def home_url() -> str:
     """Where a signed-in person starts (``HOME_ENDPOINT``, set by the app's configuration)."""
-    return url_for(current_app.config.get("HOME_ENDPOINT", "casefiles.index"))
+    return url_for(current_app.config["HOME_ENDPOINT"])
 
 
 def safe_next(target: str | None) -> str | None:

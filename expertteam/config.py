@@ -62,6 +62,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Expertteam <noreply@expertteam.local>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "APP_BASE_URL": os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000"),
+        # Where a signed-in person starts (core.web.home_url): the app's composition decides.
+        "HOME_ENDPOINT": "casefiles.index",
         # Security (see accounts/security.py). REDIS_URL: shared store for sign-in throttling;
         # without it the database is used (both are shared by every web worker).
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from core import audit
 from core.clock import team_zone, utcnow
-from core.db import db
+from core.db import db, insert_or_skip
 from core.errors import ServiceError
 from core.models import TEAM_ROLES, Team, User
 from core.people import team_members
@@ -70,18 +70,6 @@ def regular_slots(team: Team, now: datetime, weeks: int = 8) -> list[dict[str, A
     return rows
 
 
-def _insert_ignoring_duplicates(table: sa.Table):
-    """INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        raise RuntimeError(f"unsupported database {dialect}")
-    return insert(table).on_conflict_do_nothing()
-
-
 def ensure_meetings(team: Team, now: datetime, weeks: int = 8) -> int:
     """Create the team's regular meetings for the next ``weeks`` weeks; return how many were new.
 
@@ -93,7 +81,7 @@ def ensure_meetings(team: Team, now: datetime, weeks: int = 8) -> int:
     if not rows:
         return 0
     table = Meeting.__table__
-    stmt = _insert_ignoring_duplicates(table).returning(table.c.id)
+    stmt = insert_or_skip(table).returning(table.c.id)
     created = db.session.execute(stmt, rows).scalars().all()
     if created:
         audit.record("meeting.ensure", object_type="team", object_id=team.id, actor=None, team_id=team.id,

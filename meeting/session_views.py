@@ -23,7 +23,7 @@ from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.forms import PostForm
-from core.web import require, show_refusal
+from core.web import audit_read, require, show_refusal
 
 from . import permissions
 from . import session as notes_service
@@ -68,13 +68,11 @@ def live(meeting_id: int):
         # The expert's screen refreshes itself every 20 seconds: one read row per item per
         # sign-in session (the first time that item's notes reach this screen), not per poll.
         if current is not None and current.id not in session.get("live_items_read", []):
-            privacy.record_read(current.case, current_user, "meeting_live_follow")
-            privacy.commit_read()
+            audit_read(current.case, "meeting_live_follow")
             session["live_items_read"] = [*session.get("live_items_read", []), current.id][-50:]
         return render_template("meeting/_follow.html", **context)
     if current is not None:  # the current item's story, blockage, question and notes
-        privacy.record_read(current.case, current_user, "meeting_live")
-        privacy.commit_read()
+        audit_read(current.case, "meeting_live")
     notes_form = NotesForm(formdata=None, notes=current.notes if current else "",
                            notes_version=current.notes_version if current else 0)
     return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask
+
+from core.registry import add, registry
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ _KEY = "notifications.kinds"
 
 def registered(app: Flask | None = None) -> dict[str, Kind]:
     """The app's notification kinds by key (each package adds its own in ``init_app``)."""
-    return (app or current_app).extensions.setdefault(_KEY, {})
+    return registry(_KEY, app)
 
 
 def register(app: Flask, key: str, kind: Kind) -> Kind:
@@ -39,12 +41,7 @@ def register(app: Flask, key: str, kind: Kind) -> Kind:
     Registering the same key again with an equal kind is harmless; a different kind under a
     known key is a bug.
     """
-    kinds = registered(app)
-    existing = kinds.get(key)
-    if existing is not None and existing != kind:
-        raise ValueError(f"notification kind {key!r} registered twice")
-    kinds[key] = kind
-    return kind
+    return add(_KEY, app, key, kind, "notification kind")
 
 
 def register_all(app: Flask, kinds: dict[str, Kind]) -> None:

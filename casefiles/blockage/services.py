@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import gettext as _
 
 from casefiles.models import Case
@@ -24,6 +24,7 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Organisation, User
 from core.privacy import ANONYMISED
+from core.registry import add, registry
 
 from .analysis import Analysis, analyse_needs
 from .models import TEXT_MAX, TITLE_MAX, Need, NeedLink, NeedStatus
@@ -39,11 +40,11 @@ _REFERENCES_KEY = "casefiles.blockage.need_references"
 def register_need_reference(app: Flask, check: Callable[[Need], bool]) -> None:
     """Let a package above (advice: a need named in an advice or tied to one of its actions)
     say that a need is in use, so the map does not remove it."""
-    app.extensions.setdefault(_REFERENCES_KEY, []).append(check)
+    add(_REFERENCES_KEY, app, f"{check.__module__}.{check.__qualname__}", check, "need reference")
 
 
 def need_in_use(need: Need) -> bool:
-    return any(check(need) for check in current_app.extensions.get(_REFERENCES_KEY, ()))
+    return any(check(need) for check in registry(_REFERENCES_KEY).values())
 
 
 def _require_edit(case: Case, actor: User) -> None:

@@ -12,7 +12,7 @@ closing, the follow-up and the team's review of it) and the team's catalogues. T
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa

@@ -75,7 +75,7 @@ def test_export_contributors_extend_the_export(client, world, create_case):
     try:
         assert privacy.build_export(case)["extra_test_section"] == {"reference": case.reference}
     finally:
-        privacy.parts(current_app).exporters.pop("extra_test_section")
+        privacy.exporters(current_app).pop("extra_test_section")
 
 
 @pytest.mark.parametrize("who", ["expert", "contact", "admin", "other_chair", "owner2"])

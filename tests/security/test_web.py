@@ -11,7 +11,7 @@ import pytest
 from core.redaction import redact
 from expertteam import create_app
 from expertteam.config import ConfigurationError, check_production, web_workers
-from tests.conftest import COMPLETE_CASE, PASSWORD, login, post_form, totp_ready
+from tests.conftest import PASSWORD, login, post_form, totp_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE_TEXT_FIELDS = ("household_composition", "tried", "blockage", "household_goal", "question", "proposed_invitees", "consent_note")
