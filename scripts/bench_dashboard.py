@@ -211,7 +211,7 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
                 with app.test_request_context(f"/dashboard/teams/{team_id}?{qs}"):
                     login_user(chair)
                     t = time.perf_counter()
-                    html = render_template("dashboard/index.html", teams=[team], norm_form=None,
+                    html = render_template("reports/index.html", teams=[team], norm_form=None,
                                            **dashboard._context(team, exact=True))
                     page_times.append(time.perf_counter() - t)
             lt = fig.lead_times
