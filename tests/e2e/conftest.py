@@ -418,6 +418,7 @@ class Person:
     # sign-in, as the person does it: e-mail and password, then the code from their app
     def login(self, nl_texts: Texts | None = None) -> None:
         self.goto("/login")
+        assert self.path().startswith("/login"), f"{self.name} is already signed in: /login went to {self.path()}"
         self.page.fill("#email", self.email)
         self.page.fill("#password", _password())
         self.page.locator("form:has(#password) [type=submit]").click()
