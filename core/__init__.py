@@ -10,7 +10,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, filters, web
+    from . import audit, filters, paging, web
     from .db import configure_sqlite, db
     from .extensions import babel, csrf
     from .i18n import select_locale
@@ -25,5 +25,6 @@ def init_app(app: Flask) -> None:
     install_log_redaction(app)
     filters.init_app(app)
     web.init_app(app)
+    paging.init_app(app)
     register_job(app, "audit.verify", audit.verify_job, "cron", "Check the hash chain of the audit trail",
                  hour=3, minute=15)
