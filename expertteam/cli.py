@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from accounts.security import password_problem
-from casefiles.privacy import anonymise_expired
+from casefiles.privacy import BATCH_SIZE, anonymise_expired
 from core import audit
 from core.backup import backup_sqlite
 from core.clock import utcnow
@@ -69,14 +69,37 @@ def register_cli(app: Flask) -> None:
         created = seed()
         click.echo("Demo data loaded." if created else "Demo data already present; nothing added.")
 
+    @app.cli.command("seed-scale")
+    @click.option("--teams", default=45, show_default=True, help="Number of teams.")
+    @click.option("--cases", default=100_000, show_default=True, help="Number of cases (one busy team holds 11 %).")
+    @click.option("--small", is_flag=True, help="The same shape with a handful of cases (the benchmark's small size).")
+    def seed_scale_command(teams: int, cases: int, small: bool) -> None:
+        """Fill an EMPTY PostgreSQL database with national-scale history (benchmark only)."""
+        from .scale import SeedRefused, Shape, seed_scale
+
+        if app.config["PRODUCTION"]:
+            raise click.ClickException("seed-scale is not available in production.")
+        try:
+            result = seed_scale(Shape(teams=teams, cases=cases, small=small), echo=click.echo)
+        except SeedRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        for table, n in sorted(result["counts"].items()):
+            click.echo(f"{table:28} {n:>10,}")
+        for step, seconds in result["seconds"].items():
+            click.echo(f"{step:28} {seconds:>9.1f} s")
+
     @app.cli.group("audit")
     def audit_group() -> None:
         """The audit trail."""
 
     @audit_group.command("verify")
-    def audit_verify() -> None:
-        """Check the hash chain of the audit trail; name the first broken row (exit 1)."""
-        report = audit.verify_chain()
+    @click.option("--full", is_flag=True, help="Check the whole chain, not only the rows added since the last checkpoint.")
+    def audit_verify(full: bool) -> None:
+        """Check the hash chain of the audit trail: the rows added since the last checkpoint, or
+        with --full every row. Writes a checkpoint when intact; names the first broken row (exit 1)."""
+        from core import audit_verify as verification
+
+        report = verification.verify_chain(checkpoint=True) if full else verification.verify_incremental()
         click.echo(str(report))
         if not report.ok:
             raise SystemExit(1)
@@ -93,9 +116,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("retention")
     @click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
-    def retention(dry_run: bool) -> None:
-        """Anonymise closed cases past their team's retention period (also a nightly job)."""
-        click.echo(anonymise_expired(utcnow(), dry_run=dry_run))
+    @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
+                  help="Cases per transaction (each batch is committed).")
+    def retention(dry_run: bool, batch_size: int) -> None:
+        """Anonymise closed cases past their team's retention period (also a nightly job),
+        set-based in batches; cases already anonymised are skipped."""
+        click.echo(anonymise_expired(utcnow(), dry_run=dry_run, batch_size=batch_size))
 
     @app.cli.command("scheduler")
     @click.option("--once", is_flag=True, help="Run every job once and exit (cron deployments, tests).")
