@@ -1,10 +1,10 @@
 """Follow-through: each committed organisation confirms, reports done or refuses its action
 (with optimistic locking), the team decides on an escalated action, the case follows its
-actions, and what comes back on the table at the next meeting; the contact's home."""
+actions, and what comes back on the table at the next meeting (``follow_up_items``). The lists
+of the contact's home and the chair's overview are in ``advice.action_lists``."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,11 +18,13 @@ from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Role, Team, User
+from core.paging import Page, keyset
 from core.people import organisation_contacts, team_members
 from meeting.models import Meeting
 from notifications.services import notify
 
 from . import permissions, ties
+from .action_lists import status_in
 from .lifecycle import (
     NOTE_MAX,
     StaleAction,
@@ -117,6 +119,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
         raise ServiceError(_("The date it was done cannot be before the advice was issued."))
     transition_action(action, ActionStatus.DONE, actor)
     action.done_at, action.done_on, action.done_by_id, action.done_note = now, done_on, actor.id, note
+    action.escalated_at = None  # an overdue escalation is settled: it leaves the follow-up list
     _flush_action(action)
     sync_case(action.advice, actor)
     ties.solve_need_for_action(action, now)  # the tied need of the blockage map is solved
@@ -210,73 +213,82 @@ def sync_case(advice: Advice, actor: User | None) -> None:
 
 @dataclass
 class FollowUpItems:
-    escalated: list[Action] = field(default_factory=list)
+    """What comes back on the table: each list a page, oldest first, with its count in SQL."""
+
+    escalated: Page
     """Refused actions and actions overdue past the grace period, waiting for the team."""
-    followups: list[CaseClosure] = field(default_factory=list)
+    followups: Page
     """Closed cases due for their three-month evaluation, not yet discussed by the team."""
 
     def __bool__(self) -> bool:
         return bool(self.escalated or self.followups)
 
-
-def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | None = None) -> FollowUpItems:
-    """What goes on the follow-up part of the (next) meeting's agenda. Two queries."""
-    if meeting is not None and meeting.team_id != team.id:
-        raise ServiceError(_("That meeting belongs to another team."))
-    day = team_today(team, meeting.starts_at if meeting is not None else now)
-    escalated = db.session.scalars(
-        sa.select(Action)
-        .join(Advice, Advice.id == Action.advice_id)
-        .join(Case, Case.id == Advice.case_id)
-        .where(Case.team_id == team.id, Advice.status == AdviceStatus.ISSUED, Action.escalated_at.is_not(None))
-        .order_by(Action.escalated_at, Action.id)
-        .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
-                 sa.orm.joinedload(Action.organisation), sa.orm.joinedload(Action.refused_by))
-    ).unique().all()
-    followups = db.session.scalars(
-        sa.select(CaseClosure)
-        .where(CaseClosure.team_id == team.id, CaseClosure.followup_due_on <= day, CaseClosure.team_noted_at.is_(None))
-        .order_by(CaseClosure.followup_due_on, CaseClosure.id)
-        .options(sa.orm.joinedload(CaseClosure.case))
-    ).all()
-    return FollowUpItems(escalated=list(escalated), followups=list(followups))
+    @property
+    def total(self) -> int:
+        return (self.escalated.total or 0) + (self.followups.total or 0)
 
 
-def contact_clause(user: User) -> sa.ColumnElement[bool]:
-    """SQL filter: actions addressed to one of the user's organisations, in the same team."""
-    pairs = {(m.team_id, m.organisation_id) for m in user.memberships
-             if m.active and m.role == Role.ORG_CONTACT and m.organisation_id is not None}
-    if not pairs:
-        return sa.false()
-    return sa.or_(*(sa.and_(Case.team_id == t, Action.organisation_id == o) for t, o in sorted(pairs)))
+#: Items per page of each follow-up list (the meeting page shows the first page).
+FOLLOW_UP_PAGE = 25
 
 
-def contact_actions(user: User) -> list[Action]:
-    """The actions of the user's organisations on advice in force, deadline first (one query)."""
-    return list(
-        db.session.scalars(
-            sa.select(Action)
-            .join(Advice, Advice.id == Action.advice_id)
-            .join(Case, Case.id == Advice.case_id)
-            .where(contact_clause(user), Advice.status == AdviceStatus.ISSUED)
-            .order_by(sa.func.coalesce(Action.deadline_extended_to, Action.deadline), Action.id)
-            .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
-                     sa.orm.joinedload(Action.organisation))
-        ).unique()
+def escalated_clause(team_id: int) -> sa.ColumnElement[bool]:
+    """An escalated action waiting for the team: escalated, not decided (the decision clears
+    ``escalated_at``), not done or dropped, of advice in force, on a case of the team in
+    advice or execution (the case follows its actions)."""
+    return sa.and_(
+        Action.escalated_at.is_not(None),
+        status_in([ActionStatus.OPEN, ActionStatus.CONFIRMED, ActionStatus.REFUSED]),
+        Advice.status == AdviceStatus.ISSUED,
+        Case.team_id == team_id,
+        Case.status.in_([CaseStatus.ADVISED, CaseStatus.IN_EXECUTION]),
     )
 
 
-def group_for_contact(actions: Iterable[Action], today: date) -> dict[str, list[Action]]:
-    groups: dict[str, list[Action]] = {"overdue": [], "open": [], "confirmed": [], "refused": [], "done": []}
-    for a in actions:
-        if a.is_overdue(today):
-            groups["overdue"].append(a)
-        elif a.status == ActionStatus.OPEN:
-            groups["open"].append(a)
-        elif a.status == ActionStatus.CONFIRMED:
-            groups["confirmed"].append(a)
-        elif a.status == ActionStatus.REFUSED:
-            groups["refused"].append(a)
-        else:
-            groups["done"].append(a)
-    return groups
+def followup_clause(team_id: int, day: date) -> sa.ColumnElement[bool]:
+    """A closure waiting for the team: its follow-up is due and the team has not noted it."""
+    return sa.and_(CaseClosure.team_id == team_id, CaseClosure.team_noted_at.is_(None), CaseClosure.followup_due_on <= day)
+
+
+def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | None = None, *,
+                    escalated_cursor: str | None = None, followups_cursor: str | None = None,
+                    size: int = FOLLOW_UP_PAGE) -> FollowUpItems:
+    """What goes on the follow-up part of the (next) meeting's agenda: only what awaits a
+    decision of the team.
+
+    - An escalated action (refused, or overdue past the grace period) stays until the team
+      records its decision or the action is reported done (or the advice is corrected: only
+      advice in force counts).
+    - A closed case comes on the table once its three-month follow-up is due, and stays until
+      the team notes its conclusion.
+    - Old undecided items do not expire: nothing the team must decide disappears unseen. Both
+      lists are shown oldest first (the longest waiting on top), a page at a time
+      (``size`` items, keyset on the escalation moment / the due date), each with its count.
+
+    Three statements (two pages, one statement for both counts), whatever the history.
+    """
+    if meeting is not None and meeting.team_id != team.id:
+        raise ServiceError(_("That meeting belongs to another team."))
+    day = team_today(team, meeting.starts_at if meeting is not None else now)
+    escalated_where = escalated_clause(team.id)
+    followup_where = followup_clause(team.id, day)
+    counts = db.session.execute(sa.select(
+        sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
+        .join(Case, Case.id == Advice.case_id).where(escalated_where).scalar_subquery(),
+        sa.select(sa.func.count(CaseClosure.id)).where(followup_where).scalar_subquery(),
+    )).one()
+    escalated = keyset(
+        sa.select(Action)
+        .join(Advice, Advice.id == Action.advice_id)
+        .join(Case, Case.id == Advice.case_id)
+        .where(escalated_where)
+        .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
+                 sa.orm.joinedload(Action.organisation)),
+        Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False, total=counts[0],
+    )
+    followups = keyset(
+        sa.select(CaseClosure).where(followup_where).options(sa.orm.joinedload(CaseClosure.case)),
+        CaseClosure.followup_due_on, CaseClosure.id, cursor=followups_cursor, size=size, newest_first=False,
+        total=counts[1],
+    )
+    return FollowUpItems(escalated=escalated, followups=followups)

@@ -15,24 +15,22 @@ from casefiles import permissions as case_permissions
 from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
-from core.models import Role, Team
+from core.models import Team
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
-from . import forms, permissions, tokens
+from . import action_lists, forms, permissions, tokens
 from .closure import close_case, closure_of, record_followup, record_followup_review
 from .follow_through import (
     complete_action,
     confirm_action,
-    contact_actions,
     follow_up_items,
-    group_for_contact,
     record_team_decision,
     refuse_action,
 )
 from .lifecycle import StaleAction
 from .models import Action, AdviceStatus, CaseClosure, TeamDecision
-from .org_figures import follow_through
+from .org_figures import follow_through_where
 
 bp = Blueprint("follow_through", __name__, url_prefix="/advice")
 
@@ -48,11 +46,21 @@ def template_globals() -> dict:
     return {"advice_follow_up_items": _follow_up_for_meeting}
 
 
+#: The cursor arguments of the two follow-up lists (on the meeting page and the follow-up page).
+ESCALATED_ARG, FOLLOWUPS_ARG = "fu_actions", "fu_closures"
+
+
+def _follow_up(team: Team, meeting: Meeting | None):
+    return follow_up_items(team, meeting, escalated_cursor=request.args.get(ESCALATED_ARG),
+                           followups_cursor=request.args.get(FOLLOWUPS_ARG))
+
+
 def _follow_up_for_meeting(meeting: Meeting):
-    """For the meeting page's include: the follow-up items, if the viewer is on the team."""
+    """For the meeting page's include: the follow-up items (first page of each list, or the
+    page its cursor argument asks for), if the viewer is on the team."""
     if not case_permissions.can_view_queue(current_user, meeting.team_id):
         return None
-    return follow_up_items(meeting.team, meeting)
+    return _follow_up(meeting.team, meeting)
 
 
 def get_action(action_id: int) -> Action:
@@ -62,27 +70,23 @@ def get_action(action_id: int) -> Action:
     return action
 
 
-def _contact_org_ids() -> dict[int, set[int]]:
-    out: dict[int, set[int]] = {}
-    for m in current_user.memberships:
-        if m.active and m.role == Role.ORG_CONTACT and m.organisation_id is not None:
-            out.setdefault(m.team_id, set()).add(m.organisation_id)
-    return out
-
-
 @bp.get("/actions")
 def actions():
-    """A contact's home: their organisations' actions across cases, and their figures."""
-    pairs = _contact_org_ids()
-    if not pairs:
+    """A contact's home: their organisations' open actions in full (overdue, to confirm,
+    confirmed), refused actions waiting for the team oldest first and the history (done,
+    dropped) newest first, each a page at a time, and their figures. A fixed number of
+    statements: the counts come from the figures (one grouped statement)."""
+    if not action_lists.contact_pairs(current_user):
         abort(404)
-    rows = contact_actions(current_user)
+    where = action_lists.contact_clause(current_user)
     today = date.today()
-    figures = []
-    for team_id, org_ids in sorted(pairs.items()):
-        figures += follow_through(team_id, today, organisation_ids=org_ids)[0]
-    return render_template("follow_through/actions.html", groups=group_for_contact(rows, today), today=today,
-                           figures=figures)
+    figures, total = follow_through_where(where, today)
+    return render_template(
+        "follow_through/actions.html", today=today, figures=figures, total=total,
+        groups=action_lists.open_work(where, today, by_team=False),
+        refused=action_lists.refused_waiting(where, cursor=request.args.get("refused"), total=total.refused),
+        history=action_lists.history(where, cursor=request.args.get("done"), total=total.done + total.dropped),
+    )
 
 
 def _action_forms(action: Action):
@@ -197,8 +201,7 @@ def agenda(team_id: int):
     if not case_permissions.can_view_queue(current_user, team.id):
         abort(404)
     meeting = _meeting_arg(team, request.args.get("meeting"))
-    return render_template("follow_through/agenda.html", team=team, meeting=meeting,
-                           items=follow_up_items(team, meeting))
+    return render_template("follow_through/agenda.html", team=team, meeting=meeting, items=_follow_up(team, meeting))
 
 
 @bp.route("/actions/<int:action_id>/decide", methods=["GET", "POST"])

@@ -1,9 +1,11 @@
 """Follow-through figures per organisation, computed in SQL on both databases: the one place
 they are computed, for the chair's overview, the contact's home and the pilot dashboard.
 
-Counts come from one GROUP BY with CASE sums; medians from a window-function query
-(ROW_NUMBER and COUNT per organisation, then the average of the middle one or two rows), which
-works the same on PostgreSQL and SQLite. Only actions of advice in force (issued) count.
+One statement per call: the actions in scope are read once, numbered per organisation by window
+functions (ROW_NUMBER and COUNT, for the medians), then grouped by organisation with CASE sums for
+the counts and the average of the middle one or two rows for each median, the same on PostgreSQL
+and SQLite. Only actions of advice in force (issued) count. No per-organisation query and no
+Python loop over actions: the pages get one row per organisation.
 
 Definitions (shown on the pages too):
 - open: open or confirmed and not past the (possibly extended) deadline;
@@ -66,73 +68,106 @@ def _scope(team_id: int, organisation_ids: set[int] | None, period) -> list:
     return conds
 
 
-def _median(days_expr, where, scope) -> dict[int, float]:
+def _count_if(cond):
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _flag(cond):
+    return sa.case((cond, 1), else_=0)
+
+
+def _figures(where, today: date) -> list[OrgFollowThrough]:
+    """One statement: every count and both medians per organisation of the actions in force
+    matching ``where`` (a clause over Action, Advice and Case).
+
+    The inner query reads each action once and numbers it within its organisation (per median,
+    among the rows that median counts) by window functions; the outer query groups by
+    organisation, summing the counts and averaging the middle one or two rows of each median.
+    """
+    effective = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
+    to_confirm = days_between(Action.confirmed_at, Action.assigned_at)
+    to_complete = days_between(Action.done_on, Action.assigned_at, dates=True)
+    confirmed = _flag(Action.confirmed_at.is_not(None))
+    completed = _flag(sa.and_(Action.status == A.DONE, Action.done_on.is_not(None)))
     inner = (
         sa.select(
             Action.organisation_id.label("org"),
-            days_expr.label("days"),
-            sa.func.row_number().over(partition_by=Action.organisation_id, order_by=days_expr).label("rn"),
-            sa.func.count().over(partition_by=Action.organisation_id).label("cnt"),
+            Action.status.label("status"),
+            effective.label("effective"),
+            Action.deadline.label("deadline"),
+            Action.done_on.label("done_on"),
+            confirmed.label("fc"),
+            completed.label("fd"),
+            to_confirm.label("dc"),
+            to_complete.label("dd"),
+            sa.func.row_number().over(partition_by=(Action.organisation_id, confirmed), order_by=to_confirm).label("rc"),
+            sa.func.count().over(partition_by=(Action.organisation_id, confirmed)).label("nc"),
+            sa.func.row_number().over(partition_by=(Action.organisation_id, completed), order_by=to_complete).label("rd"),
+            sa.func.count().over(partition_by=(Action.organisation_id, completed)).label("nd"),
         )
         .join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id)
-        .where(*scope, where)
-        .subquery()
+        .where(where)
+        .subquery("scoped")
     )
+    c = inner.c
+    pending = c.status.in_([A.OPEN, A.CONFIRMED])
+    done = c.status == A.DONE
+
+    def middle(rn, n):
+        return sa.or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
+
     rows = db.session.execute(
-        sa.select(inner.c.org, sa.func.avg(inner.c.days))
-        .where(sa.or_(inner.c.rn == (inner.c.cnt + 1) // 2, inner.c.rn == (inner.c.cnt + 2) // 2))
-        .group_by(inner.c.org)
+        sa.select(
+            c.org,
+            Organisation.name,
+            sa.func.count(),
+            _count_if(c.fc == 1),
+            _count_if(sa.and_(pending, c.effective >= today)),
+            _count_if(sa.and_(pending, c.effective < today)),
+            _count_if(c.status == A.REFUSED),
+            _count_if(done),
+            _count_if(sa.and_(done, c.done_on <= c.deadline)),
+            _count_if(sa.and_(done, c.done_on > c.deadline)),
+            _count_if(c.status == A.DROPPED),
+            sa.func.avg(sa.case((sa.and_(c.fc == 1, middle(c.rc, c.nc)), c.dc))),
+            sa.func.avg(sa.case((sa.and_(c.fd == 1, middle(c.rd, c.nd)), c.dd))),
+        )
+        .join(Organisation, Organisation.id == c.org)
+        .group_by(c.org, Organisation.name)
+        .order_by(Organisation.name, c.org)
     ).all()
-    return {org: round(float(value), 1) for org, value in rows}
+    return [
+        OrgFollowThrough(org_id, name, *(int(v or 0) for v in counts),
+                         median_days_to_confirm=_days(m_confirm), median_days_to_complete=_days(m_complete))
+        for org_id, name, *counts, m_confirm, m_complete in rows
+    ]
 
 
-def _count_if(cond):
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+def _days(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _total(orgs: list[OrgFollowThrough]) -> OrgFollowThrough:
+    return OrgFollowThrough(None, "", **{f: sum(getattr(o, f) for o in orgs) for f in COUNTS})
 
 
 def follow_through(team_id: int, today: date, *, period=None,
                    organisation_ids: set[int] | None = None) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
     """One row per organisation with actions in the team, and their total. ``period`` (anything
     with ``contains(column)``, e.g. ``reports.period.Period``) keeps the actions assigned in it;
-    ``organisation_ids`` keeps those organisations. Three queries, whatever the number of
+    ``organisation_ids`` keeps those organisations. One statement, whatever the number of
     organisations or actions."""
-    scope = _scope(team_id, organisation_ids, period)
-    effective = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
-    pending = Action.status.in_([A.OPEN, A.CONFIRMED])
-    done = Action.status == A.DONE
-    rows = db.session.execute(
-        sa.select(
-            Action.organisation_id,
-            Organisation.name,
-            sa.func.count(Action.id),
-            _count_if(Action.confirmed_at.is_not(None)),
-            _count_if(sa.and_(pending, effective >= today)),
-            _count_if(sa.and_(pending, effective < today)),
-            _count_if(Action.status == A.REFUSED),
-            _count_if(done),
-            _count_if(sa.and_(done, Action.done_on <= Action.deadline)),
-            _count_if(sa.and_(done, Action.done_on > Action.deadline)),
-            _count_if(Action.status == A.DROPPED),
-        )
-        .join(Advice, Advice.id == Action.advice_id)
-        .join(Case, Case.id == Advice.case_id)
-        .join(Organisation, Organisation.id == Action.organisation_id)
-        .where(*scope)
-        .group_by(Action.organisation_id, Organisation.name)
-        .order_by(Organisation.name)
-    ).all()
-    to_confirm = _median(days_between(Action.confirmed_at, Action.assigned_at), Action.confirmed_at.is_not(None), scope)
-    to_complete = _median(days_between(Action.done_on, Action.assigned_at, dates=True),
-                          sa.and_(done, Action.done_on.is_not(None)), scope)
-    orgs = [
-        OrgFollowThrough(org_id, name, *(int(v or 0) for v in counts),
-                         median_days_to_confirm=to_confirm.get(org_id),
-                         median_days_to_complete=to_complete.get(org_id))
-        for org_id, name, *counts in rows
-    ]
-    total = OrgFollowThrough(None, "", **{f: sum(getattr(o, f) for o in orgs) for f in COUNTS})
-    return orgs, total
+    orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today)
+    return orgs, _total(orgs)
+
+
+def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
+    """The same figures for any scope over Action, Advice and Case, e.g. a contact's
+    organisations in their teams (``advice.action_lists.contact_clause``); only advice in force
+    counts. One statement."""
+    orgs = _figures(sa.and_(where, Advice.status == AdviceStatus.ISSUED), today)
+    return orgs, _total(orgs)
 
 
 def monthly_trend(team_id: int, period) -> list[dict]:
@@ -157,19 +192,3 @@ def monthly_trend(team_id: int, period) -> list[dict]:
         if month in months:
             months[month][kind] = int(n)
     return list(months.values())
-
-
-def team_actions(team_id: int) -> list[Action]:
-    """Every action of the team's advice in force, by organisation then deadline (one query)."""
-    return list(
-        db.session.scalars(
-            sa.select(Action)
-            .join(Advice, Advice.id == Action.advice_id)
-            .join(Case, Case.id == Advice.case_id)
-            .join(Organisation, Organisation.id == Action.organisation_id)
-            .where(*_scope(team_id, None, None))
-            .order_by(Organisation.name, sa.func.coalesce(Action.deadline_extended_to, Action.deadline), Action.id)
-            .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
-                     sa.orm.contains_eager(Action.organisation))
-        ).unique()
-    )

@@ -324,7 +324,7 @@ def test_refuse_needs_a_reason_and_escalates_at_once(aw, issued):
     assert notes_for(aw.other_chair) == []
     items = follow_up_items(aw.team)
     assert [a.id for a in items.escalated] == [action.id]
-    assert follow_up_items(aw.other_team).escalated == []
+    assert follow_up_items(aw.other_team).escalated.items == []
 
 
 def test_stale_version_is_refused_with_the_current_state(aw, issued):
@@ -428,7 +428,7 @@ def test_refused_action_blocks_completion_until_the_team_decides(aw, issued):
     assert housing.status == ActionStatus.OPEN and housing.effective_deadline == new_deadline
     assert housing.deadline != new_deadline and verify_hash(advice)  # the advice itself is untouched
     assert housing.escalated_at is None and housing.team_decision_note == "Urgency granted; try again"
-    assert follow_up_items(aw.team).escalated == []
+    assert follow_up_items(aw.team).escalated.items == []
     refuse_action(housing, aw.contact, expected_version=housing.version, reason="Still no homes")
     record_team_decision(housing, aw.secretary, decision="drop", note="Other route found")
     db.session.commit()
@@ -443,13 +443,13 @@ def test_followup_items_list_due_followups_once(aw, issued):
         complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
     closure = close_case(advice.case, aw.owner, outcome="reached", note="Fine")
     db.session.commit()
-    assert follow_up_items(aw.team).followups == []
+    assert follow_up_items(aw.team).followups.items == []
     closure.followup_due_on = date.today() - timedelta(days=1)
     db.session.commit()
     assert [c.id for c in follow_up_items(aw.team).followups] == [closure.id]
     record_followup_review(closure, aw.chair, note="Holding; nothing to do")
     db.session.commit()
-    assert follow_up_items(aw.team).followups == []
+    assert follow_up_items(aw.team).followups.items == []
     assert db.session.scalar(sa.select(sa.func.count(CaseClosure.id))) == 1
 
 

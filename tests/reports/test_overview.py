@@ -53,7 +53,6 @@ def test_figures_on_a_hand_built_example(aw, drafted):
     mine = org_figures.follow_through(aw.team.id, TODAY, organisation_ids={aw.org2.id})[0]
     assert [r.organisation for r in mine] == [aw.org2.name]
     assert org_figures.follow_through(aw.other_team.id, TODAY)[0] == []
-    assert [x.description for x in org_figures.team_actions(aw.team.id)] == ["b1", "b2", "a1", "a2", "a4", "a5", "a3"]
 
 
 def test_figures_take_a_fixed_number_of_queries(aw, drafted, count_queries):
@@ -61,4 +60,4 @@ def test_figures_take_a_fixed_number_of_queries(aw, drafted, count_queries):
     team_id = aw.team.id
     with count_queries() as counter:
         org_figures.follow_through(team_id, TODAY)
-    assert counter.count == 3
+    assert counter.count == 1  # counts and both medians in one grouped statement

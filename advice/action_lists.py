@@ -1,0 +1,112 @@
+"""The action lists of the follow-through pages: open work in full, history on request.
+
+- **Open work** (overdue, open and confirmed actions) is bounded by real work and shown in full.
+  It lives on cases in advice or in execution: the case follows its actions
+  (``follow_through.sync_case``: completed once every action is settled), so the team's lists are
+  driven from the team's cases in those two states (``ix_cases_team_status``) and a contact's
+  lists from their organisations' actions (``ix_advice_actions_org_status``), never from the
+  whole history.
+- **Waiting for the team** (refused, not yet decided) is paged oldest first: the longest waiting
+  on top (see ``follow_through.follow_up_items`` for what the team must still decide).
+- **History** (done, and dropped by the team's decision) is keyset-paged newest first by the
+  moment it was settled (``SETTLED_AT``); its count comes from the per-organisation figures
+  (``org_figures``, one grouped statement), never from ``len()`` of a loaded list.
+
+Every function is one statement, whatever the number of cases or actions.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from casefiles.models import Case, CaseStatus
+from core.db import db
+from core.models import Role, User
+from core.paging import PAGE_SIZE, Page, keyset
+
+from .models import (
+    PENDING_ACTION,
+    SETTLED_ACTION,
+    Action,
+    ActionStatus,
+    Advice,
+    AdviceStatus,
+)
+
+#: The case states in which a case has open or refused actions (the case follows its actions).
+WORK_CASE_STATUSES = (CaseStatus.ADVISED, CaseStatus.IN_EXECUTION)
+#: When an action left the open work: reported done, or dropped by the team (indexed with this
+#: very expression: ``ix_advice_actions_org_settled``, ``ix_advice_actions_settled``).
+SETTLED_AT = sa.func.coalesce(Action.done_at, Action.decided_at)
+EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
+GROUPS = ("overdue", "open", "confirmed")
+
+
+def status_in(statuses) -> sa.ColumnElement[bool]:
+    """``Action.status IN (...)`` with the values as literals in the SQL text, so the planner
+    matches the partial indexes (their predicates name the same values) in every plan."""
+    values = sorted(str(s) for s in statuses)
+    return Action.status.in_(sa.bindparam("st_" + "_".join(values), values, expanding=True, literal_execute=True))
+
+
+def contact_pairs(user: User) -> list[tuple[int, int]]:
+    """(team id, organisation id) of each active contact membership of the user."""
+    return sorted({(m.team_id, m.organisation_id) for m in user.memberships
+                   if m.active and m.role == Role.ORG_CONTACT and m.organisation_id is not None})
+
+
+def contact_clause(user: User) -> sa.ColumnElement[bool]:
+    """SQL filter: actions addressed to one of the user's organisations, in the same team."""
+    pairs = contact_pairs(user)
+    if not pairs:
+        return sa.false()
+    return sa.or_(*(sa.and_(Case.team_id == t, Action.organisation_id == o) for t, o in pairs))
+
+
+def team_clause(team_id: int, organisation_id: int | None = None) -> sa.ColumnElement[bool]:
+    """SQL filter: actions of one team (optionally of one organisation)."""
+    clause = Case.team_id == team_id
+    if organisation_id is not None:
+        clause = sa.and_(clause, Action.organisation_id == organisation_id)
+    return clause
+
+
+def _in_force(query: sa.Select) -> sa.Select:
+    """Actions of advice in force, with their advice, case and organisation in the same row."""
+    return (
+        query.join(Advice, Advice.id == Action.advice_id)
+        .join(Case, Case.id == Advice.case_id)
+        .where(Advice.status == AdviceStatus.ISSUED)
+        .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
+                 sa.orm.joinedload(Action.organisation))
+    )
+
+
+def open_work(where, today: date, *, by_team: bool = True) -> dict[str, list[Action]]:
+    """Overdue, open and confirmed actions matching ``where``, in full, deadline first (one
+    statement). ``by_team``: ``where`` names a team, so the query is driven from the team's
+    cases in advice or execution."""
+    query = _in_force(sa.select(Action)).where(where, status_in(PENDING_ACTION))
+    if by_team:
+        query = query.where(Case.status.in_(WORK_CASE_STATUSES))
+    rows = db.session.scalars(query.order_by(EFFECTIVE_DEADLINE, Action.id)).unique()
+    groups: dict[str, list[Action]] = {g: [] for g in GROUPS}
+    for a in rows:
+        key = "overdue" if a.is_overdue(today) else a.status.value
+        groups[key].append(a)
+    return groups
+
+
+def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None) -> Page:
+    """Refused actions waiting for the team's decision, oldest first (one statement)."""
+    query = _in_force(sa.select(Action)).where(where, status_in([ActionStatus.REFUSED]))
+    return keyset(query, Action.refused_at, Action.id, cursor=cursor, size=size, newest_first=False, total=total)
+
+
+def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None) -> Page:
+    """Done and dropped actions matching ``where``, newest first by when they were settled
+    (one statement)."""
+    query = _in_force(sa.select(Action)).where(where, status_in(SETTLED_ACTION))
+    return keyset(query, SETTLED_AT, Action.id, cursor=cursor, size=size, total=total,
+                  key_of=lambda a: (a.done_at or a.decided_at, a.id))
