@@ -9,31 +9,51 @@ from __future__ import annotations
 import enum
 import json
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def _datetime(value: datetime) -> str:
+    # Every datetime of the seed is UTC; PostgreSQL drops the offset for a column without a time zone.
+    return value.isoformat(sep=" ")
+
+
+def _str(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _json(value) -> str:
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    return _str(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+_BY_TYPE = {
+    str: _str,
+    int: str,
+    bool: lambda v: "t" if v else "f",
+    datetime: _datetime,
+    date: date.isoformat,
+    time: time.isoformat,
+    dict: _json,
+    list: _json,
+    type(None): lambda v: "\\N",
+}
+
+
 def text_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
+    """One value in COPY's text format."""
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    elif not isinstance(value, str):
-        return str(value)
-    return value.translate(_ESCAPES)
+        return _str(str(value.value))
+    return _str(str(value))
 
 
 class Copier:
@@ -98,3 +118,23 @@ class Copier:
             seq = self.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table.name,))[0][0]
             if seq:
                 self.execute(f'SELECT setval(%s, COALESCE((SELECT max(id) FROM "{table.name}"), 0) + 1, false)', (seq,))
+
+    # --- bulk mode (the national seed): no per-row trigger checks, indexes built once at the end
+    def bulk_begin(self, tables: list[str]) -> None:
+        """Turn off the foreign-key triggers for this session (needs a superuser; the rows are
+        generated consistent, and the small seed, which the tests run, keeps them on) and drop
+        the plain indexes of the big tables, to build them once after the load."""
+        self.execute("SET session_replication_role = replica")
+        self._indexes = self.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relname = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary", (tables,)) or []
+        for name, _definition in self._indexes:
+            self.execute(f'DROP INDEX "{name}"')
+
+    def bulk_end(self) -> None:
+        for _name, definition in getattr(self, "_indexes", []):
+            self.execute(definition)
+        self._indexes = []
+        self.execute("SET session_replication_role = DEFAULT")
+
