@@ -26,7 +26,13 @@ class EmailStatus(enum.StrEnum):
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
+        # The bell and the inbox's two counts: an index-only scan of one user's rows.
         sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+        # The inbox's read history, newest first (keyset over (created_at, id)).
+        sa.Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+        # The unread messages, newest first: only the unread are in it, so it stays small.
+        sa.Index("ix_notifications_user_unread", "user_id", "created_at", "id",
+                 postgresql_where=sa.text("read_at IS NULL"), sqlite_where=sa.text("read_at IS NULL")),
         sa.Index("ix_notifications_email_status", "email_status", "email_next_attempt_at"),
         sa.Index("ix_notifications_email_claimed_by", "email_claimed_by"),
     )

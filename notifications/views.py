@@ -9,8 +9,10 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import format_datetime, ngettext
@@ -23,6 +25,7 @@ from core.clock import utcnow
 from core.db import db
 from core.jobs import JobRun
 from core.models import NotificationPreference, User
+from core.paging import keyset
 from core.permissions import is_admin
 from core.web import require, safe_next
 
@@ -44,27 +47,53 @@ def _require_admin() -> None:
     require(is_admin(current_user))
 
 
+#: Unread messages are open work, shown in full up to this many; more (someone back from a long
+#: leave) are paged like the history, with the number of unread in the heading.
+UNREAD_PAGE = 100
+READ_PAGE = 25
+FAILED_PAGE = 50
+RUNS_PAGE = 20
+
+
+def _unread_count() -> int:
+    """The number on the bell, once per request (the inbox counts it with the read ones)."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_count" not in g:
+        g.unread_count = services.unread_count(current_user)
+    return g.unread_count
+
+
 @bp.app_context_processor
 def _inbox_globals():
-    def unread_count() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user)
-
-    return {"unread_count": unread_count, "notification_text": render_text}
+    return {"unread_count": _unread_count, "notification_text": render_text}
 
 
 # --- inbox -------------------------------------------------------------------------------------
 
 @bp.get("/")
 def inbox():
-    rows = db.session.scalars(
-        sa.select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("notifications/inbox.html", notifications=rows)
+    """Unread messages in full (newest first), then the read history a page at a time.
+
+    Three statements whatever the number of messages: both counts in one (an index-only scan of
+    ``(user_id, read_at)``), the unread page (partial index of the unread) and the read page
+    (``(user_id, created_at, id)``)."""
+    mine = Notification.user_id == current_user.id
+    total, read = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(Notification.read_at)).where(mine)
+    ).one()
+    g.unread_count = int(total) - int(read)
+    unread = keyset(
+        sa.select(Notification).where(mine, Notification.read_at.is_(None)),
+        Notification.created_at, Notification.id,
+        cursor=request.args.get("new"), size=UNREAD_PAGE, total=g.unread_count,
+    )
+    history = keyset(
+        sa.select(Notification).where(mine, Notification.read_at.is_not(None)),
+        Notification.created_at, Notification.id,
+        cursor=request.args.get("read"), size=READ_PAGE, total=int(read),
+    )
+    return render_template("notifications/inbox.html", new_page=unread, read_page=history)
 
 
 def _own(notification_id: int) -> Notification:
@@ -125,33 +154,36 @@ def jobs():
             last=last,
             next_run=job_registry.next_run(job, last.started_at if last else None, now, tz),
         ))
-    recent = db.session.scalars(sa.select(JobRun).order_by(JobRun.id.desc()).limit(20)).all()
-    failed = db.session.execute(
-        sa.select(Notification.id, Notification.kind, Notification.email_attempts,
-                  Notification.email_last_error, Notification.created_at, User.email)
-        .join(User, User.id == Notification.user_id)
-        .where(Notification.email_status == EmailStatus.FAILED)
-        .order_by(Notification.id.desc())
-        .limit(200)
-    ).all()
+    recent = keyset(sa.select(JobRun), JobRun.id, JobRun.id, cursor=request.args.get("runs"), size=RUNS_PAGE)
     counts = dict(db.session.execute(
         sa.select(Notification.email_status, sa.func.count(Notification.id))
         .where(Notification.email_status.in_([EmailStatus.PENDING, EmailStatus.DIGEST,
                                               EmailStatus.SENDING, EmailStatus.FAILED]))
         .group_by(Notification.email_status)
     ).all())
+    failed = keyset(
+        sa.select(Notification.id, Notification.kind, Notification.email_attempts,
+                  Notification.email_last_error, Notification.created_at, User.email)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.email_status == EmailStatus.FAILED),
+        Notification.id, Notification.id, cursor=request.args.get("failed"), size=FAILED_PAGE,
+        scalars=False, total=counts.get(EmailStatus.FAILED, 0), key_of=lambda row: (row.id, row.id),
+    )
     return render_template("notifications/jobs.html", jobs=rows, recent=recent, failed=failed,
                            counts=counts, EmailStatus=EmailStatus)
 
 
 def _last_runs(job_ids: list[str]) -> dict[str, JobRun]:
+    """The latest run of each job: one statement, one short range of ``(job_id, started_at)``
+    per job (a fixed number of jobs), never a scan of all runs ever."""
     if not job_ids:
         return {}
-    latest = (
-        sa.select(JobRun.job_id, sa.func.max(JobRun.id).label("id"))
-        .where(JobRun.job_id.in_(job_ids)).group_by(JobRun.job_id).subquery()
-    )
-    runs = db.session.scalars(sa.select(JobRun).join(latest, JobRun.id == latest.c.id)).all()
+    latest = [
+        sa.select(JobRun.id).where(JobRun.job_id == job_id)
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1).subquery().select()
+        for job_id in job_ids
+    ]
+    runs = db.session.scalars(sa.select(JobRun).where(JobRun.id.in_(sa.union_all(*latest)))).all()
     return {r.job_id: r for r in runs}
 
 
