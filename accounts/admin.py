@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from core.errors import ServiceError
 from core.models import Commitment, Domain, Membership, Organisation, Role, Team, User
+from core.paging import keyset
 from core.permissions import is_admin
 from core.web import require, show_refusal
 
@@ -36,6 +37,8 @@ from .services import (
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 USERS_PER_PAGE = 50
+#: The people list's status filter (a GET argument): everyone, only active, only deactivated.
+USER_STATUSES = ("", "active", "inactive")
 
 
 @bp.before_request
@@ -96,32 +99,42 @@ def index():
 
 @bp.get("/users")
 def users():
+    """Everyone, by name, a page at a time (keyset over (name, id): the thousandth page costs what
+    the first does), filtered by team, status and a search; the number found counted in SQL."""
     filters = UserFilterForm(request.args)
     filters.set_choices(all_teams())
     if not filters.validate():
         # A tampered filter value shows the error and filters on nothing else.
         filters.team.data = None
-    query = sa.select(User).order_by(User.active.desc(), User.name, User.id)
+    conditions = []
     if filters.team.data:
-        query = query.where(
+        conditions.append(
             sa.exists().where(
                 Membership.user_id == User.id,
                 Membership.team_id == filters.team.data,
                 Membership.active.is_(True),
             )
         )
+    status = request.args.get("status", "")
+    status = status if status in USER_STATUSES else ""
+    if status:
+        conditions.append(User.active.is_(status == "active"))
     q = (filters.q.data or "").strip()
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
+        conditions.append(
             sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
         )
-    query = query.options(
-        selectinload(User.memberships).selectinload(Membership.team),
-        selectinload(User.memberships).selectinload(Membership.organisation),
+    total = db.session.scalar(sa.select(sa.func.count(User.id)).where(*conditions))
+    # The page's roles with their team and organisation in one statement (joined), so the count
+    # of statements does not depend on whether the page happens to list an organisation contact.
+    query = sa.select(User).where(*conditions).options(
+        selectinload(User.memberships).joinedload(Membership.team),
+        selectinload(User.memberships).joinedload(Membership.organisation),
     )
-    page = db.paginate(query, per_page=USERS_PER_PAGE, error_out=False)
-    return render_template("accounts/admin/users.html", page=page, filters=filters, q=q)
+    page = keyset(query, User.name, User.id, cursor=request.args.get("after"), size=USERS_PER_PAGE,
+                  newest_first=False, total=total)
+    return render_template("accounts/admin/users.html", page=page, filters=filters, q=q, status=status)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

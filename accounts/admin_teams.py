@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from core.errors import ServiceError
 from core.models import Commitment, Domain, Membership, Organisation, Team, User
+from core.paging import keyset
 from core.web import show_refusal
 
 from .admin import all_teams, get_or_404, require_admin_page
@@ -32,6 +33,8 @@ bp.before_request(require_admin_page)
 
 
 MEETING_DEFAULTS = ("meeting_weekday", "meeting_start", "meeting_end", "capacity", "quorum")
+ORGANISATIONS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 100
 
 
 def _domains(values: list[str]) -> list[Domain]:
@@ -54,15 +57,19 @@ def _team_fields(form: TeamForm) -> dict[str, Any]:
 
 @bp.get("/teams")
 def teams():
-    member_count = (
-        sa.select(sa.func.count(sa.distinct(Membership.user_id)))
+    # Every team (one per municipality: bounded by the country, not by history), with its number
+    # of active members from one grouped subquery.
+    members = (
+        sa.select(Membership.team_id, sa.func.count(sa.distinct(Membership.user_id)).label("n"))
         .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id == Team.id, Membership.active.is_(True), User.active.is_(True))
-        .correlate(Team)
-        .scalar_subquery()
+        .where(Membership.active.is_(True), User.active.is_(True))
+        .group_by(Membership.team_id)
+        .subquery("members")
     )
     rows = db.session.execute(
-        sa.select(Team, member_count).order_by(Team.name).options(selectinload(Team.domains))
+        sa.select(Team, sa.func.coalesce(members.c.n, 0))
+        .outerjoin(members, members.c.team_id == Team.id)
+        .order_by(Team.name).options(selectinload(Team.domains))
     ).all()
     return render_template("accounts/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
 
@@ -99,13 +106,15 @@ def team_edit(team_id: int):
             db.session.commit()
             flash(_("Team %(name)s has been saved.", name=team.name), "success")
             return redirect(url_for("admin_teams.team_edit", team_id=team.id))
-    memberships = db.session.scalars(
-        sa.select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id == team.id)
-        .order_by(Membership.active.desc(), User.name, Membership.role)
-        .options(selectinload(Membership.user), selectinload(Membership.organisation))
-    ).all()
+    # The members by name, a page at a time (a big city's team over the years), counted in SQL.
+    in_team = Membership.team_id == team.id
+    memberships = keyset(
+        sa.select(Membership).join(User, User.id == Membership.user_id).where(in_team)
+        .options(selectinload(Membership.user), selectinload(Membership.organisation)),
+        User.name, Membership.id, cursor=request.args.get("members"), size=MEMBERS_PER_PAGE,
+        newest_first=False, key_of=lambda m: (m.user.name, m.id),
+        total=db.session.scalar(sa.select(sa.func.count(Membership.id)).where(in_team)),
+    )
     commitments = db.session.scalars(
         sa.select(Commitment)
         .join(Organisation, Organisation.id == Commitment.organisation_id)
@@ -120,15 +129,16 @@ def team_edit(team_id: int):
 
 @bp.get("/organisations")
 def organisations():
-    rows = db.session.scalars(
-        sa.select(Organisation)
-        .order_by(Organisation.active.desc(), Organisation.name)
-        .options(
+    """Organisations by name, a page at a time (keyset over (name, id)), counted in SQL."""
+    page = keyset(
+        sa.select(Organisation).options(
             selectinload(Organisation.domains),
             selectinload(Organisation.commitments).selectinload(Commitment.team),
-        )
-    ).all()
-    return render_template("accounts/admin/organisations.html", organisations=rows)
+        ),
+        Organisation.name, Organisation.id, cursor=request.args.get("after"), size=ORGANISATIONS_PER_PAGE,
+        newest_first=False, total=db.session.scalar(sa.select(sa.func.count(Organisation.id))),
+    )
+    return render_template("accounts/admin/organisations.html", organisations=page)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
