@@ -4,13 +4,15 @@ Registered with ``core.privacy`` by ``advice.init_app``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from core import privacy
 from core.db import db
 
-from .guard import RETENTION_FIELDS, retention_session
-from .models import Advice, CaseClosure
+from .guard import RETENTION_FIELDS
+from .models import Action, Advice, CaseClosure
 
 CLOSURE_TEXT = ("note", "followup_note", "team_note")
 
@@ -58,25 +60,27 @@ def export_advice(case) -> dict:
     }
 
 
-def anonymise_advice(case) -> list[str]:
-    """Clear the free text of every advice version, its actions and the closure. The only
-    change an issued advice ever takes (see ``advice.guard``); its hash stays as proof."""
-    cleared: set[str] = set()
-    with retention_session(db.session):
-        for advice in _advice_of(case):
-            for obj, fields in [(advice, RETENTION_FIELDS["Advice"])] + [
-                (action, RETENTION_FIELDS["Action"]) for action in advice.actions
-            ]:
-                for name in sorted(fields):
-                    if getattr(obj, name):
-                        setattr(obj, name, "")
-                        cleared.add(f"{type(obj).__name__.lower()}.{name}")
-        closure = db.session.scalar(sa.select(CaseClosure).where(CaseClosure.case_id == case.id))
-        for name in CLOSURE_TEXT if closure is not None else ():
-            if getattr(closure, name):
-                setattr(closure, name, "")
-                cleared.add(f"closure.{name}")
-    return sorted(cleared)
+def _clear_all(model, fields, where, **extra) -> sa.Update:
+    """One UPDATE that empties ``fields`` of the rows ``where`` selects that still hold text."""
+    columns = [getattr(model, name) for name in sorted(fields)]
+    return (sa.update(model).where(where, sa.or_(*[c != "" for c in columns]))
+            .values({**{c.key: "" for c in columns}, **extra}))
+
+
+def anonymise_advice(case_ids: Sequence[int]) -> list[str]:
+    """Retention of a batch of cases: clear the free text of every advice version, their actions
+    and the closures, three statements for the batch. The only change an issued advice ever
+    takes (``advice.guard.RETENTION_FIELDS``, the guard's one exception; these bulk statements
+    name only those columns); its content hash stays as proof."""
+    advice_ids = sa.select(Advice.id).where(Advice.case_id.in_(case_ids))
+    cleared = privacy.clear({
+        "advice": _clear_all(Advice, RETENTION_FIELDS["Advice"], Advice.case_id.in_(case_ids)),
+        "action": _clear_all(Action, RETENTION_FIELDS["Action"], Action.advice_id.in_(advice_ids),
+                             version=Action.version + 1),  # a contact's open form is refused
+        "closure": _clear_all(CaseClosure, CLOSURE_TEXT, CaseClosure.case_id.in_(case_ids)),
+    })
+    fields = {"advice": RETENTION_FIELDS["Advice"], "action": RETENTION_FIELDS["Action"], "closure": CLOSURE_TEXT}
+    return sorted(f"{part}.{name}" for part in cleared for name in fields[part])
 
 
 def register_parts(app) -> None:

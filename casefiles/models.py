@@ -118,6 +118,10 @@ class Case(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "year", "number", name="uq_cases_team_year_number"),
         sa.Index("ix_cases_team_status", "team_id", "status"),
+        # Retention: the cases not yet anonymised, by when they ended (``casefiles.privacy``);
+        # "nothing due" is an empty range of this index.
+        sa.Index("ix_cases_retention_due", sa.text("coalesce(closed_at, updated_at)"),
+                 postgresql_where=sa.text("anonymised_at IS NULL"), sqlite_where=sa.text("anonymised_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,6 +169,9 @@ class Case(db.Model):
     or taken off a cancelled meeting gets 1, so it returns at the head of the queue (reset to 0
     when it is scheduled again)."""
     closed_at: Mapped[Optional[datetime]]
+    anonymised_at: Mapped[Optional[datetime]]
+    """When retention cleared the case's free text (every package's part); NULL until then.
+    Retention skips cases that have it, so running it twice changes nothing."""
     version: Mapped[int] = mapped_column(default=1)
     """Optimistic-locking counter: a stale form is refused instead of overwriting."""
 

@@ -6,14 +6,18 @@ Each package calls these in its ``init_app``:
 
 * ``register_export(app, name, func)``: ``func(case) -> JSON-able`` adds a section to the export
   of a case (meeting: agenda items and minutes; advice: versions, actions).
-* ``register_anonymiser(app, name, func)``: ``func(case) -> list[str]`` clears the package's free text
-  about a case whose retention has passed and returns the names of the fields it cleared; it must
-  be safe to run twice (clearing an already cleared field changes nothing).
+* ``register_anonymiser(app, name, func)``: ``func(case_ids) -> list[str]`` clears the package's
+  free text about a batch of cases whose retention has passed, set-based: a few
+  ``UPDATE ... WHERE case_id IN (...)`` statements (rows tied to a case indirectly through a
+  subquery or join), never one statement per case, so the number of statements does not grow
+  with the batch. It returns the names of what it cleared (a name per statement that changed a
+  row; ``clear`` does this) and must be safe to run twice (its statements skip rows that are
+  already cleared). One case (an erasure) is a batch of one.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +36,7 @@ ANONYMISED = "[geanonimiseerd]"
 ACCESS = "case_access"
 
 ExportFunc = Callable[[Any], Any]
-AnonymiseFunc = Callable[[Any], list[str]]
+AnonymiseFunc = Callable[[Sequence[int]], list[str]]
 
 
 _EXPORTERS = "core.privacy.exporters"
@@ -46,7 +50,7 @@ def exporters(app: Flask | None = None) -> dict[str, ExportFunc]:
 
 
 def anonymisers(app: Flask | None = None) -> dict[str, AnonymiseFunc]:
-    """Each package's retention step for a case, by name, in registration order."""
+    """Each package's retention step for a batch of cases, by name, in registration order."""
     return registry(_ANONYMISERS, app)
 
 
@@ -58,13 +62,29 @@ def register_anonymiser(app: Flask, name: str, func: AnonymiseFunc) -> None:
     add(_ANONYMISERS, app, name, func, "retention step")
 
 
-def anonymise(case) -> list[str]:
-    """Run every package's retention step on ``case``; the names of what was cleared
-    (``part.field``), empty when everything was already cleared."""
+def anonymise(case_ids: Sequence[int]) -> list[str]:
+    """Run every package's retention step on a batch of cases (their ids), set-based: a fixed
+    number of statements however many cases. The names of what was cleared (``part.field``),
+    empty when everything was already cleared. Flushes; the caller commits (and marks the cases:
+    ``casefiles.privacy.anonymise_cases``)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return []
     cleared: list[str] = []
     for name, func in anonymisers().items():
-        cleared += [f"{name}.{f}" for f in func(case)]
+        cleared += [f"{name}.{f}" for f in func(ids)]
     return cleared
+
+
+def clear(updates: dict[str, Any]) -> list[str]:
+    """Run the named bulk UPDATE statements of a retention step; the names of those that changed
+    a row. Each statement should skip rows already cleared (``WHERE text != ''``), so a second
+    run names nothing. The session's loaded objects are not synchronised (the job commits, which
+    expires them)."""
+    return [
+        name for name, stmt in updates.items()
+        if db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+    ]
 
 
 # --- reads ------------------------------------------------------------------------------------

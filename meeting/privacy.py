@@ -6,8 +6,11 @@ not part of one household's export (they cover every case of the meeting).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
+from casefiles.models import Case
 from core import privacy
 from core.db import db
 
@@ -51,21 +54,43 @@ def strip_case_from_minutes(minutes: str, reference: str, marker: str = privacy.
     return "\n".join(out)
 
 
-def anonymise_notes(case) -> list[str]:
-    """Retention: clear the notes of the case's items and its part of those meetings' minutes."""
-    cleared = []
-    if db.session.execute(
-        sa.update(AgendaItem).where(AgendaItem.case_id == case.id, AgendaItem.notes != "").values(notes="")
-    ).rowcount:
-        cleared.append("agenda_item.notes")
-    meeting_ids = sa.select(AgendaItem.meeting_id).where(AgendaItem.case_id == case.id)
-    for meeting in db.session.scalars(sa.select(Meeting).where(Meeting.id.in_(meeting_ids), Meeting.minutes_text != "")):
-        stripped = strip_case_from_minutes(meeting.minutes_text, case.reference)
-        if stripped != meeting.minutes_text:
-            meeting.minutes_text = stripped
-            if "minutes" not in cleared:
-                cleared.append("minutes")
-    db.session.flush()
+def anonymise_notes(case_ids: Sequence[int]) -> list[str]:
+    """Retention of a batch of cases: clear the notes of their agenda items (one statement) and
+    their part of those meetings' minutes (one read of the minutes that name them, each meeting
+    stripped of every batch case it holds, one executemany write that also raises the minutes'
+    version, so an edit form opened before is refused)."""
+    cleared = privacy.clear({
+        "agenda_item.notes": sa.update(AgendaItem)
+        .where(AgendaItem.case_id.in_(case_ids), AgendaItem.notes != "").values(notes=""),
+    })
+    rows = db.session.execute(
+        sa.select(Meeting.id, Meeting.minutes_text, Case.reference)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .join(Case, Case.id == AgendaItem.case_id)
+        .where(AgendaItem.case_id.in_(case_ids), Meeting.minutes_text != "")
+        .order_by(Meeting.id, Case.reference)
+        .with_for_update(of=Meeting)  # no edit of those minutes between this read and the write
+    ).all()
+    minutes: dict[int, str] = {}
+    references: dict[int, list[str]] = {}
+    for meeting_id, text, reference in rows:
+        minutes[meeting_id] = text
+        references.setdefault(meeting_id, []).append(reference)
+    changed = []
+    for meeting_id, text in minutes.items():
+        stripped = text
+        for reference in references[meeting_id]:
+            stripped = strip_case_from_minutes(stripped, reference)
+        if stripped != text:
+            changed.append({"meeting_id": meeting_id, "text": stripped})
+    if changed:
+        table = Meeting.__table__
+        db.session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("meeting_id"))
+            .values(minutes_text=sa.bindparam("text"), minutes_version=table.c.minutes_version + 1),
+            changed,
+        )
+        cleared.append("minutes")
     return cleared
 
 

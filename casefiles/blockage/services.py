@@ -9,7 +9,7 @@ Who may read and change the map: ``casefiles.blockage.permissions``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Organisation, User
-from core.privacy import ANONYMISED
+from core.privacy import ANONYMISED, clear
 from core.registry import add, registry
 
 from .analysis import Analysis, analyse_needs
@@ -260,14 +260,14 @@ def solve_by_action(need_id: int, action_id: int, actor: User | None, now: datet
     return _set_status(need, actor, case, NeedStatus.SOLVED, action_id=action_id, now=now)
 
 
-def anonymise_map(case: Case) -> list[str]:
-    """Retention: clear the texts of the case's map (set-based; the structure stays for
-    evaluation: how many needs, circles, what solved them). Safe to run twice."""
-    need_ids = sa.select(Need.id).where(Need.case_id == case.id).scalar_subquery()
-    updates = {
-        "needs": sa.update(Need).where(Need.case_id == case.id, sa.or_(Need.title != ANONYMISED, Need.rule != ""))
+def anonymise_map(case_ids: Sequence[int]) -> list[str]:
+    """Retention of a batch of cases: clear the texts of their maps (two statements for the
+    batch; the structure stays for evaluation: how many needs, circles, what solved them). Safe
+    to run twice."""
+    need_ids = sa.select(Need.id).where(Need.case_id.in_(case_ids))
+    return clear({
+        "needs": sa.update(Need).where(Need.case_id.in_(case_ids), sa.or_(Need.title != ANONYMISED, Need.rule != ""))
         .values(title=ANONYMISED, rule=""),
         "need_links": sa.update(NeedLink).where(NeedLink.need_id.in_(need_ids), NeedLink.reason != ANONYMISED)
         .values(reason=ANONYMISED),
-    }
-    return [name for name, stmt in updates.items() if db.session.execute(stmt).rowcount]
+    })

@@ -6,7 +6,7 @@ check, change, flush and audit; the caller commits. Notifications carry the case
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Role, User
 from core.people import committed_organisation_ids, organisation_contacts
-from core.privacy import ANONYMISED
+from core.privacy import ANONYMISED, clear
 from notifications.services import notify
 
 from .models import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
@@ -142,15 +142,14 @@ def report_seen(request: ContactSignalRequest, actor: User, *, note: str, now: d
     return signal
 
 
-def anonymise_holds(case: Case) -> list[str]:
-    """Retention: clear the hard-case notes of the case (set-based; the holds and requests
-    stay, without their text). Safe to run twice."""
-    request_ids = sa.select(ContactSignalRequest.id).where(ContactSignalRequest.case_id == case.id).scalar_subquery()
-    updates = {
-        "holds": sa.update(CaseHold).where(CaseHold.case_id == case.id, CaseHold.note != "").values(note=""),
+def anonymise_holds(case_ids: Sequence[int]) -> list[str]:
+    """Retention of a batch of cases: clear their hard-case notes (three statements for the
+    batch; the holds and requests stay, without their text). Safe to run twice."""
+    request_ids = sa.select(ContactSignalRequest.id).where(ContactSignalRequest.case_id.in_(case_ids))
+    return clear({
+        "holds": sa.update(CaseHold).where(CaseHold.case_id.in_(case_ids), CaseHold.note != "").values(note=""),
         "signal_requests": sa.update(ContactSignalRequest)
-        .where(ContactSignalRequest.case_id == case.id, ContactSignalRequest.whom_to_call != ANONYMISED)
+        .where(ContactSignalRequest.case_id.in_(case_ids), ContactSignalRequest.whom_to_call != ANONYMISED)
         .values(whom_to_call=ANONYMISED),
         "signals": sa.update(Signal).where(Signal.request_id.in_(request_ids), Signal.note != "").values(note=""),
-    }
-    return [name for name, stmt in updates.items() if db.session.execute(stmt).rowcount]
+    })

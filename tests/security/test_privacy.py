@@ -115,7 +115,8 @@ def test_retention_anonymises_closed_cases_once(app, world, create_case):
     assert recent.household_pseudonym == "Gezin Recent" and open_case.household_pseudonym == "Gezin Open"
     assert foreign.household_pseudonym == "Gezin Elders"  # that team keeps five years
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.anonymise")).all()
-    assert [e.object_id for e in events] == [old.id] and "case.blockage" in events[0].details["fields"]
+    assert [(e.team_id, e.details["cases"]) for e in events] == [(world.team.id, [old.id])]
+    assert "case.blockage" in events[0].details["fields"] and old.anonymised_at == now
     from casefiles.services import messages_of
 
     assert [m.text for m in messages_of(old)] == [""]  # the return question is gone too
@@ -175,7 +176,7 @@ def test_retention_clears_the_blockage_map_and_hard_case_notes(app, world, creat
                                        last_contact_on=date.today() - timedelta(days=3))
     db.session.commit()
 
-    assert sorted(blockage.anonymise_map(case) + holds.anonymise_holds(case)) == [
+    assert sorted(blockage.anonymise_map([case.id]) + holds.anonymise_holds([case.id])) == [
         "holds", "need_links", "needs", "signal_requests"]
     db.session.commit()
     db.session.expire_all()
@@ -184,4 +185,4 @@ def test_retention_clears_the_blockage_map_and_hard_case_notes(app, world, creat
         "JOIN case_need_links l ON l.need_id = n.id JOIN case_holds h ON h.case_id = n.case_id "
         "JOIN case_signal_requests r ON r.case_id = n.case_id")).all() for v in row)
     assert "Kaart" not in texts and "station" not in texts and "0612" not in texts.replace("-", "")
-    assert blockage.anonymise_map(case) + holds.anonymise_holds(case) == []  # safe to run twice
+    assert blockage.anonymise_map([case.id]) + holds.anonymise_holds([case.id]) == []  # safe to run twice
