@@ -17,28 +17,13 @@ from .models import LOCKED_STATUSES, Action, Advice, AdviceLegalGround, CostLine
 ADVICE_MUTABLE_AFTER_ISSUE = frozenset({"status", "superseded_at"})
 
 #: The one sanctioned exception: retention (GDPR storage limitation) clears free text of a
-#: closed case's advice after the team's retention period. Only these columns, and only inside
-#: ``retention_session(session)``. The stored content hash stays, as proof the advice existed.
+#: closed case's advice after the team's retention period, only these columns, with set-based
+#: UPDATE statements that name nothing else (``advice.privacy.anonymise_advice``; they do not
+#: pass through this ORM hook). The stored content hash stays, as proof the advice existed.
 RETENTION_FIELDS = {
     "Advice": frozenset({"situation", "blockage", "advice_text", "legal_free_text", "correction_reason"}),
     "Action": frozenset({"description", "done_note", "refused_reason", "team_decision_note"}),
 }
-RETENTION_FLAG = "advice.retention"
-
-
-class retention_session:
-    """``with retention_session(db.session): ...`` lets the retention job clear free text."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def __enter__(self):
-        self.session.info[RETENTION_FLAG] = True
-        return self.session
-
-    def __exit__(self, *exc):
-        self.session.flush()
-        self.session.info.pop(RETENTION_FLAG, None)
 
 
 class ImmutableAdviceError(RuntimeError):
@@ -76,8 +61,6 @@ def check(session: Session) -> None:
             if obj in session.deleted:
                 raise ImmutableAdviceError(f"issued advice {obj.id} cannot be deleted")
             changed = _changed_columns(obj) - ADVICE_MUTABLE_AFTER_ISSUE
-            if session.info.get(RETENTION_FLAG):
-                changed -= RETENTION_FIELDS["Advice"]
             if changed:
                 raise ImmutableAdviceError(f"issued advice {obj.id} cannot change: {sorted(changed)}")
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
@@ -93,8 +76,6 @@ def check(session: Session) -> None:
             changed = _changed_columns(obj)
             if isinstance(obj, Action):
                 changed &= set(Action.CONTENT_FIELDS)
-                if session.info.get(RETENTION_FLAG):
-                    changed -= RETENTION_FIELDS["Action"]
             if changed:
                 raise ImmutableAdviceError(f"the parts of issued advice {advice_id} cannot change: {sorted(changed)}")
 

@@ -383,14 +383,6 @@ def messages_of(case: Case) -> list[CaseMessage]:
     return list(db.session.scalars(sa.select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)))
 
 
-def anonymise_messages(case: Case) -> list[str]:
-    """Retention: clear the free text of the case's steps (the audit rows keep only ids)."""
-    cleared = db.session.execute(
-        sa.update(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.text != "").values(text="")
-    ).rowcount
-    return ["messages"] if cleared else []
-
-
 def urgency_order():
     """SQL expression ordering crisis, high, normal."""
     return sa.case({u.value: r for u, r in URGENCY_RANK.items()}, value=Case.urgency)
