@@ -118,6 +118,8 @@ class Case(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "year", "number", name="uq_cases_team_year_number"),
         sa.Index("ix_cases_team_status", "team_id", "status"),
+        # The owner's home: open cases in full, final ones keyset-paged by (updated_at, id).
+        sa.Index("ix_cases_owner_updated", "owner_id", "updated_at", "id"),
         # Retention: the cases not yet anonymised, by when they ended (``casefiles.privacy``);
         # "nothing due" is an empty range of this index.
         sa.Index("ix_cases_retention_due", sa.text("coalesce(closed_at, updated_at)"),

@@ -368,7 +368,8 @@ def close_case(case: Case, actor: User | None, *, outcome: str, now: datetime) -
 
 def timeline(case: Case) -> list[tuple[Any, str]]:
     """The case's events, oldest first (transitions and edits from the audit trail), each with
-    the free text written at that step ('' if none). Two queries, however long the history."""
+    the free text written at that step ('' if none). Two queries, however long the history;
+    for exports and tests (the case page pages it: ``timeline_page``)."""
     events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id)
@@ -388,13 +389,16 @@ def urgency_order():
     return sa.case({u.value: r for u, r in URGENCY_RANK.items()}, value=Case.urgency)
 
 
-def queue_query(team_id: int, *, domain: Domain | None = None, urgency=None):
+def queue_query(team_id: int, *, domain: Domain | None = None, urgency=None, eager: bool = True):
+    """The team's queue: head of the queue, urgency, waiting time. ``eager=False`` leaves the
+    domains to ``domains_of`` (one statement however long the queue)."""
     stmt = (
         sa.select(Case)
         .where(Case.team_id == team_id, Case.status == CaseStatus.ACCEPTED)
         .order_by(Case.queue_priority.desc(), urgency_order(), Case.queued_at, Case.id)
-        .options(sa.orm.selectinload(Case.domains))
     )
+    if eager:
+        stmt = stmt.options(sa.orm.selectinload(Case.domains))
     if domain is not None:
         stmt = stmt.where(
             sa.exists().where(CaseDomain.case_id == Case.id, CaseDomain.domain == domain)

@@ -26,7 +26,7 @@ from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
 from core.web import audit_read, get_team, show_refusal
 
-from . import permissions, services
+from . import lists, permissions, services
 from .forms import (
     CaseForm,
     CriterionForm,
@@ -70,35 +70,29 @@ def _saved(case: Case, form: CaseForm, saved_message: str):
 
 @bp.get("/")
 def index():
-    """Home: what this person works on."""
+    """Home: what this person works on. Open cases in full; closed, declined and withdrawn
+    ones a page at a time (``?done=``), counted in SQL."""
     user = current_user
     if user.is_admin and not user.team_ids():
         return redirect(url_for("admin.index"))
-    my_cases = db.session.scalars(
-        sa.select(Case)
-        .where(Case.owner_id == user.id, Case.team_id.in_(user.team_ids(Role.CASE_OWNER) or {-1}))
-        .order_by(Case.updated_at.desc())
-        .options(sa.orm.selectinload(Case.domains))
-    ).all()
+    owner_teams = user.team_ids(Role.CASE_OWNER)
     by_status: dict[CaseStatus, list[Case]] = {}
-    for case in my_cases:
-        by_status.setdefault(case.status, []).append(case)
+    done = None
+    if owner_teams:
+        for case in lists.my_open_cases(user, owner_teams):
+            by_status.setdefault(case.status, []).append(case)
+        done = lists.my_final_cases(user, owner_teams, cursor=request.args.get("done"))
     lead_teams = sorted(user.team_ids(Role.CHAIR, Role.SECRETARY))
-    intake = []
-    if lead_teams:
-        intake = db.session.scalars(
-            sa.select(Case)
-            .where(Case.team_id.in_(lead_teams), Case.status == CaseStatus.SUBMITTED)
-            .order_by(services.urgency_order(), Case.updated_at)
-        ).all()
+    intake = lists.intake_cases(lead_teams) if lead_teams else []
     teams = db.session.scalars(sa.select(Team).where(Team.id.in_(user.team_ids() or {-1})).order_by(Team.name)).all()
     return render_template(
         "casefiles/index.html",
         by_status=by_status,
         statuses=list(CaseStatus),
+        done=done,
         intake=intake,
         teams=teams,
-        owner_teams=user.team_ids(Role.CASE_OWNER),
+        owner_teams=owner_teams,
         queue_teams=user.team_ids(Role.EXPERT, Role.CHAIR, Role.SECRETARY),
     )
 
@@ -162,7 +156,7 @@ def detail(case_id: int):
     return render_template(
         "casefiles/detail.html",
         case=case,
-        events=services.timeline(case),
+        events=lists.timeline_page(case, cursor=request.args.get("events")),
         missing=services.missing_for_submit(case) if permissions.can_submit(current_user, case) else [],
         submit_form=SubmitForm(version=str(case.version)),
         perms=permissions,
@@ -260,8 +254,9 @@ def queue(team_id: int):
     if form.validate():
         domain = Domain(form.domain.data) if form.domain.data else None
         urgency = Urgency(form.urgency.data) if form.urgency.data else None
-    cases = db.session.scalars(services.queue_query(team.id, domain=domain, urgency=urgency)).all()
-    return render_template("casefiles/queue.html", team=team, cases=cases, form=form)
+    query = services.queue_query(team.id, domain=domain, urgency=urgency, eager=False)
+    cases = db.session.scalars(query).all()  # open work: the whole queue
+    return render_template("casefiles/queue.html", team=team, cases=cases, domains=lists.domains_of(query), form=form)
 
 
 @bp.route("/teams/<int:team_id>/criteria", methods=["GET", "POST"])
@@ -321,10 +316,10 @@ def reads(case_id: int):
     case = get_case(case_id)
     if not permissions.can_see_reads(current_user, case):
         abort(403)
-    events = privacy.access_log(case)
+    events = lists.reads_page(case, cursor=request.args.get("reads"))
     audit.record("case.read_log", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
                  details={"reference": case.reference, "view": "access_log"})
-    db.session.commit()
+    privacy.commit_read()  # keeps the page's rows loaded (a plain commit would reload each one)
     return render_template("casefiles/reads.html", case=case, events=events)
 
 
