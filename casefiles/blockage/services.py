@@ -76,13 +76,26 @@ def links_of(case: Case) -> list[NeedLink]:
     ))
 
 
+def _needs_and_links(case: Case) -> tuple[list[Need], list[NeedLink]]:
+    """The case's needs (with who decides) and their arrows, in one statement however many
+    needs: each need joined with the arrows leaving it."""
+    rows = db.session.execute(
+        sa.select(Need, NeedLink).outerjoin(NeedLink, NeedLink.need_id == Need.id)
+        .where(Need.case_id == case.id)
+        .order_by(Need.position, Need.id, NeedLink.id)
+        .options(sa.orm.joinedload(Need.decided_by))
+    ).all()
+    needs = list({need.id: need for need, _link in rows}.values())
+    links = sorted((link for _need, link in rows if link is not None), key=lambda link: link.id)
+    return needs, links
+
+
 class BlockageMap:
     """A case's needs, links and their analysis, ready for the templates."""
 
     def __init__(self, case: Case):
         self.case = case
-        self.needs = needs_of(case)
-        self.links = links_of(case)
+        self.needs, self.links = _needs_and_links(case)
         self.by_id = {n.id: n for n in self.needs}
         self.analysis: Analysis = analyse_needs(self.needs, self.links)
         self.reasons = {(link.need_id, link.waits_for_id): link.reason for link in self.links}
@@ -96,6 +109,10 @@ class BlockageMap:
 
     def freed(self, need: Need) -> int:
         return self.analysis.freed[need.id]
+
+    def links_from(self, need: Need) -> list[NeedLink]:
+        """The need's "waits for" arrows (loaded with the map: no statement per need)."""
+        return [link for link in self.links if link.need_id == need.id]
 
     def waits_for(self, need: Need) -> list[tuple[Need, str]]:
         return [(self.by_id[m], self.reasons[(need.id, m)]) for m in self.analysis.waits_for[need.id]]

@@ -47,7 +47,7 @@ def _signal_form(case) -> SignalRequestForm:
 def _page(case, hold_form=None, signal_form=None, status=200):
     return render_template(
         "holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
-        signal_form=signal_form or _signal_form(case), requests=queries.signal_requests(case), post=PostForm(),
+        signal_form=signal_form or _signal_form(case), requests=queries.case_signal_requests(case), post=PostForm(),
         can_hold=permissions.can_hold(current_user, case), can_request=permissions.can_request_signals(current_user, case),
     ), status
 
@@ -115,7 +115,7 @@ def signals():
     """The contact's open signal requests."""
     if not current_user.organisation_ids():
         abort(404)
-    return render_template("holds/signals.html", requests=services.contact_requests(current_user))
+    return render_template("holds/signals.html", requests=queries.contact_requests(current_user))
 
 
 @bp.route("/signals/<int:request_id>", methods=["GET", "POST"])
