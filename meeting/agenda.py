@@ -60,7 +60,18 @@ def on_active_agenda():
 
 def candidates_query(team_id: int):
     """The team's queue (head of the queue, urgency, waiting time) without cases already on an agenda."""
-    return case_services.queue_query(team_id).where(sa.not_(on_active_agenda()))
+    return case_services.queue_query(team_id, eager=False).where(sa.not_(on_active_agenda()))
+
+
+def candidate_cases(team_id: int, limit: int) -> tuple[list[Case], int]:
+    """The first ``limit`` cases of ``candidates_query`` (the ones the agenda would take next)
+    and how many there are in all: one statement however long the queue (the count is a
+    scalar subquery of the same SELECT)."""
+    query = candidates_query(team_id)
+    total = sa.select(sa.func.count()).select_from(
+        query.with_only_columns(Case.id).order_by(None).subquery()).scalar_subquery()
+    rows = db.session.execute(query.add_columns(total.label("total")).limit(limit)).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 def reslot(meeting: Meeting) -> None:

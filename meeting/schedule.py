@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from casefiles.models import Case
 from core import audit
 from core.clock import team_zone, utcnow
 from core.db import db, insert_or_skip
@@ -28,7 +29,7 @@ from .lifecycle import (
     require_lead,
     transition,
 )
-from .models import Meeting, MeetingKind, MeetingStatus
+from .models import AgendaItem, Meeting, MeetingKind, MeetingStatus
 
 REASON_MAX = 500
 
@@ -188,3 +189,33 @@ def send_reminder(meeting: Meeting) -> None:
                {**local_strings(meeting, item.starts_at), "team": meeting.team.name, "reference": item.case.reference},
                meeting_link(meeting))
     audit_step("meeting.remind", meeting, None)
+
+
+# --- list queries (the meeting list) ----------------------------------------------------------
+
+def agenda_counts(meeting_ids: list[int]) -> dict[int, int]:
+    """Items on each meeting's agenda: one grouped statement."""
+    if not meeting_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(AgendaItem.meeting_id, sa.func.count()).where(AgendaItem.meeting_id.in_(meeting_ids))
+        .group_by(AgendaItem.meeting_id)
+    ).all())
+
+
+def presenting_items_of(user: User, meetings: list[Meeting]) -> dict[int, list[AgendaItem]]:
+    """For meetings the user sees only as a presenter: their own invited items (with the case),
+    per meeting; one statement (``permissions.presenting_items`` for a list)."""
+    published = [m.id for m in meetings if m.agenda_published_at is not None]
+    if not published:
+        return {}
+    items = db.session.scalars(
+        sa.select(AgendaItem).join(Case, Case.id == AgendaItem.case_id)
+        .where(AgendaItem.meeting_id.in_(published), AgendaItem.presenter_invited.is_(True), Case.owner_id == user.id)
+        .order_by(AgendaItem.meeting_id, AgendaItem.position)
+        .options(sa.orm.contains_eager(AgendaItem.case))
+    ).all()
+    result: dict[int, list[AgendaItem]] = {}
+    for item in items:
+        result.setdefault(item.meeting_id, []).append(item)
+    return result

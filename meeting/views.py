@@ -31,13 +31,14 @@ from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
+from core.paging import keyset
 from core.web import get_team, require, show_refusal
 
 from . import calendar, permissions
 from .agenda import (
     add_item,
     agenda_overrun,
-    candidates_query,
+    candidate_cases,
     move_item,
     propose_agenda,
     publish_agenda,
@@ -47,9 +48,20 @@ from .agenda import (
 from .attendance import quorum_status, record_attendance
 from .forms import AddItemForm, AttendanceForm, CancelForm, ItemForm, MeetingTimeForm
 from .models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus, Outcome
-from .schedule import add_extra_meeting, cancel_meeting, local_to_utc, move_meeting
+from .schedule import (
+    add_extra_meeting,
+    agenda_counts,
+    cancel_meeting,
+    local_to_utc,
+    move_meeting,
+    presenting_items_of,
+)
 
 bp = Blueprint("meeting", __name__, url_prefix="/meetings")
+
+#: Past meetings per page of the meeting list; queued cases offered on the agenda page.
+PAST_PAGE = 20
+CANDIDATES_SHOWN = 50
 
 
 @bp.before_request
@@ -61,17 +73,20 @@ def _require_login():
 # --- loading with need-to-know ----------------------------------------------------------------
 
 def _meeting_query():
+    """A meeting with what its pages show, in two statements whatever the history: the meeting
+    with its team (and domains) and attendance, then its agenda items with case, owner and
+    domains (a handful of rows: one meeting's agenda)."""
     return sa.select(Meeting).options(
-        sa.orm.joinedload(Meeting.team),
-        sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.case).selectinload(Case.domains),
-        sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.case).joinedload(Case.owner),
-        sa.orm.selectinload(Meeting.attendances),
+        sa.orm.joinedload(Meeting.team).joinedload(Team.domains),
+        sa.orm.joinedload(Meeting.attendances),
+        sa.orm.selectinload(Meeting.items).joinedload(AgendaItem.case).options(
+            sa.orm.joinedload(Case.owner), sa.orm.joinedload(Case.domains)),
     )
 
 
 def get_meeting(meeting_id: int) -> Meeting:
     """A meeting the current user may see, or 404."""
-    meeting = db.session.scalar(_meeting_query().where(Meeting.id == meeting_id))
+    meeting = db.session.execute(_meeting_query().where(Meeting.id == meeting_id)).unique().scalar_one_or_none()
     if meeting is None or not permissions.can_view(current_user, meeting):
         abort(404)
     return meeting
@@ -107,16 +122,24 @@ def _local(form: MeetingTimeForm, team: Team) -> tuple[datetime, datetime]:
 
 @bp.get("/")
 def index():
-    """Upcoming meetings of my teams (and those where I present), plus my calendar feed."""
+    """Upcoming meetings of my teams (and those where I present) in full, past ones a page at a
+    time (``?past=``, newest first, counted in SQL), plus my calendar feed."""
     now = utcnow()
+    since = now - timedelta(hours=12)
+    visible = permissions.visible_meetings_clause(current_user)
     meetings = db.session.scalars(
-        _meeting_query()
-        .where(permissions.visible_meetings_clause(current_user), Meeting.ends_at >= now - timedelta(hours=12))
-        .order_by(Meeting.starts_at)
-        .limit(60)
+        sa.select(Meeting).where(visible, Meeting.ends_at >= since)
+        .order_by(Meeting.starts_at, Meeting.id).options(sa.orm.joinedload(Meeting.team))
     ).all()
-    unfinished = []
+    past_where = (visible, Meeting.ends_at < since)
+    past = keyset(
+        sa.select(Meeting).where(*past_where).options(sa.orm.joinedload(Meeting.team)),
+        Meeting.starts_at, Meeting.id, cursor=request.args.get("past"), size=PAST_PAGE,
+        total=db.session.scalar(sa.select(sa.func.count()).select_from(Meeting).where(*past_where)),
+    )
+    listed = [*meetings, *past.items]
     lead_teams = current_user.team_ids(*LEAD_ROLES)
+    unfinished = []
     if lead_teams:
         unfinished = db.session.scalars(
             sa.select(Meeting)
@@ -135,6 +158,9 @@ def index():
     return render_template(
         "meeting/index.html",
         meetings=meetings,
+        past=past,
+        item_counts=agenda_counts([m.id for m in listed]),
+        own_items=presenting_items_of(current_user, [m for m in listed if not permissions.is_team_member(current_user, m.team_id)]),
         unfinished=unfinished,
         lead_teams=teams,
         feed=feed,
@@ -172,7 +198,7 @@ def agenda(meeting_id: int):
     require(permissions.can_manage(current_user, meeting))
     editable = permissions.can_edit_agenda(current_user, meeting)
     add_form = AddItemForm(prefix="add")
-    candidates = db.session.scalars(candidates_query(meeting.team_id)).all() if editable else []
+    candidates, waiting = candidate_cases(meeting.team_id, CANDIDATES_SHOWN) if editable else ([], 0)
     add_form.case_id.choices = [
         (c.id, f"{c.reference} — {c.household_pseudonym} ({c.urgency.label})") for c in candidates
     ]
@@ -225,6 +251,8 @@ def agenda(meeting_id: int):
         action_form=PostForm(),
         item_form=ItemForm,
         overrun=agenda_overrun(meeting),
+        candidates_shown=len(candidates),
+        candidates_waiting=waiting,
     )
 
 
