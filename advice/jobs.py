@@ -1,14 +1,27 @@
-"""Timed follow-through jobs. Each takes ``now``, works set-based per team, is safe to run twice
-(or twice at once: every row is claimed by one conditional UPDATE … RETURNING, so only one run
-notifies) and commits its own work.
+"""Timed follow-through jobs. Each takes ``now``, works set-based across all teams, is safe to run
+twice (or twice at once: the rows are claimed by one conditional UPDATE … RETURNING, so only one
+run notifies) and commits its own work.
+
+Teams differ in their local date (``core.clock.team_today``) and their settings (reminder and
+grace days). One query reads every active team with its settings; the teams are grouped by their
+window of effective deadlines (few distinct windows: the same zone and the same settings give the
+same one), and one UPDATE claims the actions of all windows at once. So a job is a fixed handful
+of statements whatever the number of teams and actions: read the teams, claim, load the claimed
+actions with their context, load the people to tell, and one flush of the notifications and the
+audit rows.
 
 The claims set follow-through markers only (reminded_at, overdue_notified_at, escalated_at,
 followup_asked_at); they do not raise an action's lock version, so a contact with the action open
-is not refused because a reminder went out.
+is not refused because a reminder went out. The partial indexes on ``advice_actions`` (see
+``Action``) hold only the pending actions a job has not claimed yet, by effective deadline, so
+each claim reads just its candidates.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,36 +29,98 @@ from casefiles.models import Case
 from core import audit
 from core.clock import team_today
 from core.db import db
-from core.models import Role, Team
-from core.people import organisation_contacts, team_members
-from notifications.services import notify
+from core.models import Membership, Organisation, Role, Team, User
+from notifications.services import notify_many
 
-from .lifecycle import action_context, action_link, settings_for
-from .models import PENDING_ACTION, Action, Advice, AdviceStatus, CaseClosure, EscalationKind
+from .models import (
+    DEFAULT_GRACE_DAYS,
+    DEFAULT_REMINDER_DAYS,
+    PENDING_ACTION,
+    Action,
+    Advice,
+    AdviceSettings,
+    AdviceStatus,
+    CaseClosure,
+    EscalationKind,
+)
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
+#: The pending statuses as literals in the SQL text, so the planner can match the partial indexes
+#: (their predicate names the same values).
+PENDING = Action.status.in_(sa.bindparam("pending", sorted(PENDING_ACTION), expanding=True, literal_execute=True))
+#: Ids per IN list when loading claimed rows (well below every driver's parameter limit).
+CHUNK = 5000
+
+#: A window of dates: teams -> (first date or None, first date past the window).
+Windows = dict[tuple[date | None, date], list[int]]
 
 
-def _teams() -> list[Team]:
-    return list(db.session.scalars(sa.select(Team).where(Team.active.is_(True)).order_by(Team.id)))
+# --- teams and windows ------------------------------------------------------------------------
+
+def _team_days(now: datetime) -> list[tuple[int, date, int, int]]:
+    """(team id, local today, reminder days, grace days) of every active team, in one query."""
+    rows = db.session.execute(
+        sa.select(Team.id, Team.timezone, AdviceSettings.reminder_days, AdviceSettings.grace_days)
+        .outerjoin(AdviceSettings, AdviceSettings.team_id == Team.id)
+        .where(Team.active.is_(True))
+        .order_by(Team.id)
+    ).all()
+    return [
+        (row.id, team_today(row, now),
+         DEFAULT_REMINDER_DAYS if row.reminder_days is None else row.reminder_days,
+         DEFAULT_GRACE_DAYS if row.grace_days is None else row.grace_days)
+        for row in rows
+    ]
 
 
-def _team_actions(team_id: int):
-    """Ids of pending actions of the team's advice in force."""
-    return (
-        sa.select(Action.id)
-        .join(Advice, Advice.id == Action.advice_id)
+def _windows(pairs: Iterable[tuple[int, tuple[date | None, date]]]) -> Windows:
+    """Group the teams by their window."""
+    out: Windows = defaultdict(list)
+    for team_id, window in pairs:
+        out[window].append(team_id)
+    return dict(out)
+
+
+def _within(column, team_column, windows: Windows):
+    """SQL: ``column`` lies in the window of its team (``team_column``); one branch per distinct
+    window. Returns (the per-team condition, a plain range over all windows that an index on
+    ``column`` can use)."""
+    branches = []
+    for (first, past), team_ids in windows.items():
+        terms = [team_column.in_(team_ids), column < past]
+        if first is not None:
+            terms.append(column >= first)
+        branches.append(sa.and_(*terms))
+    firsts = [first for first, _past in windows]
+    overall = [column < max(past for _first, past in windows)]
+    if None not in firsts:
+        overall.append(column >= min(firsts))
+    return sa.or_(*branches), sa.and_(*overall)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+# --- claiming and loading actions -------------------------------------------------------------
+
+def _claim(marker, windows: Windows, now: datetime, **extra) -> list[int]:
+    """Set ``marker`` (NULL so far) on the pending actions of advice in force whose effective
+    deadline lies in their team's window; return the ids this run claimed (one statement)."""
+    if not windows:
+        return []
+    per_team, overall = _within(EFFECTIVE_DEADLINE, Case.team_id, windows)
+    in_force = (
+        sa.select(Advice.id)
         .join(Case, Case.id == Advice.case_id)
-        .where(Case.team_id == team_id, Advice.status == AdviceStatus.ISSUED, Action.status.in_(list(PENDING_ACTION)))
+        .where(Advice.id == Action.advice_id, Advice.status == AdviceStatus.ISSUED, per_team)
+        .exists()
     )
-
-
-def _claim(candidates, marker, now: datetime, **extra) -> list[int]:
-    """Set ``marker`` (NULL so far) on the candidate actions; return the ids this run claimed."""
     return list(
         db.session.scalars(
             sa.update(Action)
-            .where(Action.id.in_(candidates.scalar_subquery()), marker.is_(None))
+            .where(PENDING, marker.is_(None), overall, in_force)
             .values({marker.key: now, **extra})
             .returning(Action.id)
             .execution_options(synchronize_session=False)
@@ -53,104 +128,126 @@ def _claim(candidates, marker, now: datetime, **extra) -> list[int]:
     )
 
 
-def _load(ids: list[int]) -> list[Action]:
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Action).where(Action.id.in_(ids)).order_by(Action.id)
-            .options(sa.orm.joinedload(Action.advice).joinedload(Advice.case), sa.orm.joinedload(Action.organisation))
-        ).unique()
+def _load(ids: list[int]) -> list[Any]:
+    """The claimed actions with what the messages need (one query per CHUNK ids)."""
+    rows: list[Any] = []
+    for chunk in _chunks(sorted(ids)):
+        rows += db.session.execute(
+            sa.select(Action.id, Action.organisation_id, EFFECTIVE_DEADLINE.label("deadline"), Case.team_id,
+                      Case.reference, Organisation.name.label("organisation"))
+            .join(Advice, Advice.id == Action.advice_id)
+            .join(Case, Case.id == Advice.case_id)
+            .join(Organisation, Organisation.id == Action.organisation_id)
+            .where(Action.id.in_(chunk))
+            .order_by(Action.id)
+        ).all()
+    return rows
+
+
+def _context(row) -> dict[str, Any]:
+    """The texts of ``lifecycle.action_context``, from a loaded row."""
+    return {"reference": row.reference, "organisation": row.organisation,
+            "deadline": row.deadline.strftime("%d-%m-%Y")}
+
+
+def _link(row) -> str:
+    return f"/advice/actions/{row.id}"
+
+
+def _people(role: Role, team_ids: set[int], organisation_ids: set[int] | None = None) -> dict[tuple, list[User]]:
+    """Active people with ``role`` in the teams, by team (or by (team, organisation) when
+    ``organisation_ids`` is given): one query for all teams."""
+    out: dict[tuple, list[User]] = defaultdict(list)
+    if not team_ids:
+        return out
+    query = (
+        sa.select(Membership.team_id, Membership.organisation_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id.in_(sorted(team_ids)), Membership.role == role, Membership.active.is_(True),
+               User.active.is_(True))
+        .order_by(User.id)
     )
+    if organisation_ids is not None:
+        query = query.where(Membership.organisation_id.in_(sorted(organisation_ids)))
+    for team_id, organisation_id, user in db.session.execute(query):
+        key = (team_id, organisation_id) if organisation_ids is not None else (team_id,)
+        if user not in out[key]:
+            out[key].append(user)
+    return out
 
 
-def _notify_contacts(team: Team, actions: list[Action], kind: str) -> None:
-    contacts = organisation_contacts(team.id, {a.organisation_id for a in actions})
-    for action in actions:
-        notify(contacts[action.organisation_id], kind, action_context(action), action_link(action))
+def _tell_contacts(rows: list[Any], kind: str) -> None:
+    contacts = _people(Role.ORG_CONTACT, {r.team_id for r in rows}, {r.organisation_id for r in rows})
+    notify_many((contacts.get((r.team_id, r.organisation_id), []), kind, _context(r), _link(r)) for r in rows)
 
 
-def _audit_each(action_name: str, team: Team, actions: list[Action], details: dict | None = None) -> None:
-    for action in actions:
-        audit.record(action_name, object_type="action", object_id=action.id, actor=None, team_id=team.id,
-                     details=details or {})
+def _audit_each(action_name: str, rows: list[Any], details: dict | None = None) -> None:
+    for row in rows:
+        audit.record(action_name, object_type="action", object_id=row.id, actor=None, team_id=row.team_id,
+                     details=dict(details or {}))
 
+
+# --- the jobs ---------------------------------------------------------------------------------
 
 def remind_due_soon(now: datetime) -> str:
     """Remind the contacts of actions due within the team's reminder days (once per deadline)."""
-    total = 0
-    for team in _teams():
-        settings = settings_for(team.id)
-        today = team_today(team, now)
-        candidates = _team_actions(team.id).where(
-            EFFECTIVE_DEADLINE >= today, EFFECTIVE_DEADLINE <= today + timedelta(days=settings.reminder_days)
-        )
-        actions = _load(_claim(candidates, Action.reminded_at, now))
-        _notify_contacts(team, actions, "advice.action_due_soon")
-        _audit_each("action.remind", team, actions)
-        db.session.commit()
-        total += len(actions)
-    return f"{total} actions reminded"
+    windows = _windows((team_id, (today, today + timedelta(days=reminder + 1)))
+                       for team_id, today, reminder, _grace in _team_days(now))
+    rows = _load(_claim(Action.reminded_at, windows, now))
+    _tell_contacts(rows, "advice.action_due_soon")
+    _audit_each("action.remind", rows)
+    db.session.commit()
+    return f"{len(rows)} actions reminded"
 
 
 def mark_overdue(now: datetime) -> str:
     """Mark actions past their deadline and tell the organisation's contacts (once per deadline)."""
-    total = 0
-    for team in _teams():
-        today = team_today(team, now)
-        candidates = _team_actions(team.id).where(EFFECTIVE_DEADLINE < today)
-        actions = _load(_claim(candidates, Action.overdue_notified_at, now))
-        _notify_contacts(team, actions, "advice.action_overdue")
-        _audit_each("action.overdue", team, actions)
-        db.session.commit()
-        total += len(actions)
-    return f"{total} actions marked overdue"
+    windows = _windows((team_id, (None, today)) for team_id, today, _reminder, _grace in _team_days(now))
+    rows = _load(_claim(Action.overdue_notified_at, windows, now))
+    _tell_contacts(rows, "advice.action_overdue")
+    _audit_each("action.overdue", rows)
+    db.session.commit()
+    return f"{len(rows)} actions marked overdue"
 
 
 def escalate_overdue(now: datetime) -> str:
     """Escalate actions overdue past the team's grace period to the chair (once): they go on the
     next meeting's follow-up list until the team decides."""
-    total = 0
-    for team in _teams():
-        settings = settings_for(team.id)
-        today = team_today(team, now)
-        candidates = _team_actions(team.id).where(
-            EFFECTIVE_DEADLINE < today - timedelta(days=settings.grace_days)
-        )
-        actions = _load(_claim(candidates, Action.escalated_at, now, escalation_kind=EscalationKind.OVERDUE))
-        chairs = team_members(team.id, Role.CHAIR) if actions else []
-        for action in actions:
-            notify(chairs, "advice.action_escalated", action_context(action), action_link(action))
-        _audit_each("action.escalate", team, actions, {"kind": "overdue"})
-        db.session.commit()
-        total += len(actions)
-    return f"{total} overdue actions escalated"
+    windows = _windows((team_id, (None, today - timedelta(days=grace)))
+                       for team_id, today, _reminder, grace in _team_days(now))
+    rows = _load(_claim(Action.escalated_at, windows, now, escalation_kind=EscalationKind.OVERDUE))
+    chairs = _people(Role.CHAIR, {r.team_id for r in rows})
+    notify_many((chairs.get((r.team_id,), []), "advice.action_escalated", _context(r), _link(r)) for r in rows)
+    _audit_each("action.escalate", rows, {"kind": "overdue"})
+    db.session.commit()
+    return f"{len(rows)} overdue actions escalated"
 
 
 def ask_followup(now: datetime) -> str:
     """Three months after closing, ask the case owner whether the breakthrough holds (once)."""
-    total = 0
-    for team in _teams():
-        today = team_today(team, now)
-        ids = list(
-            db.session.scalars(
-                sa.update(CaseClosure)
-                .where(CaseClosure.team_id == team.id, CaseClosure.followup_due_on <= today,
-                       CaseClosure.followup_asked_at.is_(None), CaseClosure.followup_at.is_(None))
-                .values(followup_asked_at=now)
-                .returning(CaseClosure.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if ids:
-            closures = db.session.scalars(
-                sa.select(CaseClosure).where(CaseClosure.id.in_(ids)).options(sa.orm.joinedload(CaseClosure.case))
-            ).all()
-            for closure in closures:
-                notify([closure.case.owner], "advice.followup_due", {"reference": closure.case.reference},
-                       f"/advice/cases/{closure.case_id}/followup")
-                audit.record("case.followup_asked", object_type="case", object_id=closure.case_id, actor=None,
-                             team_id=team.id)
-        db.session.commit()
-        total += len(ids)
-    return f"{total} follow-up evaluations asked"
+    windows = _windows((team_id, (None, today + timedelta(days=1)))
+                       for team_id, today, _reminder, _grace in _team_days(now))
+    claimed: list[Any] = []
+    if windows:
+        per_team, overall = _within(CaseClosure.followup_due_on, CaseClosure.team_id, windows)
+        claimed = db.session.execute(
+            sa.update(CaseClosure)
+            .where(CaseClosure.followup_asked_at.is_(None), CaseClosure.followup_at.is_(None), overall, per_team)
+            .values(followup_asked_at=now)
+            .returning(CaseClosure.case_id, CaseClosure.team_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    team_of = {case_id: team_id for case_id, team_id in claimed}
+    cases: list[Any] = []
+    for chunk in _chunks(sorted(team_of)):
+        cases += db.session.execute(
+            sa.select(Case.id, Case.reference, User).join(User, User.id == Case.owner_id)
+            .where(Case.id.in_(chunk)).order_by(Case.id)
+        ).all()
+    notify_many(([owner], "advice.followup_due", {"reference": reference}, f"/advice/cases/{case_id}/followup")
+                for case_id, reference, owner in cases)
+    for case_id, _reference, _owner in cases:
+        audit.record("case.followup_asked", object_type="case", object_id=case_id, actor=None,
+                     team_id=team_of[case_id])
+    db.session.commit()
+    return f"{len(claimed)} follow-up evaluations asked"
