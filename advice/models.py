@@ -362,7 +362,13 @@ class Action(db.Model):
     """What one organisation must do, by when, and how it follows through."""
 
     __tablename__ = "advice_actions"
-    __table_args__ = (sa.Index("ix_advice_actions_org_status", "organisation_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_advice_actions_org_status", "organisation_id", "status"),
+        # The timed jobs (advice.jobs): per job the pending actions it has not claimed yet, by effective deadline.
+        *(sa.Index(f"ix_advice_actions_{name}", sa.text("coalesce(deadline_extended_to, deadline)"), **{
+            f"{dialect}_where": sa.text(f"status IN ('confirmed', 'open') AND {marker} IS NULL") for dialect in ("postgresql", "sqlite")})
+          for name, marker in (("to_remind", "reminded_at"), ("to_mark_overdue", "overdue_notified_at"), ("to_escalate", "escalated_at"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), index=True)
@@ -448,6 +454,10 @@ class CaseClosure(db.Model):
     """How a case ended (recorded by its owner) and the three-month follow-up evaluation."""
 
     __tablename__ = "advice_case_closures"
+    __table_args__ = (
+        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.jobs.ask_followup
+            f"{dialect}_where": sa.text("followup_asked_at IS NULL AND followup_at IS NULL") for dialect in ("postgresql", "sqlite")}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), unique=True)
