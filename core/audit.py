@@ -2,8 +2,9 @@
 
 Rows are append-only and chained (BIO 8.15): each row stores the hash of the previous row and a
 hash over its own fields plus that previous hash, so a changed, removed or inserted row breaks
-the chain from that point, which ``verify_chain`` (``flask audit verify`` and the nightly job
-``audit.verify``) reports. The chain stays linear with concurrent writers: before the first new
+the chain from that point, which ``core.audit_verify`` (``flask audit verify [--full]`` and the
+nightly job ``audit.verify``) reports; its checkpoints (``AuditCheckpoint``) also make removed
+newest rows detectable. The chain stays linear with concurrent writers: before the first new
 row of a flush is hashed, the transaction takes the chain lock (a one-row table ``audit_chain``,
 updated, so PostgreSQL holds a row lock and SQLite the database write lock until commit), and only
 then reads the last row. Updates and deletes of audit rows are refused by a session guard on
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -66,6 +66,25 @@ class AuditChain(db.Model):
     """Audit rows added through the chain (a counter; the lock is the point)."""
 
 
+class AuditCheckpoint(db.Model):
+    """A verified state of the chain (``core.audit_verify``): up to row ``last_id`` the chain held
+    ``row_count`` rows and ended in ``last_hash``. The nightly check starts from the newest one."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (sa.Index("ix_audit_checkpoints_last_id", "last_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_id: Mapped[int] = mapped_column(sa.BigInteger)
+    """The id of the newest audit row the check covered (the chain head at that time)."""
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+    """That row's ``row_hash``."""
+    row_count: Mapped[int] = mapped_column(sa.BigInteger)
+    """How many audit rows have an id up to ``last_id``."""
+    full: Mapped[bool] = mapped_column(default=False)
+    """Whether the check walked the whole chain (``audit verify --full``, or no checkpoint yet)."""
+
+
 class AuditImmutable(RuntimeError):
     """An attempt to change or remove an audit row."""
 
@@ -114,23 +133,37 @@ def _at_text(at: datetime | None) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def row_hash(event: AuditEvent, prev_hash: str) -> str:
-    """SHA-256 over the row's fields (canonical JSON) and the previous row's hash."""
+#: Canonical JSON (sorted keys, no spaces, UTF-8 as is); one encoder, built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+#: The columns a row's hash covers, in the order ``hash_fields`` takes them (after ``prev``).
+HASHED_COLUMNS = ("at", "actor_id", "team_id", "action", "object_type", "object_id", "result", "details", "ip",
+                  "user_agent")
+
+
+def hash_fields(prev_hash: str, at, actor_id, team_id, action, object_type, object_id, result, details, ip,
+                user_agent) -> str:
+    """SHA-256 over a row's fields (canonical JSON) and the previous row's hash; the one hash
+    function of the chain, for ORM objects (``row_hash``) and for plain result tuples alike."""
     payload = {
         "prev": prev_hash,
-        "at": _at_text(event.at),
-        "actor": event.actor_id,
-        "team": event.team_id,
-        "action": event.action,
-        "type": event.object_type,
-        "object": event.object_id,
-        "result": event.result,
-        "details": event.details or {},
-        "ip": event.ip,
-        "ua": event.user_agent,
+        "at": _at_text(at),
+        "actor": actor_id,
+        "team": team_id,
+        "action": action,
+        "type": object_type,
+        "object": object_id,
+        "result": result,
+        "details": details or {},
+        "ip": ip,
+        "ua": user_agent,
     }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode("utf-8")).hexdigest()
+
+
+def row_hash(event: AuditEvent, prev_hash: str) -> str:
+    """SHA-256 over the row's fields (canonical JSON) and the previous row's hash."""
+    return hash_fields(prev_hash, *(getattr(event, name) for name in HASHED_COLUMNS))
 
 
 def _take_chain_lock(session: Session) -> str:
@@ -232,58 +265,10 @@ def install_pg_guard(bind) -> bool:
     return True
 
 
-# --- verification -----------------------------------------------------------------------------
-
-@dataclass
-class ChainReport:
-    rows: int
-    broken_id: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None
-
-    def __str__(self) -> str:
-        if self.ok:
-            return f"audit chain intact: {self.rows} rows"
-        return f"audit chain broken at row {self.broken_id}: {self.reason} ({self.rows} rows checked)"
-
-
-def verify_chain(batch: int = 1000) -> ChainReport:
-    """Walk every row in id order; report the first row whose link or own hash is wrong.
-
-    Reads in batches through its own session, so a long trail does not fill the request's."""
-    prev = GENESIS
-    rows = 0
-    last_id = 0
-    with Session(db.engine) as session:
-        while True:
-            events = session.scalars(
-                sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-            ).all()
-            if not events:
-                break
-            for event in events:
-                rows += 1
-                if event.prev_hash != prev:
-                    return ChainReport(rows, event.id, "its link to the previous row does not match (a row before it was removed, inserted or changed)")
-                if event.row_hash != row_hash(event, prev):
-                    return ChainReport(rows, event.id, "its content does not match its hash (the row was changed)")
-                prev = event.row_hash
-                last_id = event.id
-            session.expunge_all()
-    return ChainReport(rows)
-
+# --- verification: core.audit_verify -----------------------------------------------------------
 
 def verify_job(now: datetime) -> str:
-    """Nightly: check the chain; a break is logged as an error (and audited) for the administrator."""
-    import logging
+    """Nightly (job ``audit.verify``): check the rows added since the last checkpoint."""
+    from .audit_verify import verify_job as job
 
-    report = verify_chain()
-    if not report.ok:
-        logging.getLogger("expertteam.audit").error("%s", report)
-        record("audit.verify", object_type="audit", object_id=report.broken_id, actor=None, result="failed",
-               details={"rows": report.rows, "broken_id": report.broken_id})
-        db.session.commit()
-    return str(report)
+    return job(now)
