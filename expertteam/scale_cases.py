@@ -266,7 +266,7 @@ class CaseWriter:
     def actions(self, t, cid, aid, status, discussed, issued, needs) -> list:
         s, today = self.s, self.s.today
         ev = []
-        count = 2 if issued is None else 4 + cid % 7
+        count = 2 if issued is None else 3 + cid % 7
         for k in range(count):
             act = self.next("advice_actions")
             org_index = (cid + k) % ORGS_PER_TEAM
