@@ -296,7 +296,7 @@ class CaseWriter:
                 elif past:
                     late = (today - deadline).days
                     a["overdue_notified_at"] = self.clamp(datetime.combine(deadline + timedelta(days=1), time(7), UTC))
-                    if 75 <= r < 85 and late > 7:
+                    if r < 85 and late > 7:  # past the grace period: the nightly job escalated it
                         a.update(escalated_at=self.clamp(datetime.combine(deadline + timedelta(days=8), time(7, 20), UTC)),
                                  escalation_kind="overdue")
                     elif 85 <= r < 90:
