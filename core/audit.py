@@ -170,8 +170,10 @@ def _take_chain_lock(session: Session) -> str:
     """Lock the chain for this transaction and return the hash of the last committed row."""
     conn = session.connection()
     table = AuditChain.__table__
-    conn.execute(insert_or_skip(table, conn, index_elements=["id"]).values(id=1, rows=0))
-    conn.execute(sa.update(table).where(table.c.id == 1).values(rows=table.c.rows + 1))
+    take = sa.update(table).where(table.c.id == 1).values(rows=table.c.rows + 1)
+    if conn.execute(take).rowcount == 0:  # the first audit row ever: create the lock row
+        conn.execute(insert_or_skip(table, conn, index_elements=["id"]).values(id=1, rows=0))
+        conn.execute(take)
     last = conn.execute(
         sa.select(AuditEvent.__table__.c.row_hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
     ).scalar()
