@@ -32,7 +32,8 @@ TABLES = {
     "cases": ("id", "team_id", "owner_id", "year", "number", "reference", "status", "household_pseudonym",
               "household_composition", "tried", "blockage", "household_goal", "question", "proposed_invitees",
               "urgency", "consent_date", "consent_method", "consent_note", "legal_ground", "created_at",
-              "updated_at", "submitted_at", "intake_at", "queued_at", "queue_priority", "closed_at", "version"),
+              "updated_at", "submitted_at", "intake_at", "queued_at", "queue_priority", "closed_at", "version",
+              "anonymised_at"),
     "case_domains": ("case_id", "domain"),
     "case_organisations": ("case_id", "organisation_id"),
     "agenda_items": ("id", "meeting_id", "case_id", "position", "starts_at", "duration_minutes", "presenter_invited",
@@ -207,7 +208,8 @@ class CaseWriter:
         urgency = "crisis" if h % 97 == 0 else ("high" if h % 11 == 0 else "normal")
         self.add("cases", (cid, t, owner, created.year, k, ref, status, ANONYMISED if anonymised else f"Gezin {cid}",
                            text, text, text, text, text, "", urgency, created.date(), "written", "", "consent",
-                           created, updated, submitted, intake, queued, 0, closed_at, 1))
+                           created, updated, submitted, intake, queued, 0, closed_at, 1,
+                           end + timedelta(days=2 * 365) if anonymised else None))
         self.add("case_domains", (cid, DOMAINS[cid % len(DOMAINS)].value))
         self.add("case_domains", (cid, DOMAINS[(cid + 3) % len(DOMAINS)].value))
         for org in orgs:
