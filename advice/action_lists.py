@@ -78,7 +78,10 @@ def _in_force(query: sa.Select) -> sa.Select:
         query.join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id)
         .where(Advice.status == AdviceStatus.ISSUED)
-        .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
+        # Only what a list row shows: never the advice's or the intake's texts.
+        .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
+                 sa.orm.contains_eager(Action.advice, Advice.case).load_only(
+                     Case.id, Case.team_id, Case.status, Case.reference, Case.household_pseudonym),
                  sa.orm.joinedload(Action.organisation))
     )
 
@@ -104,9 +107,13 @@ def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, 
     return keyset(query, Action.refused_at, Action.id, cursor=cursor, size=size, newest_first=False, total=total)
 
 
-def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None) -> Page:
+def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None,
+            period=None) -> Page:
     """Done and dropped actions matching ``where``, newest first by when they were settled
-    (one statement)."""
+    (one statement). ``period`` (``reports.period.Period`` or alike) keeps the actions assigned
+    in it, like the figures of that period (so their counts agree)."""
     query = _in_force(sa.select(Action)).where(where, status_in(SETTLED_ACTION))
+    if period is not None:
+        query = query.where(period.contains(Action.assigned_at))
     return keyset(query, SETTLED_AT, Action.id, cursor=cursor, size=size, total=total,
                   key_of=lambda a: (a.done_at or a.decided_at, a.id))

@@ -282,12 +282,14 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
         .join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id)
         .where(escalated_where)
-        .options(sa.orm.contains_eager(Action.advice).contains_eager(Advice.case),
+        .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
+                 sa.orm.contains_eager(Action.advice, Advice.case).load_only(Case.id, Case.team_id, Case.reference),
                  sa.orm.joinedload(Action.organisation)),
         Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False, total=counts[0],
     )
     followups = keyset(
-        sa.select(CaseClosure).where(followup_where).options(sa.orm.joinedload(CaseClosure.case)),
+        sa.select(CaseClosure).where(followup_where)
+        .options(sa.orm.joinedload(CaseClosure.case).load_only(Case.id, Case.team_id, Case.reference)),
         CaseClosure.followup_due_on, CaseClosure.id, cursor=followups_cursor, size=size, newest_first=False,
         total=counts[1],
     )

@@ -66,8 +66,11 @@ def _globals():
 def get_advice(advice_id: int) -> Advice:
     advice = db.session.get(
         Advice, advice_id,
-        options=[sa.orm.selectinload(Advice.actions).joinedload(Action.organisation),
-                 sa.orm.selectinload(Advice.legal_grounds), sa.orm.selectinload(Advice.cost_lines)],
+        # One statement for the advice, its case, legal grounds and cost lines (a few each), one
+        # for its actions with their organisations: the page's statements do not grow with them.
+        options=[sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.legal_grounds),
+                 sa.orm.joinedload(Advice.cost_lines),
+                 sa.orm.selectinload(Advice.actions).joinedload(Action.organisation)],
     )
     if advice is None or not permissions.can_view_advice(current_user, advice):
         abort(404)

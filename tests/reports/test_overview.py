@@ -61,3 +61,33 @@ def test_figures_take_a_fixed_number_of_queries(aw, drafted, count_queries):
     with count_queries() as counter:
         org_figures.follow_through(team_id, TODAY)
     assert counter.count == 1  # counts and both medians in one grouped statement
+
+
+def test_overview_figures_and_history_follow_the_period(client, aw):
+    """The figures and the history cover the actions assigned in the chosen period (the last
+    three months unless chosen); the open work is shown whatever its age."""
+    from datetime import date as date_
+
+    import sqlalchemy as sa
+
+    from advice.models import Action
+    from tests.advice.bulk import fill
+    from tests.conftest import login
+
+    cases = fill(aw, 6)
+    old = [a for c in cases for a in db.session.scalars(sa.select(Action).join(Action.advice).where(
+        Action.advice.has(case_id=c.id)))]
+    year_ago = datetime.now(timezone.utc) - timedelta(days=200)
+    for a in old:
+        a.assigned_at = year_ago
+    db.session.commit()
+    login(client, aw.chair)
+    url = f"/advice/teams/{aw.team.id}/overview"
+    body = client.get(url).get_data(as_text=True)
+    pending = [a for a in old if a.status in (ActionStatus.OPEN, ActionStatus.CONFIRMED)]
+    settled = [a for a in old if a.status in (ActionStatus.DONE, ActionStatus.DROPPED)]
+    assert all(f"#action-{a.id}\"" in body for a in pending)
+    assert not any(f"#action-{a.id}\"" in body for a in settled)
+    last_year = "last_year" if year_ago.year == date_.today().year - 1 else "this_year"
+    body = client.get(f"{url}?period={last_year}").get_data(as_text=True)
+    assert all(f"#action-{a.id}\"" in body for a in settled)
