@@ -14,11 +14,13 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,12 +34,16 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
-from advice.models import AdviceSettings, ClosureOutcome, FollowupResult
+from advice.models import (
+    DEFAULT_WAITING_NORM_DAYS,
+    AdviceSettings,
+    ClosureOutcome,
+    FollowupResult,
+)
 from core import audit
 from core.clock import team_today, utcnow
 from core.db import db
 from core.models import Team
-from core.web import get_team
 
 from . import figures
 from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
@@ -79,10 +85,19 @@ def _require_login():
 # --- loading with need-to-know ----------------------------------------------------------------
 
 def figures_team(team_id: int) -> Team:
-    """A team whose figures the user may see, or 404."""
-    team = get_team(team_id)
-    if not can_view_figures(current_user, team_id):
+    """A team whose figures the user may see, or 404. Its waiting norm comes in the same
+    statement (``g.waiting_norm_days``), so the figures need not ask for it again."""
+    if team_id not in current_user.team_ids() or not can_view_figures(current_user, team_id):
         abort(404)
+    row = db.session.execute(
+        sa.select(Team, AdviceSettings.waiting_norm_days)
+        .outerjoin(AdviceSettings, AdviceSettings.team_id == Team.id)
+        .where(Team.id == team_id)
+    ).first()
+    if row is None:
+        abort(404)
+    team, norm = row
+    g.waiting_norm_days = norm if norm is not None else DEFAULT_WAITING_NORM_DAYS
     return team
 
 
@@ -215,7 +230,7 @@ class NormForm(FlaskForm):
 
 def _context(team: Team, *, exact: bool):
     period, error, preset_name = period_from_request(team)
-    fig = figures.compute(team, period, utcnow())
+    fig = figures.compute(team, period, utcnow(), norm_days=g.get("waiting_norm_days"))
     shown = Shown(exact=exact)
     return dict(team=team, fig=fig, period=period, error=error, preset_name=preset_name, presets=PRESETS,
                 shown=shown, charts=_charts(fig, shown), flow_labels=FLOW_LABELS, lead_labels=LEAD_LABELS,
@@ -231,8 +246,10 @@ def index(team_id: int):
     ctx = _context(team, exact=exact)
     if ctx["error"]:
         flash(ctx["error"], "error")
-    teams = db.session.scalars(
-        db.select(Team).where(Team.id.in_(current_user.team_ids(*FIGURE_ROLES) or {-1})).order_by(Team.name)
+    # The teams to switch between; the one shown needs no second look-up when it is the only one.
+    figure_teams = current_user.team_ids(*FIGURE_ROLES)
+    teams = [team] if figure_teams <= {team.id} else db.session.scalars(
+        db.select(Team).where(Team.id.in_(figure_teams)).order_by(Team.name)
     ).all()
     norm_form = None
     if exact:
@@ -359,7 +376,7 @@ def csv_export(team_id: int):
     period, error, _preset = period_from_request(team)
     if error:
         abort(400, error)
-    fig = figures.compute(team, period, utcnow())
+    fig = figures.compute(team, period, utcnow(), norm_days=g.get("waiting_norm_days"))
     out = io.StringIO()
     writer = csv.writer(out)
     for row in csv_rows(fig, figure):

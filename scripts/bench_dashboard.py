@@ -30,8 +30,8 @@ from expertteam import create_app  # noqa: E402
 UTC = timezone.utc
 
 
-def populate(n_cases: int, seed: int = 8) -> int:
-    """Bulk-insert the history; returns the team id."""
+def populate(n_cases: int, seed: int = 8, code: str = "BEN") -> int:
+    """Bulk-insert the history of one team (``code`` makes its names unique); returns the team id."""
     from advice.models import Action, Advice, CaseClosure, CostLine
     from casefiles.models import Case, CaseDomain, CaseOrganisation
     from core.audit import AuditEvent
@@ -40,14 +40,15 @@ def populate(n_cases: int, seed: int = 8) -> int:
 
     rng = random.Random(seed)
     ins = lambda model, rows: rows and db.session.execute(sa.insert(model), rows)  # noqa: E731
-    team = Team(name="Bench team", municipality="Benchstad", code="BEN")
-    chair = User(email="chair@bench.test", name="Chair", password_hash="x")
-    owner = User(email="owner@bench.test", name="Owner", password_hash="x")
+    tag = "" if code == "BEN" else code.lower()
+    team = Team(name=f"Bench team {tag}".strip(), municipality=f"Benchstad {tag}".strip(), code=code)
+    chair = User(email=f"chair{tag}@bench.test", name="Chair", password_hash="x")
+    owner = User(email=f"owner{tag}@bench.test", name="Owner", password_hash="x")
     db.session.add_all([team, chair, owner])
     db.session.flush()
     db.session.add_all([Membership(user_id=chair.id, team_id=team.id, role="chair"),
                         Membership(user_id=owner.id, team_id=team.id, role="case_owner")])
-    orgs = [Organisation(name=f"Organisation {i:02d}") for i in range(12)]
+    orgs = [Organisation(name=f"Organisation {i:02d} {tag}".strip()) for i in range(12)]
     db.session.add_all(orgs)
     db.session.flush()
     db.session.add_all([Commitment(team_id=team.id, organisation_id=o.id, committed_on=date(2024, 1, 1)) for o in orgs])
@@ -98,7 +99,7 @@ def populate(n_cases: int, seed: int = 8) -> int:
                         path["closed"] = completed + timedelta(days=rng.uniform(1, 20))
                         status = "closed"
         cases.append(dict(team_id=team.id, owner_id=owner.id, year=submitted.year, number=i + 1,
-                          reference=f"BEN-{submitted.year}-{i + 1:05d}", status=status, household_pseudonym=f"Gezin {i}",
+                          reference=f"{code}-{submitted.year}-{i + 1:05d}", status=status, household_pseudonym=f"Gezin {i}",
                           household_composition="", tried="", blockage="", household_goal="", question="",
                           proposed_invitees="", urgency="normal", consent_note="", submitted_at=submitted,
                           intake_at=intake if path.get("intake") else None,
@@ -151,7 +152,8 @@ def populate(n_cases: int, seed: int = 8) -> int:
                       legal_free_text="", correction_reason="", lock_version=1, created_at=p["issued"],
                       updated_at=p["issued"], issued_at=p["issued"], meeting_id=meeting_by_week[p["week"]])
                  for cid, p in advices])
-    advice_ids = dict(db.session.execute(sa.select(Advice.case_id, Advice.id)).all())
+    advice_ids = dict(db.session.execute(
+        sa.select(Advice.case_id, Advice.id).where(Advice.case_id.in_([cid for cid, _p in advices]))).all())
     for cid, p in advices:
         aid = advice_ids[cid]
         for o in rng.sample(orgs, rng.randint(1, 3)):
@@ -175,7 +177,7 @@ def populate(n_cases: int, seed: int = 8) -> int:
     return team.id
 
 
-def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
+def bench(url: str, label: str, n_cases: int, repeat: int = 5, teams: int = 1, total: int = 0) -> None:
     from flask import render_template
     from flask_login import login_user
 
@@ -190,6 +192,10 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
         print(f"== {label}")
         t0 = time.perf_counter()
         team_id = populate(n_cases)
+        # The other teams of the country (national scale: --teams 45 --total 100000), so the
+        # busy team's figures are read out of a country's history, not a table of its own.
+        for k in range(1, teams):
+            populate(max(0, total - n_cases) // max(1, teams - 1), seed=8 + k, code=f"T{k:02d}")
         print(f"  populated in {time.perf_counter() - t0:.1f} s")
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -234,12 +240,17 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=5000)
+    parser.add_argument("--cases", type=int, default=5000, help="cases of the team measured")
+    parser.add_argument("--teams", type=int, default=1, help="teams in all (the others share --total)")
+    parser.add_argument("--total", type=int, default=0, help="cases in the country, all teams together")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server to make a temporary database on ('' to skip)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench("sqlite:///" + os.path.join(tmp, "bench.sqlite3"), "SQLite (temporary file)", args.cases)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("sqlite:///" + os.path.join(tmp, "bench.sqlite3"), "SQLite (temporary file)", args.cases,
+                  teams=args.teams, total=args.total)
     if not args.pg:
         return
     admin_url = args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -252,7 +263,8 @@ def main() -> None:
         print(f"== PostgreSQL not reachable ({type(exc).__name__}); skipped")
         return
     try:
-        bench(admin_url.rsplit("/", 1)[0] + "/" + name, f"PostgreSQL (temporary database {name})", args.cases)
+        bench(admin_url.rsplit("/", 1)[0] + "/" + name, f"PostgreSQL (temporary database {name})", args.cases,
+              teams=args.teams, total=args.total)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
