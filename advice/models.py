@@ -368,6 +368,19 @@ class Action(db.Model):
         *(sa.Index(f"ix_advice_actions_{name}", sa.text("coalesce(deadline_extended_to, deadline)"), **{
             f"{dialect}_where": sa.text(f"status IN ('confirmed', 'open') AND {marker} IS NULL") for dialect in ("postgresql", "sqlite")})
           for name, marker in (("to_remind", "reminded_at"), ("to_mark_overdue", "overdue_notified_at"), ("to_escalate", "escalated_at"))),
+        # The follow-up list (advice.follow_through.follow_up_items): escalated actions waiting
+        # for the team, oldest first; few, whatever the history.
+        sa.Index("ix_advice_actions_escalated", "escalated_at", "id",
+                 postgresql_where=sa.text("escalated_at IS NOT NULL"), sqlite_where=sa.text("escalated_at IS NOT NULL")),
+        # The history of settled actions, newest first by when they were settled
+        # (advice.action_lists.SETTLED_AT): of the team (driven from this index) and of an
+        # organisation (the contact's home).
+        sa.Index("ix_advice_actions_settled", sa.text("coalesce(done_at, decided_at)"), "id",
+                 postgresql_where=sa.text("status IN ('done', 'dropped')"),
+                 sqlite_where=sa.text("status IN ('done', 'dropped')")),
+        sa.Index("ix_advice_actions_org_settled", "organisation_id", sa.text("coalesce(done_at, decided_at)"), "id",
+                 postgresql_where=sa.text("status IN ('done', 'dropped')"),
+                 sqlite_where=sa.text("status IN ('done', 'dropped')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -405,7 +418,8 @@ class Action(db.Model):
     overdue_notified_at: Mapped[Optional[datetime]]
     """When the action was marked overdue and the contacts told (once per deadline)."""
     escalated_at: Mapped[Optional[datetime]]
-    """Escalated to the chair and waiting for the team's decision; cleared by the decision."""
+    """Escalated to the chair and waiting for the team's decision; cleared by the decision (and
+    when the action is reported done)."""
     escalation_kind: Mapped[Optional[EscalationKind]] = mapped_column(enum_column(EscalationKind))
     team_decision: Mapped[Optional[TeamDecision]] = mapped_column(enum_column(TeamDecision))
     team_decision_note: Mapped[str] = mapped_column(sa.Text, default="")
@@ -457,6 +471,9 @@ class CaseClosure(db.Model):
     __table_args__ = (
         sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.jobs.ask_followup
             f"{dialect}_where": sa.text("followup_asked_at IS NULL AND followup_at IS NULL") for dialect in ("postgresql", "sqlite")}),
+        # The follow-up list: closures the team has not noted yet, by due date.
+        sa.Index("ix_advice_case_closures_to_note", "team_id", "followup_due_on", "id",
+                 postgresql_where=sa.text("team_noted_at IS NULL"), sqlite_where=sa.text("team_noted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
