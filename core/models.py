@@ -98,6 +98,8 @@ NOTIFICATION_PREFERENCE_LABELS = {
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # The people list of the administration, by name a page at a time (keyset on name, id).
+    __table_args__ = (sa.Index("ix_users_name", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

@@ -1,0 +1,89 @@
+"""Every statement of the key pages and of the timed jobs can be served by an index (PostgreSQL).
+
+The scale seed's small size has the shape of the national one; each key page of the benchmark
+(``expertteam.scale.bench_targets``) is requested as its role and every job runs once, while the
+statements are recorded. Each recorded SELECT or UPDATE is then explained with sequential scans
+disabled: the planner still chooses one only when no index can serve the query, so a
+``Seq Scan`` on a table that grows with the years fails the test, naming the page and the
+statement. (On a small database the planner would rightly scan; ``enable_seqscan = off`` asks
+whether it *could* do otherwise, which is what holds at national size.)
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import db
+from core.jobs import registered
+from core.models import User
+from expertteam.scale import SCALE_PASSWORD, Shape, bench_targets, seed_scale
+from tests.conftest import TEST_DB, login
+
+pytestmark = pytest.mark.skipif(TEST_DB == "sqlite", reason="query plans are checked on PostgreSQL")
+
+#: Tables that grow with the households, the meetings and the years.
+LARGE = {
+    "cases", "case_domains", "case_organisations", "case_messages", "case_needs", "case_need_links",
+    "case_holds", "advice", "advice_actions", "advice_cost_lines", "advice_legal_grounds",
+    "advice_case_closures", "meetings", "agenda_items", "meeting_attendances", "minutes",
+    "notifications", "audit_events", "users", "memberships", "job_runs",
+}
+SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+class Recorder:
+    def __init__(self):
+        self.where = "?"
+        self.seen: dict[str, tuple[str, object, str]] = {}
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        head = statement.lstrip().split(None, 1)[0].upper()
+        if executemany or head not in ("SELECT", "UPDATE", "WITH", "DELETE"):
+            return
+        self.seen.setdefault(statement, (statement, parameters, self.where))
+
+
+def _scans(conn, statement: str, parameters) -> set[str]:
+    plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    return {table for table in SEQ_SCAN.findall(plan) if table in LARGE}
+
+
+def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client):
+    seed_scale(Shape(small=True), echo=lambda *_: None)
+    targets = bench_targets()
+    recorder = Recorder()
+    signed_in = None
+    sa.event.listen(db.engine, "before_cursor_execute", recorder)
+    try:
+        for name, (email, url) in sorted(targets.items(), key=lambda item: item[1][0]):
+            if email != signed_in:
+                recorder.where = "sign-in"
+                login(client, db.session.scalar(sa.select(User).where(User.email == email)), SCALE_PASSWORD)
+                signed_in = email
+            recorder.where = f"page {name} ({url})"
+            assert client.get(url).status_code == 200, name
+        now = datetime.now(timezone.utc)
+        for job_id, job in sorted(registered(app).items()):
+            if job_id.startswith("notifications."):
+                continue  # sending mail needs a server; its queries are the outbox's (indexed)
+            recorder.where = f"job {job_id}"
+            with app.app_context():
+                job.func(now)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", recorder)
+
+    assert len(recorder.seen) > 50, "the pages and jobs were recorded"
+    failures = []
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters, where in recorder.seen.values():
+            if where == "sign-in":
+                continue
+            scanned = _scans(conn, statement, parameters)
+            if scanned:
+                failures.append(f"{where}: Seq Scan on {', '.join(sorted(scanned))}\n    {' '.join(statement.split())[:400]}")
+        conn.rollback()
+    assert not failures, f"{len(failures)} statements need a sequential scan of a large table:\n" + "\n".join(failures)
