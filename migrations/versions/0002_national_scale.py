@@ -87,6 +87,9 @@ def upgrade():
     # --- the administration's people list, by name
     op.create_index("ix_users_name", "users", ["name", "id"])
 
+    # --- the pilot dashboard: a team's case events of a period
+    op.create_index("ix_audit_events_team_action_at", "audit_events", ["team_id", "action", "at"])
+
     # --- the inbox
     op.create_index("ix_notifications_user_created", "notifications", ["user_id", "created_at", "id"])
     op.create_index("ix_notifications_user_unread", "notifications", ["user_id", "created_at", "id"],
@@ -97,6 +100,7 @@ def downgrade():
     op.drop_index("ix_notifications_user_unread", table_name="notifications")
     op.drop_index("ix_notifications_user_created", table_name="notifications")
     op.drop_index("ix_users_name", table_name="users")
+    op.drop_index("ix_audit_events_team_action_at", table_name="audit_events")
     op.drop_index("ix_advice_case_closures_to_note", table_name="advice_case_closures")
     op.drop_index("ix_advice_actions_org_settled", table_name="advice_actions")
     op.drop_index("ix_advice_actions_settled", table_name="advice_actions")
