@@ -291,6 +291,12 @@ def main() -> None:
         server.wait(timeout=30)
     if not args.no_jobs:
         print("\n| job | time | result |\n|---|---:|---|")
+        # The whole chain once (it writes the checkpoint the nightly audit.verify starts from).
+        start = time.perf_counter()
+        full = subprocess.run([sys.executable, "-m", "flask", "--app", "expertteam", "audit", "verify", "--full"],
+                              env=env_for(database), cwd=ROOT, capture_output=True, text=True, check=False)
+        print(f"| audit verify --full | {time.perf_counter() - start:.2f} s | "
+              f"exit {full.returncode}: {(full.stdout.strip().splitlines() or ['?'])[-1][:70]} |", flush=True)
         for job, seconds, summary in run_jobs(database, args.job_timeout):
             print(f"| {job} | {seconds} | {summary} |", flush=True)
 
