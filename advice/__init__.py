@@ -11,9 +11,19 @@ def init_app(app: Flask) -> None:
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
-    from . import follow_through_views, guard, jobs, kinds, privacy, ties, views
+    from . import (
+        action_team,
+        follow_through_views,
+        guard,
+        jobs,
+        kinds,
+        privacy,
+        ties,
+        views,
+    )
 
     guard.install()
+    action_team.install()
     register_need_reference(app, ties.need_is_tied)
     app.register_blueprint(views.bp)
     app.register_blueprint(follow_through_views.bp)

@@ -1,11 +1,10 @@
 """The action lists of the follow-through pages: open work in full, history on request.
 
 - **Open work** (overdue, open and confirmed actions) is bounded by real work and shown in full.
-  It lives on cases in advice or in execution: the case follows its actions
-  (``follow_through.sync_case``: completed once every action is settled), so the team's lists are
-  driven from the team's cases in those two states (``ix_cases_team_status``) and a contact's
-  lists from their organisations' actions (``ix_advice_actions_org_status``), never from the
-  whole history.
+  Every action carries its case's team (``Action.team_id``, ``advice.action_team``), so the
+  team's lists read the team's actions by status (``ix_advice_actions_team_status``) and a
+  contact's lists their organisations' actions (``ix_advice_actions_org_status``), never the
+  whole history nor every case of the team.
 - **Waiting for the team** (refused, not yet decided) is paged oldest first: the longest waiting
   on top (see ``follow_through.follow_up_items`` for what the team must still decide).
 - **History** (done, and dropped by the team's decision) is keyset-paged newest first by the
@@ -20,7 +19,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casefiles.models import Case, CaseStatus
+from casefiles.models import Case
 from core.db import db
 from core.models import Role, User
 from core.paging import PAGE_SIZE, Page, keyset
@@ -34,10 +33,8 @@ from .models import (
     AdviceStatus,
 )
 
-#: The case states in which a case has open or refused actions (the case follows its actions).
-WORK_CASE_STATUSES = (CaseStatus.ADVISED, CaseStatus.IN_EXECUTION)
 #: When an action left the open work: reported done, or dropped by the team (indexed with this
-#: very expression: ``ix_advice_actions_org_settled``, ``ix_advice_actions_settled``).
+#: very expression: ``ix_advice_actions_org_settled``, ``ix_advice_actions_team_settled``).
 SETTLED_AT = sa.func.coalesce(Action.done_at, Action.decided_at)
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 GROUPS = ("overdue", "open", "confirmed")
@@ -61,12 +58,12 @@ def contact_clause(user: User) -> sa.ColumnElement[bool]:
     pairs = contact_pairs(user)
     if not pairs:
         return sa.false()
-    return sa.or_(*(sa.and_(Case.team_id == t, Action.organisation_id == o) for t, o in pairs))
+    return sa.or_(*(sa.and_(Action.team_id == t, Action.organisation_id == o) for t, o in pairs))
 
 
 def team_clause(team_id: int, organisation_id: int | None = None) -> sa.ColumnElement[bool]:
     """SQL filter: actions of one team (optionally of one organisation)."""
-    clause = Case.team_id == team_id
+    clause = Action.team_id == team_id
     if organisation_id is not None:
         clause = sa.and_(clause, Action.organisation_id == organisation_id)
     return clause
@@ -88,11 +85,9 @@ def _in_force(query: sa.Select) -> sa.Select:
 
 def open_work(where, today: date, *, by_team: bool = True) -> dict[str, list[Action]]:
     """Overdue, open and confirmed actions matching ``where``, in full, deadline first (one
-    statement). ``by_team``: ``where`` names a team, so the query is driven from the team's
-    cases in advice or execution."""
+    statement). ``by_team`` is kept for callers; both scopes filter on the action's own
+    columns (team or organisation, and status)."""
     query = _in_force(sa.select(Action)).where(where, status_in(PENDING_ACTION))
-    if by_team:
-        query = query.where(Case.status.in_(WORK_CASE_STATUSES))
     rows = db.session.scalars(query.order_by(EFFECTIVE_DEADLINE, Action.id)).unique()
     groups: dict[str, list[Action]] = {g: [] for g in GROUPS}
     for a in rows:

@@ -208,7 +208,8 @@ def add_action(advice: Advice, actor: User, *, organisation_id: int, description
         raise ServiceError(_("Give a deadline."))
     if deadline < today:
         raise ServiceError(_("The deadline cannot be in the past."))
-    action = Action(organisation_id=org.id, organisation=org, description=description, deadline=deadline)
+    action = Action(organisation_id=org.id, organisation=org, team_id=team.id, description=description,
+                    deadline=deadline)
     advice.actions.append(action)
     db.session.flush()
     audit_step("advice.add_action", "advice", advice.id, actor, team.id, {"action": action.id, "organisation": org.id})

@@ -172,7 +172,7 @@ def correct_advice(advice: Advice, actor: User, *, reason: str) -> Advice:
         for c in advice.cost_lines
     ]
     new.actions = [
-        Action(organisation_id=a.organisation_id, description=a.description, deadline=a.deadline,
+        Action(organisation_id=a.organisation_id, team_id=a.team_id, description=a.description, deadline=a.deadline,
                previous_action_id=a.id)
         for a in advice.actions
     ]

@@ -23,6 +23,16 @@ from core.db import db, enum_column
 from core.models import Organisation, User
 from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 
+# The team's catalogues and settings live in their own module; imported from here elsewhere.
+from .catalogue_models import (  # noqa: F401
+    DEFAULT_GRACE_DAYS,
+    DEFAULT_REMINDER_DAYS,
+    DEFAULT_WAITING_NORM_DAYS,
+    AdviceSettings,
+    Intervention,
+    LegalReference,
+)
+
 # --- states -----------------------------------------------------------------------------------
 
 class AdviceStatus(enum.StrEnum):
@@ -156,73 +166,6 @@ class EscalationKind(enum.StrEnum):
     @property
     def label(self) -> str:
         return str(_l("Refused") if self is EscalationKind.REFUSED else _l("Overdue past the grace period"))
-
-
-# --- catalogues and settings -------------------------------------------------------------------
-
-class LegalReference(db.Model):
-    """An entry of the team's list of legal grounds an advice can cite."""
-
-    __tablename__ = "advice_legal_references"
-    __table_args__ = (sa.UniqueConstraint("team_id", "law", "article", name="uq_advice_legal_references_team_law_article"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
-    law: Mapped[str] = mapped_column(sa.String(160))
-    article: Mapped[str] = mapped_column(sa.String(80), default="")
-    """Article or section, e.g. 'art. 4:84'; empty when the law as a whole is meant."""
-    note: Mapped[str] = mapped_column(sa.String(500), default="")
-    """What the reference allows or requires, in one sentence."""
-    url: Mapped[str] = mapped_column(sa.String(300), default="")
-    active: Mapped[bool] = mapped_column(default=True)
-    """Inactive references are no longer offered; earlier advice keeps its copy."""
-
-    @property
-    def title(self) -> str:
-        return f"{self.law} {self.article}".strip()
-
-
-class Intervention(db.Model):
-    """An entry of the team's cost catalogue (a service, an escalation, a proposed step)."""
-
-    __tablename__ = "advice_interventions"
-    __table_args__ = (
-        sa.UniqueConstraint("team_id", "name", name="uq_advice_interventions_team_name"),
-        sa.CheckConstraint("unit_cost_cents >= 0", name="unit_cost_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(160))
-    unit_cost_cents: Mapped[int]
-    """Cost of one unit in euro cents."""
-    unit: Mapped[str] = mapped_column(sa.String(60))
-    """What one unit is, e.g. 'per year', 'per month', 'once'."""
-    source: Mapped[str] = mapped_column(sa.String(300), default="")
-    """Where the amount comes from."""
-    is_example: Mapped[bool] = mapped_column(default=False)
-    """An example amount (demo data), to be replaced by a sourced figure."""
-    active: Mapped[bool] = mapped_column(default=True)
-
-
-class AdviceSettings(db.Model):
-    """Per-team follow-through settings (kept here: the team model belongs to the shell)."""
-
-    __tablename__ = "advice_settings"
-
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), primary_key=True)
-    reminder_days: Mapped[int] = mapped_column(default=3)
-    """Remind the organisation's contacts this many days before an action's deadline."""
-    grace_days: Mapped[int] = mapped_column(default=7)
-    """An action this many days past its deadline is escalated to the chair."""
-    waiting_norm_days: Mapped[int] = mapped_column(default=28, server_default="28")
-    """The team's norm for waiting from submission to the meeting; the pilot figures count the
-    cases that waited longer (set on the dashboard)."""
-
-
-DEFAULT_REMINDER_DAYS = 3
-DEFAULT_WAITING_NORM_DAYS = 28
-DEFAULT_GRACE_DAYS = 7
 
 
 # --- the advice -------------------------------------------------------------------------------
@@ -372,10 +315,13 @@ class Action(db.Model):
         # for the team, oldest first; few, whatever the history.
         sa.Index("ix_advice_actions_escalated", "escalated_at", "id",
                  postgresql_where=sa.text("escalated_at IS NOT NULL"), sqlite_where=sa.text("escalated_at IS NOT NULL")),
+        # The team's pages (advice.org_figures, advice.action_lists) by the denormalised team:
+        # the figures of a period by assignment, the open and refused work by status.
+        sa.Index("ix_advice_actions_team_assigned", "team_id", "assigned_at"),
+        sa.Index("ix_advice_actions_team_status", "team_id", "status"),
         # The history of settled actions, newest first by when they were settled
-        # (advice.action_lists.SETTLED_AT): of the team (driven from this index) and of an
-        # organisation (the contact's home).
-        sa.Index("ix_advice_actions_settled", sa.text("coalesce(done_at, decided_at)"), "id",
+        # (advice.action_lists.SETTLED_AT): of the team and of an organisation (the contact's home).
+        sa.Index("ix_advice_actions_team_settled", "team_id", sa.text("coalesce(done_at, decided_at)"), "id",
                  postgresql_where=sa.text("status IN ('done', 'dropped')"),
                  sqlite_where=sa.text("status IN ('done', 'dropped')")),
         sa.Index("ix_advice_actions_org_settled", "organisation_id", sa.text("coalesce(done_at, decided_at)"), "id",
@@ -386,6 +332,9 @@ class Action(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"))
+    """The case's team, denormalised so the team's pages read its actions by index; filled from
+    advice -> case when the action is created (``advice.action_team``)."""
     description: Mapped[str] = mapped_column(sa.Text)
     """What the organisation must do (markdown)."""
     deadline: Mapped[date]
@@ -439,7 +388,7 @@ class Action(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     #: Content fields, fixed once the advice is issued.
-    CONTENT_FIELDS = ("advice_id", "organisation_id", "description", "deadline", "previous_action_id", "need_id")
+    CONTENT_FIELDS = ("advice_id", "organisation_id", "team_id", "description", "deadline", "previous_action_id", "need_id")
 
     @property
     def effective_deadline(self) -> date:

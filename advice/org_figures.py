@@ -23,7 +23,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casefiles.models import Case
 from core.db import days_between, db, month_of
 from core.models import Organisation
 
@@ -60,7 +59,9 @@ class OrgFollowThrough:
 
 
 def _scope(team_id: int, organisation_ids: set[int] | None, period) -> list:
-    conds = [Case.team_id == team_id, Advice.status == AdviceStatus.ISSUED]
+    # The team's actions by their own team column (``ix_advice_actions_team_assigned``), never
+    # walking the team's cases; the advice only to keep what is in force.
+    conds = [Action.team_id == team_id, Advice.status == AdviceStatus.ISSUED]
     if organisation_ids is not None:
         conds.append(Action.organisation_id.in_(organisation_ids or {-1}))
     if period is not None:
@@ -78,7 +79,7 @@ def _flag(cond):
 
 def _figures(where, today: date) -> list[OrgFollowThrough]:
     """One statement: every count and both medians per organisation of the actions in force
-    matching ``where`` (a clause over Action, Advice and Case).
+    matching ``where`` (a clause over Action and Advice).
 
     The inner query reads each action once and numbers it within its organisation (per median,
     among the rows that median counts) by window functions; the outer query groups by
@@ -106,7 +107,6 @@ def _figures(where, today: date) -> list[OrgFollowThrough]:
             sa.func.count().over(partition_by=(Action.organisation_id, completed)).label("nd"),
         )
         .join(Advice, Advice.id == Action.advice_id)
-        .join(Case, Case.id == Advice.case_id)
         .where(where)
         .subquery("scoped")
     )
@@ -163,7 +163,7 @@ def follow_through(team_id: int, today: date, *, period=None,
 
 
 def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
-    """The same figures for any scope over Action, Advice and Case, e.g. a contact's
+    """The same figures for any scope over Action and Advice, e.g. a contact's
     organisations in their teams (``advice.action_lists.contact_clause``); only advice in force
     counts. One statement."""
     orgs = _figures(sa.and_(where, Advice.status == AdviceStatus.ISSUED), today)
@@ -175,12 +175,12 @@ def monthly_trend(team_id: int, period) -> list[dict]:
     (one query; months without any are filled with zeros)."""
     confirmed = (
         sa.select(month_of(Action.confirmed_at).label("month"), sa.literal("confirmed").label("kind"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id)
+        .select_from(Action).join(Advice, Advice.id == Action.advice_id)
         .where(*_scope(team_id, None, None), period.contains(Action.confirmed_at))
     )
     done = (
         sa.select(month_of(Action.done_at), sa.literal("done"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id)
+        .select_from(Action).join(Advice, Advice.id == Action.advice_id)
         .where(*_scope(team_id, None, None), Action.status == A.DONE, period.contains(Action.done_at))
     )
     events = sa.union_all(confirmed, done).subquery("events")

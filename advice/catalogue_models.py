@@ -1,0 +1,75 @@
+"""The team's catalogues (legal grounds an advice can cite, the cost catalogue) and its
+follow-through settings: per-team tables the advice copies from, never parts of an advice.
+Re-exported by ``advice.models``."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import db
+
+# --- catalogues and settings -------------------------------------------------------------------
+
+class LegalReference(db.Model):
+    """An entry of the team's list of legal grounds an advice can cite."""
+
+    __tablename__ = "advice_legal_references"
+    __table_args__ = (sa.UniqueConstraint("team_id", "law", "article", name="uq_advice_legal_references_team_law_article"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    law: Mapped[str] = mapped_column(sa.String(160))
+    article: Mapped[str] = mapped_column(sa.String(80), default="")
+    """Article or section, e.g. 'art. 4:84'; empty when the law as a whole is meant."""
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    """What the reference allows or requires, in one sentence."""
+    url: Mapped[str] = mapped_column(sa.String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    """Inactive references are no longer offered; earlier advice keeps its copy."""
+
+    @property
+    def title(self) -> str:
+        return f"{self.law} {self.article}".strip()
+
+
+class Intervention(db.Model):
+    """An entry of the team's cost catalogue (a service, an escalation, a proposed step)."""
+
+    __tablename__ = "advice_interventions"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "name", name="uq_advice_interventions_team_name"),
+        sa.CheckConstraint("unit_cost_cents >= 0", name="unit_cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    unit_cost_cents: Mapped[int]
+    """Cost of one unit in euro cents."""
+    unit: Mapped[str] = mapped_column(sa.String(60))
+    """What one unit is, e.g. 'per year', 'per month', 'once'."""
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
+    """Where the amount comes from."""
+    is_example: Mapped[bool] = mapped_column(default=False)
+    """An example amount (demo data), to be replaced by a sourced figure."""
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class AdviceSettings(db.Model):
+    """Per-team follow-through settings (kept here: the team model belongs to the shell)."""
+
+    __tablename__ = "advice_settings"
+
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), primary_key=True)
+    reminder_days: Mapped[int] = mapped_column(default=3)
+    """Remind the organisation's contacts this many days before an action's deadline."""
+    grace_days: Mapped[int] = mapped_column(default=7)
+    """An action this many days past its deadline is escalated to the chair."""
+    waiting_norm_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    """The team's norm for waiting from submission to the meeting; the pilot figures count the
+    cases that waited longer (set on the dashboard)."""
+
+
+DEFAULT_REMINDER_DAYS = 3
+DEFAULT_WAITING_NORM_DAYS = 28
+DEFAULT_GRACE_DAYS = 7
