@@ -48,7 +48,7 @@ TABLES = {
                    "created_by_id", "solved_at"),
     "case_need_links": ("id", "need_id", "waits_for_id", "reason", "created_at", "created_by_id"),
     "advice_needs": ("advice_id", "need_id"),
-    "advice_actions": ("id", "advice_id", "organisation_id", "description", "deadline", "need_id", "status",
+    "advice_actions": ("id", "advice_id", "organisation_id", "team_id", "description", "deadline", "need_id", "status",
                        "assigned_at", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on",
                        "done_by_id", "done_note", "refused_at", "refused_by_id", "refused_reason", "overdue_notified_at",
                        "escalated_at", "escalation_kind", "team_decision", "team_decision_note", "decided_at",
@@ -274,7 +274,7 @@ class CaseWriter:
             org_index = (cid + k) % ORGS_PER_TEAM
             contact, chair = s.contact(t, org_index), s.chair(t)
             deadline = (issued or discussed).date() + timedelta(days=14 + 7 * ((3 * k + cid) % 8))
-            a = dict(ACTION_DEFAULTS, id=act, advice_id=aid, organisation_id=s.org(t, org_index),
+            a = dict(ACTION_DEFAULTS, id=act, advice_id=aid, organisation_id=s.org(t, org_index), team_id=t,
                      description=f"Actie {k + 1} voor de organisatie (scale seed).", deadline=deadline,
                      need_id=needs[0] if needs and k == 0 else None, status="open", assigned_at=issued,
                      done_note="", refused_reason="", team_decision_note="", version=1)

@@ -160,7 +160,7 @@ def populate(n_cases: int, seed: int = 8, code: str = "BEN") -> int:
             deadline = (p["issued"] + timedelta(days=14)).date()
             confirmed = p["issued"] + timedelta(days=rng.uniform(0.2, 8)) if rng.random() < 0.85 else None
             done_on = deadline + timedelta(days=rng.randint(-10, 10)) if "completed" in p else None
-            actions.append(dict(advice_id=aid, organisation_id=o.id, description="", deadline=deadline,
+            actions.append(dict(advice_id=aid, organisation_id=o.id, team_id=team.id, description="", deadline=deadline,
                                 status="done" if done_on else ("confirmed" if confirmed else "open"),
                                 assigned_at=p["issued"], confirmed_at=confirmed, done_on=done_on,
                                 done_at=datetime.combine(done_on, datetime.min.time(), UTC) + timedelta(hours=12) if done_on else None,
