@@ -45,6 +45,9 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
     )
     op.create_index("ix_audit_checkpoints_last_id", "audit_checkpoints", ["last_id"])
+    # The chain lock row exists from now on (core.audit takes it with one UPDATE per transaction).
+    op.execute("INSERT INTO audit_chain (id, rows) SELECT 1, (SELECT count(*) FROM audit_events) "
+               "WHERE NOT EXISTS (SELECT 1 FROM audit_chain WHERE id = 1)")
 
     # --- retention: the marker, and what is due as one partial index range
     with op.batch_alter_table("cases") as batch_op:
