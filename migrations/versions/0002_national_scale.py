@@ -9,8 +9,9 @@ EXPLAIN at national size (tests/test_query_plans.py keeps them in use):
 - audit_checkpoints: the verified head of the audit chain (core.audit_verify);
 - cases.anonymised_at and the partial index of cases not yet anonymised by when they ended
   (retention: "what is due" and "nothing is due" are one index range);
+- every action's team (denormalised from its case): the team's figures and lists by index;
 - actions per timed job (pending, not yet claimed, by effective deadline), the escalated actions
-  (partial), the settled history (done or dropped, newest first), closures to ask and to note;
+  (partial), the team's and an organisation's settled history (done or dropped, newest first), closures to ask and to note;
 - notifications by user and time (and the unread ones);
 - a person's cases by last change (the home's history); people by name (administration).
 """
@@ -64,6 +65,19 @@ def upgrade():
                     **_partial("anonymised_at IS NULL"))
     op.create_index("ix_cases_owner_updated", "cases", ["owner_id", "updated_at", "id"])
 
+    # --- every action carries its case's team (advice.action_team fills it for new actions).
+    # First, before the expression indexes below: on SQLite the batch rebuilds the table, and a
+    # rebuild cannot carry expression indexes over.
+    with op.batch_alter_table("advice_actions") as batch_op:
+        batch_op.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
+    op.execute("UPDATE advice_actions SET team_id = (SELECT c.team_id FROM advice a JOIN cases c ON c.id = a.case_id "
+               "WHERE a.id = advice_actions.advice_id)")
+    with op.batch_alter_table("advice_actions") as batch_op:
+        batch_op.alter_column("team_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key("fk_advice_actions_team_id_teams", "teams", ["team_id"], ["id"])
+    op.create_index("ix_advice_actions_team_assigned", "advice_actions", ["team_id", "assigned_at"])
+    op.create_index("ix_advice_actions_team_status", "advice_actions", ["team_id", "status"])
+
     # --- the timed jobs: per job the pending actions it has not claimed yet, by effective deadline
     for name, marker in PENDING_MARKERS:
         op.create_index(f"ix_advice_actions_{name}", "advice_actions",
@@ -79,8 +93,8 @@ def upgrade():
                "WHERE escalated_at IS NOT NULL AND status IN ('done', 'dropped')")
     op.create_index("ix_advice_actions_escalated", "advice_actions", ["escalated_at", "id"],
                     **_partial("escalated_at IS NOT NULL"))
-    op.create_index("ix_advice_actions_settled", "advice_actions",
-                    [sa.text("coalesce(done_at, decided_at)"), "id"], **_partial("status IN ('done', 'dropped')"))
+    op.create_index("ix_advice_actions_team_settled", "advice_actions",
+                    ["team_id", sa.text("coalesce(done_at, decided_at)"), "id"], **_partial("status IN ('done', 'dropped')"))
     op.create_index("ix_advice_actions_org_settled", "advice_actions",
                     ["organisation_id", sa.text("coalesce(done_at, decided_at)"), "id"],
                     **_partial("status IN ('done', 'dropped')"))
@@ -106,11 +120,16 @@ def downgrade():
     op.drop_index("ix_audit_events_team_action_at", table_name="audit_events")
     op.drop_index("ix_advice_case_closures_to_note", table_name="advice_case_closures")
     op.drop_index("ix_advice_actions_org_settled", table_name="advice_actions")
-    op.drop_index("ix_advice_actions_settled", table_name="advice_actions")
+    op.drop_index("ix_advice_actions_team_settled", table_name="advice_actions")
     op.drop_index("ix_advice_actions_escalated", table_name="advice_actions")
     op.drop_index("ix_advice_case_closures_followup_to_ask", table_name="advice_case_closures")
     for name, _marker in reversed(PENDING_MARKERS):
         op.drop_index(f"ix_advice_actions_{name}", table_name="advice_actions")
+    op.drop_index("ix_advice_actions_team_status", table_name="advice_actions")
+    op.drop_index("ix_advice_actions_team_assigned", table_name="advice_actions")
+    with op.batch_alter_table("advice_actions") as batch_op:
+        batch_op.drop_constraint("fk_advice_actions_team_id_teams", type_="foreignkey")
+        batch_op.drop_column("team_id")
     op.drop_index("ix_cases_owner_updated", table_name="cases")
     op.drop_index("ix_cases_retention_due", table_name="cases")
     with op.batch_alter_table("cases") as batch_op:
