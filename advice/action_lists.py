@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from casefiles.models import Case
 from core.db import db
 from core.models import Role, User
-from core.paging import PAGE_SIZE, Page, keyset
+from core.paging import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
 
 from .models import (
     PENDING_ACTION,
@@ -83,17 +83,72 @@ def _in_force(query: sa.Select) -> sa.Select:
     )
 
 
-def open_work(where, today: date, *, by_team: bool = True) -> dict[str, list[Action]]:
-    """Overdue, open and confirmed actions matching ``where``, in full, deadline first (one
-    statement). ``by_team`` is kept for callers; both scopes filter on the action's own
-    columns (team or organisation, and status)."""
-    query = _in_force(sa.select(Action)).where(where, status_in(PENDING_ACTION))
-    rows = db.session.scalars(query.order_by(EFFECTIVE_DEADLINE, Action.id)).unique()
-    groups: dict[str, list[Action]] = {g: [] for g in GROUPS}
-    for a in rows:
-        key = "overdue" if a.is_overdue(today) else a.status.value
-        groups[key].append(a)
-    return groups
+#: Rows per group of open work on a page (most urgent first); the rest on request.
+OPEN_PAGE = 50
+
+
+def open_work(where, today: date, *, cursors: dict[str, str | None] | None = None,
+              size: int = OPEN_PAGE) -> dict[str, Page]:
+    """Overdue, open and confirmed actions matching ``where``: each group a page at a time, the
+    earliest (effective) deadline first, with the group's count — one statement for all three.
+
+    Open work is real work, but a busy team carries thousands of pending actions: each group shows
+    the most urgent ``size`` and says how many there are; ``cursors[group]`` (the page's query
+    argument of the same name) asks for the next page of that group.
+    """
+    cursors = cursors or {}
+    group = sa.case(
+        (EFFECTIVE_DEADLINE < today, sa.literal("overdue")),
+        (Action.status == ActionStatus.OPEN, sa.literal("open")),
+        else_=sa.literal("confirmed"),
+    )
+    counted = (
+        sa.select(Action.id.label("id"), group.label("grp"), EFFECTIVE_DEADLINE.label("due"),
+                  sa.func.count().over(partition_by=group).label("total"))
+        .join(Advice, Advice.id == Action.advice_id)
+        .where(where, status_in(PENDING_ACTION), Advice.status == AdviceStatus.ISSUED)
+        .subquery("counted")
+    )
+    c = counted.c
+    after = []
+    for name in GROUPS:
+        position = decode_cursor(cursors.get(name))
+        if position is not None:
+            after.append(sa.or_(c.grp != name, sa.tuple_(c.due, c.id) > position))
+    numbered = (
+        sa.select(c.id, c.grp, c.total,
+                  sa.func.row_number().over(partition_by=c.grp, order_by=(c.due, c.id)).label("rn"))
+        .where(*after)
+        .subquery("numbered")
+    )
+    n = numbered.c
+    rows = db.session.execute(
+        _in_force(sa.select(Action, n.grp, n.total)).join(numbered, numbered.c.id == Action.id)
+        .where(n.rn <= size + 1).order_by(n.grp, EFFECTIVE_DEADLINE, Action.id)
+    ).unique().all()
+    items: dict[str, list[Action]] = {g: [] for g in GROUPS}
+    totals: dict[str, int] = {g: 0 for g in GROUPS}
+    for action, name, total in rows:
+        items[name].append(action)
+        totals[name] = total
+    pages = {}
+    for name in GROUPS:
+        shown, cursor = items[name], cursors.get(name) if decode_cursor(cursors.get(name)) else None
+        next_cursor = None
+        if len(shown) > size:
+            shown = shown[:size]
+            last = shown[-1]
+            next_cursor = encode_cursor(last.deadline_extended_to or last.deadline, last.id)
+        # On a later page the window counts what is left; the count of the group is only exact
+        # on its first page (the page says "more" either way).
+        pages[name] = Page(items=shown, next_cursor=next_cursor, cursor=cursor,
+                           total=totals[name] if cursor is None else None)
+    return pages
+
+
+def open_cursors(args) -> dict[str, str | None]:
+    """The cursors of the open-work groups from a request's query arguments."""
+    return {name: args.get(name) for name in GROUPS}
 
 
 def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None) -> Page:

@@ -83,7 +83,7 @@ def actions():
     figures, total = follow_through_where(where, today)
     return render_template(
         "follow_through/actions.html", today=today, figures=figures, total=total,
-        groups=action_lists.open_work(where, today, by_team=False),
+        groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
         refused=action_lists.refused_waiting(where, cursor=request.args.get("refused"), total=total.refused),
         history=action_lists.history(where, cursor=request.args.get("done"), total=total.done + total.dropped),
     )

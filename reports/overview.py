@@ -68,7 +68,7 @@ def index(team_id: int):
     return render_template(
         "reports/overview.html", team=team, figures=figures, total=total, chosen=chosen, today=today,
         periods=PERIODS, period_name=period_name, period=period,
-        groups=action_lists.open_work(where, today),
+        groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
         history=action_lists.history(where, cursor=request.args.get("done"), period=period,
                                      total=counted.done + counted.dropped),
     )

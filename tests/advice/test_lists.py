@@ -36,14 +36,16 @@ MAX_STATEMENTS = 12
 NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 
 
-def _pages(client, url: str, pattern: re.Pattern) -> list[list[str]]:
-    """Follow the "next" links from ``url``; the ids ``pattern`` finds on each page."""
+def _pages(client, url: str, pattern: re.Pattern, param: str = "done") -> list[list[str]]:
+    """Follow the "next" links of one list (query argument ``param``) from ``url``; the ids
+    ``pattern`` finds on each page."""
     pages = []
     while url and len(pages) < 100:
         body = client.get(url).get_data(as_text=True)
         pages.append(pattern.findall(body))
-        links = NEXT.findall(body)
-        url = html.unescape(links[-1]).split("#")[0] if links else None
+        links = [link for link in map(html.unescape, NEXT.findall(body))
+                 if f"{param}=" in link and not any(f"{group}=" in link for group in action_lists.GROUPS)]
+        url = links[-1].split("#")[0] if links else None
     return pages
 
 
@@ -88,15 +90,35 @@ def test_statements_per_page_are_the_same_at_5_and_500_cases(client, aw, pages, 
     assert max(large.values()) <= MAX_STATEMENTS, large
 
 
-def test_large_history_is_paged_and_open_work_is_shown_in_full(client, aw):
+def test_large_history_is_paged_and_open_work_is_paged_most_urgent_first(client, aw):
     fill(aw, 300)
     login(client, aw.chair)
     body = client.get(f"/advice/teams/{aw.team.id}/overview").get_data(as_text=True)
     pending = db.session.scalar(sa.select(sa.func.count()).select_from(Action).where(
         Action.status.in_([ActionStatus.OPEN, ActionStatus.CONFIRMED])))
-    assert body.count("#action-") == pending + 25  # every open action, one page of history
+    assert pending > 2 * action_lists.OPEN_PAGE
+    shown = body.count("#action-")
+    assert shown < pending + 25, "open work is bounded too"
     assert 'rel="next"' in body
     assert len(body) < 200_000
+
+    # Each group: its count, the earliest deadline first, and every action once across its pages.
+    where = action_lists.team_clause(aw.team.id)
+    today = date.today()
+    first = action_lists.open_work(where, today, size=7)
+    assert sum(first[g].total for g in action_lists.GROUPS) == pending
+    for name in action_lists.GROUPS:
+        page, seen = first[name], []
+        while True:
+            seen += [a.id for a in page.items]
+            deadlines = [a.effective_deadline for a in page.items]
+            assert deadlines == sorted(deadlines)
+            if not page.has_more:
+                break
+            page = action_lists.open_work(where, today, size=7, cursors={name: page.next_cursor})[name]
+        assert len(seen) == len(set(seen)) == first[name].total, name
+        assert all((a.is_overdue(today)) == (name == "overdue") for a in db.session.scalars(
+            sa.select(Action).where(Action.id.in_(seen))))
 
 
 def test_every_done_item_appears_once_across_the_pages(client, aw):
