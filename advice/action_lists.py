@@ -84,7 +84,7 @@ def _in_force(query: sa.Select) -> sa.Select:
 
 
 #: Rows per group of open work on a page (most urgent first); the rest on request.
-OPEN_PAGE = 50
+OPEN_PAGE = 25
 
 
 def open_work(where, today: date, *, cursors: dict[str, str | None] | None = None,
@@ -121,10 +121,18 @@ def open_work(where, today: date, *, cursors: dict[str, str | None] | None = Non
         .where(*after)
         .subquery("numbered")
     )
-    n = numbered.c
+    # The page's rows, at most size + 1 per group: the LIMIT tells the planner how few they are,
+    # so it fetches them by primary key instead of hashing the whole actions table.
+    shown = (
+        sa.select(numbered.c.id, numbered.c.grp, numbered.c.total)
+        .where(numbered.c.rn <= size + 1)
+        .limit(len(GROUPS) * (size + 1))
+        .subquery("shown")
+    )
+    n = shown.c
     rows = db.session.execute(
-        _in_force(sa.select(Action, n.grp, n.total)).join(numbered, numbered.c.id == Action.id)
-        .where(n.rn <= size + 1).order_by(n.grp, EFFECTIVE_DEADLINE, Action.id)
+        _in_force(sa.select(Action, n.grp, n.total)).join(shown, n.id == Action.id)
+        .order_by(n.grp, EFFECTIVE_DEADLINE, Action.id)
     ).unique().all()
     items: dict[str, list[Action]] = {g: [] for g in GROUPS}
     totals: dict[str, int] = {g: 0 for g in GROUPS}
