@@ -58,6 +58,19 @@ def broken_needs(advice: Advice) -> list[Need]:
     ))
 
 
+def needs_on_page(advice: Advice) -> dict[str, Any]:
+    """For the advice page, in one statement: the needs of the case the advice breaks
+    (``broken_needs``) and every need's title (``need_titles``, for the actions that solve one)."""
+    rows = db.session.execute(
+        sa.select(Need, AdviceNeed.need_id)
+        .outerjoin(AdviceNeed, sa.and_(AdviceNeed.need_id == Need.id, AdviceNeed.advice_id == advice.id))
+        .where(Need.case_id == advice.case_id)
+        .order_by(Need.position, Need.id)
+    ).all()
+    return {"broken_needs": [need for need, broken in rows if broken is not None],
+            "need_titles": {need.id: need.title for need, _broken in rows}}
+
+
 def canonical_ties(advice: Advice) -> dict[str, Any]:
     """The ties as part of the advice's canonical content (for its hash). Empty when there are
     none, so the hashes of advice issued before the blockage map existed stay valid."""

@@ -68,7 +68,7 @@ def get_advice(advice_id: int) -> Advice:
         Advice, advice_id,
         # One statement for the advice, its case, legal grounds and cost lines (a few each), one
         # for its actions with their organisations: the page's statements do not grow with them.
-        options=[sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.legal_grounds),
+        options=[sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.meeting), sa.orm.joinedload(Advice.legal_grounds),
                  sa.orm.joinedload(Advice.cost_lines),
                  sa.orm.selectinload(Advice.actions).joinedload(Action.organisation)],
     )
@@ -267,8 +267,7 @@ def _show_context(advice: Advice) -> dict:
         "sides": list(CostSide),
         "post": PostForm(),
         "closure": closure_of(advice.case),
-        "broken_needs": ties.broken_needs(advice),
-        "need_titles": {n.id: n.title for n in blockage.needs_of(advice.case)},
+        **ties.needs_on_page(advice),
     }
 
 
