@@ -124,6 +124,9 @@ class Case(db.Model):
         # "nothing due" is an empty range of this index.
         sa.Index("ix_cases_retention_due", sa.text("coalesce(closed_at, updated_at)"),
                  postgresql_where=sa.text("anonymised_at IS NULL"), sqlite_where=sa.text("anonymised_at IS NULL")),
+        # Cases never submitted (drafts, few): the dashboard leaves their withdrawals out.
+        sa.Index("ix_cases_unsubmitted", "id",
+                 postgresql_where=sa.text("submitted_at IS NULL"), sqlite_where=sa.text("submitted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -172,7 +172,9 @@ def flow(team_id: int, period: Period, now: datetime, norm_days: int) -> Flow:
         sa.select(AuditEvent.action.label("kind"), sa.func.count(sa.distinct(AuditEvent.object_id)).label("n"))
         .where(
             AuditEvent.team_id == team_id,
-            AuditEvent.object_type == "case",
+            # An expression, not the bare column: the rows of the index range above are checked
+            # one by one instead of being combined with the country-wide object-type index.
+            sa.func.coalesce(AuditEvent.object_type, "") == "case",
             AuditEvent.action.in_(list(FLOW_ACTIONS)),
             period.contains(AuditEvent.at),
             sa.or_(AuditEvent.action != "case.withdraw", ~withdrawn_unsubmitted),

@@ -64,6 +64,7 @@ def upgrade():
     op.create_index("ix_cases_retention_due", "cases", [sa.text("coalesce(closed_at, updated_at)")],
                     **_partial("anonymised_at IS NULL"))
     op.create_index("ix_cases_owner_updated", "cases", ["owner_id", "updated_at", "id"])
+    op.create_index("ix_cases_unsubmitted", "cases", ["id"], **_partial("submitted_at IS NULL"))
 
     # --- every action carries its case's team (advice.action_team fills it for new actions).
     # First, before the expression indexes below: on SQLite the batch rebuilds the table, and a
@@ -130,6 +131,7 @@ def downgrade():
     with op.batch_alter_table("advice_actions") as batch_op:
         batch_op.drop_constraint("fk_advice_actions_team_id_teams", type_="foreignkey")
         batch_op.drop_column("team_id")
+    op.drop_index("ix_cases_unsubmitted", table_name="cases")
     op.drop_index("ix_cases_owner_updated", table_name="cases")
     op.drop_index("ix_cases_retention_due", table_name="cases")
     with op.batch_alter_table("cases") as batch_op:
