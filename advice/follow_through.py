@@ -265,18 +265,13 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
       lists are shown oldest first (the longest waiting on top), a page at a time
       (``size`` items, keyset on the escalation moment / the due date), each with its count.
 
-    Three statements (two pages, one statement for both counts), whatever the history.
+    Two statements (each page with its count), whatever the history.
     """
     if meeting is not None and meeting.team_id != team.id:
         raise ServiceError(_("That meeting belongs to another team."))
     day = team_today(team, meeting.starts_at if meeting is not None else now)
     escalated_where = escalated_clause(team.id)
     followup_where = followup_clause(team.id, day)
-    counts = db.session.execute(sa.select(
-        sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
-        .join(Case, Case.id == Advice.case_id).where(escalated_where).scalar_subquery(),
-        sa.select(sa.func.count(CaseClosure.id)).where(followup_where).scalar_subquery(),
-    )).one()
     escalated = keyset(
         sa.select(Action)
         .join(Advice, Advice.id == Action.advice_id)
@@ -285,12 +280,14 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(Case.id, Case.team_id, Case.reference),
                  sa.orm.joinedload(Action.organisation)),
-        Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False, total=counts[0],
+        Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False,
+        count=sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
+        .join(Case, Case.id == Advice.case_id).where(escalated_where),
     )
     followups = keyset(
         sa.select(CaseClosure).where(followup_where)
         .options(sa.orm.joinedload(CaseClosure.case).load_only(Case.id, Case.team_id, Case.reference)),
         CaseClosure.followup_due_on, CaseClosure.id, cursor=followups_cursor, size=size, newest_first=False,
-        total=counts[1],
+        count=sa.select(sa.func.count(CaseClosure.id)).where(followup_where),
     )
     return FollowUpItems(escalated=escalated, followups=followups)

@@ -21,7 +21,12 @@ from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Attendance, AttendanceStatus
 
 from . import forms, permissions, ties
-from .catalogue import add_intervention, add_legal_reference, deactivate_catalogue_entry, update_settings
+from .catalogue import (
+    add_intervention,
+    add_legal_reference,
+    deactivate_catalogue_entry,
+    update_settings,
+)
 from .closure import closure_of
 from .drafting import (
     TEXT_FIELDS,

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Generic, Optional, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -37,11 +37,11 @@ class Page(Generic[T]):
     """One page of a keyset-paged list."""
 
     items: list[T]
-    next_cursor: Optional[str]
+    next_cursor: str | None
     """The cursor of the page after this one (older rows when newest first); None at the end."""
-    cursor: Optional[str] = None
+    cursor: str | None = None
     """The cursor this page was asked with (None: the first page)."""
-    total: Optional[int] = None
+    total: int | None = None
     """The number of rows in the whole list, when the caller counted them (in SQL)."""
     extra: dict = field(default_factory=dict)
 
@@ -66,7 +66,7 @@ class Page(Generic[T]):
 def _encode_value(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return "t" + value.isoformat()
     if isinstance(value, date):
         return "d" + value.isoformat()
@@ -80,7 +80,7 @@ def _encode_value(value: Any) -> str:
 def _decode_value(text: str) -> Any:
     kind, rest = text[:1], text[1:]
     if kind == "t":
-        return datetime.fromisoformat(rest).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(rest).replace(tzinfo=UTC)
     if kind == "d":
         return date.fromisoformat(rest)
     if kind == "b":
@@ -97,7 +97,7 @@ def encode_cursor(key: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: Optional[str]) -> Optional[tuple[Any, int]]:
+def decode_cursor(cursor: str | None) -> tuple[Any, int] | None:
     """``(key, id)`` of a cursor, or None when there is none or it does not parse."""
     if not cursor or len(cursor) > 200:
         return None
@@ -118,15 +118,18 @@ def page_size(value: Any, default: int = PAGE_SIZE) -> int:
     return max(1, min(MAX_PAGE_SIZE, size))
 
 
-def keyset(query: sa.Select, key, row_id, *, cursor: Optional[str] = None, size: int = PAGE_SIZE,
-           newest_first: bool = True, scalars: bool = True, total: Optional[int] = None,
-           key_of=None) -> Page:
+def keyset(query: sa.Select, key, row_id, *, cursor: str | None = None, size: int = PAGE_SIZE,
+           newest_first: bool = True, scalars: bool = True, total: int | None = None,
+           key_of=None, count: sa.Select | None = None) -> Page:
     """One page of ``query`` ordered by ``(key, row_id)``, newest first (or oldest first).
 
     ``key`` and ``row_id`` are column expressions; the query must select the rows the caller wants
     (``scalars=True``: the first column of each row, e.g. a model). ``key_of(item)`` returns the key
     value of an item (default: the attribute of the same name as ``key``, then ``row_id``).
     One statement; ``size + 1`` rows are read to know whether there is a next page.
+    ``count`` (a ``SELECT count(...)`` of the whole list) is answered in the same statement, as an
+    uncorrelated subquery the database evaluates once; it gives ``Page.total`` (None on an empty
+    later page, where no row carries it).
     """
     position = decode_cursor(cursor)
     if position is not None:
@@ -139,8 +142,17 @@ def keyset(query: sa.Select, key, row_id, *, cursor: Optional[str] = None, size:
     else:
         query = query.order_by(key.asc(), row_id.asc())
     query = query.limit(size + 1)
-    result = db.session.execute(query)
-    rows = list(result.scalars().unique() if scalars else result.all())
+    if count is not None:
+        query = query.add_columns(count.correlate(None).scalar_subquery().label("list_total"))
+        counted = list(db.session.execute(query).unique().all())
+        rows = [row[0] if scalars else tuple(row)[:-1] for row in counted]
+        if counted:
+            total = counted[0][-1]
+        elif position is None:
+            total = 0
+    else:
+        result = db.session.execute(query)
+        rows = list(result.scalars().unique() if scalars else result.all())
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
@@ -156,8 +168,9 @@ def keyset(query: sa.Select, key, row_id, *, cursor: Optional[str] = None, size:
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (None removes one); for paging links."""
-    from flask import request
     from urllib.parse import urlencode
+
+    from flask import request
 
     args = request.args.to_dict(flat=False)
     for name, value in changes.items():

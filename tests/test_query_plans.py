@@ -11,7 +11,7 @@ whether it *could* do otherwise, which is what holds at national size.)
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -65,7 +65,7 @@ def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client
                 signed_in = email
             recorder.where = f"page {name} ({url})"
             assert client.get(url).status_code == 200, name
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for job_id, job in sorted(registered(app).items()):
             if job_id.startswith("notifications."):
                 continue  # sending mail needs a server; its queries are the outbox's (indexed)

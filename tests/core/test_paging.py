@@ -1,7 +1,7 @@
 """Keyset paging (core/paging.py): every row exactly once across pages, in order, on both databases."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from core.paging import decode_cursor, encode_cursor, keyset
 
 
 def _rows(n: int, same_time_every: int = 3, day: int = 1) -> list[int]:
-    base = datetime(2026, 1, day, 9, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 1, day, 9, 0, tzinfo=UTC)
     ids = []
     for i in range(n):
         # several rows share a time: the id breaks the tie
@@ -76,8 +76,23 @@ def test_a_cursor_that_does_not_parse_shows_the_first_page(app):
 
 
 def test_cursor_round_trip():
-    moment = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     assert decode_cursor(encode_cursor(moment, 42)) == (moment, 42)
     assert decode_cursor(encode_cursor(moment.date(), 7)) == (moment.date(), 7)
     assert decode_cursor(encode_cursor(3, 1)) == (3, 1)
     assert decode_cursor(None) is None
+
+
+def test_the_count_comes_in_the_same_statement_and_counts_the_whole_list(app, count_queries):
+    with app.app_context():
+        _rows(12)
+        query = sa.select(AuditEvent).where(AuditEvent.action == "test.row")
+        count = sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "test.row")
+        with count_queries() as counter:
+            first = keyset(query, AuditEvent.at, AuditEvent.id, size=5, count=count)
+        assert counter.count == 1 and first.total == 12 and len(first.items) == 5
+        second = keyset(query, AuditEvent.at, AuditEvent.id, cursor=first.next_cursor, size=5, count=count)
+        assert second.total == 12, "the count is of the whole list, not of the rows after the cursor"
+        empty = keyset(sa.select(AuditEvent).where(AuditEvent.action == "none"), AuditEvent.at, AuditEvent.id,
+                       count=sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "none"))
+        assert empty.total == 0 and not empty.items
