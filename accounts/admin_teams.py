@@ -113,7 +113,7 @@ def team_edit(team_id: int):
         .options(selectinload(Membership.user), selectinload(Membership.organisation)),
         User.name, Membership.id, cursor=request.args.get("members"), size=MEMBERS_PER_PAGE,
         newest_first=False, key_of=lambda m: (m.user.name, m.id),
-        total=db.session.scalar(sa.select(sa.func.count(Membership.id)).where(in_team)),
+        count=sa.select(sa.func.count(Membership.id)).where(in_team),
     )
     commitments = db.session.scalars(
         sa.select(Commitment)
@@ -136,7 +136,7 @@ def organisations():
             selectinload(Organisation.commitments).selectinload(Commitment.team),
         ),
         Organisation.name, Organisation.id, cursor=request.args.get("after"), size=ORGANISATIONS_PER_PAGE,
-        newest_first=False, total=db.session.scalar(sa.select(sa.func.count(Organisation.id))),
+        newest_first=False, count=sa.select(sa.func.count(Organisation.id)),
     )
     return render_template("accounts/admin/organisations.html", organisations=page)
 

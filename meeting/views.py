@@ -135,7 +135,7 @@ def index():
     past = keyset(
         sa.select(Meeting).where(*past_where).options(sa.orm.joinedload(Meeting.team)),
         Meeting.starts_at, Meeting.id, cursor=request.args.get("past"), size=PAST_PAGE,
-        total=db.session.scalar(sa.select(sa.func.count()).select_from(Meeting).where(*past_where)),
+        count=sa.select(sa.func.count()).select_from(Meeting).where(*past_where),
     )
     listed = [*meetings, *past.items]
     lead_teams = current_user.team_ids(*LEAD_ROLES)
