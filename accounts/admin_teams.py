@@ -18,7 +18,13 @@ from core.paging import keyset
 from core.web import show_refusal
 
 from .admin import all_teams, get_or_404, require_admin_page
-from .forms import WEEKDAY_LABELS, CommitmentForm, ConfirmForm, OrganisationForm, TeamForm
+from .forms import (
+    WEEKDAY_LABELS,
+    CommitmentForm,
+    ConfirmForm,
+    OrganisationForm,
+    TeamForm,
+)
 from .teams import (
     create_organisation,
     create_team,
