@@ -9,10 +9,9 @@ content, queue, meetings or advice. A team the user has no part in answers 404.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import (
@@ -40,7 +39,7 @@ from advice.models import (
     ClosureOutcome,
     FollowupResult,
 )
-from core import audit
+from core import audit, spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db
 from core.models import Team
@@ -290,37 +289,33 @@ def norm(team_id: int):
     return redirect(url_for("dashboard.index", team_id=team.id, **period_args))
 
 
-# --- CSV --------------------------------------------------------------------------------------
+# --- CSV and ODS ------------------------------------------------------------------------------
 
-def _safe(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _plain_stat(value: float | None, n: int) -> str:
+def _plain_stat(value: float | None, n: int) -> Decimal | None:
     if value is None or not enough(n):
-        return ""
-    return f"{value:.1f}"
+        return None
+    return Decimal(f"{value:.1f}")
 
 
-def _money(cents: int, n: int) -> str:
-    return f"{cents / 100:.2f}" if enough(n) else ""
+def _money(cents: int, n: int) -> Decimal | None:
+    return Decimal(cents) / 100 if enough(n) else None
+
+
+def _month(key: str) -> str:
+    """A month key 'jjjj-mm' as Dutch readers write it: 'mm-jjjj'."""
+    year, _sep, month = key.partition("-")
+    return f"{month}-{year}" if month else key
+
+
+def _count(n: int | None) -> int | str:
+    """A count that leaves the team: a number, or "< 5" for 1 to 4."""
+    shown = suppress(n)
+    return int(shown) if shown.isdigit() else shown
 
 
 def csv_rows(fig: Figures, figure: str) -> list[list]:
-    """One figure as rows for a CSV file (a header first); counts below five suppressed."""
-    s = suppress
+    """One figure as rows for a table download (a header first); counts below five suppressed."""
+    s = _count
     if figure == "flow":
         rows = [[_("Figure"), _("Cases")]]
         rows += [[str(FLOW_LABELS[k]), s(fig.flow.counts[k])] for k in figures.FLOW_KINDS]
@@ -364,11 +359,11 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
                 [_("Net (carrying on minus breaking through), euro"), _money(c.net_cents, c.cases)]]
     if figure == "trend":
         return [[_("Month"), _("Actions confirmed"), _("Actions done")]] + [
-            [m["month"], s(m["confirmed"]), s(m["done"])] for m in fig.trend]
+            [_month(m["month"]), s(m["confirmed"]), s(m["done"])] for m in fig.trend]
     raise KeyError(figure)
 
 
-def csv_export(team_id: int):
+def table_export(team_id: int, fmt: str):
     team = figures_team(team_id)
     figure = request.args.get("figure", "")
     if figure not in CSV_FIGURES:
@@ -377,13 +372,9 @@ def csv_export(team_id: int):
     if error:
         abort(400, error)
     fig = figures.compute(team, period, utcnow(), norm_days=g.get("waiting_norm_days"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in csv_rows(fig, figure):
-        writer.writerow([_safe(cell) for cell in row])
-    name = f"{team.code}-{figure}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name = f"{team.code}-{figure}-{period.start.isoformat()}-{period.end.isoformat()}"
+    return spreadsheet.download(csv_rows(fig, figure), name, fmt, sheet=figure)
 
 
-bp.add_url_rule("/teams/<int:team_id>/figures.csv", endpoint="csv", view_func=csv_export)
+bp.add_url_rule("/teams/<int:team_id>/figures.csv", endpoint="csv", view_func=table_export, defaults={"fmt": "csv"})
+bp.add_url_rule("/teams/<int:team_id>/figures.ods", endpoint="ods", view_func=table_export, defaults={"fmt": "ods"})
