@@ -29,7 +29,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from core.forms import Form
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -221,7 +221,7 @@ def domain_label(combo) -> str:
 
 # --- pages ------------------------------------------------------------------------------------
 
-class NormForm(FlaskForm):
+class NormForm(Form):
     waiting_norm_days = IntegerField(_l("Waiting norm: days from submission to the meeting"),
                                      validators=[InputRequired(), NumberRange(min=1, max=365)])
     save_norm = SubmitField(_l("Save the norm"))
@@ -298,7 +298,7 @@ def _plain_stat(value: float | None, n: int) -> Decimal | None:
 
 
 def _money(cents: int, n: int) -> Decimal | None:
-    return Decimal(cents) / 100 if enough(n) else None
+    return (Decimal(cents) / 100).quantize(Decimal("0.01")) if enough(n) else None
 
 
 def _month(key: str) -> str:

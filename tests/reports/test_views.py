@@ -37,7 +37,10 @@ def text(response) -> str:
 
 
 def rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text(response))))
+    """A CSV download as Dutch Excel reads it: a byte-order mark, then ';' between cells."""
+    body = text(response)
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
 
 
 def test_chair_sees_exact_figures(client, history):
@@ -97,10 +100,10 @@ def test_csv_of_every_figure_is_suppressed(client, history):
     assert [r[1] for r in rows(flow)[1:]] == ["8", "5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5"]
     lead = rows(client.get(base + "leadtimes"))
     # 6 intake lead times: shown; 4 meeting lead times: count suppressed, statistics left out.
-    assert lead[1][1:4] == ["6", "4.0", "13.0"]
+    assert lead[1][1:4] == ["6", "4,0", "13,0"]  # decimal comma
     assert lead[2][1:4] == ["< 5", "", ""]
     trend = rows(client.get(base + "trend"))
-    assert trend[1:] == [["2026-01", "< 5", "0"], ["2026-02", "< 5", "< 5"], ["2026-03", "< 5", "< 5"]]
+    assert trend[1:] == [["01-2026", "< 5", "0"], ["02-2026", "< 5", "< 5"], ["03-2026", "< 5", "< 5"]]
     domains = rows(client.get(base + "domains"))
     assert domains[1][1] == "< 5" and len(domains) == 6
     costs = rows(client.get(base + "costs"))
@@ -110,7 +113,7 @@ def test_csv_of_every_figure_is_suppressed(client, history):
         assert response.status_code == 200, figure
         body = text(response)
         assert "< 5" in body or figure == "outcomes"
-        assert ",1," not in body and ",2," not in body and ",3," not in body and ",4," not in body
+        assert ";1;" not in body and ";2;" not in body and ";3;" not in body and ";4;" not in body
     assert client.get(base + "nonsense").status_code == 404
 
 
