@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import MultiCheckboxField, domain_choices
+from core.forms import Form, MultiCheckboxField, domain_choices
 from core.i18n import LANGUAGES
 from core.models import ROLE_LABELS, Role
 
@@ -52,14 +51,14 @@ def not_common_password(form, field):
             raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new = PasswordField(
         _l("New password"),
@@ -75,7 +74,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class TwoFactorForm(FlaskForm):
+class TwoFactorForm(Form):
     code = StringField(
         _l("Code"),
         filters=[_strip],
@@ -86,7 +85,7 @@ class TwoFactorForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     code = StringField(
         _l("Code"),
@@ -99,13 +98,13 @@ class ReauthForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
     next = HiddenField()
     submit = SubmitField(_l("Switch"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that only needs CSRF protection."""
 
     submit = SubmitField(_l("Confirm"))
@@ -119,7 +118,7 @@ WEEKDAY_LABELS = {
 }
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     municipality = StringField(_l("Municipality"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     code = StringField(
@@ -146,7 +145,7 @@ class TeamForm(FlaskForm):
             raise ValidationError(_l("The end time must be after the start time."))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     # A plain shape check: email_validator refuses reserved domains such as .test and .local,
     # which closed municipal installations and tests use.
@@ -189,7 +188,7 @@ def _optional_int(value):
     return int(value)
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     """The filter above the list of people (GET; changes nothing, so no CSRF token)."""
 
     class Meta:
@@ -202,7 +201,7 @@ class UserFilterForm(FlaskForm):
         self.team.choices = [("", _l("All teams"))] + [(t.id, t.name) for t in teams]
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     team_id = SelectField(_l("Team"), coerce=_optional_int, choices=[], validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     domain = SelectField(
@@ -220,14 +219,14 @@ class MembershipForm(FlaskForm):
         self.organisation_id.choices = [("", "—")] + [(o.id, o.name) for o in organisations]
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=160)])
     domains = MultiCheckboxField(_l("Domains"), choices=domain_choices())
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 
 
-class CommitmentForm(FlaskForm):
+class CommitmentForm(Form):
     team_id = SelectField(_l("Team"), coerce=_optional_int, choices=[], validators=[DataRequired()])
     committed_on = DateField(_l("Signed on"), validators=[DataRequired()])
     ended_on = DateField(_l("Ended on"), validators=[Optional()], description=_l("Leave empty while the commitment holds."))

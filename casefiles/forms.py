@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -22,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.forms import MultiCheckboxField, domain_choices
+from core.forms import Form, MultiCheckboxField, domain_choices
 
 from .models import CONSENT_LABELS, LEGAL_GROUND_LABELS, URGENCY_LABELS, Urgency
 
@@ -34,7 +33,7 @@ def _not_future(form, field):
         raise ValidationError(_l("This date cannot be in the future."))
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     household_pseudonym = StringField(
         _l("Household pseudonym"),
         validators=[DataRequired(), Length(max=80)],
@@ -93,7 +92,7 @@ class CaseForm(FlaskForm):
         }
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     criteria = MultiCheckboxField(_l("Inclusion criteria met"), coerce=int, choices=[])
     message = TextAreaField(
         _l("Message or reason"), validators=[Optional(), Length(max=TEXT_MAX)],
@@ -104,17 +103,17 @@ class IntakeForm(FlaskForm):
     decline = SubmitField(_l("Decline"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)])
     submit = SubmitField(_l("Withdraw case"))
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     version = HiddenField()
     submit = SubmitField(_l("Submit to the expert team"))
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -124,11 +123,11 @@ class QueueFilterForm(FlaskForm):
     )
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(Form):
     text = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Add criterion"))
 
 
-class CriterionToggleForm(FlaskForm):
+class CriterionToggleForm(Form):
     criterion_id = IntegerField(validators=[DataRequired()])
     submit = SubmitField(_l("Remove"))

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from .db import db
+from .text import unstorable
 
 T = TypeVar("T")
 
@@ -104,6 +105,8 @@ def decode_cursor(cursor: str | None) -> tuple[Any, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         key_text, _, id_text = raw.rpartition("|")
+        if unstorable(key_text):  # a forged cursor: nothing the database could compare with
+            return None
         return _decode_value(key_text), int(id_text)
     except (ValueError, UnicodeDecodeError):
         return None

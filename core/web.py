@@ -18,11 +18,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 
 from . import privacy
 from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
+from .text import UNSTORABLE_MESSAGE, unstorable
 
 # --- views ------------------------------------------------------------------------------------
 
@@ -154,9 +156,23 @@ def _log_exception(app: Flask, reference: str, error: BaseException | None) -> N
     )
 
 
+class UnstorableInput(BadRequest):
+    """A path or query string holding a character no text may hold (``core.text``)."""
+
+
+def _refuse_unstorable():
+    """Before every request: a path or query string with a character the database cannot store
+    (a NUL byte, say) is answered with 400 and a clear message before any view reads it. Posted
+    form fields are checked by the forms themselves (``core.forms.Form``), with the message on
+    the field."""
+    if unstorable(request.path) or any(unstorable(k) or unstorable(v) for k, v in request.args.items(multi=True)):
+        raise UnstorableInput()
+
+
 def _error_page(code: int):
     def handler(error):
-        return render_template("errors/error.html", code=code, description=getattr(error, "description", "")), code
+        message = str(UNSTORABLE_MESSAGE) if isinstance(error, UnstorableInput) else None
+        return render_template("errors/error.html", code=code, message=message), code
 
     return handler
 
@@ -174,6 +190,7 @@ def register_errors(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_unstorable)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     register_errors(app)

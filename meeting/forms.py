@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,13 +22,15 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from core.forms import Form
+
 from .agenda import DURATION_MAX, DURATION_MIN
 from .minutes import MINUTES_MAX
 from .schedule import REASON_MAX
 from .session import NOTES_MAX
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(
         _l("Reason"), validators=[InputRequired(), Length(max=REASON_MAX)],
         description=_l("E.g. a public holiday. Everyone invited gets this reason."),
@@ -37,7 +38,7 @@ class CancelForm(FlaskForm):
     submit = SubmitField(_l("Cancel the meeting"))
 
 
-class MeetingTimeForm(FlaskForm):
+class MeetingTimeForm(Form):
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Start time"), validators=[DataRequired()])
     end = TimeField(_l("End time"), validators=[DataRequired()])
@@ -49,7 +50,7 @@ class MeetingTimeForm(FlaskForm):
             raise ValidationError(_l("The end time must be after the start time."))
 
 
-class AddItemForm(FlaskForm):
+class AddItemForm(Form):
     case_id = SelectField(_l("Case from the queue"), coerce=int, validators=[DataRequired()])
     duration = IntegerField(
         _l("Duration (minutes)"), validators=[Optional(), NumberRange(min=DURATION_MIN, max=DURATION_MAX)],
@@ -58,7 +59,7 @@ class AddItemForm(FlaskForm):
     add = SubmitField(_l("Add to the agenda"))
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     """One agenda row: reorder, remove, change duration or invitation."""
 
     item_id = IntegerField(validators=[DataRequired()], widget=HiddenInput())
@@ -70,28 +71,28 @@ class ItemForm(FlaskForm):
     remove = SubmitField(_l("Remove"))
 
 
-class NotesForm(FlaskForm):
+class NotesForm(Form):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)],
                           description=_l("Markdown. Saved automatically while you type."))
     notes_version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
     save = SubmitField(_l("Save notes"))
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     reason = TextAreaField(_l("Reason for withdrawal"), validators=[Optional(), Length(max=2000)])
     discussed = SubmitField(_l("Discussed"))
     postponed = SubmitField(_l("Postpone"))
     withdrawn = SubmitField(_l("Withdraw case"))
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     text = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=MINUTES_MAX)],
                          description=_l("Markdown."))
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
     save = SubmitField(_l("Save minutes"))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     """The rows (status-<user id>, deputy-<user id>) are read from the request by the view."""
 
     submit = SubmitField(_l("Save attendance"))

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from core.forms import Form
 from core.models import NotificationPreference
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     preference = RadioField(
         _l("How do you want to receive messages?"),
         choices=[(p.value, p.label) for p in NotificationPreference],

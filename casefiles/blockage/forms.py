@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from core.forms import Form
 
 from .models import NEED_STATUS_LABELS, TEXT_MAX, TITLE_MAX
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     title = StringField(_l("What must happen"), validators=[DataRequired(), Length(max=TITLE_MAX)],
                         description=_l("In a few words, e.g. 'rental urgency' or 'debt arrangement'."))
     decided_by = SelectField(_l("Who decides on it"), coerce=int, choices=[], validators=[Optional()])
@@ -18,7 +19,7 @@ class NeedForm(FlaskForm):
     save = SubmitField(_l("Save the need"))
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     need = SelectField(_l("This need"), coerce=int, choices=[], validators=[InputRequired()])
     waits_for = SelectField(_l("waits for"), coerce=int, choices=[], validators=[InputRequired()])
     reason = StringField(_l("Because"), validators=[DataRequired(), Length(max=TEXT_MAX)],

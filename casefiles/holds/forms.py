@@ -3,16 +3,15 @@ Choices are filled per request."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from core.forms import MultiCheckboxField
+from core.forms import Form, MultiCheckboxField
 
 from .models import HOLD_REASON_LABELS, NOTE_MAX
 
 
-class HoldForm(FlaskForm):
+class HoldForm(Form):
     reason = SelectField(_l("Reason"), choices=[(k.value, v) for k, v in HOLD_REASON_LABELS.items()])
     note = TextAreaField(_l("What happened"), validators=[Optional(), Length(max=NOTE_MAX)],
                          description=_l("Briefly; no more about the household than the team needs."))
@@ -20,7 +19,7 @@ class HoldForm(FlaskForm):
     save = SubmitField(_l("Put the case on hold"))
 
 
-class SignalRequestForm(FlaskForm):
+class SignalRequestForm(Form):
     last_contact_on = DateField(_l("Last contact with the client"), validators=[InputRequired()])
     whom_to_call = StringField(_l("Whom to call when the client turns up"),
                                validators=[DataRequired(), Length(max=300)],
@@ -31,6 +30,6 @@ class SignalRequestForm(FlaskForm):
     save = SubmitField(_l("Send the signal request"))
 
 
-class SeenForm(FlaskForm):
+class SeenForm(Form):
     note = TextAreaField(_l("Where and when (briefly)"), validators=[DataRequired(), Length(max=NOTE_MAX)])
     seen = SubmitField(_l("Report: seen"))
