@@ -18,12 +18,18 @@ import networkx as nx
 from flask import render_template
 from flask_babel import gettext as _
 
+from core.text import xml_safe
+
 from .models import NeedStatus
 
-BOX_W, BOX_H = 210, 74
+BOX_W = 240
 GAP_X, GAP_Y = 36, 64
 MARGIN = 16
-LINE_CHARS = 30
+LEGEND_H = 30
+#: Text sizes in px (set on each text element, so the page's font size cannot clip them) and the
+#: characters per line that fit the box at that size (bold titles run wider).
+TITLE_PX, TEXT_PX, LINE_H, PAD = 13, 12, 16, 8
+TITLE_CHARS, TEXT_CHARS = 27, 32
 
 
 def layout(graph: nx.DiGraph, order: dict[int, int]) -> dict[int, tuple[int, int]]:
@@ -40,32 +46,59 @@ def layout(graph: nx.DiGraph, order: dict[int, int]) -> dict[int, tuple[int, int
     return {n: (col, row) for row, needs in rows.items() for col, n in enumerate(needs)}
 
 
-def _wrap(title: str) -> list[str]:
-    lines = textwrap.wrap(title, LINE_CHARS) or [""]
-    if len(lines) > 2:
-        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), LINE_CHARS, placeholder="…")]
-    return lines
+def _wrap(text: str, width: int) -> list[str]:
+    """Every word of ``text`` on lines of at most ``width`` characters (a longer word is broken):
+    the box grows to hold them, so nothing is cut off."""
+    return textwrap.wrap(xml_safe(text), width, break_long_words=True) or [""]
+
+
+def _box_texts(need, analysis) -> dict:
+    """The lines of one box: its title, its status and its marks, each wrapped to the box."""
+    status = need.status.label
+    if need.status != NeedStatus.SOLVED:
+        status += " · " + _("frees %(n)d", n=analysis.freed[need.id])
+    marks = []
+    if need.id == analysis.biggest:
+        marks.append(_("Biggest blockage"))
+    if need.id in analysis.in_circle:
+        marks.append(_("in a circle"))
+    if need.status == NeedStatus.SOLVED:
+        marks.append("✓")
+    return {
+        "lines": _wrap(need.title, TITLE_CHARS),
+        "status_lines": _wrap(status, TEXT_CHARS),
+        "mark_lines": _wrap(" · ".join(marks), TEXT_CHARS) if marks else [],
+    }
 
 
 def drawing(bmap, *, id_prefix: str = "bm") -> dict:
     """Geometry and texts of the SVG of a ``casefiles.blockage.services.BlockageMap``; the template
-    ``blockage/_map_svg.html`` draws it (Jinja escapes every text)."""
+    ``blockage/_map_svg.html`` draws it (Jinja escapes every text). Each box is as tall as its
+    text; a row is as tall as its tallest box."""
     needs = bmap.needs
     graph = nx.DiGraph()
     graph.add_nodes_from(n.id for n in needs)
     graph.add_edges_from((link.need_id, link.waits_for_id) for link in bmap.links)
     order = {n.id: i for i, n in enumerate(needs)}
     pos = layout(graph, order)
+    analysis = bmap.analysis
+    texts = {need.id: _box_texts(need, analysis) for need in needs}
+
+    def box_h(nid: int) -> int:
+        t = texts[nid]
+        return PAD * 2 + LINE_H * (len(t["lines"]) + len(t["status_lines"]) + len(t["mark_lines"]))
+
     cols = 1 + max((c for c, _r in pos.values()), default=0)
     rows = 1 + max((r for _c, r in pos.values()), default=0)
+    row_h = [max((box_h(n) for n, (_c, r) in pos.items() if r == row), default=0) for row in range(rows)]
+    row_y = [MARGIN + LEGEND_H + sum(row_h[:row]) + row * GAP_Y for row in range(rows)]
     width = MARGIN * 2 + cols * BOX_W + (cols - 1) * GAP_X
-    height = MARGIN * 2 + rows * BOX_H + (rows - 1) * GAP_Y + 30
+    height = MARGIN * 2 + LEGEND_H + sum(row_h) + (rows - 1) * GAP_Y
 
     def box_xy(nid: int) -> tuple[int, int]:
         c, r = pos[nid]
-        return MARGIN + c * (BOX_W + GAP_X), MARGIN + 30 + r * (BOX_H + GAP_Y)
+        return MARGIN + c * (BOX_W + GAP_X), row_y[r]
 
-    analysis = bmap.analysis
     arrows = []
     for link in bmap.links:
         a, b = link.need_id, link.waits_for_id
@@ -78,35 +111,30 @@ def drawing(bmap, *, id_prefix: str = "bm") -> dict:
             if x1 < x2:
                 x1, x2 = x1 + 12, x2 - 12
             else:
-                x1, x2, y = x1 - 12, x2 + 12, ay + BOX_H
+                x1, x2, y = x1 - 12, x2 + 12, ay + row_h[pos[a][1]]
                 lift = -lift
             d = f"M {x1} {y} Q {(x1 + x2) // 2} {y - lift} {x2} {y}"
         else:
             up = pos[a][1] > pos[b][1]
-            d = f"M {ax + BOX_W // 2} {ay + (0 if up else BOX_H)} L {bx + BOX_W // 2} {by + (BOX_H if up else 0)}"
-        arrows.append({"d": d, "circle": circle, "title": f"{link.need.title} → {link.waits_for.title}: {link.reason}"})
+            d = f"M {ax + BOX_W // 2} {ay + (0 if up else box_h(a))} L {bx + BOX_W // 2} {by + (box_h(b) if up else 0)}"
+        arrows.append({"d": d, "circle": circle,
+                       "title": xml_safe(f"{link.need.title} → {link.waits_for.title}: {link.reason}")})
     boxes = []
     for need in needs:
         x, y = box_xy(need.id)
-        status = need.status.label
-        if need.status != NeedStatus.SOLVED:
-            status += " · " + _("frees %(n)d", n=analysis.freed[need.id])
-        marks = []
-        if need.id == analysis.biggest:
-            marks.append(_("Biggest blockage"))
-        if need.id in analysis.in_circle:
-            marks.append(_("in a circle"))
-        if need.status == NeedStatus.SOLVED:
-            marks.append("✓")
+        t = texts[need.id]
+        lines = [(line, "need-title") for line in t["lines"]] + [(line, "need-status") for line in t["status_lines"]] \
+            + [(line, "need-mark") for line in t["mark_lines"]]
         boxes.append({
-            "x": x, "y": y, "status": need.status.value, "lines": _wrap(need.title), "status_text": status,
-            "marks": " · ".join(marks), "biggest": need.id == analysis.biggest,
+            "x": x, "y": y, "h": box_h(need.id), "status": need.status.value,
+            "texts": [{"y": y + PAD + LINE_H * (i + 1) - 4, "text": text, "cls": cls} for i, (text, cls) in enumerate(lines)],
+            "biggest": need.id == analysis.biggest,
             "blocked": need.status == NeedStatus.BLOCKED, "solved": need.status == NeedStatus.SOLVED,
         })
-    return {"id": id_prefix, "width": width, "height": height, "box_w": BOX_W, "box_h": BOX_H,
-            "margin": MARGIN, "arrows": arrows, "boxes": boxes,
-            "title": _("Blockage map of case %(reference)s", reference=bmap.case.reference),
-            "desc": _describe(bmap)}
+    return {"id": id_prefix, "width": width, "height": height, "box_w": BOX_W, "margin": MARGIN,
+            "title_px": TITLE_PX, "text_px": TEXT_PX, "arrows": arrows, "boxes": boxes,
+            "title": xml_safe(_("Blockage map of case %(reference)s", reference=bmap.case.reference)),
+            "desc": xml_safe(_describe(bmap))}
 
 
 def render(bmap, *, id_prefix: str = "bm") -> str:

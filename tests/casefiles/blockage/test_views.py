@@ -1,6 +1,8 @@
 """The map on the case page and the manage pages: who sees and who changes it."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 import sqlalchemy as sa
 
@@ -150,3 +152,41 @@ def test_live_meeting_page_shows_the_map(client, world, create_case, seed_map):
     login(client, world.chair)
     html = client.get(f"/meetings/{meeting.id}/live").get_data(as_text=True)
     assert "Vicious circle" in html and "<svg" in html
+
+
+def _svg_texts(svg: str) -> tuple[ET.Element, list[str]]:
+    root = ET.fromstring(svg)  # raises on anything that is not well-formed XML
+    return root, [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_boxes_grow_to_hold_every_word(world, create_case, seed_map):
+    """No label is cut off: every word of a long title and of the marks is drawn, and a box
+    with more lines is taller than one with fewer."""
+    case = create_case("accepted")
+    s = seed_map(case)
+    long_title = "Rental urgency from the housing corporation while the old rent arrears are still open"
+    s.urgency.title = long_title
+    db.session.commit()
+    root, texts = _svg_texts(render(blockage.blockage_map(case)))
+    drawn = " ".join(texts)
+    assert "…" not in drawn
+    assert all(word in drawn.split() for word in long_title.split())
+    assert "Biggest blockage · in a circle" in texts
+    heights = {int(r.get("height")) for r in root.iter("{http://www.w3.org/2000/svg}rect")}
+    assert len(heights) > 1  # the long title's box is taller
+    assert int(root.get("height")) >= max(heights)
+
+
+def test_svg_is_well_formed_whatever_is_stored(world, create_case):
+    """Text stored before input was checked (or by another path) may hold characters XML cannot
+    carry: the drawing replaces them and stays a well-formed document."""
+    case = create_case("draft")
+    need = blockage.add_need(case, world.owner, title="Plain")
+    db.session.commit()
+    # A vertical tab is stored by both databases; a NUL only by SQLite (PostgreSQL refuses it).
+    stored = "Debt\x00 \x0b overview" if db.engine.dialect.name == "sqlite" else "Debt \x0b overview"
+    db.session.execute(sa.update(Need).where(Need.id == need.id).values(title=stored))
+    db.session.commit()
+    db.session.expire_all()
+    root, texts = _svg_texts(render(blockage.blockage_map(case)))
+    assert any("overview" in t for t in texts)
