@@ -17,8 +17,8 @@ from .config import DEV_SECRET_KEY, ROOT, ConfigurationError, check_production, 
 __all__ = ["PACKAGES", "ConfigurationError", "create_app"]
 
 #: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
-PACKAGES = ("core", "accounts", "notifications", "casefiles", "casefiles.blockage", "casefiles.holds", "meeting", "advice",
-            "reports")
+PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "meeting", "advice",
+            "reports", "financing", "api")
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
