@@ -8,6 +8,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from casefiles.blockage.services import register_need_reference
+    from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
@@ -31,10 +32,10 @@ def init_app(app: Flask) -> None:
     register_kinds(app, kinds.ADVICE_KINDS)
     privacy.register_parts(app)
     register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
-                 "Remind organisations of actions due soon", hour=7, minute=0)
+                 N_("Remind organisations of actions due soon"), hour=7, minute=0)
     register_job(app, "advice.mark_overdue", jobs.mark_overdue, "cron",
-                 "Mark overdue actions and tell the organisations", hour=7, minute=10)
+                 N_("Mark overdue actions and tell the organisations"), hour=7, minute=10)
     register_job(app, "advice.escalate_overdue", jobs.escalate_overdue, "cron",
-                 "Escalate actions overdue past the grace period", hour=7, minute=20)
+                 N_("Escalate actions overdue past the grace period"), hour=7, minute=20)
     register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
-                 "Ask for the three-month follow-up evaluation", hour=7, minute=30)
+                 N_("Ask for the three-month follow-up evaluation"), hour=7, minute=30)

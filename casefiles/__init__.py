@@ -9,6 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from accounts.security import require_recent_auth
+    from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
@@ -20,4 +21,4 @@ def init_app(app: Flask) -> None:
     register_kinds(app, kinds.CASE_KINDS)
     privacy.register_parts(app)
     register_job(app, "privacy.retention", privacy.retention_job, "cron",
-                 "Anonymise closed cases past their retention period", hour=2, minute=45)
+                 N_("Anonymise closed cases past their retention period"), hour=2, minute=45)

@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from . import audit, filters, paging, web
     from .db import configure_sqlite, db
     from .extensions import babel, csrf
-    from .i18n import select_locale
+    from .i18n import N_, select_locale
     from .jobs import register as register_job
     from .redaction import install_log_redaction
 
@@ -26,5 +26,5 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     web.init_app(app)
     paging.init_app(app)
-    register_job(app, "audit.verify", audit.verify_job, "cron", "Check the hash chain of the audit trail",
+    register_job(app, "audit.verify", audit.verify_job, "cron", N_("Check the hash chain of the audit trail"),
                  hour=3, minute=15)

@@ -8,6 +8,12 @@ from flask_login import current_user
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
 
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it here (a job's description, kept in
+    English for the log and the CLI, translated where a page shows it)."""
+    return message
+
+
 def select_locale() -> str:
     """The signed-in user's language, else the visitor's choice, else Dutch.
 

@@ -23,6 +23,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from flask_babel import gettext, ngettext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .clock import utcnow
@@ -72,6 +73,34 @@ def make_trigger(job: Job, tz: ZoneInfo) -> BaseTrigger:
 def describe_trigger(job: Job) -> str:
     args = ", ".join(f"{k}={v}" for k, v in job.trigger_args.items())
     return f"{job.trigger}[{args}]"
+
+
+def describe(job: Job) -> str:
+    """The job's description in the reader's language (registered in English, marked ``N_``)."""
+    return gettext(job.description) if job.description else job.id
+
+
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+def describe_schedule(job: Job) -> str:
+    """When the job runs, in words in the reader's language; the trigger's code otherwise."""
+    args = job.trigger_args
+    if job.trigger == "interval" and len(args) == 1 and next(iter(args)) in _UNITS:
+        unit, n = next(iter(args.items()))
+        return {
+            "weeks": lambda: ngettext("Every week", "Every %(num)d weeks", n),
+            "days": lambda: ngettext("Every day", "Every %(num)d days", n),
+            "hours": lambda: ngettext("Every hour", "Every %(num)d hours", n),
+            "minutes": lambda: ngettext("Every minute", "Every %(num)d minutes", n),
+            "seconds": lambda: ngettext("Every second", "Every %(num)d seconds", n),
+        }[unit]()
+    if job.trigger == "cron" and all(isinstance(v, int) for v in args.values()):
+        if set(args) == {"hour", "minute"}:
+            return gettext("Every day at %(time)s", time=f"{args['hour']:02d}:{args['minute']:02d}")
+        if set(args) == {"minute"}:
+            return gettext("Every hour at %(minute)d minutes past", minute=args["minute"])
+    return describe_trigger(job)
 
 
 def next_run(job: Job, last_started: datetime | None, now: datetime, tz: ZoneInfo) -> datetime:

@@ -73,6 +73,13 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "100")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "500")),
         "TOTP_MAX_FAILURES": int(os.environ.get("TOTP_MAX_FAILURES", "10")),
+        # Documents (issue 16): calendar UIDs carry the installation's domain (default: the host
+        # of APP_BASE_URL); a reminder this many minutes before a meeting (0: none); attachments
+        # up to this size, stored in this folder (default: <instance>/attachments).
+        "CALENDAR_DOMAIN": os.environ.get("CALENDAR_DOMAIN") or None,
+        "CALENDAR_ALARM_MINUTES": int(os.environ.get("CALENDAR_ALARM_MINUTES", str(24 * 60))),
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        "ATTACHMENT_FOLDER": os.environ.get("ATTACHMENT_FOLDER") or str(Path(instance_path) / "attachments"),
     }
 
 

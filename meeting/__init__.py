@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
@@ -17,7 +18,7 @@ def init_app(app: Flask) -> None:
     register_kinds(app, kinds.MEETING_KINDS)
     privacy.register_parts(app)
     register_job(app, "meeting.ensure", jobs.ensure_meetings, "cron",
-                 "Keep the next eight weeks of meetings in place", hour=2, minute=30)
+                 N_("Keep the next eight weeks of meetings in place"), hour=2, minute=30)
     register_job(app, "meeting.propose_agenda", jobs.propose_agendas, "interval",
-                 "Propose agendas at the cut-off", minutes=15)
-    register_job(app, "meeting.remind", jobs.remind, "cron", "Remind of tomorrow's meeting", minute=5)
+                 N_("Propose agendas at the cut-off"), minutes=15)
+    register_job(app, "meeting.remind", jobs.remind, "cron", N_("Remind of tomorrow's meeting"), minute=5)

@@ -1,19 +1,26 @@
 """iCalendar: a private feed per user and an .ics download per meeting.
 
-Stable UIDs, SEQUENCE = Meeting.sequence (raised on every change), STATUS:CANCELLED for
-cancelled meetings, local times with TZID and a VTIMEZONE. No case details: a case owner's
-event says only that they present an item, at their slot.
+Stable UIDs that carry the installation's domain (``CALENDAR_DOMAIN``, else the host of
+``APP_BASE_URL``), so two installations never collide; SEQUENCE = Meeting.sequence (raised on
+every change), STATUS:CANCELLED for cancelled meetings; local times with TZID and a conventional
+VTIMEZONE (yearly RRULEs for the daylight-saving changes, which every common parser reads the
+same way, vobject included); a VALARM reminder ``CALENDAR_ALARM_MINUTES`` before (default a day;
+0 for none). No case details: a case owner's event says only that they present an item, at
+their slot.
 """
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from casefiles.models import Case
 from core import audit
@@ -98,15 +105,78 @@ def entries_for(user: User, now: datetime) -> list[tuple[Meeting, AgendaItem | N
     return entries
 
 
-def _event(meeting: Meeting, item: AgendaItem | None, base_url: str, stamp: datetime) -> Event:
+def calendar_domain() -> str:
+    """The installation's domain for UIDs: CALENDAR_DOMAIN, else the host of APP_BASE_URL."""
+    config = current_app.config
+    domain = config.get("CALENDAR_DOMAIN") or urlsplit(config.get("APP_BASE_URL") or "").hostname
+    return domain or config.get("SERVER_NAME") or "expertteam.invalid"
+
+
+def _eu_rules(zone: ZoneInfo, year: int) -> tuple[timedelta, timedelta] | None:
+    """(standard, summer) offsets when the zone changes on the EU rule (last Sunday of March and
+    of October at 01:00 UTC) in ``year``; None for a zone that does otherwise."""
+    def last_sunday(month: int) -> datetime:
+        day = datetime(year, month, 31 if month in (3, 10) else 30)
+        return day - timedelta(days=(day.weekday() + 1) % 7)
+
+    utc = ZoneInfo("UTC")
+    march = last_sunday(3).replace(hour=1, tzinfo=utc)
+    october = last_sunday(10).replace(hour=1, tzinfo=utc)
+    before, after = (march - timedelta(minutes=1)).astimezone(zone).utcoffset(), march.astimezone(zone).utcoffset()
+    back = (october - timedelta(minutes=1)).astimezone(zone).utcoffset()
+    if after - before != timedelta(hours=1) or back != after or october.astimezone(zone).utcoffset() != before:
+        return None
+    return before, after
+
+
+def vtimezone(tzid: str, year: int) -> Timezone | None:
+    """A conventional VTIMEZONE: the two yearly changes as RRULEs (for Europe/Amsterdam: the last
+    Sunday of March 02:00 → 03:00, the last Sunday of October 03:00 → 02:00)."""
+    zone = ZoneInfo(tzid)
+    offsets = _eu_rules(zone, year)
+    if offsets is None:
+        return None
+    standard, summer = offsets
+    tz = Timezone()
+    tz.add("tzid", tzid)
+    tz.add("x-lic-location", tzid)
+    daylight = TimezoneDaylight()
+    daylight.add("tzname", datetime(year, 7, 1, tzinfo=zone).tzname())
+    daylight.add("tzoffsetfrom", standard)
+    daylight.add("tzoffsetto", summer)
+    daylight.add("dtstart", datetime(1970, 3, 29, 1, 0) + standard)
+    daylight.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
+    winter = TimezoneStandard()
+    winter.add("tzname", datetime(year, 1, 1, tzinfo=zone).tzname())
+    winter.add("tzoffsetfrom", summer)
+    winter.add("tzoffsetto", standard)
+    winter.add("dtstart", datetime(1970, 10, 25, 1, 0) + summer)
+    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
+    tz.add_component(daylight)
+    tz.add_component(winter)
+    return tz
+
+
+def _alarm(summary: str) -> Alarm | None:
+    minutes = int(current_app.config.get("CALENDAR_ALARM_MINUTES", 24 * 60) or 0)
+    if minutes <= 0:
+        return None
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", timedelta(minutes=-minutes))
+    return alarm
+
+
+def _event(meeting: Meeting, item: AgendaItem | None, base_url: str, stamp: datetime, domain: str) -> Event:
     zone = team_zone(meeting.team)
     event = Event()
     if item is None:
-        event.add("uid", f"meeting-{meeting.id}@expertteam")
+        event.add("uid", f"meeting-{meeting.id}@{domain}")
         event.add("summary", _("%(team)s — meeting", team=meeting.team.name))
         start, end = meeting.starts_at, meeting.ends_at
     else:
-        event.add("uid", f"meeting-{meeting.id}-item-{item.id}@expertteam")
+        event.add("uid", f"meeting-{meeting.id}-item-{item.id}@{domain}")
         event.add("summary", _("%(team)s — your item on the agenda", team=meeting.team.name))
         start, end = item.starts_at, item.ends_at
     event.add("dtstamp", stamp)
@@ -123,6 +193,8 @@ def _event(meeting: Meeting, item: AgendaItem | None, base_url: str, stamp: date
     if meeting.status == MeetingStatus.CANCELLED and meeting.cancel_reason:
         description = _("Cancelled: %(reason)s", reason=meeting.cancel_reason) + "\n" + url
     event.add("description", description)
+    if meeting.status != MeetingStatus.CANCELLED and (alarm := _alarm(str(event["summary"]))) is not None:
+        event.add_component(alarm)
     return event
 
 
@@ -136,9 +208,18 @@ def build(entries: Iterable[tuple[Meeting, AgendaItem | None]], user: User, base
         cal.add("method", "PUBLISH")
         cal.add("x-wr-calname", name)
         stamp = utcnow().replace(microsecond=0)
+        domain = calendar_domain()
+        zones: set[str] = set()
+        events = []
         for meeting, item in entries:
-            cal.add_component(_event(meeting, item, base_url, stamp))
-        cal.add_missing_timezones()
+            events.append(_event(meeting, item, base_url, stamp, domain))
+            zones.add(meeting.team.timezone)
+        for tzid in sorted(zones):
+            if (tz := vtimezone(tzid, stamp.year)) is not None:
+                cal.add_component(tz)
+        for event in events:
+            cal.add_component(event)
+        cal.add_missing_timezones()  # only a zone that keeps other rules than the EU's
         return cal.to_ical()
 
 

@@ -25,12 +25,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from core.i18n import N_
     from core.jobs import register as register_job
 
     from . import cli, jobs, views
 
     app.register_blueprint(views.bp)
     cli.register_cli(app)
-    register_job(app, "notifications.send_pending", jobs.send_pending, "interval", "Send queued e-mails", minutes=1)
-    register_job(app, "notifications.send_digest", jobs.send_digest, "cron", "Send the daily digest e-mails", minute=10)
-    register_job(app, "notifications.cleanup", jobs.cleanup, "cron", "Remove old job runs", hour=3, minute=30)
+    register_job(app, "notifications.send_pending", jobs.send_pending_job, "interval", N_("Send queued e-mails"), minutes=1)
+    register_job(app, "notifications.send_digest", jobs.send_digest, "cron", N_("Send the daily digest e-mails"), minute=10)
+    register_job(app, "notifications.cleanup", jobs.cleanup, "cron", N_("Remove old job runs"), hour=3, minute=30)

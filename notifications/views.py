@@ -151,6 +151,8 @@ def jobs():
         rows.append(dict(
             job=job,
             trigger=job_registry.describe_trigger(job),
+            description=job_registry.describe(job),
+            schedule=job_registry.describe_schedule(job),
             last=last,
             next_run=job_registry.next_run(job, last.started_at if last else None, now, tz),
         ))

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from core.i18n import N_
     from core.jobs import register as register_job
     from core.privacy import register_anonymiser
     from notifications.kinds import register_all as register_kinds
@@ -17,4 +18,4 @@ def init_app(app: Flask) -> None:
     register_kinds(app, kinds.HOLD_KINDS)
     register_anonymiser(app, "holds", services.anonymise_holds)
     register_job(app, "casefiles.hold_reminders", jobs.hold_reminders, "cron",
-                 "Remind owners of held cases on the retry date", hour=7, minute=40)
+                 N_("Remind owners of held cases on the retry date"), hour=7, minute=40)

@@ -49,12 +49,12 @@ def test_feed_for_an_expert(client, world, published):
     assert any(tz["TZID"] == "Europe/Amsterdam" for tz in cal.walk("VTIMEZONE"))
     events = _events(r.data)
     assert len(events) == 5  # three regular, the published one, the cancelled extra
-    ev = events[f"meeting-{meeting.id}@expertteam"]
+    ev = events[f"meeting-{meeting.id}@expertteam.test"]
     assert ev.decoded("DTSTART") == meeting.starts_at
     assert ev["DTSTART"].params["TZID"] == "Europe/Amsterdam"
     assert int(ev["SEQUENCE"]) == meeting.sequence == 1
     assert str(ev["STATUS"]) == "CONFIRMED"
-    assert str(events[f"meeting-{cancelled.id}@expertteam"]["STATUS"]) == "CANCELLED"
+    assert str(events[f"meeting-{cancelled.id}@expertteam.test"]["STATUS"]) == "CANCELLED"
     assert "Expertteam Gooistad" in str(ev["SUMMARY"])
     text = r.get_data(as_text=True)
     for item in meeting.items:  # no case details
@@ -63,7 +63,7 @@ def test_feed_for_an_expert(client, world, published):
     move_meeting(meeting, world.chair, starts_at=meeting.starts_at + timedelta(hours=1),
                           ends_at=meeting.ends_at + timedelta(hours=1))
     db.session.commit()
-    ev = _events(client.get(url).data)[f"meeting-{meeting.id}@expertteam"]
+    ev = _events(client.get(url).data)[f"meeting-{meeting.id}@expertteam.test"]
     assert int(ev["SEQUENCE"]) == 2 and ev.decoded("DTSTART") == meeting.starts_at
 
 
@@ -95,13 +95,13 @@ def test_case_owner_feed_has_only_their_slot(client, world, published):
     mine = meeting.items[0]
     url = _feed_url(client, world.owner)
     events = _events(client.get(url).data)
-    assert list(events) == [f"meeting-{meeting.id}-item-{mine.id}@expertteam"]
-    ev = events[f"meeting-{meeting.id}-item-{mine.id}@expertteam"]
+    assert list(events) == [f"meeting-{meeting.id}-item-{mine.id}@expertteam.test"]
+    ev = events[f"meeting-{meeting.id}-item-{mine.id}@expertteam.test"]
     assert ev.decoded("DTSTART") == mine.starts_at and ev.decoded("DTEND") == mine.ends_at
     assert mine.case.reference not in client.get(url).get_data(as_text=True)
     cancel_meeting(meeting, world.chair, reason="Storm")
     db.session.commit()
-    ev = _events(client.get(url).data)[f"meeting-{meeting.id}-item-{mine.id}@expertteam"]
+    ev = _events(client.get(url).data)[f"meeting-{meeting.id}-item-{mine.id}@expertteam.test"]
     assert str(ev["STATUS"]) == "CANCELLED" and int(ev["SEQUENCE"]) == 2
 
 
