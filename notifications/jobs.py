@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -198,7 +199,22 @@ def _record_failure(rows: list[Notification], token: str, now: datetime, error: 
     return gave_up
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What one e-mail run did."""
+
+    sent: int
+    retried: int
+    failed: int
+    summary: str
+
+
 def send_pending(now: datetime) -> str:
+    """Send due e-mails of the outbox, each at most once, with retries and backoff; a summary."""
+    return deliver_pending(now).summary
+
+
+def deliver_pending(now: datetime) -> Delivery:
     """Send due e-mails of the outbox, each at most once, with retries and backoff."""
     released, unknown = release_stale(now)
     token = uuid.uuid4().hex
@@ -235,7 +251,22 @@ def send_pending(now: datetime) -> str:
     parts = [f"sent {sent}", f"to retry {retried}", f"failed {failed}"]
     if released or unknown:
         parts.append(f"recovered {released}, delivery unknown {unknown}")
-    return ", ".join(parts)
+    return Delivery(sent, retried, failed, ", ".join(parts))
+
+
+class DeliveryFailed(RuntimeError):
+    """The e-mail run delivered nothing while messages were due, or a message gave up."""
+
+
+def send_pending_job(now: datetime) -> str:
+    """The scheduler's job: ``send_pending``, failing the run when every attempt failed (the mail
+    server is down?) or a message gave up for good, so ``scheduler --once`` exits non-zero for
+    cron to alert. Each message's state is already committed: the ones to retry are kept for the
+    next run."""
+    run = deliver_pending(now)
+    if run.failed or (run.retried and not run.sent):
+        raise DeliveryFailed(run.summary)
+    return run.summary
 
 
 # --- daily digest ------------------------------------------------------------------------------

@@ -116,3 +116,21 @@ def test_database_errors_of_a_job_keep_their_parameters_out_of_the_record(app):
     assert run.status == JobRunStatus.FAILED
     assert run.error.startswith(("OperationalError (details withheld)", "ProgrammingError (details withheld)"))
     assert "Gezin Jansen" not in run.error
+
+
+def test_once_exits_non_zero_when_every_delivery_failed_and_keeps_the_messages(app, world):
+    """Nothing listens on the test configuration's mail port: the run fails for cron to see,
+    and the message is kept for the next run."""
+    notify([world.owner], "case.accepted", {"reference": "GOO-2026-0001"}, "/cases/1")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once", "--job", "notifications.send_pending"])
+    assert result.exit_code == 1
+    assert "DeliveryFailed: sent 0, to retry 1, failed 0" in result.output
+    db.session.expire_all()
+    kept = db.session.scalars(sa.select(Notification)).one()
+    assert kept.email_status == EmailStatus.PENDING and kept.email_attempts == 1 and kept.email_next_attempt_at
+
+
+def test_once_exits_zero_when_nothing_is_due(app, world):
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once", "--job", "notifications.send_pending"])
+    assert result.exit_code == 0 and "sent 0, to retry 0, failed 0" in result.output
