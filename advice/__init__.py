@@ -11,9 +11,11 @@ def init_app(app: Flask) -> None:
     from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
+    from webhooks.events import register as register_event
 
     from . import (
         action_team,
+        events,
         follow_through_views,
         guard,
         jobs,
@@ -30,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(follow_through_views.bp)
     app.jinja_env.globals.update(follow_through_views.template_globals())
     register_kinds(app, kinds.ADVICE_KINDS)
+    for key, label in events.ADVICE_EVENTS.items():
+        register_event(app, key, label)
     privacy.register_parts(app)
     register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
                  N_("Remind organisations of actions due soon"), hour=7, minute=0)

@@ -24,6 +24,7 @@ from meeting.models import Meeting
 from notifications.services import notify
 
 from . import permissions, ties
+from .events import action_event
 from .action_lists import status_in
 from .lifecycle import (
     NOTE_MAX,
@@ -94,6 +95,7 @@ def confirm_action(action: Action, actor: User, *, expected_version: int | None,
     transition_action(action, ActionStatus.CONFIRMED, actor)
     action.confirmed_at, action.confirmed_by_id = now, actor.id
     _flush_action(action)
+    action_event("action.changed", action)
     sync_case(action.advice, actor)
 
 
@@ -121,6 +123,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
     action.done_at, action.done_on, action.done_by_id, action.done_note = now, done_on, actor.id, note
     action.escalated_at = None  # an overdue escalation is settled: it leaves the follow-up list
     _flush_action(action)
+    action_event("action.changed", action)
     sync_case(action.advice, actor)
     ties.solve_need_for_action(action, now)  # the tied need of the blockage map is solved
 
@@ -141,6 +144,7 @@ def refuse_action(action: Action, actor: User, *, expected_version: int | None, 
     action.refused_at, action.refused_by_id, action.refused_reason = now, actor.id, reason
     action.escalated_at, action.escalation_kind = now, EscalationKind.REFUSED
     _flush_action(action)
+    action_event("action.changed", action)
     audit_step("action.escalate", "action", action.id, actor, action.advice.case.team_id, {"kind": "refused"})
     notify(team_members(action.advice.case.team_id, Role.CHAIR), "advice.action_refused",
            action_context(action), action_link(action))
@@ -190,6 +194,7 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
     action.decided_meeting_id = meeting.id if meeting is not None else None
     action.escalated_at = None
     _flush_action(action)
+    action_event("action.changed", action)
     audit_step("action.decide", "action", action.id, actor, team.id, details)
     if decision == TeamDecision.EXTEND:
         contacts = organisation_contacts(team.id, [action.organisation_id])[action.organisation_id]

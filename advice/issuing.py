@@ -21,6 +21,7 @@ from notifications.services import notify
 
 from . import permissions, ties, tokens
 from .drafting import TEXT_FIELDS, require_committed
+from .events import action_event, correction_events
 from .follow_through import sync_case
 from .lifecycle import TransitionError, action_context, advice_link, audit_step, draft_of, transition_advice
 from .models import Action, ActionStatus, Advice, AdviceLegalGround, AdviceStatus, CostLine
@@ -127,11 +128,14 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
         for action in advice.actions:
             notify(contacts[action.organisation_id], "advice.action_assigned", action_context(action),
                    tokens.confirm_path(action.id))
+            action_event("action.assigned", action)
     else:
+        correction_events(advice, previous)
         for action in advice.actions:
             if action.organisation_id in changed_orgs and action.status == ActionStatus.OPEN:
                 notify(contacts[action.organisation_id], "advice.action_assigned", action_context(action),
                        tokens.confirm_path(action.id))
+                action_event("action.assigned", action)
         removed_only = changed_orgs - {a.organisation_id for a in advice.actions}
         removed_contacts = organisation_contacts(case.team_id, removed_only)
         for org_id in sorted(changed_orgs):

@@ -32,6 +32,7 @@ from core.db import db
 from core.models import Membership, Organisation, Role, Team, User
 from notifications.services import notify_many
 
+from .events import overdue_events
 from .models import (
     DEFAULT_GRACE_DAYS,
     DEFAULT_REMINDER_DAYS,
@@ -205,6 +206,7 @@ def mark_overdue(now: datetime) -> str:
     windows = _windows((team_id, (None, today)) for team_id, today, _reminder, _grace in _team_days(now))
     rows = _load(_claim(Action.overdue_notified_at, windows, now))
     _tell_contacts(rows, "advice.action_overdue")
+    overdue_events(rows)
     _audit_each("action.overdue", rows)
     db.session.commit()
     return f"{len(rows)} actions marked overdue"

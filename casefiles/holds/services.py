@@ -21,6 +21,7 @@ from core.models import Role, User
 from core.people import committed_organisation_ids, organisation_contacts
 from core.privacy import ANONYMISED, clear
 from notifications.services import notify
+from webhooks.events import emit
 
 from .models import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
 from .permissions import FINISHED, can_hold, can_request_signals, can_see_request, is_signal_contact
@@ -121,6 +122,7 @@ def request_signals(case: Case, actor: User, *, organisation_ids: Iterable[int],
         _audit("signal_request.create", "signal_request", request.id, actor, case, {"organisation": org_id})
         notify(contacts[org_id], "casefiles.signal_requested", {"reference": case.reference},
                f"/signals/{request.id}")
+        emit("signal.requested", org_id, f"signal-requests/{request.id}", {"signalRequest": request.id})
     if not created:
         raise ServiceError(_("These organisations have already been asked."))
     return created
