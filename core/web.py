@@ -189,7 +189,13 @@ def register_errors(app: Flask) -> None:
         return render_template("errors/error.html", code=500, reference=reference), 500
 
 
+def _favicon():
+    """Browsers ask for /favicon.ico whatever a page links (printing, a PDF viewer, bookmarks)."""
+    return current_app.send_static_file("favicon.ico")
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.before_request(_refuse_unstorable)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

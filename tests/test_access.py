@@ -10,6 +10,7 @@ from tests.conftest import csrf_token, login
 #: refuse an anonymous visitor, or this test fails.
 PUBLIC = {
     "static": "the app's CSS and JS",
+    "favicon": "the app's icon, asked for by browsers at /favicon.ico",
     "healthz": "load-balancer health check; answers only ok/error",
     "auth.login": "the sign-in page",
     "auth.set_language": "changes only the visitor's own interface language",
@@ -47,6 +48,11 @@ def test_every_route_refuses_anonymous_visitors(app, client):
 def test_public_list_names_only_real_routes(app):
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert {"static", "healthz", "auth.login"} <= endpoints
+
+
+def test_the_icon_browsers_ask_for_is_there(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 CASE_PAGES = ["/cases/{id}", "/cases/{id}/edit", "/cases/{id}/intake", "/cases/{id}/withdraw"]
