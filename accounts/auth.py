@@ -29,7 +29,7 @@ from core.db import db
 from core.models import User
 from core.web import home_url, safe_next
 
-from . import mfa, security
+from . import mfa, oidc, security
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -74,6 +74,13 @@ def login():
             db.session.commit()
             flash(_("Too many failed sign-in attempts for this account or from this address. Wait an hour and try again, or ask an administrator."), "error")
             return render_template("accounts/login.html", form=form), 429
+        provider = oidc.password_off_provider(email)
+        if provider is not None:  # this domain signs in through its own provider only
+            audit.record("user.login", object_type="user", object_id=None, actor=None, result="refused",
+                         details={"reason": "password_sign_in_off", "provider": provider.name})
+            db.session.commit()
+            flash(_("People of this organisation sign in with %(provider)s, not with a password here.", provider=provider.display_name), "error")
+            return render_template("accounts/login.html", form=form, password_off=provider), 403
         user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             check_password_hash(_dummy_hash(), form.password.data)
@@ -98,13 +105,16 @@ def login():
 def logout():
     # CSRFProtect has checked the token of this POST before the view runs.
     user = current_user._get_current_object()
+    provider = session.get(mfa.SIGNED_IN_WITH)
     user.session_version += 1  # ends every session of this user, also a copied cookie
-    audit.record("user.logout", object_type="user", object_id=user.id, actor=user)
+    audit.record("user.logout", object_type="user", object_id=user.id, actor=user,
+                 details={"provider": provider} if provider else None)
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have been signed out."), "info")
-    return redirect(url_for("auth.login"))
+    # Signed in through a provider: sign out there too (RP-initiated logout), then back here.
+    return redirect(oidc.end_session_url(provider) or url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

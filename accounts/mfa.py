@@ -49,6 +49,8 @@ ISSUER = "Expertteam"
 RECOVERY_CODES = 10
 PENDING_SECONDS = 5 * 60
 PENDING_MAX_FAILURES = 5
+#: The session key naming the identity provider a person signed in through (``accounts.oidc``).
+SIGNED_IN_WITH = "signed_in_with"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to copy from paper
 
 
@@ -155,10 +157,13 @@ def qr_svg(data: str) -> str:
 
 # --- the pending sign-in ----------------------------------------------------------------------
 
-def begin_pending(user: User, next_url: str | None) -> None:
-    """After the password step: a fresh session that knows only who is half-way signed in."""
+def begin_pending(user: User, next_url: str | None, provider: str | None = None) -> None:
+    """After the password step (or a provider's sign-in without a strong second factor,
+    ``provider``): a fresh session that knows only who is half-way signed in."""
     session.clear()
     session["mfa_pending"] = {"uid": user.id, "sv": user.session_version, "at": int(time.time()), "next": next_url or "", "fails": 0}
+    if provider:
+        session["mfa_pending"]["provider"] = provider
 
 
 def _pending_user() -> User | None:
@@ -182,16 +187,22 @@ def _pending_or_login():
     return user
 
 
-def complete_login(user: User, method: str) -> str:
-    """Sign the user in with a new session; returns where to go next."""
+def complete_login(user: User, method: str, *, provider: str | None = None, next_url: str | None = None) -> str:
+    """Sign the user in with a new session; returns where to go next. ``provider``: the identity
+    provider the person signed in through (``accounts.oidc``; kept for sign-out and re-authentication)."""
 
 
     pending = session.get("mfa_pending") or {}
-    target = safe_next(pending.get("next")) or home_url()
+    target = safe_next(next_url or pending.get("next")) or home_url()
+    provider = provider or pending.get("provider")
     session.clear()  # a new session at sign-in (no fixation)
     login_user(user)
     security.start_session()
-    audit.record("user.login", object_type="user", object_id=user.id, actor=user, details={"second_factor": method})
+    details = {"second_factor": method}
+    if provider:
+        session[SIGNED_IN_WITH] = provider
+        details["provider"] = provider
+    audit.record("user.login", object_type="user", object_id=user.id, actor=user, details=details)
     db.session.commit()
     return target
 
@@ -296,6 +307,8 @@ def after_codes():
 def reauth():
 
 
+    if session.get(SIGNED_IN_WITH):  # signed in through a provider: confirm it there
+        return redirect(url_for("oidc.reauth", next=request.args.get("next", "")))
     user = current_user._get_current_object()
     form = ReauthForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

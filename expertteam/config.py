@@ -73,6 +73,10 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "100")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "500")),
         "TOTP_MAX_FAILURES": int(os.environ.get("TOTP_MAX_FAILURES", "10")),
+        # Sign-in through organisations' identity providers (accounts/oidc.py; README): a JSON
+        # list in OIDC_PROVIDERS, or the path of a JSON file with that list.
+        "OIDC_PROVIDERS": os.environ.get("OIDC_PROVIDERS") or None,
+        "OIDC_PROVIDERS_FILE": os.environ.get("OIDC_PROVIDERS_FILE") or None,
         # Documents (issue 16): calendar UIDs carry the installation's domain (default: the host
         # of APP_BASE_URL); a reminder this many minutes before a meeting (0: none); attachments
         # up to this size, stored in this folder (default: <instance>/attachments).
