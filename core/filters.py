@@ -6,7 +6,7 @@ from datetime import date, datetime
 import markdown as md
 import nh3
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -22,12 +22,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 def render_markdown(text: str | None) -> Markup:
     """Render markdown, then sanitise the HTML: user HTML is never trusted.
 
-    Raw HTML in the source is escaped by nh3's allow-list; links keep only http(s) and mailto
+    A single line break is kept as a line break (professionals do not write Markdown); the safe
+    subset of Markdown (emphasis, lists, tables, links) still works. Raw HTML in the source is escaped by nh3's allow-list; links keep only http(s) and mailto
     schemes and get rel="noopener noreferrer nofollow".
     """
     if not text:
         return Markup("")
-    html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    # nl2br: professionals write on separate lines, not Markdown; a line break stays a line break.
+    html = md.markdown(text, extensions=["sane_lists", "tables", "nl2br"], output_format="html")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -60,7 +62,26 @@ def waited(since: datetime | None, now: datetime | None = None) -> str:
     return _("%(num)d weeks", num=days // 7)
 
 
+def number(value, decimals: int | None = None) -> str:
+    """A number in the reader's language ("1.234,5" in Dutch), with ``decimals`` fixed digits
+    after the separator when given; "—" for none."""
+    if value is None:
+        return "—"
+    if decimals is None:
+        return format_decimal(value)
+    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def percent(value, decimals: int = 1) -> str:
+    """A percentage (of 0–100) in the reader's language: "50,0 %" in Dutch; "—" for none."""
+    if value is None:
+        return "—"
+    return number(value, decimals) + "\u00a0%"
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date

@@ -51,7 +51,7 @@ def _minutes_markdown(meeting: Meeting) -> str:
     lines += [f"- {p}" for p in present] or ["- " + _("nobody recorded")]
     lines += ["", "### " + _("Absent")] + ([f"- {p}" for p in absent] or ["- " + _("nobody")])
     quorum = quorum_status(meeting)
-    lines += ["", _("Quorum: %(present)d of %(required)d experts present (%(verdict)s).",
+    lines += ["", _("%(present)d experts present (quorum %(required)d): %(verdict)s.",
                      present=quorum.present, required=quorum.required,
                      verdict=_("met") if quorum.met else _("not met"))]
     if quorum.missing_domains:

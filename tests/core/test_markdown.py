@@ -39,3 +39,10 @@ def test_case_page_renders_script_in_case_text_harmless(client, world, create_ca
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "<script>alert" not in html and "javascript:alert" not in html and "onmouseover" not in html
     assert "&lt;script&gt;alert(&#39;p&#39;)&lt;/script&gt;" in html  # plain fields are escaped
+
+
+def test_a_line_break_stays_a_line_break(app):
+    """Typed on two lines, shown on two lines; Markdown's safe subset still works."""
+    html = str(render_markdown("Moeder werkt 's nachts.\nVader is uit beeld.\n\n- een\n- twee"))
+    assert "Moeder werkt 's nachts.<br>" in html or "Moeder werkt 's nachts.<br />" in html
+    assert "<li>een</li>" in html
