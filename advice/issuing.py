@@ -20,6 +20,7 @@ from core.people import organisation_contacts
 from notifications.services import notify
 
 from . import permissions, ties, tokens
+from .documents import store_archive_copy
 from .drafting import TEXT_FIELDS, require_committed
 from .events import action_event, correction_events
 from .follow_through import sync_case
@@ -118,6 +119,7 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
         db.session.flush()  # the old version leaves 'issued' before the new one enters it
     transition_advice(advice, AdviceStatus.ISSUED, actor, {"hash": advice.content_hash, "meeting": advice.meeting_id})
     db.session.flush()
+    store_archive_copy(advice, canonical_content(advice), actor)  # the PDF/A, made once, kept byte for byte
     if previous is None:
         case_services.advise_case(case, actor, advice_id=advice.id)
 

@@ -32,6 +32,7 @@ from .catalogue_models import (  # noqa: F401
     Intervention,
     LegalReference,
 )
+from .document_models import AdviceDocument  # noqa: F401,E402  (the archive copies)
 
 # --- states -----------------------------------------------------------------------------------
 

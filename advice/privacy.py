@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from core import privacy
 from core.db import db
 
+from .documents import anonymise_documents
 from .guard import RETENTION_FIELDS
 from .models import Action, Advice, CaseClosure
 
@@ -86,3 +87,4 @@ def anonymise_advice(case_ids: Sequence[int]) -> list[str]:
 def register_parts(app) -> None:
     privacy.register_export(app, "advice", export_advice)
     privacy.register_anonymiser(app, "advice", anonymise_advice)
+    privacy.register_anonymiser(app, "advice_documents", anonymise_documents)

@@ -17,10 +17,10 @@ from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.people import committed_organisations
+from core.documents import send_document
 from core.web import audit_read, get_team, posted_version, show_refusal
-from meeting.models import Attendance, AttendanceStatus
 
-from . import forms, permissions, ties
+from . import documents, forms, permissions, ties
 from .catalogue import (
     add_intervention,
     add_legal_reference,
@@ -40,7 +40,7 @@ from .drafting import (
     remove_legal_ground,
     update_draft,
 )
-from .issuing import correct_advice, issue_advice, verify_hash
+from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from .lifecycle import StaleDraft, current_advice, draft_of, settings_for, versions
 from .models import Action, Advice, AdviceStatus, CostSide, Intervention, LegalReference
 
@@ -250,16 +250,7 @@ def discard(advice_id: int):
     return redirect(url_for("advice.case", case_id=case_id))
 
 
-def _present(advice: Advice) -> list[tuple[str, str]]:
-    """Who was present at the meeting (name, deputy name)."""
-    if advice.meeting_id is None:
-        return []
-    rows = db.session.scalars(
-        sa.select(Attendance).where(Attendance.meeting_id == advice.meeting_id,
-                                    Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.DEPUTY]))
-        .options(sa.orm.joinedload(Attendance.user))
-    ).all()
-    return sorted((a.user.name, a.deputy_name if a.status == AttendanceStatus.DEPUTY else "") for a in rows)
+_present = documents.present_at
 
 
 def _show_context(advice: Advice) -> dict:
@@ -269,6 +260,7 @@ def _show_context(advice: Advice) -> dict:
         "versions": versions(advice.case),
         "present": _present(advice),
         "hash_ok": verify_hash(advice) if advice.is_locked else None,
+        "archive": documents.archive_copy(advice) if advice.is_locked else None,
         "sides": list(CostSide),
         "post": PostForm(),
         "closure": closure_of(advice.case),
@@ -294,6 +286,17 @@ def print_(advice_id: int):
 
 
 bp.add_url_rule("/<int:advice_id>/print", endpoint="print", view_func=print_)
+
+
+@bp.get("/<int:advice_id>/advice.pdf")
+def pdf(advice_id: int):
+    """The issued version's archive copy (PDF/A), byte for byte as it was made at issue."""
+    advice = get_advice(advice_id)
+    if not advice.is_locked:
+        abort(404)
+    body = documents.archive_pdf(advice, canonical_content, current_user)
+    audit_read(advice.case, "advice_pdf")  # commits (with a copy made now for an older version)
+    return send_document(body, documents.filename(advice))
 
 
 # --- ties to the blockage map -----------------------------------------------------------------

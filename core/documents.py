@@ -1,0 +1,91 @@
+"""Archive copies as PDF/A, made on the server (WeasyPrint).
+
+``render_pdf(template, title=..., **context)`` renders a template that extends
+``documents/base.html`` (the print stylesheet ``static/documents.css``) and returns PDF/A bytes:
+
+- PDF/A-2u by default, PDF/A-3u when files are embedded (an advice embeds its content as JSON);
+- the fonts are the DejaVu files shipped in ``static/fonts`` (with their licence), embedded as
+  subsets: the same document on every machine, whatever fonts the system has;
+- document language Dutch (``lang="nl"``, rendered in Dutch whatever the reader's interface),
+  title, author, subject and keywords in the document information and the XMP metadata;
+- tagged (a structure tree for screen readers) as far as WeasyPrint makes it.
+
+Nothing is fetched from outside: the URL fetcher serves only files under the static folder, so a
+link or image in user text can never make the server fetch an address.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Response, current_app, render_template
+from flask_babel import force_locale
+
+#: The archive copies' language (the official documents of a Dutch municipality's team).
+DOCUMENT_LOCALE = "nl"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A file embedded in a PDF/A-3 document (e.g. the machine-readable advice)."""
+
+    name: str
+    data: bytes
+    description: str
+    """The file's type comes from its name (``advice.json`` → application/json)."""
+    relationship: str = "Source"
+
+
+def _static_root() -> Path:
+    return Path(current_app.static_folder).resolve()
+
+
+def _fetcher():
+    """A URL fetcher that serves only files under the static folder (fonts, the stylesheet)."""
+    from weasyprint.urls import URLFetcher
+
+    root = _static_root()
+
+    class StaticOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = Path(url[len("file://"):].split("?")[0]).resolve() if url.startswith("file://") else None
+            if path is None or not path.is_relative_to(root) or not path.is_file():
+                raise ValueError(f"not fetched in a document: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return StaticOnly(allowed_protocols=("file",), timeout=5)
+
+
+def render_html(template: str, **context) -> str:
+    with force_locale(DOCUMENT_LOCALE):
+        return render_template(template, document_lang=DOCUMENT_LOCALE, **context)
+
+
+def render_pdf(template: str, *, title: str, embedded: tuple[Embedded, ...] = (), **context) -> bytes:
+    """The template as PDF/A bytes (PDF/A-3u with embedded files, else PDF/A-2u)."""
+    from weasyprint import HTML, Attachment
+
+    html = render_html(template, title=title, **context)
+    fetcher = _fetcher()
+    attachments = [
+        Attachment(string=e.data, name=e.name, description=e.description, relationship=e.relationship,
+                   url_fetcher=fetcher)
+        for e in embedded
+    ]
+    document = HTML(string=html, base_url=str(_static_root()) + "/", url_fetcher=fetcher)
+    return document.write_pdf(
+        pdf_variant="pdf/a-3u" if embedded else "pdf/a-2u",
+        pdf_tags=True,
+        attachments=attachments,
+        custom_metadata=True,
+        uncompressed_pdf=False,
+    )
+
+
+def send_document(body: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
+    """A document as a download: never shown inline, never cached by a shared cache."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
