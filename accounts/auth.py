@@ -113,8 +113,12 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You have been signed out."), "info")
-    # Signed in through a provider: sign out there too (RP-initiated logout), then back here.
-    return redirect(oidc.end_session_url(provider) or url_for("auth.login"))
+    if provider and oidc.get_provider(provider):
+        # Signed in through a provider: sign out there too (RP-initiated logout), from a page of
+        # its own (a form's redirect to another site is refused by our CSP's form-action).
+        session[oidc.SIGN_OUT_AT] = provider
+        return redirect(url_for("oidc.sign_out"))
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

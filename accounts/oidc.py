@@ -42,6 +42,8 @@ from .oidc_models import IdentityLink
 log = logging.getLogger(__name__)
 
 _EXTENSION = "expertteam_oidc"
+#: The session key, after signing out here, of the provider to sign out at (``oidc.sign_out``).
+SIGN_OUT_AT = "oidc_sign_out_at"
 #: How long a started sign-in may take at the provider (seconds).
 FLOW_SECONDS = 10 * 60
 #: After this many seconds the discovery document is read again (keys and endpoints may move).

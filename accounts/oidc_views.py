@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -104,6 +105,19 @@ def callback(name: str):
     db.session.commit()  # the link and its last use
     mfa.begin_pending(user, safe_next(answer.next_url), provider=p.name)
     return redirect(url_for("mfa.verify" if user.totp_enrolled_at else "mfa.enrol"))
+
+
+@bp.get("/login/oidc/signed-out")
+def sign_out():
+    """After signing out here: on to the provider's end-session endpoint (RP-initiated logout),
+    which sends the browser back to our sign-in page. A page of its own, continued by a
+    refresh and a link: the sign-out form's redirect may not leave the site (CSP form-action)."""
+    url = oidc.end_session_url(session.pop(oidc.SIGN_OUT_AT, None))
+    if url is None:
+        return redirect(url_for("auth.login"))
+    response = make_response(render_template("accounts/oidc_signed_out.html", url=url))
+    response.headers["Refresh"] = f"0; url={url}"
+    return response
 
 
 @bp.get("/account/confirm/provider")

@@ -167,8 +167,11 @@ def test_first_sign_in_links_then_the_subject_alone_is_used(client, provider, pe
 
     # Sign-out here ends the session and signs out at the provider (RP-initiated logout).
     response = post_form(client, "/logout", token_from="/account/password")
-    end_session = response.headers["Location"]
+    assert response.headers["Location"] == "/login/oidc/signed-out"
+    response = client.get("/login/oidc/signed-out")
+    end_session = response.headers["Refresh"].removeprefix("0; url=")
     assert end_session.startswith(provider.issuer + "/session/end?")
+    assert f'href="{end_session.replace("&", "&amp;")}"' in response.get_data(as_text=True)
     assert parse_qs(urlsplit(end_session).query)["post_logout_redirect_uri"] == [f"{BASE}/login"]
     assert not signed_in(client)
     browser = requests.Session()

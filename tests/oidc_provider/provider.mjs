@@ -202,6 +202,7 @@ const callback = provider.callback();
 server.on('request', async (req, res) => {
   const url = new URL(req.url, issuer);
   try {
+    if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
     if (url.pathname.startsWith('/interaction/')) return await interaction(req, res, url);
     if (url.pathname.startsWith('/test/')) return await testControl(req, res, url);
     return callback(req, res);
