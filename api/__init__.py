@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     csrf.exempt(views.bp)
-    for code in (404, 405, 500):
+    for code in (400, 403, 404, 405, 413, 500):
         _problem_for_api_paths(app, code)
     register_job(app, "api.cleanup", jobs.cleanup, "cron", "Forget expired API tokens and rate-limit windows",
                  hour=3, minute=50)

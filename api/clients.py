@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from werkzeug.security import generate_password_hash
 
 from core import audit
 from core.clock import utcnow
@@ -22,6 +21,8 @@ from core.permissions import is_admin
 
 from .models import SCOPES, ApiClient
 
+#: The password "hash" of a client's account: not a hash format, so no password ever matches.
+NO_PASSWORD = "!api-client"
 #: How long the previous secret stays valid after a rotation, by default.
 DEFAULT_GRACE = timedelta(days=7)
 
@@ -65,8 +66,8 @@ def create_client(actor: User, organisation: Organisation, *, name: str, scopes,
     client_id = "etc_" + secrets.token_urlsafe(18)
     user = User(email=f"{client_id.lower()}@api-client.invalid", name=f"{name} (API)", locale="nl",
                 notification_preference=NotificationPreference.IN_APP,
-                # Nobody knows this password: the account cannot sign in to the pages.
-                password_hash=generate_password_hash(secrets.token_urlsafe(32), method="scrypt"))
+                # No hash format: no password matches, the account cannot sign in to the pages.
+                password_hash=NO_PASSWORD)
     db.session.add(user)
     db.session.flush()
     secret = secrets.token_urlsafe(32)

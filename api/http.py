@@ -32,6 +32,7 @@ PROBLEMS: dict[int, tuple[str, Any]] = {
     404: ("not-found", _l("Not found.")),
     405: ("method-not-allowed", _l("This method is not allowed here.")),
     409: ("conflict", _l("This is not possible in the current state.")),
+    413: ("content-too-large", _l("The request is too large.")),
     412: ("precondition-failed", _l("The resource was changed in the meantime.")),
     415: ("unsupported-media-type", _l("Send the request body as JSON.")),
     422: ("unprocessable", _l("The request cannot be carried out.")),

@@ -143,8 +143,8 @@ def action(action_id: int):
 
 def _transition(action_id: int, fields: dict[str, type], required: tuple[str, ...], do):
     action = _action(action_id)
+    data = json_body(fields, required)  # the syntax first (400), then the precondition (428, 412)
     check_if_match(resources.action_detail(action))
-    data = json_body(fields, required)
     try:
         do(action, data)
     except StaleAction as exc:
@@ -232,8 +232,8 @@ def signal_request(request_id: int):
 @endpoint("signals:write")
 def seen(request_id: int):
     row = _signal_request(request_id)
-    check_if_match(resources.signal_request(row))
     data = json_body({"note": str}, ("note",))
+    check_if_match(resources.signal_request(row))
     try:
         report_seen(row, g.api_client.user, note=data["note"])
     except PermissionDenied as exc:
