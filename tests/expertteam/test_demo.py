@@ -8,6 +8,7 @@ from core.audit import AuditEvent
 from core.db import db
 from core.models import Commitment, Membership, Role, User
 from expertteam.demo import DEMO_PASSWORD, seed
+from expertteam.demo_financing import PILOT
 from notifications.models import Notification
 
 
@@ -38,14 +39,24 @@ def test_demo_is_complete_and_idempotent(app):
         "Dhr. Eik": CaseStatus.RETURNED,
         "Gezin Fransen": CaseStatus.CLOSED,
         "Gezin Gerritsen": CaseStatus.SUBMITTED,
+        **{pseudonym: CaseStatus.CLOSED for pseudonym, *_rest in PILOT},  # expertteam/demo_financing.py
     }
     # The advice is issued and locked; the follow-up of the closed case is due.
     from advice.models import Advice, AdviceStatus, CaseClosure
 
     issued = db.session.scalars(sa.select(Advice).where(Advice.status == AdviceStatus.ISSUED)).all()
-    assert len(issued) == 3 and all(len(a.content_hash) == 64 for a in issued)
-    closure = db.session.scalar(sa.select(CaseClosure))
+    assert len(issued) == 3 + len(PILOT) and all(len(a.content_hash) == 64 for a in issued)
+    closure = db.session.scalar(sa.select(CaseClosure).join(Case, Case.id == CaseClosure.case_id)
+                                .where(Case.household_pseudonym == "Gezin Fransen"))
     assert closure.outcome.value == "reached" and closure.followup_due_on <= date.today()
+    # Pay for success: one agreement, cases in every ledger state, all booked, one correction.
+    from financing import statement
+    from financing.models import EntryKind, FinancingAgreement, LedgerEntry
+
+    agreement = db.session.scalar(sa.select(FinancingAgreement))
+    summary = statement.summary(agreement, date.today())
+    assert all(summary.cases[state.value] for state in statement.STATES) and summary.unbooked == 0, summary
+    assert db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.kind == EntryKind.CORRECTION)) == 1
     # Made through the services: the trail and the notifications real use leaves.
     assert first["AuditEvent"] > 10 and first["Notification"] > 5
     chair = db.session.scalar(sa.select(User).where(User.email == "voorzitter@gooistad.example"))
