@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 
 from core import audit, privacy
 from core.db import db
+from core.documents import render_pdf, send_document
 from core.errors import ServiceError
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
@@ -331,7 +332,7 @@ def export(case_id: int):
     if not permissions.can_export(current_user, case):
         abort(403)
     fmt = request.args.get("format", "html")
-    if fmt not in ("html", "json"):
+    if fmt not in ("html", "json", "pdf"):
         abort(400)
     data = privacy.build_export(case)
     audit.record("case.export", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
@@ -343,4 +344,10 @@ def export(case_id: int):
             mimetype="application/json",
             headers={"Content-Disposition": f'attachment; filename="{case.reference}-export.json"'},
         )
+    if fmt == "pdf":
+        def title():
+            return _("Export of %(reference)s", reference=case.reference)
+
+        return send_document(render_pdf("documents/export.html", title=title, case=case, data=data),
+                             f"{case.reference}-export.pdf")
     return render_template("casefiles/export.html", case=case, data=data)

@@ -15,6 +15,7 @@ link or image in user text can never make the server fetch an address.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +62,14 @@ def render_html(template: str, **context) -> str:
         return render_template(template, document_lang=DOCUMENT_LOCALE, **context)
 
 
-def render_pdf(template: str, *, title: str, embedded: tuple[Embedded, ...] = (), **context) -> bytes:
-    """The template as PDF/A bytes (PDF/A-3u with embedded files, else PDF/A-2u)."""
+def render_pdf(template: str, *, title: str | Callable[[], str], embedded: tuple[Embedded, ...] = (),
+               **context) -> bytes:
+    """The template as PDF/A bytes (PDF/A-3u with embedded files, else PDF/A-2u). ``title`` may
+    be a function, called in the document's language."""
     from weasyprint import HTML, Attachment
 
+    with force_locale(DOCUMENT_LOCALE):
+        title = title() if callable(title) else title
     html = render_html(template, title=title, **context)
     fetcher = _fetcher()
     attachments = [

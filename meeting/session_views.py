@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import privacy
-from core.clock import utcnow
+from core.documents import render_pdf, send_document
+from core.clock import team_zone, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.forms import PostForm
@@ -220,3 +221,18 @@ def minutes(meeting_id: int):
         action_form=PostForm(), can_compile=permissions.can_manage(current_user, meeting)
         and meeting.status == MeetingStatus.HELD,
     ), status
+
+
+@bp.get("/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int):
+    """The closed minutes as PDF/A (the team's archive copy); audited like the page."""
+    meeting = get_meeting(meeting_id)
+    if not permissions.is_team_member(current_user, meeting.team_id) or meeting.minutes_closed_at is None:
+        abort(404)
+    local_day = meeting.starts_at.astimezone(team_zone(meeting.team)).date()
+    body = render_pdf("documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
+                      meeting=meeting)
+    privacy.record_reads([i.case for i in meeting.items], current_user, "minutes_pdf", team_id=meeting.team_id,
+                         object_id=meeting.id)
+    db.session.commit()
+    return send_document(body, f"{meeting.team.code}-notulen-{local_day.isoformat()}.pdf")

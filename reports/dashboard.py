@@ -42,6 +42,7 @@ from advice.models import (
 from core import audit, spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db
+from core.documents import render_pdf, send_document
 from core.models import Team
 
 from . import figures
@@ -173,7 +174,7 @@ def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 680, bar: int
     bars = []
     for i, (label, value, text) in enumerate(rows):
         y = i * (bar + gap)
-        w = round(room * value / top, 1) if value else 0
+        w = round(room * value / top, 1) if value and value > 0 else 0  # never a negative width
         bars.append({"label": label, "y": y, "w": w, "text": text, "text_x": label_width + w + 6,
                      "text_y": round(y + bar * 0.7, 1), "suppressed": text == "< 5"})
     return {"bars": bars, "width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar,
@@ -264,6 +265,21 @@ def report(team_id: int):
     if ctx["error"]:
         abort(400, ctx["error"])
     return render_template("reports/report.html", generated=utcnow(), **ctx)
+
+
+@bp.get("/teams/<int:team_id>/report.pdf")
+def report_pdf(team_id: int):
+    """The period report as PDF/A, for the council's records."""
+    team = figures_team(team_id)
+    ctx = _context(team, exact=False)
+    if ctx["error"]:
+        abort(400, ctx["error"])
+    period = ctx["period"]
+    def title():
+        return f"{team.name} — {_('Period report')} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}"
+
+    body = render_pdf("documents/report.html", title=title, generated=utcnow(), **ctx)
+    return send_document(body, f"{team.code}-periode-{period.start.isoformat()}-{period.end.isoformat()}.pdf")
 
 
 @bp.post("/teams/<int:team_id>/norm")

@@ -4,11 +4,8 @@ the text)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 
-import pikepdf
-import pypdf
 import sqlalchemy as sa
 
 from advice.issuing import correct_advice, issue_advice
@@ -17,37 +14,16 @@ from core import privacy
 from core.audit import AuditEvent
 from core.db import db
 from tests.conftest import login
-
-
-def read_pdf(body: bytes) -> dict:
-    """What a reader of the archive copy sees: the PDF/A identification, language, title,
-    fonts (name, embedded), embedded files and the text."""
-    pdf = pikepdf.open(io.BytesIO(body))
-    with pdf.open_metadata() as xmp:
-        meta = {k: xmp.get(k) for k in ("pdfaid:part", "pdfaid:conformance", "dc:title")}
-    fonts = {}
-    for page in pdf.pages:
-        for _name, font in page.Resources.Font.items():
-            desc = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
-            fonts[str(font.BaseFont).split("+")[-1]] = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-    files = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
-    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(body)).pages)
-    return {**meta, "lang": str(pdf.Root.Lang), "tagged": "/StructTreeRoot" in pdf.Root, "fonts": fonts,
-            "files": files, "text": " ".join(text.split())}
+from tests.pdfcheck import assert_archive_pdf, read_pdf
 
 
 def test_archive_copy_made_at_issue(client, aw, issued):
     advice = issued()
     stored = db.session.get(AdviceDocument, advice.id)
     assert stored is not None and stored.sha256 == hashlib.sha256(stored.pdf).hexdigest()
-    seen = read_pdf(stored.pdf)
-    assert (seen["pdfaid:part"], seen["pdfaid:conformance"]) == ("3", "U")
-    assert seen["lang"] == "nl" and seen["tagged"]
+    # PDF/A-3u, Dutch, tagged; every font embedded, only the shipped DejaVu faces.
+    seen = assert_archive_pdf(stored.pdf, part="3")
     assert advice.case.reference in seen["dc:title"]
-    # Every font embedded, and only the shipped DejaVu faces (no system font slipped in).
-    assert seen["fonts"] and all(seen["fonts"].values())
-    assert set(seen["fonts"]) <= {"Document-Sans", "Document-Sans-Bold", "Document-Sans-Italic",
-                                  "Document-Sans-BoldItalic", "Document-Mono"}
     text = seen["text"]
     for part in ("Grant urgency now; settle the debt in parallel.", "No urgency while a debt is open.",
                  "Jeugdwet" if advice.legal_grounds else "hardship clause", "Offer a home within two weeks.",
