@@ -38,7 +38,7 @@ class AmountField(StringField):
         try:
             self.cents = euros_to_cents(self.data)
         except ValueError:
-            raise ValidationError(_l("Enter an amount in euros, e.g. 1.500,00.")) from None
+            raise ValidationError(_l("Enter an amount in euros, for example 1500 or 1500.00.")) from None
 
 
 class AgreementForm(FlaskForm):
