@@ -53,6 +53,8 @@ quantity rounded half up to cents, as ``CostLine.amount_cents`` does.
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -83,6 +85,7 @@ from meeting.models import AgendaItem, Meeting, Outcome
 from .period import Period
 
 A = ActionStatus
+log = logging.getLogger(__name__)
 
 #: Counts below this are shown as "< 5" in anything that leaves the team.
 SUPPRESS_BELOW = 5
@@ -205,6 +208,9 @@ class LeadTime:
     median: float | None = None
     p90: float | None = None
     over_norm: int = 0
+    invalid: int = 0
+    """Durations that come out negative (the end recorded before the start): a data error, left
+    out of every figure and counted so the page can say so."""
 
 
 def lead_times(team_id: int, period: Period, norm_days: int) -> dict[str, LeadTime]:
@@ -229,27 +235,43 @@ def lead_times(team_id: int, period: Period, norm_days: int) -> dict[str, LeadTi
         .where(mine, Case.submitted_at.is_not(None), period.contains(discussed.c.at)),
     ]
     union = sa.union_all(*arms).subquery("durations")
+    # A negative duration is a data error (the end recorded before the start): ranked apart, so it
+    # never enters a count, median or percentile, and counted. Tolerance: one second.
+    bad = sa.case((union.c.d < -1 / 86400, 1), else_=0)
     ranked = sa.select(
         union.c.kind,
         union.c.d,
-        sa.func.row_number().over(partition_by=union.c.kind, order_by=union.c.d).label("rn"),
-        sa.func.count().over(partition_by=union.c.kind).label("n"),
+        bad.label("bad"),
+        sa.func.row_number().over(partition_by=(union.c.kind, bad), order_by=union.c.d).label("rn"),
+        sa.func.count().over(partition_by=(union.c.kind, bad)).label("n"),
     ).subquery("ranked")
+    good = ranked.c.bad == 0
     # "More than the norm", to the second (float day differences are not exact).
     threshold = norm_days + 0.5 / 86400
     rows = db.session.execute(
         sa.select(
             ranked.c.kind,
-            sa.func.max(ranked.c.n),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.d))),
-            sa.func.max(sa.case((ranked.c.rn == (9 * ranked.c.n + 9) // 10, ranked.c.d))),
-            _count_if(ranked.c.d > threshold),
+            sa.func.max(sa.case((good, ranked.c.n))),
+            sa.func.max(sa.case((sa.and_(good, ranked.c.rn == (ranked.c.n + 1) // 2), ranked.c.d))),
+            sa.func.max(sa.case((sa.and_(good, ranked.c.rn == (9 * ranked.c.n + 9) // 10), ranked.c.d))),
+            _count_if(sa.and_(good, ranked.c.d > threshold)),
+            _count_if(ranked.c.bad == 1),
         ).group_by(ranked.c.kind)
     ).all()
     out = {kind: LeadTime(kind) for kind in LEAD_KINDS}
-    for kind, n, median, p90, over in rows:
-        out[kind] = LeadTime(kind, int(n), _round(median), _round(p90), int(over))
+    for kind, n, median, p90, over, invalid in rows:
+        out[kind] = LeadTime(kind, int(n or 0), _nonnegative(median), _nonnegative(p90), int(over), int(invalid))
+    if any(lt.invalid for lt in out.values()):
+        log.warning("team %s: durations left out of the figures as data errors (end before start): %s", team_id,
+                    ", ".join(f"{k} {lt.invalid}" for k, lt in out.items() if lt.invalid))
     return out
+
+
+def _nonnegative(value) -> float | None:
+    """A rounded duration; a negative value never reaches a page (the ``bad`` rows are apart,
+    and rounding a value within the one-second tolerance gives 0.0)."""
+    value = _round(value)
+    return None if value is None else max(value, 0.0)
 
 
 def _round(value) -> float | None:

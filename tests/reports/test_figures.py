@@ -11,7 +11,7 @@ import pytest
 
 from advice import org_figures
 from advice.models import AdviceSettings
-from casefiles.models import Case
+from casefiles.models import Case, CaseStatus
 from core.db import db
 from core.models import Domain as D
 from reports import figures
@@ -187,3 +187,28 @@ def test_compute_uses_a_fixed_number_of_queries(history, builder, count_queries)
     assert large.count == small.count <= 13
     assert fig.flow.counts["submitted"] == 38
     assert db.session.query(Case).count() > 40
+
+
+def test_a_negative_duration_is_a_data_error_left_out_and_counted(history, builder, caplog):
+    """A case whose intake is recorded before its submission (a clock error, a bad import) never
+    shows as a negative lead time: it is left out of count, median and percentile, and counted."""
+    bad = builder.case(status=CaseStatus.ACCEPTED, submitted=datetime(2026, 2, 20, tzinfo=timezone.utc),
+                       intake=datetime(2026, 2, 14, tzinfo=timezone.utc), domains=[D.GGZ], orgs=[])
+    db.session.commit()
+    with caplog.at_level("WARNING", logger="reports.figures"):
+        lt = figures.lead_times(history.team.id, Q1, 28)
+    assert bad.id
+    assert (lt["intake"].count, lt["intake"].median, lt["intake"].p90, lt["intake"].invalid) == (6, 4.0, 13.0, 1)
+    assert all(v.median is None or v.median >= 0 for v in lt.values())
+    assert "intake 1" in caplog.text and str(history.team.id) in caplog.text
+
+
+def test_the_dashboard_says_how_many_durations_were_left_out(client, history, builder):
+    from tests.conftest import login
+    builder.case(status=CaseStatus.ACCEPTED, submitted=datetime(2026, 2, 20, tzinfo=timezone.utc),
+                 intake=datetime(2026, 2, 14, tzinfo=timezone.utc), domains=[D.GGZ], orgs=[])
+    db.session.commit()
+    login(client, history.chair)
+    html = client.get(f"/dashboard/teams/{history.team.id}?from=2026-01-01&to=2026-03-31").get_data(as_text=True)
+    assert "1 duration was left out" in html
+    assert 'width="-' not in html
