@@ -12,7 +12,7 @@ from core.audit import AuditEvent
 from core.clock import team_today
 from core.db import db
 from financing import ledger, statement
-from financing.models import EntryKind, FinancedCase, LedgerEntry, MissingRule, PriceKind, Scope
+from financing.models import EntryKind, FinancedCase, FinancingAgreement, LedgerEntry, MissingRule, PriceKind, Scope
 
 from .conftest import NOW, PRICE, at
 
@@ -132,3 +132,16 @@ def test_changed_terms_are_corrections_and_the_summary_shows_what_is_unbooked(fi
     s = statement.summary(fin.agreement, date(2026, 7, 1))
     assert s.unbooked == 3 and s.cents["partial"] == 2 * PRICE // 2 and s.cases["running"] == 2
     assert _book(fin, at(2026, 7, 2)) == (0, 3)
+
+
+def test_the_nightly_job_books_every_agreement_once(fin, app):
+    from core.jobs import registered
+
+    other = FinancingAgreement(team_id=fin.other_team.id, financier="Fonds Elders", starts_on=date(2026, 1, 1),
+                               ends_on=date(2026, 12, 31), price_cents=100_000)
+    db.session.add(other)
+    db.session.commit()
+    job = registered(app)["financing.book"]
+    assert job.func(NOW) == "2 agreements: 12 entries, 0 corrections booked"  # 11 here, the other team's success
+    assert job.func(NOW) == "2 agreements: 0 entries, 0 corrections booked"
+    assert db.session.scalar(sa.select(LedgerEntry.amount_cents).where(LedgerEntry.agreement_id == other.id)) == 100_000
