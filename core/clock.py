@@ -2,15 +2,46 @@
 
 Stored times are aware UTC. A team's dates (deadlines, follow-up dates, "today") are its local
 calendar dates in the team's time zone (``Team.timezone``, Europe/Amsterdam by default).
+
+``running_at(moment)`` sets the clock the services read for a block of code: time runs on from
+``moment`` as it does in the real world. The demo builds its history with it, so every timeline
+event, audit row and notification carries the moment it happened in the story. While the clock
+runs in the past (``replaying()``), notifications are history: they are kept in the inbox as
+read and never e-mailed (``notifications.services``).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+_offset: ContextVar[timedelta] = ContextVar("clock_offset", default=timedelta(0))
+
+#: A clock set further back than this is replaying history (a few seconds are not history).
+REPLAY_THRESHOLD = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(timezone.utc) + _offset.get()
+
+
+@contextmanager
+def running_at(moment: datetime) -> Iterator[datetime]:
+    """Within the block, ``utcnow()`` starts at ``moment`` (aware) and runs on from there."""
+    if moment.tzinfo is None:
+        raise ValueError("running_at needs an aware datetime")
+    token = _offset.set(moment - datetime.now(timezone.utc))
+    try:
+        yield moment
+    finally:
+        _offset.reset(token)
+
+
+def replaying() -> bool:
+    """True while the clock is set in the past (``running_at``): what happens now is history."""
+    return _offset.get() < -REPLAY_THRESHOLD
 
 
 def team_zone(team) -> ZoneInfo:

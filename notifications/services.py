@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.clock import utcnow
+from core.clock import replaying, utcnow
 from core.db import db
 from core.models import NotificationPreference, User
 
@@ -70,6 +70,9 @@ def _rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
         if link and (not link.startswith("/") or link.startswith("//")):
             raise ValueError("a notification link is a path inside the app, e.g. /cases/12")
     now = utcnow()
+    # History (the clock replaying the past, as the demo does) is kept, read, and never e-mailed:
+    # the first sender run must not announce a meeting of months ago as news.
+    history = replaying()
     rows = []
     for recipients, kind, context, link in messages:
         seen: set[int] = set()
@@ -77,7 +80,7 @@ def _rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
             if user is None or user.id in seen or not user.active:
                 continue
             seen.add(user.id)
-            status = email_status_for(user, kind)
+            status = EmailStatus.NONE if history else email_status_for(user, kind)
             rows.append({
                 "user_id": user.id,
                 "kind": kind,
@@ -86,6 +89,7 @@ def _rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
                 "created_at": now,
                 "email_status": status,
                 "email_next_attempt_at": now if status == EmailStatus.PENDING else None,
+                "read_at": now if history else None,
             })
     return rows
 
