@@ -84,6 +84,17 @@ def from_environment(instance_path: str) -> dict:
         "CALENDAR_ALARM_MINUTES": int(os.environ.get("CALENDAR_ALARM_MINUTES", str(24 * 60))),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENT_FOLDER": os.environ.get("ATTACHMENT_FOLDER") or str(Path(instance_path) / "attachments"),
+        # The API and webhooks (issue 14; README "Organisations' own systems"): bearer tokens live
+        # this many seconds; a client may make API_RATE_LIMIT calls per API_RATE_PERIOD seconds;
+        # WEBHOOKS_SOURCE names this installation in CloudEvents (default APP_BASE_URL); an endpoint
+        # is disabled after WEBHOOKS_DISABLE_AFTER failures in a row. Plain-HTTP loopback
+        # endpoints only with WEBHOOKS_ALLOW_HTTP_LOOPBACK (tests, a local trial; never production).
+        "API_TOKEN_LIFETIME": int(os.environ.get("API_TOKEN_LIFETIME", "900")),
+        "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "300")),
+        "API_RATE_PERIOD": int(os.environ.get("API_RATE_PERIOD", "60")),
+        "WEBHOOKS_SOURCE": os.environ.get("WEBHOOKS_SOURCE") or None,
+        "WEBHOOKS_DISABLE_AFTER": int(os.environ.get("WEBHOOKS_DISABLE_AFTER", "20")),
+        "WEBHOOKS_ALLOW_HTTP_LOOPBACK": _bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK") and not production,
     }
 
 
