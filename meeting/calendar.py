@@ -10,6 +10,8 @@ their slot.
 """
 from __future__ import annotations
 
+import hashlib
+
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -35,36 +37,49 @@ from .models import AgendaItem, CalendarFeed, Meeting, MeetingStatus
 FEED_HISTORY = timedelta(days=42)
 
 
+#: The session key that carries a new feed token to the one page that shows it.
+SHOW_ONCE = "calendar_feed_token"
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a feed token: its SHA-256. A token is 256 random bits, so a plain hash
+    is enough (no salt or slow hash needed) and the lookup stays one indexed equality."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def get_feed(user: User) -> CalendarFeed | None:
     return db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 
-def renew_feed(user: User) -> CalendarFeed:
-    """Create the user's feed, or give it a new token (the old URL stops working)."""
+def renew_feed(user: User) -> str:
+    """Create the user's feed, or give it a new token (the old URL stops working). Returns the
+    token, to show once: only its hash is kept."""
+    token = new_token()
     feed = get_feed(user)
     if feed is None:
-        feed = CalendarFeed(user_id=user.id, token=new_token())
+        feed = CalendarFeed(user_id=user.id, token_hash=token_hash(token))
         db.session.add(feed)
         action = "calendar_feed.create"
     else:
-        feed.token = new_token()
+        feed.token_hash = token_hash(token)
         feed.renewed_at = utcnow()
         action = "calendar_feed.renew"
     db.session.flush()
     # The audit row never contains the token.
     audit.record(action, object_type="calendar_feed", object_id=feed.id, actor=user)
-    return feed
+    return token
 
 
 def feed_user(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
     feed = db.session.scalar(
-        sa.select(CalendarFeed).where(CalendarFeed.token == token).options(sa.orm.joinedload(CalendarFeed.user))
+        sa.select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))
+        .options(sa.orm.joinedload(CalendarFeed.user))
     )
     if feed is None or not feed.user.active:
         return None

@@ -10,6 +10,7 @@ from flask import (
     flash,
     redirect,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -69,7 +70,9 @@ def feed(token: str):
 def renew_feed():
     if not PostForm().validate_on_submit():
         abort(400)
-    calendar.renew_feed(current_user)
+    token = calendar.renew_feed(current_user)
     db.session.commit()
+    # Shown once on the next page (only its hash is stored), then gone from the session.
+    session[calendar.SHOW_ONCE] = token
     flash(_("Your calendar address is ready. An earlier address no longer works."), "success")
     return redirect(url_for("meeting.index") + "#calendar")

@@ -227,15 +227,16 @@ class Attendance(db.Model):
 
 
 class CalendarFeed(db.Model):
-    """A user's private iCalendar feed. The token in the URL is the only key; renewing it
-    makes the old URL stop working."""
+    """A user's private iCalendar feed. The token in the URL is the only key; only its SHA-256
+    is stored (someone who reads the database cannot subscribe as the user), so the address is
+    shown once, when it is made; renewing it makes the old URL stop working."""
 
     __tablename__ = "calendar_feeds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    """Long random URL-safe token (secrets.token_urlsafe(32))."""
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    """SHA-256 (hex) of the long random URL-safe token (secrets.token_urlsafe(32)) in the URL."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     renewed_at: Mapped[Optional[datetime]]
 

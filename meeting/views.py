@@ -19,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -152,9 +153,10 @@ def index():
     ).all()
     feed = calendar.get_feed(current_user)
     feed_url = None
-    if feed is not None:
+    token = session.pop(calendar.SHOW_ONCE, None)
+    if feed is not None and token is not None:
         base = current_app.config.get("APP_BASE_URL") or request.host_url
-        feed_url = base.rstrip("/") + url_for("calendar.feed", token=feed.token)
+        feed_url = base.rstrip("/") + url_for("calendar.feed", token=token)
     return render_template(
         "meeting/index.html",
         meetings=meetings,

@@ -81,3 +81,30 @@ def test_migrations_match_the_models_and_downgrade_cleanly(fresh_database, tmp_p
         with db.engine.connect() as conn:
             assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_existing_calendar_feeds_keep_working_after_their_tokens_are_hashed(fresh_database):
+    """0007 replaces each stored feed token by its SHA-256: the subscribed address still works,
+    and the token itself is no longer in the database."""
+    import hashlib
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database, "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            from core.models import User  # the users table is the same at 0006 (its defaults fill the rest)
+            user_id = conn.execute(sa.insert(User.__table__).values(email="a@b.example", name="A", password_hash="x")
+                                   .returning(User.__table__.c.id)).scalar_one()
+            conn.execute(sa.text("INSERT INTO calendar_feeds (user_id, token, created_at) "
+                                 "VALUES (:u, 'old-token-subscribed-in-a-calendar-app', CURRENT_TIMESTAMP)"),
+                         {"u": user_id})
+        upgrade()
+        from meeting.calendar import feed_user
+        assert feed_user("old-token-subscribed-in-a-calendar-app").id == user_id
+        with db.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT token_hash FROM calendar_feeds")).scalar_one()
+        assert stored == hashlib.sha256(b"old-token-subscribed-in-a-calendar-app").hexdigest()
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

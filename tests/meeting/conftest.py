@@ -67,3 +67,17 @@ def experts(world, make_user):
         make_user("expert", team=world.team, domain=d, name=f"Expert {d.value}")
         for d in (Domain.GGZ, Domain.DEBT, Domain.POLICE, Domain.PARENTING)
     ]
+
+
+def renewed_feed_path(client) -> str:
+    """Renew the signed-in user's feed through the page and read the address it shows once
+    (only a hash of the token is stored, so the page is the only place to read it)."""
+    import re
+    from urllib.parse import urlsplit
+
+    from tests.conftest import post_form
+
+    response = post_form(client, "/meetings/feed/renew", token_from="/meetings/", follow_redirects=True)
+    match = re.search(r'id="feed-url" readonly value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "the new calendar address is shown once after renewing"
+    return urlsplit(match.group(1)).path

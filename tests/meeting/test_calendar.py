@@ -1,6 +1,8 @@
 """The iCalendar feed and .ics downloads, parsed with the icalendar library."""
 from __future__ import annotations
 
+import hashlib
+
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -16,6 +18,7 @@ from meeting.schedule import (
     ensure_meetings,
     move_meeting,
 )
+from tests.meeting.conftest import renewed_feed_path
 from tests.conftest import login, post_form
 
 UTC = timezone.utc
@@ -23,9 +26,7 @@ UTC = timezone.utc
 
 def _feed_url(client, user) -> str:
     login(client, user)
-    assert post_form(client, "/meetings/feed/renew", token_from="/meetings/").status_code == 302
-    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.user_id == user.id))
-    return f"/meetings/feed/{feed.token}.ics"
+    return renewed_feed_path(client)
 
 
 def _events(body: bytes) -> dict[str, icalendar.Event]:
@@ -112,7 +113,12 @@ def test_renewing_the_token_retires_the_old_url(client, world):
     assert new != old and len(new.split("/")[-1]) >= 40
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
-    assert "http://expertteam.test" + new in client.get("/meetings/").get_data(as_text=True)
+    # Shown once: the next visit no longer shows the address, and the database holds only its hash.
+    later = client.get("/meetings/").get_data(as_text=True)
+    assert new not in later and "You have a calendar address since" in later
+    token = new.split("/")[-1][:-4]
+    stored = db.session.scalars(sa.select(CalendarFeed.token_hash)).all()
+    assert stored == [hashlib.sha256(token.encode()).hexdigest()] and token not in str(stored)
     assert client.get("/meetings/feed/not-a-token.ics").status_code == 404
     details = db.session.scalars(sa.select(AuditEvent.details).where(AuditEvent.action.like("calendar_feed.%"))).all()
     assert len(details) == 2 and all(new.split("/")[-1][:-4] not in str(d) for d in details)

@@ -16,6 +16,7 @@ from core.clock import utcnow
 from core.db import db
 from meeting.models import CalendarFeed
 from meeting.schedule import add_extra_meeting, cancel_meeting
+from tests.meeting.conftest import renewed_feed_path
 from tests.conftest import login, post_form
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -49,10 +50,9 @@ def _feed(client, user) -> bytes:
 
 def _feed_url(client, user) -> str:
     login(client, user)
-    assert post_form(client, "/meetings/feed/renew", token_from="/meetings/").status_code == 302
-    token = db.session.scalar(sa.select(CalendarFeed.token).where(CalendarFeed.user_id == user.id))
+    path = renewed_feed_path(client)
     client.delete_cookie("session")
-    return f"/meetings/feed/{token}.ics"
+    return path
 
 
 def test_three_parsers_agree_across_both_changes(client, world, around_changes):
