@@ -7,7 +7,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from casefiles.attachments.permissions import register_access_rule
     from casefiles.blockage.services import register_need_reference
+    from casefiles.notices import register_case_notices, register_home_notices
     from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
@@ -15,11 +17,15 @@ def init_app(app: Flask) -> None:
 
     from . import (
         action_team,
+        attachment_shares,
+        attachment_views,
         events,
         follow_through_views,
         guard,
         jobs,
         kinds,
+        notices,
+        permissions,
         privacy,
         ties,
         views,
@@ -28,6 +34,8 @@ def init_app(app: Flask) -> None:
     guard.install()
     action_team.install()
     register_need_reference(app, ties.need_is_tied)
+    register_home_notices(app, notices.home_notices)
+    register_case_notices(app, notices.case_notices)
     app.register_blueprint(views.bp)
     app.register_blueprint(follow_through_views.bp)
     app.jinja_env.globals.update(follow_through_views.template_globals())
@@ -35,6 +43,10 @@ def init_app(app: Flask) -> None:
     for key, label in events.ADVICE_EVENTS.items():
         register_event(app, key, label)
     privacy.register_parts(app)
+    # Case files the chair shares with an action: the page, the action page's list, the read rule.
+    app.register_blueprint(attachment_views.bp)
+    app.jinja_env.globals["shared_attachments"] = attachment_shares.shared_with
+    register_access_rule(app, "advice.shared_with_action", permissions.can_read_shared)
     register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
                  N_("Remind organisations of actions due soon"), hour=7, minute=0)
     register_job(app, "advice.mark_overdue", jobs.mark_overdue, "cron",

@@ -27,7 +27,7 @@ from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
 from core.web import audit_read, get_team, show_refusal
 
-from . import lists, permissions, services
+from . import lists, notices, permissions, services
 from .forms import (
     CaseForm,
     CriterionForm,
@@ -95,6 +95,7 @@ def index():
         teams=teams,
         owner_teams=owner_teams,
         queue_teams=user.team_ids(Role.EXPERT, Role.CHAIR, Role.SECRETARY),
+        notices=notices.home_notices(user),
     )
 
 
@@ -161,6 +162,7 @@ def detail(case_id: int):
         missing=services.missing_for_submit(case) if permissions.can_submit(current_user, case) else [],
         submit_form=SubmitForm(version=str(case.version)),
         perms=permissions,
+        notices=notices.case_notices(current_user, case),
     )
 
 
