@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.clock import utcnow
 from core.db import db
+from core.text import UNSTORABLE_MESSAGE, unstorable
 
 from . import oauth, ratelimit
 
@@ -125,6 +126,8 @@ def json_body(allowed: dict[str, type], required: tuple[str, ...] = ()) -> dict[
     for name, kind in allowed.items():
         if name in data and not isinstance(data[name], kind):
             invalid.append({"name": name, "reason": _("Wrong type.")})
+        elif name in data and unstorable(data[name]):
+            invalid.append({"name": name, "reason": str(UNSTORABLE_MESSAGE)})
         elif name in required and name not in data:
             invalid.append({"name": name, "reason": _("Required.")})
     if invalid:

@@ -92,6 +92,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(api):
         ("/done", {"json": ["note"]}, 400),
         ("/done", {"json": {"note": 12}}, 400),
         ("/done", {"json": {"note": "ok", "extra": 1}}, 400),
+        ("/done", {"json": {"note": "no\u0000null"}}, 400),
         ("/done", {"json": {"note": "ok", "doneOn": "yesterday"}}, 400),
         ("/done", {"data": "note=x", "content_type": "text/plain"}, 415),
         ("/done", {"json": {"note": "   "}}, 422),
@@ -175,3 +176,24 @@ def test_rotation_keeps_the_old_secret_for_the_grace_period_and_revocation_stops
     db.session.commit()
     assert api.call("GET", "/actions").status_code == 401  # the token of before stops at once
     assert api.http.post(token, data=data, headers=basic(api.client_row.client_id, new)).status_code == 401
+
+
+def test_a_page_of_actions_costs_the_same_few_statements_at_any_size(api, issued, count_queries):
+    def statements() -> int:
+        with count_queries() as counter:
+            assert api.call("GET", "/actions?limit=100").status_code == 200
+        return counter.count
+
+    small = statements()
+    for _ in range(4):
+        issued()
+    assert statements() == small <= 14  # rate limit, token, the page, its audit row: constant
+
+
+def test_the_clients_account_cannot_sign_in_to_the_pages(api, client):
+    from tests.conftest import post_form
+
+    response = post_form(client, "/login", {"email": api.client_row.user.email, "password": ""})
+    assert response.status_code != 302
+    response = post_form(client, "/login", {"email": api.client_row.user.email, "password": "!api-client"})
+    assert response.status_code != 302

@@ -203,3 +203,30 @@ def test_endpoints_need_https_except_loopback_when_allowed(app, aw):
     app.config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"] = True
     assert services.check_url("http://127.0.0.1:8080/hook")
     assert db.session.scalar(sa.select(sa.func.count(WebhookEndpoint.id))) == 0
+
+
+def test_the_example_receiver_accepts_our_messages_and_refuses_forged_ones(hooks, aw, app):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
+    spec = importlib.util.spec_from_file_location("webhook_receiver", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), example.Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        endpoint, secret = services.create_endpoint(aw.admin, aw.org, url=url, event_types=["action.changed"])
+        emit("action.changed", aw.org.id, "actions/3", {"action": 3})
+        db.session.commit()
+        example.SECRET = "whsec_" + base64.b64encode(b"x" * 24).decode()  # not ours: refused
+        assert delivery.deliver(utcnow()) == "delivered 0, to retry 1, failed 0, postponed 0"
+        assert db.session.scalar(sa.select(WebhookDelivery.last_status_code)) == 401
+        example.SECRET = secret
+        assert delivery.deliver(utcnow() + timedelta(minutes=2)) == "delivered 1, to retry 0, failed 0, postponed 0"
+        assert len(example.seen) == 1
+    finally:
+        server.shutdown()
+        thread.join(5)
