@@ -32,7 +32,7 @@ from .catalogue_models import (  # noqa: F401
     Intervention,
     LegalReference,
 )
-from .document_models import AdviceDocument  # noqa: F401,E402  (the archive copies)
+from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
 
 # --- states -----------------------------------------------------------------------------------
 

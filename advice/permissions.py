@@ -14,7 +14,7 @@ from core.db import db
 from core.models import User
 from core.permissions import is_chair, is_lead, is_owner, signed_in
 
-from .models import PENDING_ACTION, Action, ActionStatus, Advice, AdviceStatus
+from .models import PENDING_ACTION, Action, ActionAttachment, ActionStatus, Advice, AdviceStatus
 
 #: Case states in which a correction of the issued advice may be drafted.
 CORRECTABLE = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION})
@@ -102,3 +102,25 @@ def can_record_followup(user: User | None, case: Case) -> bool:
 
 def can_maintain_catalogue(user: User | None, team_id: int) -> bool:
     return is_lead(user, team_id)
+
+
+def can_share_attachments(user: User | None, advice: Advice) -> bool:
+    """The chair shares case files with the actions of the advice in force."""
+    return advice.status == AdviceStatus.ISSUED and is_chair(user, advice.case.team_id)
+
+
+def can_read_shared(user: User | None, attachment) -> bool:
+    """An organisation's contact reads a case file the chair shared with one of its actions
+    (an issued version's; the access rule ``casefiles.attachments`` asks, set by ``init_app``)."""
+    orgs = user.organisation_ids(attachment.case.team_id) if signed_in(user) else set()
+    if not orgs:
+        return False
+    return db.session.scalar(
+        sa.select(ActionAttachment.action_id)
+        .join(Action, Action.id == ActionAttachment.action_id)
+        .join(Advice, Advice.id == Action.advice_id)
+        .where(ActionAttachment.attachment_id == attachment.id, Action.organisation_id.in_(orgs),
+               Advice.status != AdviceStatus.DRAFT)
+        .limit(1)
+    ) is not None
+

@@ -17,7 +17,7 @@ from .config import DEV_SECRET_KEY, ROOT, ConfigurationError, check_production, 
 __all__ = ["PACKAGES", "ConfigurationError", "create_app"]
 
 #: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
-PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "meeting", "advice",
+PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "casefiles.attachments", "meeting", "advice",
             "reports", "financing", "api")
 
 

@@ -379,7 +379,7 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
     raise KeyError(figure)
 
 
-def table_export(team_id: int, fmt: str):
+def _table_export(team_id: int, fmt: str):
     team = figures_team(team_id)
     figure = request.args.get("figure", "")
     if figure not in CSV_FIGURES:
@@ -392,5 +392,11 @@ def table_export(team_id: int, fmt: str):
     return spreadsheet.download(csv_rows(fig, figure), name, fmt, sheet=figure)
 
 
-bp.add_url_rule("/teams/<int:team_id>/figures.csv", endpoint="csv", view_func=table_export, defaults={"fmt": "csv"})
-bp.add_url_rule("/teams/<int:team_id>/figures.ods", endpoint="ods", view_func=table_export, defaults={"fmt": "ods"})
+@bp.get("/teams/<int:team_id>/figures.csv", endpoint="csv")
+def csv_export(team_id: int):
+    return _table_export(team_id, "csv")
+
+
+@bp.get("/teams/<int:team_id>/figures.ods", endpoint="ods")
+def ods_export(team_id: int):
+    return _table_export(team_id, "ods")

@@ -20,7 +20,7 @@ LAYERS = [
     ["core"],
     ["accounts", "notifications", "webhooks"],
     ["casefiles"],
-    ["casefiles.blockage", "casefiles.holds"],
+    ["casefiles.blockage", "casefiles.holds", "casefiles.attachments"],
     ["meeting"],
     ["advice"],
     ["reports", "financing", "api"],

@@ -7,6 +7,7 @@ role, the marker only where that role may see it.
 """
 from __future__ import annotations
 
+import io
 import re
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -68,6 +69,9 @@ ACCESS = {
     "financing.edit": "object", "financing.mark": "object", "financing.unmark": "object", "financing.book": "object",
     "financing.statement_page": "object", "financing.statement_print": "object", "financing.statement_csv": "object",
     "financing.statement_ods": "object",
+    "dashboard.ods": "object", "dashboard.report_pdf": "object", "advice.pdf": "object",
+    "meeting_session.minutes_pdf": "object", "attachments.index": "object", "attachments.upload": "object",
+    "attachments.download": "object", "attachments.remove": "object", "action_attachments.share": "object",
 }
 
 ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "municipality", "admin",
@@ -139,6 +143,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
       owner through advice.closure.close_case (a real CaseClosure);
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
+    from casefiles.attachments.services import attach
     from casefiles.blockage import services as blockage
     from casefiles.holds import services as holds
     from core.clock import utcnow
@@ -163,6 +168,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     db.session.commit()
     closure = close_case(closed_case, owner, outcome="reached", note=f"{MARKER}{label}C-CLOSURE")
     db.session.commit()
+    attachment = attach(adv_case, owner, f"{MARKER}{label}-FILE.txt", io.BytesIO(f"{MARKER}{label}-FILE".encode()))
     mapped = create_case("accepted", team=team, owner=owner, household_pseudonym=f"{MARKER}{label}M-PSEUDO",
                          **{f: f"{MARKER}{label}M-INTAKE-{f}" for f in SENSITIVE})
     need = blockage.add_need(mapped, owner, title=f"{MARKER}{label}M-NEED", rule=f"{MARKER}{label}M-RULE")
@@ -176,7 +182,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     db.session.commit()
     return dict(meeting=meeting, item=item, adv_case=adv_case, advice=advice, action=action, own_action=own_action,
                 closed_case=closed_case, closed_advice=closed_advice, closure=closure, mapped=mapped,
-                need=need, link=link, request=request)
+                need=need, link=link, request=request, attachment=attachment)
 
 
 @pytest.fixture
@@ -244,7 +250,8 @@ def _foreign_values(world, user, objs) -> list[dict]:
                 "meeting_id": meeting_id or bundle["meeting"].id, "item_id": bundle["item"].id,
                 "advice_id": bundle["advice"].id, "action_id": bundle["action"].id,
                 "closure_id": bundle["closure"].id, "need_id": bundle["need"].id, "link_id": bundle["link"].id,
-                "request_id": bundle["request"].id, "agreement_id": objs["agreements"][other_team.id]}
+                "request_id": bundle["request"].id, "agreement_id": objs["agreements"][other_team.id],
+                "attachment_id": bundle["attachment"].id}
 
     sets = [objects(far, foreign_case, objs["meetings"].get(other_team.id))]
     # The same objects through each kind of case of the other team (in advice, closed, on hold).
@@ -296,9 +303,10 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
             if kind == "admin":
                 values = {a: (world.owner.id if a == "user_id" else MISSING) for a in rule.arguments}
             url = _build(rule, values)
-            if rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
+            if (rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
                                  "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
-                                 "dashboard.report", "dashboard.norm") and values.get("team_id") in user.team_ids():
+                                 "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf")
+                    and values.get("team_id") in user.team_ids()):
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 if (method, url) in done:
@@ -338,6 +346,7 @@ def _own_values(world, objs) -> dict:
         "closure_id": MISSING, "token": "x", "kind": "x", "user_id": MISSING, "membership_id": MISSING,
         "organisation_id": MISSING, "commitment_id": MISSING, "filename": "app.css",
         "need_id": MISSING, "link_id": MISSING, "request_id": MISSING, "agreement_id": MISSING,
+        "attachment_id": MISSING,
     }
 
 
@@ -355,7 +364,7 @@ def test_sentinel_marker_appears_only_where_the_role_may_see_it(app, client, wor
         url = _build(rule, values)
         urls = [url] + ([url + "?format=json"] if rule.endpoint == "casefiles.export" else [])
         for u in urls:
-            body = client.get(u).get_data(as_text=True)
+            body = client.get(u).get_data().decode("utf-8", "replace")  # PDF, ODS: bytes
             if HOME in body:
                 seen_on.append(rule.endpoint)
     if role in MAY_READ:
@@ -406,7 +415,7 @@ def test_sentinel_advice_and_meeting_texts(app, client, people, create_case, rol
         "closure_id": bundle["closure"].id, "need_id": bundle["need"].id, "link_id": bundle["link"].id,
         "request_id": bundle["request"].id, "notification_id": MISSING, "token": "x", "kind": "x",
         "user_id": MISSING, "membership_id": MISSING, "organisation_id": MISSING, "commitment_id": MISSING,
-        "filename": "app.css", "agreement_id": MISSING,
+        "filename": "app.css", "agreement_id": MISSING, "attachment_id": bundle["attachment"].id,
     }
     pages: dict[str, str] = {}
     for rule in app.url_map.iter_rules():
@@ -414,7 +423,7 @@ def test_sentinel_advice_and_meeting_texts(app, client, people, create_case, rol
             continue
         url = _build(rule, values)
         for u in [url] + ([url + "?format=json"] if rule.endpoint == "casefiles.export" else []):
-            pages[u] = client.get(u).get_data(as_text=True)
+            pages[u] = client.get(u).get_data().decode("utf-8", "replace")  # PDF, ODS: bytes
 
     def seen(text):
         return sorted(u for u, body in pages.items() if text in body)

@@ -1,0 +1,12 @@
+"""The upload form."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SubmitField
+
+
+class AttachForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to attach."))])
+    attach = SubmitField(_l("Attach"))
