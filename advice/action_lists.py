@@ -18,8 +18,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from casefiles.models import Case
+from core.audit import AuditEvent
 from core.db import db
 from core.models import Role, User
 from core.paging import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
@@ -175,3 +177,35 @@ def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: i
         query = query.where(period.contains(Action.assigned_at))
     return keyset(query, SETTLED_AT, Action.id, cursor=cursor, size=size, total=total,
                   key_of=lambda a: (a.done_at or a.decided_at, a.id))
+
+
+#: The steps of an action's history, in words (audit actions on the action).
+HISTORY_STEPS = {
+    "action.confirm": _l("Confirmed"),
+    "action.complete": _l("Reported done"),
+    "action.refuse": _l("Refused"),
+    "action.reopen": _l("The team upheld the action"),
+    "action.drop": _l("Dropped by the team"),
+    "action.decide": _l("The team decided"),
+    "action.remind": _l("Reminder sent: the deadline is near"),
+    "action.overdue": _l("Past its deadline: the organisation was told"),
+    "action.escalate": _l("Escalated to the chair"),
+}
+#: Steps the app takes (the scheduler, or as the consequence of a refusal): no person is named.
+BY_THE_SYSTEM = {"action.remind", "action.overdue", "action.escalate"}
+#: An action's history is short by nature (a handful of steps); a cap keeps it bounded anyway.
+HISTORY_MAX = 50
+
+
+def action_history(action: Action) -> list[tuple]:
+    """(moment, step in words, who) for each step of ``action``, oldest first, starting with the
+    moment it was assigned: one statement on the audit trail (``ix_audit_events_object``)."""
+    rows = db.session.execute(
+        sa.select(AuditEvent.at, AuditEvent.action, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "action", AuditEvent.object_id == action.id,
+               AuditEvent.action.in_(list(HISTORY_STEPS)))
+        .order_by(AuditEvent.id).limit(HISTORY_MAX)
+    ).all()
+    assigned = [(action.assigned_at, _l("Assigned to %(organisation)s", organisation=action.organisation.name), None)]
+    return assigned + [(at, HISTORY_STEPS[step], None if step in BY_THE_SYSTEM else name) for at, step, name in rows]

@@ -15,7 +15,8 @@ from casefiles import permissions as case_permissions
 from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
-from core.models import Team
+from core.models import Role, Team
+from core.people import team_members
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
@@ -103,9 +104,13 @@ def _render_action(action: Action, confirm=None, done=None, refuse=None, status:
     if request.method == "GET" and done.done_on.data is None:
         done.done_on.data = date.today()
     template = "follow_through/action.html"
-    return render_template(template, action=action, advice=action.advice, case=action.advice.case,
+    case = action.advice.case
+    return render_template(template, action=action, advice=action.advice, case=case,
                            confirm=confirm, done=done, refuse=refuse, today=date.today(),
-                           is_contact=permissions.is_contact_for(current_user, action)), status
+                           is_contact=permissions.is_contact_for(current_user, action),
+                           history=action_lists.action_history(action),
+                           ask=[(_("Case owner"), case.owner)] + [(_("Chair"), u) for u in team_members(case.team_id, Role.CHAIR)]
+                           ), status
 
 
 @bp.get("/actions/<int:action_id>")

@@ -245,3 +245,31 @@ def test_correction_pages(client, aw, issued):
     assert verify_hash(db.session.get(Advice, advice.id))
     r = post_form(client, f"/advice/{draft.id}/discard", token_from=f"/advice/cases/{advice.case_id}/edit")
     assert r.status_code == 302 and draft_of(advice.case) is None
+
+
+def test_the_contacts_action_page_says_whom_to_ask_and_shows_the_history(client, aw, issued):
+    from advice.follow_through import confirm_action, refuse_action
+    from advice.jobs import remind_due_soon
+    from tests.advice.test_jobs import noon
+
+    advice = issued()
+    housing = next(a for a in advice.actions if a.organisation_id == aw.org.id)
+    confirm_action(housing, aw.contact, expected_version=housing.version)
+    db.session.commit()
+    remind_due_soon(noon(housing.deadline - timedelta(days=2)))
+    db.session.refresh(housing)
+    refuse_action(housing, aw.contact, expected_version=housing.version, reason="No home available")
+    aw.contact.locale = "en"
+    db.session.commit()
+    login(client, aw.contact)
+    html = client.get(f"/advice/actions/{housing.id}").get_data(as_text=True)
+    # Whom to ask, with how to reach them.
+    assert aw.owner.name in html and f"mailto:{aw.owner.email}" in html
+    assert aw.chair.name in html and f"mailto:{aw.chair.email}" in html
+    # The history in order: assigned, confirmed (by whom), reminded, refused.
+    section = html[html.index("History of this action"):]
+    steps = ["Assigned to " + aw.org.name, "Confirmed (" + aw.contact.name, "Reminder sent", "Refused (" + aw.contact.name,
+             "Escalated to the chair<"]
+    assert all(step in section for step in steps), section[:1500]
+    positions = [section.index(step) for step in steps]
+    assert positions == sorted(positions)
