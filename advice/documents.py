@@ -93,6 +93,24 @@ def archive_pdf(advice: Advice, content_of, actor: User | None) -> bytes:
     return stored
 
 
+def archive_hashes(advice_ids: Sequence[int]) -> dict[int, str]:
+    """The PDF hash of each of these versions that has an archive copy."""
+    if not advice_ids:
+        return {}
+    rows = db.session.execute(sa.select(AdviceDocument.advice_id, AdviceDocument.sha256)
+                              .where(AdviceDocument.advice_id.in_(advice_ids)))
+    return {advice_id: sha for advice_id, sha in rows}
+
+
+def export_archive_copies(case) -> list[tuple[str, bytes]]:
+    """The archive copies, byte for byte, for the export's zip."""
+    rows = db.session.execute(
+        sa.select(Advice.version, AdviceDocument.pdf).join(AdviceDocument, AdviceDocument.advice_id == Advice.id)
+        .where(Advice.case_id == case.id).order_by(Advice.version)
+    )
+    return [(f"{case.reference}-bindend-advies-v{version}.pdf", pdf) for version, pdf in rows]
+
+
 def anonymise_documents(case_ids: Sequence[int]) -> list[str]:
     """Retention: the archive copies hold the advice's text, so they go with it."""
     deleted = db.session.execute(

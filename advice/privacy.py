@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core import privacy
 from core.db import db
 
-from .documents import anonymise_documents
+from .documents import anonymise_documents, archive_hashes, export_archive_copies
 from .guard import RETENTION_FIELDS
 from .models import Action, Advice, CaseClosure
 
@@ -28,12 +28,15 @@ def _advice_of(case) -> list[Advice]:
 
 def export_advice(case) -> dict:
     versions = []
-    for advice in _advice_of(case):
+    advices = _advice_of(case)
+    pdf_hashes = archive_hashes([a.id for a in advices])
+    for advice in advices:
         versions.append({
             "version": advice.version,
             "status": advice.status.value,
             "issued_at": advice.issued_at,
             "content_hash": advice.content_hash,
+            "pdf_sha256": pdf_hashes.get(advice.id),
             "situation": advice.situation,
             "blockage": advice.blockage,
             "advice": advice.advice_text,
@@ -88,3 +91,4 @@ def register_parts(app) -> None:
     privacy.register_export(app, "advice", export_advice)
     privacy.register_anonymiser(app, "advice", anonymise_advice)
     privacy.register_anonymiser(app, "advice_documents", anonymise_documents)
+    privacy.register_export_files(app, "advice", export_archive_copies)

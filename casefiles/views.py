@@ -2,7 +2,9 @@
 Thin: forms validate, services change state, we commit."""
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import sqlalchemy as sa
 from flask import (
@@ -334,7 +336,7 @@ def export(case_id: int):
     if not permissions.can_export(current_user, case):
         abort(403)
     fmt = request.args.get("format", "html")
-    if fmt not in ("html", "json", "pdf"):
+    if fmt not in ("html", "json", "pdf", "zip"):
         abort(400)
     data = privacy.build_export(case)
     audit.record("case.export", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
@@ -346,10 +348,19 @@ def export(case_id: int):
             mimetype="application/json",
             headers={"Content-Disposition": f'attachment; filename="{case.reference}-export.json"'},
         )
-    if fmt == "pdf":
+    if fmt in ("pdf", "zip"):
         def title():
             return _("Export of %(reference)s", reference=case.reference)
 
-        return send_document(render_pdf("documents/export.html", title=title, case=case, data=data),
-                             f"{case.reference}-export.pdf")
+        pdf = render_pdf("documents/export.html", title=title, case=case, data=data)
+        if fmt == "pdf":
+            return send_document(pdf, f"{case.reference}-export.pdf")
+        # Everything in one file: the data (JSON and PDF/A) and the files attached to the case.
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(f"{case.reference}-export.json", json.dumps(data, ensure_ascii=False, indent=2))
+            z.writestr(f"{case.reference}-export.pdf", pdf)
+            for name, body in privacy.export_files(case):
+                z.writestr(name, body)
+        return send_document(out.getvalue(), f"{case.reference}-export.zip", "application/zip")
     return render_template("casefiles/export.html", case=case, data=data)

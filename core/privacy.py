@@ -6,6 +6,8 @@ Each package calls these in its ``init_app``:
 
 * ``register_export(app, name, func)``: ``func(case) -> JSON-able`` adds a section to the export
   of a case (meeting: agenda items and minutes; advice: versions, actions).
+* ``register_export_files(app, name, func)``: ``func(case) -> [(file name, bytes)]`` adds files
+  to the export as a zip (casefiles.attachments: the case's attachments).
 * ``register_anonymiser(app, name, func)``: ``func(case_ids) -> list[str]`` clears the package's
   free text about a batch of cases whose retention has passed, set-based: a few
   ``UPDATE ... WHERE case_id IN (...)`` statements (rows tied to a case indirectly through a
@@ -40,6 +42,7 @@ AnonymiseFunc = Callable[[Sequence[int]], list[str]]
 
 
 _EXPORTERS = "core.privacy.exporters"
+_EXPORT_FILES = "core.privacy.export_files"
 _ANONYMISERS = "core.privacy.anonymisers"
 
 
@@ -56,6 +59,15 @@ def anonymisers(app: Flask | None = None) -> dict[str, AnonymiseFunc]:
 
 def register_export(app: Flask, name: str, func: ExportFunc) -> None:
     add(_EXPORTERS, app, name, func, "export section")
+
+
+def register_export_files(app: Flask, name: str, func: Callable[[Any], list[tuple[str, bytes]]]) -> None:
+    add(_EXPORT_FILES, app, name, func, "export files")
+
+
+def export_files(case) -> list[tuple[str, bytes]]:
+    """Every package's files of the case for the export's zip, as ``<name>/<file name>``."""
+    return [(f"{name}/{filename}", data) for name, func in registry(_EXPORT_FILES).items() for filename, data in func(case)]
 
 
 def register_anonymiser(app: Flask, name: str, func: AnonymiseFunc) -> None:

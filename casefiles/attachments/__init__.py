@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from core.privacy import register_anonymiser, register_export
+    from core.privacy import register_anonymiser, register_export, register_export_files
 
     from . import services, views
 
     app.register_blueprint(views.bp)
     register_export(app, "attachments", services.export_attachments)
+    register_export_files(app, "attachments", services.export_files)
     register_anonymiser(app, "attachments", services.anonymise_attachments)

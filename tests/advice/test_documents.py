@@ -4,7 +4,9 @@ the text)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 
 import sqlalchemy as sa
 
@@ -14,6 +16,7 @@ from core import privacy
 from core.audit import AuditEvent
 from core.db import db
 from tests.conftest import login
+from tests.security.test_privacy import _fresh_auth
 from tests.pdfcheck import assert_archive_pdf, read_pdf
 
 
@@ -52,6 +55,13 @@ def test_archive_copy_made_at_issue(client, aw, issued):
     reads = db.session.scalars(sa.select(AuditEvent.details).where(AuditEvent.action == "case.read")).all()
     assert any(d.get("view") == "advice_pdf" for d in reads)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdviceDocument)) == 1  # not made again
+    # The case's export names the PDF's hash, and its zip carries the document byte for byte.
+    _fresh_auth(client)
+    export = client.get(f"/cases/{advice.case_id}/export?format=zip")
+    with zipfile.ZipFile(io.BytesIO(export.data)) as z:
+        data = json.loads(z.read(f"{advice.case.reference}-export.json"))
+        assert data["advice"]["versions"][0]["pdf_sha256"] == stored.sha256
+        assert z.read(f"advice/{advice.case.reference}-bindend-advies-v1.pdf") == stored.pdf
 
 
 def test_every_version_keeps_its_own_copy_and_retention_removes_them(client, aw, issued):

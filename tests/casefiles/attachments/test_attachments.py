@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from core.audit import AuditEvent
 from core.db import db
 from core.models import User
 from tests.conftest import csrf_token, login, post_form
+from tests.security.test_privacy import _fresh_auth
 
 from . import files
 
@@ -113,6 +116,16 @@ def test_export_and_retention(app, client, world, create_case):
     assert sorted((a["name"], a["sha256"]) for a in exported) == sorted(
         [("foto.png", hashlib.sha256(files.PNG).hexdigest()), ("brief.odt", hashlib.sha256(files.odf()).hexdigest())])
     assert len(list(_folder(app).iterdir())) == 2
+    # The export as one zip: the data as JSON and PDF/A, and the files themselves.
+    _fresh_auth(client)
+    r = client.get(f"/cases/{case.id}/export?format=zip")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+        names = set(z.namelist())
+        png = next(n for n in names if n.endswith("-foto.png"))
+        assert z.read(png) == files.PNG and png.startswith("attachments/")
+        assert {f"{case.reference}-export.json", f"{case.reference}-export.pdf"} <= names and len(names) == 4
+        assert json.loads(z.read(f"{case.reference}-export.json"))["attachments"][0]["sha256"]
     assert "attachments.files" in privacy.anonymise([case.id])
     db.session.commit()
     assert list(_folder(app).iterdir()) == [] and db.session.scalar(sa.select(sa.func.count(CaseAttachment.id))) == 0
