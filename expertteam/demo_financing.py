@@ -51,7 +51,10 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
     agreement already). ``on(days_ago, hour)`` is the demo's clock."""
     if db.session.scalar(sa.select(FinancingAgreement.id).where(FinancingAgreement.team_id == team.id).limit(1)):
         return None
-    from .demo import _discuss, _past_meeting  # the demo's own helpers (demo.py imports this module)
+    from .demo import (  # the demo's own helpers (demo.py imports this module)
+        _discuss,
+        _past_meeting,
+    )
 
     start = on(200, 9)
     with running_at(start + timedelta(hours=2)):

@@ -8,7 +8,14 @@ from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from .models import MISSING_LABELS, PRICE_LABELS, SCOPE_LABELS
@@ -24,7 +31,7 @@ def euros_to_cents(text: str | None) -> int | None:
         value = parse_decimal(text, locale=str(get_locale() or "nl"), strict=True)
     except NumberFormatError:
         raise ValueError(text) from None
-    if value < 0 or value > Decimal("100000000"):
+    if value < 0 or value > Decimal(100000000):
         raise ValueError(text)
     return int((value * 100).quantize(Decimal(1), ROUND_HALF_UP))
 

@@ -30,7 +30,15 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from advice.models import Advice, AdviceStatus, CaseClosure, ClosureOutcome, CostLine, CostSide, FollowupResult
+from advice.models import (
+    Advice,
+    AdviceStatus,
+    CaseClosure,
+    ClosureOutcome,
+    CostLine,
+    CostSide,
+    FollowupResult,
+)
 from casefiles.models import Case, CaseStatus
 from core import audit
 from core.clock import team_today, utcnow

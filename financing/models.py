@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -130,7 +129,7 @@ class FinancingAgreement(db.Model):
     price_kind: Mapped[PriceKind] = mapped_column(enum_column(PriceKind), default=PriceKind.FIXED)
     price_cents: Mapped[int] = mapped_column(default=0)
     """Fixed price: the amount per successful household (cents); unused for cost-based prices."""
-    cap_cents: Mapped[Optional[int]]
+    cap_cents: Mapped[int | None]
     """Cost-based price: the most one household can cost (cents); NULL: no cap."""
     partial_share_percent: Mapped[int] = mapped_column(default=50)
     """The share of the price due when the breakthrough was partly reached or partly holds."""
@@ -159,7 +158,7 @@ class FinancedCase(db.Model):
                                               primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), primary_key=True, index=True)
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
-    marked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    marked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class LedgerEntry(db.Model):
@@ -184,7 +183,7 @@ class LedgerEntry(db.Model):
     """What is due for the case after this entry."""
     delta_cents: Mapped[int]
     """The change this entry makes (the amount of a first entry; new minus old for a correction)."""
-    due_on: Mapped[Optional[date]]
+    due_on: Mapped[date | None]
     """The date the amount became due (the follow-up date, or that date plus the grace period)."""
     booked_on: Mapped[date]
     """The team-local day the entry was written: a statement counts the entries booked in its period."""

@@ -13,17 +13,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core import spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.models import Team
 from core.web import posted_version, require, show_refusal
-from core import spreadsheet
 from reports.dashboard import PRESETS, Shown, period_from_request
 from reports.figures import enough, suppress
 

@@ -29,9 +29,9 @@ def fin(world, builder, make_user):  # noqa: F811 - the imported fixture
     h.municipality = make_user("municipality", team=world.team, name="Municipality")
     intake = at(2026, 1, 10)
 
-    def closed(outcome, followup=None, when=at(2026, 2, 1), **kw):
+    def closed(outcome, followup=None, when=None, **kw):
         c = b.case(status=S.CLOSED, submitted=at(2026, 1, 5), intake=intake, **kw)
-        b.closure(c, when, outcome, followup)  # follow-up due 91 days later: 3 May 2026
+        b.closure(c, when or at(2026, 2, 1), outcome, followup)  # follow-up due 91 days later: 3 May 2026
         return c
 
     h.successes = [closed(O.REACHED, F.HELD) for _ in range(5)]

@@ -12,7 +12,15 @@ from core.audit import AuditEvent
 from core.clock import team_today
 from core.db import db
 from financing import ledger, statement
-from financing.models import EntryKind, FinancedCase, FinancingAgreement, LedgerEntry, MissingRule, PriceKind, Scope
+from financing.models import (
+    EntryKind,
+    FinancedCase,
+    FinancingAgreement,
+    LedgerEntry,
+    MissingRule,
+    PriceKind,
+    Scope,
+)
 
 from .conftest import NOW, PRICE, at
 

@@ -14,7 +14,13 @@ from core.audit import AuditEvent
 from core.db import db
 from core.models import User
 from financing import ledger
-from financing.models import FinancedCase, FinancingAgreement, LedgerEntry, PriceKind, Scope
+from financing.models import (
+    FinancedCase,
+    FinancingAgreement,
+    LedgerEntry,
+    PriceKind,
+    Scope,
+)
 from tests.conftest import csrf_token, login, post_form
 
 from .conftest import NOW, at
