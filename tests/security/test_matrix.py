@@ -72,6 +72,16 @@ ACCESS = {
     "dashboard.ods": "object", "dashboard.report_pdf": "object", "advice.pdf": "object",
     "meeting_session.minutes_pdf": "object", "attachments.index": "object", "attachments.upload": "object",
     "attachments.download": "object", "attachments.remove": "object", "action_attachments.share": "object",
+    # The API (issue 14): bearer tokens only, a session answers 401 and shows nothing; its
+    # need-to-know per organisation is tested in tests/api.
+    "api.token": "public", "api.openapi_document": "public", "api.actions": "self", "api.action": "self",
+    "api.confirm": "self", "api.done": "self", "api.refuse": "self", "api.signal_requests": "self",
+    "api.signal_request": "self", "api.seen": "self",
+    **{f"api_admin.{name}": "admin" for name in (
+        "clients_list", "client_new", "client", "client_edit", "client_rotate", "client_revoke")},
+    **{f"webhooks_admin.{name}": "admin" for name in (
+        "endpoints", "endpoint_new", "endpoint", "endpoint_edit", "endpoint_enable", "endpoint_disable",
+        "endpoint_secret", "endpoint_delete")},
 }
 
 ROLES = ["owner", "owner2", "chair", "secretary", "expert", "contact", "municipality", "admin",
@@ -345,7 +355,7 @@ def _own_values(world, objs) -> dict:
         "notification_id": MISSING, "item_id": MISSING, "advice_id": MISSING, "action_id": MISSING,
         "closure_id": MISSING, "token": "x", "kind": "x", "user_id": MISSING, "membership_id": MISSING,
         "organisation_id": MISSING, "commitment_id": MISSING, "filename": "app.css",
-        "need_id": MISSING, "link_id": MISSING, "request_id": MISSING, "agreement_id": MISSING,
+        "need_id": MISSING, "link_id": MISSING, "request_id": MISSING, "agreement_id": MISSING, "client_id": MISSING, "endpoint_id": MISSING,
         "attachment_id": MISSING,
     }
 
@@ -415,7 +425,7 @@ def test_sentinel_advice_and_meeting_texts(app, client, people, create_case, rol
         "closure_id": bundle["closure"].id, "need_id": bundle["need"].id, "link_id": bundle["link"].id,
         "request_id": bundle["request"].id, "notification_id": MISSING, "token": "x", "kind": "x",
         "user_id": MISSING, "membership_id": MISSING, "organisation_id": MISSING, "commitment_id": MISSING,
-        "filename": "app.css", "agreement_id": MISSING, "attachment_id": bundle["attachment"].id,
+        "filename": "app.css", "agreement_id": MISSING, "attachment_id": bundle["attachment"].id, "client_id": MISSING, "endpoint_id": MISSING,
     }
     pages: dict[str, str] = {}
     for rule in app.url_map.iter_rules():

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "accounts", "notifications", "casefiles", "meeting", "advice", "reports", "expertteam")
+PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "meeting", "advice", "reports", "api",
+            "expertteam")
 
 
 def _sources(pattern: str = "*.py"):
