@@ -102,10 +102,18 @@ def test_the_chair_keeps_an_agreement_with_dutch_amounts_and_bad_input_changes_n
     post_form(client, f"{page}/unmark/{fin.c_success.id}", token_from=page)
     assert db.session.get(FinancedCase, (made.id, fin.c_success.id)) is not None
     edit = f"{page}/edit"
+    shown = text(client.get(edit))
+    assert 'value="2,500.50"' in shown and 'value="Stichting Doorbraakfonds"' in shown
     refused = post_form(client, edit, {**form, "ends_on": "2026-06-30", "version": str(made.version)})
-    assert refused.status_code == 200
+    assert refused.status_code == 200 and "fixed once the ledger has entries" in text(refused)
     db.session.expire_all()
     assert db.session.get(FinancingAgreement, made.id).ends_on == date(2026, 12, 31)
+    # The cap may change: the next booking corrects the case's amount (a correction row).
+    assert post_form(client, edit, {**form, "cap": "1,000", "version": str(made.version)}).status_code == 302
+    post_form(client, f"{page}/book", token_from=page)
+    rows = db.session.execute(sa.select(LedgerEntry.kind, LedgerEntry.amount_cents)
+                              .where(LedgerEntry.agreement_id == made.id).order_by(LedgerEntry.id)).all()
+    assert [(k.value, a) for k, a in rows] == [("entry", 250_050), ("correction", 100_000)]
 
 
 def test_statement_page_csv_ods_and_print_suppress_small_counts(client, booked):
