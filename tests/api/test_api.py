@@ -197,3 +197,39 @@ def test_the_clients_account_cannot_sign_in_to_the_pages(api, client):
     assert response.status_code != 302
     response = post_form(client, "/login", {"email": api.client_row.user.email, "password": "!api-client"})
     assert response.status_code != 302
+
+
+def test_the_rate_limit_is_kept_in_redis_when_redis_url_is_set(api, app, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import time as clock
+
+    from api.models import ApiRateWindow
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        import redis
+
+        store = redis.Redis(port=port)
+        for _ in range(50):
+            try:
+                store.ping()
+                break
+            except redis.ConnectionError:
+                clock.sleep(0.1)
+        app.config.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", API_RATE_LIMIT=2)
+        statuses = [api.call("GET", "/signal-requests").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        assert store.keys("expertteam:api:rate:*")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiRateWindow)) == 0
+    finally:
+        process.terminate()
+        process.wait(10)
