@@ -37,6 +37,7 @@ from meeting.schedule import ensure_meetings
 from meeting.session import mark_discussed
 
 from . import demo_advice as advice_demo
+from . import demo_financing as financing_demo
 
 DEMO_PASSWORD = "expertteam-demo"
 TEAM_CODE = "GOO"
@@ -236,6 +237,7 @@ def seed() -> bool:
     def consent(days_ago: int) -> dict:
         return dict(consent_date=today - timedelta(days=days_ago), consent_method="written", legal_ground="consent")
 
+    financing_demo.seed_financing_demo(team, chair, noor, orgs, contacts, on)  # pay for success: the pilot's earlier households, the ledger
 
     # Meetings: two sessions in the past where cases were discussed, and the next eight weeks.
     with running_at(on(140)):
