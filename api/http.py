@@ -9,8 +9,8 @@ import hashlib
 import json
 from typing import Any
 
-from authlib.oauth2.rfc6750 import InsufficientScopeError
 from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6750 import InsufficientScopeError
 from flask import Response, g, request
 from flask_babel import force_locale
 from flask_babel import gettext as _

@@ -37,7 +37,7 @@ def verify(secret: str, msg_id: str, timestamp: str, signatures: str, body: byte
 
 
 class Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - the name http.server calls
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         msg_id = self.headers.get("webhook-id", "")
         if not verify(SECRET, msg_id, self.headers.get("webhook-timestamp", ""),

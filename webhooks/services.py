@@ -27,7 +27,7 @@ def check_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        parts.port
     except ValueError:
         raise ServiceError(_("This is not a valid web address.")) from None
     if len(url) > 500 or not host or parts.username or parts.password or parts.fragment:

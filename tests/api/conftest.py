@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from api.clients import create_client
 from api.models import SCOPES
 from core.db import db
-from tests.advice.conftest import _english, aw, discussed, drafted, issued  # noqa: F401 - fixtures
+from tests.advice.conftest import _english, aw, discussed, drafted, issued
 from tests.conftest import BrowserClient
 
 API = "/api/v1"

@@ -25,10 +25,10 @@ from core.clock import utcnow
 from core.db import db
 from core.errors import ServiceError
 from notifications.models import Notification
+from tests.advice.conftest import _english, aw, discussed, drafted, issued
 from webhooks import delivery, services
 from webhooks.events import emit
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from tests.advice.conftest import _english, aw, discussed, drafted, issued  # noqa: F401 - fixtures
 
 
 def _valid(secret: str, headers, body: bytes) -> bool:
@@ -47,7 +47,7 @@ def receiver():
     state = SimpleNamespace(received=[], status=200, secrets={}, delay=0.0, lock=threading.Lock())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(state.delay)
             secret = state.secrets.get(self.path)
@@ -218,7 +218,7 @@ def test_the_example_receiver_accepts_our_messages_and_refuses_forged_ones(hooks
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/hook"
-        endpoint, secret = services.create_endpoint(aw.admin, aw.org, url=url, event_types=["action.changed"])
+        _endpoint, secret = services.create_endpoint(aw.admin, aw.org, url=url, event_types=["action.changed"])
         emit("action.changed", aw.org.id, "actions/3", {"action": 3})
         db.session.commit()
         example.SECRET = "whsec_" + base64.b64encode(b"x" * 24).decode()  # not ours: refused
