@@ -11,13 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casefiles import permissions as case_permissions
-from casefiles.blockage import services as blockage
 from casefiles.web import get_case
 from core.db import db
+from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import PostForm
-from core.people import committed_organisations
-from core.documents import send_document
 from core.web import audit_read, get_team, posted_version, show_refusal
 
 from . import documents, forms, permissions, ties
@@ -28,18 +26,9 @@ from .catalogue import (
     update_settings,
 )
 from .closure import closure_of
-from .drafting import (
-    TEXT_FIELDS,
-    add_action,
-    add_cost_line,
-    add_legal_ground,
-    discard_draft,
-    draft_advice,
-    remove_action,
-    remove_cost_line,
-    remove_legal_ground,
-    update_draft,
-)
+from .draft_page import DraftPage
+from .draft_save import save_draft
+from .drafting import TEXT_FIELDS, discard_draft, draft_advice
 from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from .lifecycle import StaleDraft, current_advice, draft_of, settings_for, versions
 from .models import Action, Advice, AdviceStatus, CostSide, Intervention, LegalReference
@@ -63,7 +52,7 @@ def euros(cents: int | None) -> str:
 
 @bp.app_context_processor
 def _globals():
-    return {"advice_perms": permissions, "need_tie_form": _tie_form}
+    return {"advice_perms": permissions}
 
 
 # --- loading with need-to-know ----------------------------------------------------------------
@@ -99,27 +88,11 @@ def case(case_id: int):
     return redirect(url_for("casefiles.detail", case_id=case.id))
 
 
-def _edit_forms(advice: Advice):
-    team = advice.case.team
-    text = forms.AdviceTextForm(prefix="t")
-    ground = forms.GroundForm(prefix="g")
-    cost = forms.CostLineForm(prefix="c")
-    action = forms.ActionForm(prefix="a")
-    refs = db.session.scalars(sa.select(LegalReference).where(
-        LegalReference.team_id == team.id, LegalReference.active.is_(True)).order_by(LegalReference.law, LegalReference.article)).all()
-    ground.legal_reference.choices = [(r.id, r.title) for r in refs]
-    items = db.session.scalars(sa.select(Intervention).where(
-        Intervention.team_id == team.id, Intervention.active.is_(True)).order_by(Intervention.name)).all()
-    cost.intervention.choices = [(0, _("— entered by hand —"))] + [
-        (i.id, f"{i.name} ({euros(i.unit_cost_cents)} {i.unit})") for i in items
-    ]
-    action.organisation.choices = [(o.id, o.name) for o in committed_organisations(team)]
-    return text, ground, cost, action
-
-
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 def edit(case_id: int):
-    """The draft editor (chair or secretary). Without a draft: a button to start it."""
+    """The draft editor (chair or secretary): one form that saves everything (texts, legal
+    grounds, cost lines, actions, ties to the blockage map) with one button, or saves and issues.
+    Without a draft: a button to start it."""
     case = get_case(case_id)
     advice = draft_of(case)
     if advice is None:
@@ -139,62 +112,67 @@ def edit(case_id: int):
         return render_template("advice/start.html", case=case, form=start)
     if not permissions.can_edit(current_user, advice):
         abort(403)
-    text, ground, cost, action = _edit_forms(advice)
-    if request.method == "POST":
-        try:
-            if text.save.data and text.validate():
-                update_draft(advice, current_user, expected_version=posted_version(text.lock_version.data),
-                                      **{f: getattr(text, f).data or "" for f in TEXT_FIELDS})
-                flash(_("The texts were saved."), "success")
-            elif ground.add_ground.data and ground.validate():
-                add_legal_ground(advice, current_user, ground.legal_reference.data)
-            elif cost.add_cost.data and cost.validate():
-                add_cost_line(advice, current_user, side=cost.side.data, quantity=cost.quantity.data,
-                                       intervention_id=cost.intervention.data or None, name=cost.name.data or "",
-                                       unit_cost=cost.unit_cost.data, unit=cost.unit.data or "",
-                                       source=cost.source.data or "")
-            elif action.add_action.data and action.validate():
-                add_action(advice, current_user, organisation_id=action.organisation.data,
-                                    description=action.description.data, deadline=action.deadline.data)
-            else:
-                flash(_("Please correct the marked fields."), "error")
-                return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
-                                       cost=cost, action=action, post=PostForm()), 400
-        except StaleDraft as exc:
-            show_refusal(exc)
-        except ServiceError as exc:
-            show_refusal(exc)
-            return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground,
-                                   cost=cost, action=action, post=PostForm()), 400
-        else:
-            db.session.commit()
-        return redirect(url_for("advice.edit", case_id=case.id))
-    for name in TEXT_FIELDS:
-        getattr(text, name).data = getattr(advice, name)
-    text.lock_version.data = str(advice.lock_version)
-    audit_read(case, "advice_edit")
-    return render_template("advice/edit.html", advice=advice, case=case, text=text, ground=ground, cost=cost,
-                           action=action, post=PostForm())
-
-
-@bp.post("/<int:advice_id>/remove/<kind>/<int:item_id>")
-def remove(advice_id: int, kind: str, item_id: int):
-    advice = get_advice(advice_id)
-    if not permissions.can_edit(current_user, advice):
-        abort(403)
-    if not PostForm().validate_on_submit():
-        abort(400)
-    remover = {"ground": remove_legal_ground, "cost": remove_cost_line,
-               "action": remove_action}.get(kind)
-    if remover is None:
-        abort(404)
+    page = DraftPage(advice)
+    if request.method == "GET":
+        audit_read(case, "advice_edit")
+        return _render_draft(page, page.form())
+    form = page.form(request.form)
+    if not form.validate():
+        flash(_("Please correct the marked fields. Nothing was saved yet."), "error")
+        return _render_draft(page, form, status=400)
+    action_needs = page.posted_action_needs(request.form)
     try:
-        remover(advice, current_user, item_id)
-    except ServiceError as exc:
+        save_draft(advice, current_user, expected_version=posted_version(form.lock_version.data),
+                   texts={f: getattr(form, f).data or "" for f in TEXT_FIELDS},
+                   ground_ids=form.grounds.data or [], remove_cost_ids=form.remove_costs.data or [],
+                   new_costs=form.new_costs(), remove_action_ids=form.remove_actions.data or [],
+                   new_actions=form.new_actions(), need_ids=form.breaks.data if page.has_map else None,
+                   action_needs=action_needs)
+    except StaleDraft as exc:
+        # Someone saved in the meantime: show the draft as it is now, and this person's own texts
+        # beside it, so nothing typed is lost.
+        db.session.rollback()
         show_refusal(exc)
-    else:
-        db.session.commit()
-    return redirect(url_for("advice.edit", case_id=advice.case_id))
+        unsaved = {f: getattr(form, f).data for f in TEXT_FIELDS if (getattr(form, f).data or "").strip()}
+        db.session.refresh(advice)
+        fresh = DraftPage(advice)
+        return _render_draft(fresh, fresh.form(), status=409, unsaved=unsaved)
+    except ServiceError as exc:
+        db.session.rollback()
+        show_refusal(exc)
+        db.session.refresh(advice)
+        return _render_draft(page, form, status=400)
+    db.session.commit()
+    if not form.save_issue.data:
+        flash(_("The draft was saved."), "success")
+        return redirect(url_for("advice.edit", case_id=case.id))
+    return _issue(advice, saved=True)
+
+
+def _render_draft(page: DraftPage, form, *, status: int = 200, unsaved: dict | None = None):
+    advice = page.advice
+    return render_template("advice/edit.html", advice=advice, case=advice.case, form=form, page=page,
+                           post=PostForm(), unsaved=unsaved or {}), status
+
+
+def _issue(advice: Advice, *, saved: bool = False):
+    """Issue the draft (the chair), or say why not and go back to it."""
+    if not permissions.can_issue(current_user, advice):
+        if saved:
+            flash(_("The draft was saved. The chair issues the advice."), "success")
+            return redirect(url_for("advice.edit", case_id=advice.case_id))
+        abort(403)
+    try:
+        issue_advice(advice, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        if saved:
+            flash(_("The draft was saved."), "success")
+        show_refusal(exc)
+        return redirect(url_for("advice.edit", case_id=advice.case_id))
+    db.session.commit()
+    flash(_("The advice has been issued and locked."), "success")
+    return redirect(url_for("advice.show", advice_id=advice.id))
 
 
 @bp.post("/<int:advice_id>/issue")
@@ -204,14 +182,7 @@ def issue(advice_id: int):
         abort(403)
     if not PostForm().validate_on_submit():
         abort(400)
-    try:
-        issue_advice(advice, current_user)
-    except ServiceError as exc:
-        show_refusal(exc)
-        return redirect(url_for("advice.edit", case_id=advice.case_id))
-    db.session.commit()
-    flash(_("The advice has been issued and locked."), "success")
-    return redirect(url_for("advice.show", advice_id=advice.id))
+    return _issue(advice)
 
 
 @bp.route("/<int:advice_id>/correct", methods=["GET", "POST"])
@@ -297,51 +268,6 @@ def pdf(advice_id: int):
     body = documents.archive_pdf(advice, canonical_content, current_user)
     audit_read(advice.case, "advice_pdf")  # commits (with a copy made now for an older version)
     return send_document(body, documents.filename(advice))
-
-
-# --- ties to the blockage map -----------------------------------------------------------------
-
-def _tie_form(advice):
-    """The form on the advice draft page (None when the case has no needs)."""
-    bmap = blockage.blockage_map(advice.case)
-    if not bmap:
-        return None
-    form = forms.TieForm(prefix="tie")
-    form.needs.choices = [(n.id, n.title) for n in bmap.needs]
-    if request.endpoint != "advice.need_ties":
-        form.needs.data = [n.id for n in ties.broken_needs(advice)]
-    return form
-
-
-@bp.post("/<int:advice_id>/needs")
-def need_ties(advice_id: int):
-    advice = db.session.get(Advice, advice_id)
-    if advice is None:
-        abort(404)
-    case = get_case(advice.case_id)
-    if not permissions.can_edit(current_user, advice):
-        abort(404 if not permissions.can_view_advice(current_user, advice) else 403)
-    form = _tie_form(advice)
-    if form is None or not form.validate_on_submit():
-        abort(400)
-    valid = {n.id for n in blockage.needs_of(case)}
-    action_needs: dict[int, int | None] = {}
-    for action in advice.actions:
-        raw = request.form.get(f"tie-action-{action.id}", "")
-        if raw == "":
-            action_needs[action.id] = None
-        elif raw.isdigit() and int(raw) in valid:
-            action_needs[action.id] = int(raw)
-        else:
-            abort(400)
-    try:
-        ties.tie_needs(advice, current_user, need_ids=form.needs.data or [], action_needs=action_needs)
-    except ServiceError as exc:
-        show_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("The ties to the blockage map were saved."), "success")
-    return redirect(url_for("advice.edit", case_id=case.id))
 
 
 # --- the organisations' actions ---------------------------------------------------------------

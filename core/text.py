@@ -15,11 +15,14 @@ UNSTORABLE_MESSAGE = _l("This text contains a character that cannot be stored (s
 
 
 def unstorable(value) -> bool:
-    """True when ``value`` (a string, or a list of strings) holds a character no text may hold."""
+    """True when ``value`` (a string, or lists and dicts of them, as rows of a form come) holds
+    a character no text may hold."""
     if isinstance(value, str):
         return UNSTORABLE.search(value) is not None
     if isinstance(value, (list, tuple)):
         return any(unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(unstorable(v) for v in value.values())
     return False
 
 

@@ -41,26 +41,50 @@ def test_draft_and_issue_through_the_pages(app, client, aw, discussed):
     assert post_form(client, edit_url).status_code == 302
     advice = draft_of(case)
     assert advice is not None
-    t = token_of(client, edit_url, "t-csrf_token")
-    r = client.post(edit_url, data={"t-csrf_token": t, "t-situation": "S", "t-blockage": "B",
-                                    "t-advice_text": "Grant urgency", "t-legal_free_text": "",
-                                    "t-lock_version": str(advice.lock_version), "t-save": "1"})
+    t = token_of(client, edit_url, "csrf_token")
+    base = {"csrf_token": t, "situation": "S", "blockage": "B", "advice_text": "Grant urgency", "legal_free_text": "",
+            "save": "1"}
+    r = client.post(edit_url, data={**base, "lock_version": str(advice.lock_version)})
     assert r.status_code == 302
     db.session.expire_all()
     assert advice.advice_text == "Grant urgency"
-    a = token_of(client, edit_url, "a-csrf_token")
     deadline = (date.today() + timedelta(days=10)).isoformat()
-    # A tampered organisation (not committed) is refused; nothing is added.
-    r = client.post(edit_url, data={"a-csrf_token": a, "a-organisation": str(aw.uncommitted_org.id),
-                                    "a-description": "Do it", "a-deadline": deadline, "a-add_action": "1"})
+    # A tampered organisation (not committed) is refused; nothing is saved, not even the texts.
+    r = client.post(edit_url, data={**base, "advice_text": "Changed", "lock_version": str(advice.lock_version),
+                                    "actions-0-organisation": str(aw.uncommitted_org.id),
+                                    "actions-0-description": "Do it", "actions-0-deadline": deadline})
     assert r.status_code == 400
     db.session.expire_all()
+    assert advice.actions == [] and advice.advice_text == "Grant urgency"
+    # A half-filled row is marked on its field; the typed text stays on the page.
+    r = client.post(edit_url, data={**base, "advice_text": "Kept on the page", "lock_version": str(advice.lock_version),
+                                    "actions-0-organisation": str(aw.org.id), "actions-0-description": "No deadline"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="actions-0-deadline-error"' in page and "Kept on the page" in page
+    db.session.expire_all()
     assert advice.actions == []
-    r = client.post(edit_url, data={"a-csrf_token": a, "a-organisation": str(aw.org.id),
-                                    "a-description": "Offer a home", "a-deadline": deadline, "a-add_action": "1"})
+    # Texts, a ground, a cost line and two actions in one save.
+    r = client.post(edit_url, data={**base, "lock_version": str(advice.lock_version), "grounds": [str(aw.ref.id)],
+                                    "costs-0-side": "current", "costs-0-intervention": str(aw.eviction.id),
+                                    "costs-0-quantity": "0,5",
+                                    "actions-0-organisation": str(aw.org.id), "actions-0-description": "Offer a home",
+                                    "actions-0-deadline": deadline,
+                                    "actions-1-organisation": str(aw.org2.id), "actions-1-description": "Start treatment",
+                                    "actions-1-deadline": deadline})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert sorted(x.description for x in advice.actions) == ["Offer a home", "Start treatment"]
+    assert [g.legal_reference_id for g in advice.legal_grounds] == [aw.ref.id]
+    assert [(c.name, c.quantity_hundredths) for c in advice.cost_lines] == [("Eviction", 50)]
+    # Removing in place: the second action and the line go, the ground is no longer ticked.
+    treatment = next(a for a in advice.actions if a.description == "Start treatment")
+    line = advice.cost_lines[0]
+    r = client.post(edit_url, data={**base, "lock_version": str(advice.lock_version),
+                                    "remove_actions": [str(treatment.id)], "remove_costs": [str(line.id)]})
     assert r.status_code == 302
     db.session.expire_all()
     assert [x.description for x in advice.actions] == ["Offer a home"]
+    assert advice.cost_lines == [] and advice.legal_grounds == []
     # The secretary cannot issue; the chair can.
     assert post_form(client, f"/advice/{advice.id}/issue", token_from=edit_url).status_code == 403
     login(client, aw.chair)

@@ -568,7 +568,8 @@ def make_case(live_server, world):
 @pytest.fixture
 def meeting_with_case(live_server, world, make_case):
     """``meeting_with_case(advise=False)``: an accepted case on the published agenda of a meeting
-    that starts in a few minutes; with ``advise=True`` also discussed, and the advice issued with
+    that starts in a few minutes; with ``discussed=True`` taken as discussed (ready for a draft
+    advice); with ``advise=True`` also discussed, and the advice issued with
     an action for each of the two organisations. Made through the services (the journey test
     walks the same steps through the pages)."""
     from datetime import date
@@ -584,7 +585,7 @@ def meeting_with_case(live_server, world, make_case):
     from meeting.schedule import add_extra_meeting
     from meeting.session import mark_discussed
 
-    def _make(*, pseudonym: str = "Gezin Linde", advise: bool = False) -> SimpleNamespace:
+    def _make(*, pseudonym: str = "Gezin Linde", advise: bool = False, discussed: bool = False) -> SimpleNamespace:
         case = make_case("accepted", pseudonym=pseudonym)
         with live_server.app.app_context():
             team = db.session.get(Team, world.team_id)
@@ -600,6 +601,9 @@ def meeting_with_case(live_server, world, make_case):
                 record_attendance(meeting, chair, world.people[key].id, "present")
             db.session.commit()
             result = SimpleNamespace(meeting_id=meeting.id, item_ids=[i.id for i in meeting.items], **vars(case))
+            if discussed and not advise:
+                mark_discussed(db.session.get(Meeting, meeting.id).items[0], chair)
+                db.session.commit()
             if advise:
                 meeting = db.session.get(Meeting, meeting.id)
                 mark_discussed(meeting.items[0], chair)

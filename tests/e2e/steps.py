@@ -131,21 +131,31 @@ def chair_issues_advice(chair, nl, world, case_id: int, reference: str, *, shots
     click(chair, "button", nl("Start the draft advice"))
     assert nl("The draft advice has been started.") in chair.flash()
     page = chair.page
-    page.fill("#t-situation", "Moeder met twee kinderen, huurschuld bij de woonstichting.")
-    page.fill("#t-blockage", "Urgentie wacht op de schuld; de schuld wacht op een huis.")
-    page.fill("#t-advice_text", "Verleen urgentie nu en regel de schuld via een saneringskrediet.")
-    click(chair, "button", nl("Save the texts"))
-    assert nl("The texts were saved.") in chair.flash()
+    # One form for everything; with JavaScript a second action row is added in place.
+    page.fill("#situation", "Moeder met twee kinderen, huurschuld bij de woonstichting.")
+    page.fill("#blockage", "Urgentie wacht op de schuld; de schuld wacht op een huis.")
+    page.fill("#advice_text", "Verleen urgentie nu en regel de schuld via een saneringskrediet.")
     deadline = (date.today() + timedelta(days=21)).isoformat()
-    for org, what in (("housing", "Urgentie verlenen en een woning aanbieden."),
-                      ("debt", "Een saneringskrediet aanbieden binnen drie weken.")):
-        page.select_option("#a-organisation", label=world.orgs[org])
-        page.fill("#a-description", what)
-        page.fill("#a-deadline", deadline)
-        click(chair, "button", nl("Add the action"))
+    rows = (("housing", "Urgentie verlenen en een woning aanbieden."),
+            ("debt", "Een saneringskrediet aanbieden binnen drie weken."))
+    for i, (org, what) in enumerate(rows):
+        if i:
+            page.get_by_role("button", name=nl("Add an action")).click()
+        page.select_option(f"#actions-{i}-organisation", label=world.orgs[org])
+        page.fill(f"#actions-{i}-description", what)
+        page.fill(f"#actions-{i}-deadline", deadline)
+    # Leaving with unsaved changes asks first.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name=reference).first.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and "/edit" in page.url
+    click(chair, "button", nl("Save the draft"))
+    assert nl("The draft was saved.") in chair.flash()
+    for _org, what in rows:
         assert what in page.locator("main").inner_text()
     chair.check("advice draft", shot="67-reis-adviesconcept" if shots else None)
-    click(chair, "button", nl("Issue the advice"))
+    click(chair, "button", nl("Save and issue the advice"))
     assert nl("The advice has been issued and locked.") in chair.flash()
     assert chair.heading().startswith(nl("Binding advice on %(reference)s", reference=reference))
     chair.check("issued advice", shot="68-reis-advies" if shots else None)

@@ -67,3 +67,33 @@ def test_case_intake_works_without_javascript(people, nl):
     secretary.page.get_by_role("button", name=nl("Accept into the queue")).click()
     assert nl("Case %(reference)s accepted into the queue.", reference=reference) in secretary.flash()
     assert secretary.page.locator(".badge.status-accepted").inner_text().strip() == nl("In the queue")
+
+
+def test_the_advice_draft_works_without_javascript(people, meeting_with_case, world, nl):
+    """The one-form draft without JavaScript: one blank action row at a time, removing by a box,
+    saving everything with one button, then saving and issuing."""
+    from datetime import date, timedelta
+
+    from tests.e2e.steps import click
+
+    item = meeting_with_case(discussed=True)
+    chair = people("chair", javascript=False)
+    page = chair.page
+    chair.goto(f"/advice/cases/{item.id}/edit")
+    click(chair, "button", nl("Start the draft advice"))
+    assert page.get_by_role("button", name=nl("Add an action")).is_hidden()  # no script: no such button
+    page.fill("#advice_text", "Verleen urgentie nu.")
+    deadline = (date.today() + timedelta(days=14)).isoformat()
+    for org, what in (("housing", "Een woning aanbieden."), ("debt", "Een saneringskrediet aanbieden.")):
+        page.select_option("#actions-0-organisation", label=world.orgs[org])
+        page.fill("#actions-0-description", what)
+        page.fill("#actions-0-deadline", deadline)
+        click(chair, "button", nl("Save the draft"))
+        assert nl("The draft was saved.") in chair.flash()
+        assert what in page.locator("main").inner_text()
+        assert page.input_value("#advice_text") == "Verleen urgentie nu."  # the texts were saved too
+    page.check("input[name=remove_actions]>> nth=1")
+    click(chair, "button", nl("Save the draft"))
+    assert "Een saneringskrediet aanbieden." not in page.locator("main").inner_text()
+    click(chair, "button", nl("Save and issue the advice"))
+    assert nl("The advice has been issued and locked.") in chair.flash()

@@ -28,13 +28,13 @@ def _browser(app):
 def _text_form(page: str) -> dict:
     """The draft's text form as a browser would submit it (hidden fields and the four texts)."""
     form = {
-        "t-csrf_token": re.search(r'name="t-csrf_token"[^>]*value="([^"]*)"', page).group(1),
-        "t-lock_version": re.search(r'name="t-lock_version"[^>]*value="([^"]*)"', page).group(1),
-        "t-save": "1",
+        "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1),
+        "lock_version": re.search(r'name="lock_version"[^>]*value="([^"]*)"', page).group(1),
+        "save": "1",
     }
     for name in ("situation", "blockage", "advice_text", "legal_free_text"):
-        match = re.search(rf'<textarea[^>]*name="t-{name}"[^>]*>(.*?)</textarea>', page, re.S)
-        form[f"t-{name}"] = htmllib.unescape(match.group(1)).lstrip("\n")
+        match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+        form[name] = htmllib.unescape(match.group(1)).lstrip("\n")
     return form
 
 
@@ -45,10 +45,10 @@ def test_two_people_saving_the_same_advice_draft_lose_nothing(app, aw, drafted):
     login(chair, aw.chair)
     login(secretary, aw.secretary)
     forms = [_text_form(c.get(url).get_data(as_text=True)) for c in (chair, secretary)]
-    assert forms[0]["t-lock_version"] == forms[1]["t-lock_version"]  # both loaded the same version
+    assert forms[0]["lock_version"] == forms[1]["lock_version"]  # both loaded the same version
 
-    forms[0]["t-advice_text"] = "CHAIR'S WORDING: grant urgency today."
-    forms[1]["t-advice_text"] = "SECRETARY'S WORDING: grant urgency next week."
+    forms[0]["advice_text"] = "CHAIR'S WORDING: grant urgency today."
+    forms[1]["advice_text"] = "SECRETARY'S WORDING: grant urgency next week."
     assert chair.post(url, data=forms[0]).status_code == 302
 
     # The second save is based on the old version: refused, nothing overwritten.
@@ -56,14 +56,15 @@ def test_two_people_saving_the_same_advice_draft_lose_nothing(app, aw, drafted):
     page = r.get_data(as_text=True)
     assert "flash-error" in page and ("Someone else saved this draft" in page or "iemand anders" in page.lower())
     assert "CHAIR&#39;S WORDING" in page or "CHAIR'S WORDING" in page  # the current state is shown
+    assert "SECRETARY&#39;S WORDING" in page  # and what the secretary typed, to copy: nothing is lost
     db.session.expire_all()
     saved = db.session.get(Advice, advice.id)
     assert saved.advice_text == "CHAIR'S WORDING: grant urgency today."
 
     # Saving again from the page that now shows the current version is deliberate and works.
     again = _text_form(page)
-    assert int(again["t-lock_version"]) == saved.lock_version
-    again["t-advice_text"] += "\n\nAnd: SECRETARY'S ADDITION."
+    assert int(again["lock_version"]) == saved.lock_version
+    again["advice_text"] += "\n\nAnd: SECRETARY'S ADDITION."
     assert secretary.post(url, data=again).status_code == 302
     db.session.expire_all()
     text = db.session.get(Advice, advice.id).advice_text
