@@ -16,9 +16,9 @@ def ooxml(main: str = "application/vnd.openxmlformats-officedocument.wordprocess
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         extra = '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' if macro else ""
-        z.writestr("[Content_Types].xml", f'<?xml version="1.0"?><Types>{extra}<Override PartName="/word/document.xml" '
+        z.writestr(zipfile.ZipInfo("[Content_Types].xml"), f'<?xml version="1.0"?><Types>{extra}<Override PartName="/word/document.xml" '
                                           f'ContentType="{main}"/></Types>')
-        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr(zipfile.ZipInfo("word/document.xml"), "<w:document/>")
         if macro:
             z.writestr("word/vbaProject.bin", b"\x00")
     return out.getvalue()
@@ -28,7 +28,7 @@ def odf(mimetype: str = "application/vnd.oasis.opendocument.text") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), mimetype)
-        z.writestr("content.xml", "<office:document-content/>")
+        z.writestr(zipfile.ZipInfo("content.xml"), "<office:document-content/>")  # fixed date: same bytes each call
     return out.getvalue()
 
 
