@@ -13,6 +13,7 @@ from werkzeug.exceptions import default_exceptions
 
 def init_app(app: Flask) -> None:
     from core.extensions import csrf
+    from core.i18n import N_
     from core.jobs import register as register_job
 
     from . import admin, jobs, oauth, views
@@ -23,7 +24,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(views.bp)
     for code in (400, 403, 404, 405, 413, 500):
         _problem_for_api_paths(app, code)
-    register_job(app, "api.cleanup", jobs.cleanup, "cron", "Forget expired API tokens and rate-limit windows",
+    register_job(app, "api.cleanup", jobs.cleanup, "cron", N_("Forget expired API tokens and rate-limit windows"),
                  hour=3, minute=50)
 
 

@@ -19,11 +19,12 @@ def euro(cents: int | None) -> str:
 
 def init_app(app: Flask) -> None:
     from core import jobs
+    from core.i18n import N_
 
     from . import ledger, views
 
     app.register_blueprint(views.bp)
     app.add_template_filter(euro, "euro")
     jobs.register(app, "financing.book", ledger.book_all, "cron",
-                  "Book the financing ledgers: entries and corrections from the recorded outcomes",
+                  N_("Book the financing ledgers: entries and corrections from the recorded outcomes"),
                   hour=2, minute=40)

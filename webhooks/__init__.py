@@ -20,6 +20,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
@@ -27,7 +28,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(admin.bp)
     register_kinds(app, kinds.WEBHOOK_KINDS)
-    register_job(app, "webhooks.deliver", delivery.deliver, "interval", "Deliver webhooks to the organisations",
+    register_job(app, "webhooks.deliver", delivery.deliver, "interval", N_("Deliver webhooks to the organisations"),
                  seconds=30)
-    register_job(app, "webhooks.cleanup", delivery.cleanup, "cron", "Forget the old webhook delivery log",
+    register_job(app, "webhooks.cleanup", delivery.cleanup, "cron", N_("Forget the old webhook delivery log"),
                  hour=3, minute=45)

@@ -17,6 +17,12 @@ def test_jobs_page_in_dutch(world, login_as):
         assert dutch in html, dutch
     assert "Anonymise closed cases past their retention period" not in html
     assert "privacy.retention" in html and "cron[hour=2, minute=45]" in html
+    # Every registered job is described in Dutch, with its schedule in words: a new job needs
+    # its description marked N_ and translated.
+    with force_locale("nl"):
+        for job in jobs.registered().values():
+            assert jobs.describe(job) != job.description, f"{job.id}: description not translated"
+            assert jobs.describe_schedule(job) != jobs.describe_trigger(job), f"{job.id}: schedule not in words"
 
 
 def test_schedules_in_words(app):
