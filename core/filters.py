@@ -6,7 +6,13 @@ from datetime import date, datetime
 import markdown as md
 import nh3
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -40,16 +46,26 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)  # noqa: S704 - sanitised by nh3 above; the only Markup() on user data
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+# One format per kind of moment, everywhere (pages, e-mails, documents): a calendar day (a deadline,
+# a consent date, a period's bounds) as "5 mrt 2026"; a moment something happened (an event, a
+# save, an issue) as "5 mrt 2026, 14:07", in the reader's language and the team's time zone.
+# Meetings have their own "dinsdag 3 maart, 9:00–12:00" (``meeting/_macros.html``).
+
+def local_datetime(value: datetime | None, pattern: str | None = None) -> str:
+    """A moment: "5 mrt 2026, 14:07" (Dutch) or "Mar 5, 2026, 2:07 PM" (English). ``pattern``
+    only for the meeting's own kinds (its day and clock times, in ``meeting/_macros.html``)."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    if pattern:
+        return format_datetime(value, pattern)
+    return f"{format_date(value, 'medium')}, {format_time(value, 'short')}"
 
 
-def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+def local_date(value: date | datetime | None) -> str:
+    """A calendar day: "5 mrt 2026" (Dutch) or "Mar 5, 2026" (English)."""
     if value is None:
         return ""
-    return format_date(value, fmt)
+    return format_date(value, "medium")
 
 
 def waited(since: datetime | None, now: datetime | None = None) -> str:

@@ -15,14 +15,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from core import audit
 from core import jobs as job_registry
 from core.clock import utcnow
 from core.db import db
+from core.filters import local_datetime
 from core.jobs import JobRun
 from core.models import NotificationPreference, User
 from core.paging import keyset
@@ -216,4 +217,4 @@ def retry_all():
 
 @bp.app_template_filter("job_time")
 def _job_time(value: datetime | None) -> str:
-    return format_datetime(value, "short") if value else "—"
+    return local_datetime(value) if value else "—"

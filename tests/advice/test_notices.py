@@ -14,6 +14,7 @@ from tests.conftest import login
 
 
 def _complete(aw, issued):
+    aw.owner.locale = aw.chair.locale = "en"  # the texts below are the English ones
     advice = issued()
     for action in advice.actions:
         contact = aw.contact if action.organisation_id == aw.org.id else aw.contact2

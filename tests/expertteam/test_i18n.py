@@ -56,4 +56,17 @@ def test_times_are_shown_in_amsterdam_time_with_dutch_format(client, world, crea
     db.session.commit()
     login(client, world.owner)
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "01-07-2026, 09:05" in html
+    assert "1 jul 2026, 09:05" in html  # a moment: one format everywhere (core.filters)
+
+
+def test_one_format_per_kind_of_moment(app):
+    """A calendar day and a moment each have one format, in the reader's language."""
+    from flask_babel import force_locale
+
+    from core.filters import local_date, local_datetime
+    moment = datetime(2026, 3, 5, 13, 7, tzinfo=timezone.utc)  # 14:07 in Amsterdam (winter time)
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert (local_date(moment.date()), local_datetime(moment)) == ("5 mrt 2026", "5 mrt 2026, 14:07")
+        with force_locale("en"):
+            assert (local_date(moment.date()), local_datetime(moment)) == ("Mar 5, 2026", "Mar 5, 2026, 2:07\u202fPM")

@@ -207,6 +207,7 @@ def test_the_dashboard_says_how_many_durations_were_left_out(client, history, bu
     from tests.conftest import login
     builder.case(status=CaseStatus.ACCEPTED, submitted=datetime(2026, 2, 20, tzinfo=timezone.utc),
                  intake=datetime(2026, 2, 14, tzinfo=timezone.utc), domains=[D.GGZ], orgs=[])
+    history.chair.locale = "en"
     db.session.commit()
     login(client, history.chair)
     html = client.get(f"/dashboard/teams/{history.team.id}?from=2026-01-01&to=2026-03-31").get_data(as_text=True)
