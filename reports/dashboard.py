@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from core.forms import Form
+from core.text import xml_safe
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -175,7 +176,7 @@ def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 680, bar: int
     for i, (label, value, text) in enumerate(rows):
         y = i * (bar + gap)
         w = round(room * value / top, 1) if value and value > 0 else 0  # never a negative width
-        bars.append({"label": label, "y": y, "w": w, "text": text, "text_x": label_width + w + 6,
+        bars.append({"label": xml_safe(label), "y": y, "w": w, "text": text, "text_x": label_width + w + 6,
                      "text_y": round(y + bar * 0.7, 1), "suppressed": text == "< 5"})
     return {"bars": bars, "width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar,
             "label_width": label_width}
