@@ -16,7 +16,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -29,8 +28,6 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from core.forms import Form
-from core.text import xml_safe
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -44,7 +41,9 @@ from core import audit, spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db
 from core.documents import render_pdf, send_document
+from core.forms import Form
 from core.models import Team
+from core.text import xml_safe
 
 from . import figures
 from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
