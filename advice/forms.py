@@ -9,7 +9,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -22,52 +21,16 @@ from wtforms.validators import (
     Optional,
 )
 
-from core.forms import Form, MultiCheckboxField
+from core.forms import Form
 
 from .models import (
     CLOSURE_OUTCOME_LABELS,
-    COST_SIDE_LABELS,
     FOLLOWUP_LABELS,
     TEAM_DECISION_LABELS,
 )
 
 TEXT_MAX = 20_000
 NOTE_MAX = 5_000
-
-
-class AdviceTextForm(Form):
-    situation = TextAreaField(_l("The situation in brief"), validators=[Optional(), Length(max=TEXT_MAX)])
-    blockage = TextAreaField(_l("The biggest blockage"), validators=[Optional(), Length(max=TEXT_MAX)])
-    advice_text = TextAreaField(_l("The advice"), validators=[Optional(), Length(max=TEXT_MAX)],
-                                description=_l("Markdown: *emphasis*, lists with -, blank line between paragraphs."))
-    legal_free_text = TextAreaField(_l("Legal justification (free text)"), validators=[Optional(), Length(max=TEXT_MAX)])
-    lock_version = HiddenField()
-    save = SubmitField(_l("Save the texts"))
-
-
-class GroundForm(Form):
-    legal_reference = SelectField(_l("Legal reference"), coerce=int, choices=[], validators=[InputRequired()])
-    add_ground = SubmitField(_l("Cite"))
-
-
-class CostLineForm(Form):
-    side = SelectField(_l("Side"), choices=[(k.value, v) for k, v in COST_SIDE_LABELS.items()])
-    intervention = SelectField(_l("From the catalogue"), coerce=int, choices=[], validators=[Optional()])
-    name = StringField(_l("Or by hand: name"), validators=[Optional(), Length(max=160)])
-    unit_cost = StringField(_l("Unit cost (euro)"), validators=[Optional(), Length(max=20)])
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=60)])
-    source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
-    quantity = StringField(_l("Quantity"), validators=[DataRequired(), Length(max=20)],
-                           description=_l("Use a fraction for a likelihood: 0.5 is a one-in-two chance."))
-    add_cost = SubmitField(_l("Add the line"))
-
-
-class ActionForm(Form):
-    organisation = SelectField(_l("Organisation"), coerce=int, choices=[], validators=[InputRequired()],
-                               description=_l("Only organisations with an active commitment to the team."))
-    description = TextAreaField(_l("What it must do"), validators=[DataRequired(), Length(max=NOTE_MAX)])
-    deadline = DateField(_l("Deadline"), validators=[InputRequired()])
-    add_action = SubmitField(_l("Add the action"))
 
 
 class ReasonForm(Form):
@@ -147,6 +110,3 @@ class SettingsForm(Form):
     save_settings = SubmitField(_l("Save the settings"))
 
 
-class TieForm(Form):
-    needs = MultiCheckboxField(_l("This advice breaks"), coerce=int, choices=[], validators=[Optional()])
-    save_ties = SubmitField(_l("Save the ties to the blockage map"))
