@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from core import spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db
+from core.documents import render_pdf, send_document
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.models import Team
@@ -222,6 +223,23 @@ def statement_print(agreement_id: int):
     if ctx["error"]:
         abort(400, ctx["error"])
     return render_template("financing/statement_print.html", generated=utcnow(), **ctx)
+
+
+@bp.get("/agreements/<int:agreement_id>/statement.pdf")
+def statement_pdf(agreement_id: int):
+    """The statement as PDF/A, for the financier's and the municipality's records."""
+    agreement = get_agreement(agreement_id)
+    ctx = _statement_context(agreement)
+    if ctx["error"]:
+        abort(400, ctx["error"])
+    period = ctx["period"]
+
+    def title():
+        return f"{agreement.team.name} — {_('Pay for success: statement')} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}"
+
+    body = render_pdf("documents/financing_statement.html", title=title, generated=utcnow(), **ctx)
+    name = f"{agreement.team.code}-financing-{agreement.id}-{period.start.isoformat()}-{period.end.isoformat()}.pdf"
+    return send_document(body, name)
 
 
 def _euros(cents: int) -> Decimal:

@@ -185,3 +185,16 @@ def test_amounts_are_read_in_the_readers_language(app):
                     euros_to_cents(bad)
         with force_locale("en"):
             assert euros_to_cents("2,500.50") == 250_050
+
+
+def test_the_statement_as_an_archive_pdf(client, booked):
+    """The financier's statement as PDF/A-2u in Dutch, with the same suppressed figures."""
+    from tests.pdfcheck import assert_archive_pdf
+
+    login(client, booked.municipality)
+    response = client.get(f"/financing/agreements/{booked.agreement.id}/statement.pdf?{JULY}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    seen = assert_archive_pdf(response.get_data())
+    assert "15.500,00" in seen["text"] and "< 5" in seen["text"]
+    assert client.get(f"/financing/agreements/{booked.agreement.id}/statement.pdf?from=2026-07-31&to=2026-07-01"
+                      ).status_code == 400

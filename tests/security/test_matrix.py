@@ -73,7 +73,7 @@ ACCESS = {
     "financing.index": "self", "financing.team": "object", "financing.new": "object", "financing.agreement": "object",
     "financing.edit": "object", "financing.mark": "object", "financing.unmark": "object", "financing.book": "object",
     "financing.statement_page": "object", "financing.statement_print": "object", "financing.statement_csv": "object",
-    "financing.statement_ods": "object",
+    "financing.statement_ods": "object", "financing.statement_pdf": "object",
     "dashboard.ods": "object", "dashboard.report_pdf": "object", "advice.pdf": "object",
     "meeting_session.minutes_pdf": "object", "attachments.index": "object", "attachments.upload": "object",
     "attachments.download": "object", "attachments.remove": "object", "action_attachments.share": "object",
