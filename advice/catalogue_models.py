@@ -68,8 +68,17 @@ class AdviceSettings(db.Model):
     waiting_norm_days: Mapped[int] = mapped_column(default=28, server_default="28")
     """The team's norm for waiting from submission to the meeting; the pilot figures count the
     cases that waited longer (set on the dashboard)."""
+    ladder_team_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    """The escalation ladder (``advice.escalation``): days the team has to settle an escalated
+    action before it climbs to the organisation's director."""
+    ladder_director_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    """Days the director has to answer before the steering group is called in."""
+    ladder_steering_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    """Days the steering group has for an outcome before the national Maatwerkloket."""
 
 
 DEFAULT_REMINDER_DAYS = 3
 DEFAULT_WAITING_NORM_DAYS = 28
 DEFAULT_GRACE_DAYS = 7
+#: The ladder's days per level (1 team, 2 director, 3 steering group) when a team has no settings.
+DEFAULT_LADDER_DAYS = {1: 14, 2: 10, 3: 28}

@@ -53,4 +53,27 @@ ADVICE_KINDS: dict[str, Kind] = {
         _l("Follow-up evaluation of case %(reference)s"),
         _l("Case %(reference)s was closed three months ago. Is the breakthrough holding? Please record the follow-up evaluation."),
     ),
+    # The escalation ladder (advice.escalation): the chair is told at every level.
+    "advice.escalation_director": Kind(
+        _l("Case %(reference)s: escalated to the director of %(organisation)s"),
+        _l("The escalated action for %(organisation)s in case %(reference)s was not settled in time. It went up to "
+           "level 2: the director named on the commitment is asked by e-mail to answer."),
+        always_email=True,
+    ),
+    "advice.escalation_steering": Kind(
+        _l("Case %(reference)s: refer to the steering group"),
+        _l("The director of %(organisation)s did not answer in time on case %(reference)s. The escalation is at "
+           "level 3: refer it to the municipality's steering group and record the referral and its outcome."),
+        always_email=True,
+    ),
+    "advice.escalation_national": Kind(
+        _l("Case %(reference)s: refer to the national Maatwerkloket"),
+        _l("The steering group reached no outcome in time on case %(reference)s (%(organisation)s). The "
+           "escalation is at level 4: download the summary and send it to the national Maatwerkloket."),
+        always_email=True,
+    ),
+    "advice.escalation_answered": Kind(
+        _l("Case %(reference)s: the director of %(organisation)s answered"),
+        _l("The director of %(organisation)s answered on the escalated action in case %(reference)s."),
+    ),
 }

@@ -26,6 +26,7 @@ from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 # The team's catalogues and settings live in their own module; imported from here elsewhere.
 from .catalogue_models import (  # noqa: F401
     DEFAULT_GRACE_DAYS,
+    DEFAULT_LADDER_DAYS,
     DEFAULT_REMINDER_DAYS,
     DEFAULT_WAITING_NORM_DAYS,
     AdviceSettings,
@@ -33,6 +34,7 @@ from .catalogue_models import (  # noqa: F401
     LegalReference,
 )
 from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
+from .escalation_models import DirectorAnswer, Escalation, EscalationStep, Level  # noqa: F401,E402  (the ladder)
 
 # --- states -----------------------------------------------------------------------------------
 

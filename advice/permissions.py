@@ -124,3 +124,9 @@ def can_read_shared(user: User | None, attachment) -> bool:
         .limit(1)
     ) is not None
 
+
+
+def can_keep_ladder(user: User | None, action: Action) -> bool:
+    """Keep an action's escalation ladder (advice.escalation): climb by hand, record the steering
+    group, download the national summary: the chair or secretary of the action's team."""
+    return is_lead(user, action.team_id)

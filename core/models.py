@@ -311,6 +311,9 @@ class Commitment(db.Model):
     ended_on: Mapped[Optional[date]]
     """The date the commitment ended; NULL while it holds."""
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+    escalation_name: Mapped[str] = mapped_column(sa.String(160), default="", server_default="")
+    """The director-level contact the escalation ladder turns to (advice.escalation, level 2)."""
+    escalation_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
 
     team: Mapped[Team] = relationship(back_populates="commitments")
     organisation: Mapped[Organisation] = relationship(back_populates="commitments")

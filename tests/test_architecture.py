@@ -154,7 +154,7 @@ def test_the_scheduler_lists_the_same_jobs_with_and_without_a_request_context(ap
     outside = list(registered(app))
     with app.test_request_context("/"):
         inside = list(registered())
-    assert outside == inside and len(outside) == 13 + 3 + 1  # + webhooks.deliver, webhooks.cleanup, api.cleanup; financing.book
+    assert outside == inside and len(outside) == 13 + 3 + 1 + 1  # + webhooks.deliver, webhooks.cleanup, api.cleanup; financing.book; advice.escalation_ladder
     # ... and a fresh process (the scheduler's own) lists exactly these too.
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "flask", "--app", "expertteam", "scheduler", "--list"],

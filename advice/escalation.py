@@ -1,0 +1,402 @@
+"""The escalation ladder (the AVE model's phases, green to dark red) for an action an organisation
+does not carry out:
+
+- level 0, the contact: reminders and the overdue notice (``advice.jobs``);
+- level 1, the chair and the team: a refused action, or one overdue past the grace period, is on
+  the follow-up list until the team decides (``advice.follow_through``);
+- level 2, the organisation's director: the escalation contact named on the commitment gets a
+  short e-mail with a signed link to answer once (we carry it out, or an explanation in writing);
+- level 3, the municipality's steering group: the chair records the referral, its date and the
+  outcome;
+- level 4, the national Maatwerkloket Multiproblematiek: a minimal, pseudonymised summary the
+  chair downloads and sends.
+
+Each level has a deadline from the team's settings (``AdviceSettings.ladder_*_days``). The job
+``climb`` moves every unanswered escalation up one level and tells the right people: set-based
+(each move is one conditional UPDATE … RETURNING across all teams, or one INSERT … SELECT for the
+step past the team), idempotent and safe with two schedulers (a row claimed by one run no longer
+matches the other's condition). The chair may also climb by hand. Every move is audited and kept
+as an ``EscalationStep``. A ladder only climbs; it closes when the action is done or dropped, or
+the advice corrected.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from casefiles import services as case_services
+from casefiles.models import Case, CaseStatus
+from core import audit
+from core.clock import team_today, utcnow
+from core.db import db, insert_or_skip
+from core.errors import PermissionDenied, ServiceError
+from core.models import Commitment, Organisation, Role, Team, User
+from notifications.services import notify_many
+
+from . import permissions
+from .escalation_director import (  # noqa: F401  (the director's link and e-mail, used from here)
+    answer_as_director,
+    director_path,
+    director_token,
+    ladder_link,
+    read_director_token,
+    send_director_mails,
+)
+from .jobs import _people
+from .lifecycle import NOTE_MAX, TransitionError
+from .models import (
+    DEFAULT_LADDER_DAYS,
+    Action,
+    ActionStatus,
+    Advice,
+    AdviceSettings,
+    AdviceStatus,
+    Escalation,
+    EscalationStep,
+    Level,
+)
+
+#: The allowed moves: one level up at a time; the top has none.
+TRANSITIONS: dict[Level, frozenset[Level]] = {
+    Level.CONTACT: frozenset({Level.TEAM}),
+    Level.TEAM: frozenset({Level.DIRECTOR}),
+    Level.DIRECTOR: frozenset({Level.STEERING}),
+    Level.STEERING: frozenset({Level.NATIONAL}),
+    Level.NATIONAL: frozenset(),
+}
+
+#: Statuses of an action still not carried out (the ladder stays open).
+UNSETTLED = (ActionStatus.OPEN, ActionStatus.CONFIRMED, ActionStatus.REFUSED)
+UNSETTLED_IN = Action.status.in_(sa.bindparam("unsettled", sorted(s.value for s in UNSETTLED), expanding=True,
+                                               literal_execute=True))
+
+KIND_OF_LEVEL = {
+    Level.DIRECTOR: "advice.escalation_director",
+    Level.STEERING: "advice.escalation_steering",
+    Level.NATIONAL: "advice.escalation_national",
+}
+
+
+def check_move(from_level: Level, to_level: Level) -> None:
+    if to_level not in TRANSITIONS[from_level]:
+        raise TransitionError(_("An escalation climbs one level at a time; this move is not allowed."))
+
+
+# --- the level of actions, for pages and lists --------------------------------------------------
+
+def level_of(action: Action, escalation: Escalation | None = None) -> Level:
+    if escalation is not None and escalation.closed_at is None and action.status in UNSETTLED:
+        return Level(escalation.level)
+    if action.escalated_at is not None and action.status in UNSETTLED:
+        return Level.TEAM
+    return Level.CONTACT
+
+
+def levels_of(actions) -> dict[int, Level]:
+    """The ladder level of each action (one statement for any number of actions)."""
+    actions = list(actions)
+    if not actions:
+        return {}
+    rows = dict(db.session.execute(
+        sa.select(Escalation.action_id, Escalation.level)
+        .where(Escalation.action_id.in_([a.id for a in actions]), Escalation.closed_at.is_(None))
+    ).all())
+    out = {}
+    for action in actions:
+        if action.status in UNSETTLED and action.id in rows:
+            out[action.id] = Level(rows[action.id])
+        elif action.status in UNSETTLED and action.escalated_at is not None:
+            out[action.id] = Level.TEAM
+        else:
+            out[action.id] = Level.CONTACT
+    return out
+
+
+# --- the chair's steps --------------------------------------------------------------------------
+
+def _require(user: User, action: Action) -> None:
+    if not permissions.can_keep_ladder(user, action):
+        raise PermissionDenied(_("Only the chair or secretary keeps the escalation ladder."))
+
+
+def climb_by_hand(action: Action, actor: User, *, now: datetime | None = None) -> Escalation:
+    """The chair takes the escalation one level up now (e.g. the team upheld the action and the
+    organisation still does not act, or the director's explanation does not hold)."""
+    now = now or utcnow()
+    _require(actor, action)
+    if action.status not in UNSETTLED or action.advice.status != AdviceStatus.ISSUED:
+        raise TransitionError(_("This action is done, dropped or replaced: there is nothing to escalate."))
+    escalation = db.session.scalar(sa.select(Escalation).where(Escalation.action_id == action.id))
+    current = level_of(action, escalation)
+    if escalation is not None and escalation.closed_at is not None:
+        raise TransitionError(_("This escalation is over."))
+    target = Level(current + 1) if current < Level.NATIONAL else current
+    check_move(current, target)
+    team = db.session.get(Team, action.team_id)
+    today = team_today(team, now)
+    days = ladder_days(team.id)
+    if current == Level.CONTACT:
+        raise TransitionError(_("The action is not escalated to the team yet; the team decides first."))
+    if escalation is None:
+        commitment = db.session.scalar(sa.select(Commitment).where(
+            Commitment.team_id == action.team_id, Commitment.organisation_id == action.organisation_id))
+        escalation = Escalation(
+            action_id=action.id, team_id=action.team_id, organisation_id=action.organisation_id, level=target,
+            started_at=now, level_since=now, level_due_on=today + timedelta(days=days[Level.DIRECTOR]),
+            director_name=commitment.escalation_name if commitment else "",
+            director_email=commitment.escalation_email if commitment else "",
+        )
+        db.session.add(escalation)
+    else:
+        escalation.level, escalation.level_since = int(target), now
+        escalation.level_due_on = (today + timedelta(days=days[target])) if target in days else None
+    db.session.flush()
+    db.session.add(EscalationStep(escalation_id=escalation.id, from_level=int(current), to_level=int(target),
+                                  at=now, by_id=actor.id))
+    audit.record("escalation.climb", object_type="action", object_id=action.id, actor=actor, team_id=action.team_id,
+                 details={"from": int(current), "to": int(target), "by_hand": True})
+    _tell([_Moved(escalation.id, action.id, action.team_id, int(target))])
+    db.session.flush()
+    return escalation
+
+
+def record_steering(escalation: Escalation, actor: User, *, referred_on: date | None, outcome: str,
+                    now: datetime | None = None) -> None:
+    """Level 3: the chair records the referral to the steering group, its date and (later) the outcome."""
+    now = now or utcnow()
+    action = escalation.action
+    _require(actor, action)
+    if escalation.closed_at is not None or escalation.level < Level.STEERING:
+        raise TransitionError(_("The steering group is level 3; this escalation is not there."))
+    team = db.session.get(Team, escalation.team_id)
+    if referred_on is None:
+        raise ServiceError(_("Give the date of the referral to the steering group."))
+    if referred_on > team_today(team, now):
+        raise ServiceError(_("The referral date cannot be in the future."))
+    outcome = (outcome or "").strip()
+    if len(outcome) > NOTE_MAX:
+        raise ServiceError(_("The outcome is too long (at most %(max)d characters).", max=NOTE_MAX))
+    details: dict[str, Any] = {"referred_on": referred_on.isoformat()}
+    escalation.steering_referred_on = referred_on
+    if outcome:
+        escalation.steering_outcome, escalation.steering_outcome_at = outcome, now
+        details.update(case_services.keep_text(action.advice.case, "steering_outcome", outcome, actor))
+    db.session.flush()
+    audit.record("escalation.steering", object_type="action", object_id=action.id, actor=actor,
+                 team_id=escalation.team_id, details=details)
+
+
+def record_national_sent(escalation: Escalation, actor: User, *, sent_on: date | None, now: datetime | None = None) -> None:
+    """Level 4: the chair records the day the summary went to the national Maatwerkloket."""
+    now = now or utcnow()
+    _require(actor, escalation.action)
+    if escalation.closed_at is not None or escalation.level < Level.NATIONAL:
+        raise TransitionError(_("The national Maatwerkloket is level 4; this escalation is not there."))
+    team = db.session.get(Team, escalation.team_id)
+    if sent_on is None or sent_on > team_today(team, now):
+        raise ServiceError(_("Give the day the summary was sent (not in the future)."))
+    escalation.national_sent_on = sent_on
+    db.session.flush()
+    audit.record("escalation.national_sent", object_type="action", object_id=escalation.action_id, actor=actor,
+                 team_id=escalation.team_id, details={"sent_on": sent_on.isoformat()})
+
+
+def national_summary(escalation: Escalation) -> dict[str, Any]:
+    """What goes to the national Maatwerkloket: case reference (the pseudonym), domains, the
+    blockage in one paragraph, the action and its organisation, the ladder's history (levels,
+    dates, the director's answer as a choice). No reasons or outcomes in free text, nothing else
+    of the household."""
+    action = escalation.action
+    advice, case = action.advice, action.advice.case
+    blockage = " ".join((advice.blockage or "").split())
+    return {
+        "reference": case.reference,
+        "domains": [d.label for d in case.domain_values],
+        "blockage": blockage,
+        "action": " ".join((action.description or "").split()),
+        "organisation": action.organisation.name,
+        "deadline": action.effective_deadline,
+        "steps": [(step.at, Level(step.from_level), Level(step.to_level)) for step in escalation.steps],
+        "director_answer": escalation.director_answer,
+        "steering_referred_on": escalation.steering_referred_on,
+    }
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+def ladder_days(team_id: int | None = None) -> dict[Level, int]:
+    row = db.session.get(AdviceSettings, team_id) if team_id is not None else None
+    if row is None:
+        return {Level(k): v for k, v in DEFAULT_LADDER_DAYS.items()}
+    return {Level.TEAM: row.ladder_team_days, Level.DIRECTOR: row.ladder_director_days,
+            Level.STEERING: row.ladder_steering_days}
+
+
+def _team_ladders(now: datetime) -> list[tuple[int, date, dict[Level, int]]]:
+    """(team id, local today, days per level) of every active team, in one query."""
+    rows = db.session.execute(
+        sa.select(Team.id, Team.timezone, AdviceSettings.ladder_team_days, AdviceSettings.ladder_director_days,
+                  AdviceSettings.ladder_steering_days)
+        .outerjoin(AdviceSettings, AdviceSettings.team_id == Team.id)
+        .where(Team.active.is_(True)).order_by(Team.id)
+    ).all()
+    out = []
+    for row in rows:
+        days = {Level.TEAM: row.ladder_team_days, Level.DIRECTOR: row.ladder_director_days,
+                Level.STEERING: row.ladder_steering_days}
+        out.append((row.id, team_today(row, now),
+                    {k: (DEFAULT_LADDER_DAYS[int(k)] if v is None else v) for k, v in days.items()}))
+    return out
+
+
+class _Moved(tuple):
+    """(escalation id, action id, team id, new level)."""
+
+    def __new__(cls, escalation_id, action_id, team_id, level):
+        return super().__new__(cls, (escalation_id, action_id, team_id, level))
+
+
+def _grouped(pairs) -> dict[Any, list[int]]:
+    out: dict[Any, list[int]] = defaultdict(list)
+    for team_id, key in pairs:
+        out[key].append(team_id)
+    return dict(out)
+
+
+def _due_date(team_column, teams, level: Level):
+    """SQL: the team-local due day of ``level`` for a move made today (NULL at the top)."""
+    if level not in (Level.TEAM, Level.DIRECTOR, Level.STEERING):
+        return sa.null()
+    whens = [(team_column == team_id, sa.literal(today + timedelta(days=days[level]), sa.Date))
+             for team_id, today, days in teams]
+    return sa.case(*whens, else_=sa.null()) if whens else sa.null()
+
+
+def _close_settled(now: datetime) -> int:
+    """Close the open ladders whose action is done or dropped, or whose advice was corrected."""
+    still_open = (
+        sa.select(Action.id).join(Advice, Advice.id == Action.advice_id)
+        .where(Action.id == Escalation.action_id, UNSETTLED_IN, Advice.status == AdviceStatus.ISSUED)
+        .exists()
+    )
+    rows = db.session.execute(
+        sa.update(Escalation).where(Escalation.closed_at.is_(None), ~still_open)
+        .values(closed_at=now).returning(Escalation.action_id, Escalation.team_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for action_id, team_id in rows:
+        audit.record("escalation.close", object_type="action", object_id=action_id, actor=None, team_id=team_id)
+    return len(rows)
+
+
+def _climb_from(level: Level, teams, now: datetime) -> list[_Moved]:
+    """Move the open, unanswered escalations at ``level`` whose due day has passed one level up."""
+    target = Level(level + 1)
+    check_move(level, target)
+    by_today = _grouped((team_id, today) for team_id, today, _days in teams)
+    if not by_today:
+        return []
+    unanswered = {Level.DIRECTOR: Escalation.director_answered_at.is_(None),
+                  Level.STEERING: Escalation.steering_outcome_at.is_(None)}[level]
+    per_team = sa.or_(*[sa.and_(Escalation.team_id.in_(ids), Escalation.level_due_on < today)
+                        for today, ids in by_today.items()])
+    rows = db.session.execute(
+        sa.update(Escalation)
+        .where(Escalation.closed_at.is_(None), Escalation.level_due_on < max(by_today), Escalation.level == int(level),
+               unanswered, per_team)
+        .values(level=int(target), level_since=now, level_due_on=_due_date(Escalation.team_id, teams, target))
+        .returning(Escalation.id, Escalation.action_id, Escalation.team_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [_Moved(esc_id, action_id, team_id, int(target)) for esc_id, action_id, team_id in rows]
+
+
+def _climb_past_team(teams, now: datetime) -> list[_Moved]:
+    """Level 1 → 2: actions escalated to the team longer than the team's days ago and still
+    waiting for its decision (not done, dropped or decided; advice in force) climb to the director.
+    One INSERT … SELECT; a row another run inserted first is skipped."""
+    by_days = _grouped((team_id, days[Level.TEAM]) for team_id, _today, days in teams)
+    if not by_days:
+        return []
+    per_team = sa.or_(*[sa.and_(Action.team_id.in_(ids), Action.escalated_at < now - timedelta(days=d))
+                        for d, ids in by_days.items()])
+    director_due = _due_date(Action.team_id, teams, Level.DIRECTOR)
+    source = (
+        sa.select(Action.id, Action.team_id, Action.organisation_id, sa.literal(int(Level.DIRECTOR)),
+                  sa.literal(now, Escalation.started_at.type), sa.literal(now, Escalation.level_since.type), director_due,
+                  sa.func.coalesce(Commitment.escalation_name, ""), sa.func.coalesce(Commitment.escalation_email, ""),
+                  sa.literal(""), sa.literal(""), sa.literal(""))
+        .join(Advice, Advice.id == Action.advice_id)
+        .join(Case, Case.id == Advice.case_id)
+        .outerjoin(Commitment, sa.and_(Commitment.team_id == Action.team_id,
+                                       Commitment.organisation_id == Action.organisation_id))
+        .where(Action.escalated_at.is_not(None), UNSETTLED_IN, Advice.status == AdviceStatus.ISSUED,
+               Case.status.in_([CaseStatus.ADVISED, CaseStatus.IN_EXECUTION]), per_team,
+               ~sa.select(Escalation.id).where(Escalation.action_id == Action.id).exists())
+    )
+    t = Escalation.__table__
+    columns = [t.c.action_id, t.c.team_id, t.c.organisation_id, t.c.level, t.c.started_at, t.c.level_since,
+               t.c.level_due_on, t.c.director_name, t.c.director_email, t.c.director_mail_error,
+               t.c.director_explanation, t.c.steering_outcome]
+    rows = db.session.execute(
+        insert_or_skip(t, index_elements=["action_id"]).from_select(columns, source)
+        .returning(t.c.id, t.c.action_id, t.c.team_id)
+    ).all()
+    return [_Moved(esc_id, action_id, team_id, int(Level.DIRECTOR)) for esc_id, action_id, team_id in rows]
+
+
+def _tell(moved: list[_Moved]) -> None:
+    """The chair(s) of the team, per move (the director is e-mailed by ``send_director_mails``)."""
+    if not moved:
+        return
+    info = {row.id: row for row in db.session.execute(
+        sa.select(Action.id, Case.reference, Organisation.name.label("organisation"))
+        .join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id)
+        .join(Organisation, Organisation.id == Action.organisation_id)
+        .where(Action.id.in_([m[1] for m in moved]))
+    )}
+    chairs = _people(Role.CHAIR, {m[2] for m in moved})
+    notify_many((chairs.get((team_id,), []), KIND_OF_LEVEL[Level(level)],
+                 {"reference": info[action_id].reference, "organisation": info[action_id].organisation},
+                 ladder_link(action_id))
+                for _esc, action_id, team_id, level in moved)
+
+
+def climb(now: datetime) -> str:
+    """The scheduler's step: close settled ladders, then move each unanswered escalation whose
+    level's deadline passed up one level (top first, so a row moves at most once per run), tell
+    the chairs, audit; then e-mail the directors."""
+    teams = _team_ladders(now)
+    closed = _close_settled(now)
+    moved = _climb_from(Level.STEERING, teams, now) + _climb_from(Level.DIRECTOR, teams, now)
+    moved += _climb_past_team(teams, now)
+    if moved:
+        db.session.execute(sa.insert(EscalationStep), [
+            {"escalation_id": esc_id, "from_level": level - 1, "to_level": level, "at": now, "by_id": None}
+            for esc_id, _action, _team, level in moved])
+    for _esc, action_id, team_id, level in moved:
+        audit.record("escalation.climb", object_type="action", object_id=action_id, actor=None, team_id=team_id,
+                     details={"from": level - 1, "to": level})
+    _tell(moved)
+    db.session.commit()
+    sent = send_director_mails(now)
+    return f"{len(moved)} escalations moved up, {closed} closed, {sent} directors e-mailed"
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+def anonymise_escalations(case_ids) -> list[str]:
+    """Retention of a batch of cases: clear the ladder's free text (one statement)."""
+    from core import privacy
+
+    action_ids = (sa.select(Action.id).join(Advice, Advice.id == Action.advice_id)
+                  .where(Advice.case_id.in_(case_ids)))
+    cleared = privacy.clear({"escalation": sa.update(Escalation).where(
+        Escalation.action_id.in_(action_ids),
+        sa.or_(Escalation.director_explanation != "", Escalation.steering_outcome != ""))
+        .values(director_explanation="", steering_outcome="")})
+    return sorted(f"{part}.{name}" for part in cleared for name in ("director_explanation", "steering_outcome"))
