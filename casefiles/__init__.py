@@ -8,14 +8,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from flask_login import current_user
+
     from accounts.security import require_recent_auth
     from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
-    from . import kinds, privacy, views
+    from . import kinds, lawful_views, permissions, privacy, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(lawful_views.bp)
+    app.jinja_env.globals["can_maintain_legal_bases"] = lambda team_id: permissions.can_maintain_legal_bases(current_user, team_id)
     app.jinja_env.globals["event_label"] = views.event_label
     require_recent_auth(app, "casefiles.export")
     register_kinds(app, kinds.CASE_KINDS)

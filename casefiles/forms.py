@@ -23,7 +23,7 @@ from wtforms.validators import (
 
 from core.forms import Form, MultiCheckboxField, domain_choices
 
-from .models import CONSENT_LABELS, LEGAL_GROUND_LABELS, URGENCY_LABELS, Urgency
+from .models import CONSENT_LABELS, URGENCY_LABELS, Urgency
 
 TEXT_MAX = 10_000
 
@@ -63,17 +63,42 @@ class CaseForm(Form):
         validators=[Optional()],
     )
     consent_note = StringField(_l("Note on consent"), validators=[Optional(), Length(max=500)])
-    legal_ground = SelectField(
-        _l("Legal ground for sharing"), choices=[("", "—")] + [(k.value, v) for k, v in LEGAL_GROUND_LABELS.items()],
-        validators=[Optional()],
+    referring_organisation = SelectField(
+        _l("Referring partner"), choices=[], validators=[Optional()],
+        description=_l("The organisation that brings in the case (yours): it remains the controller of the data; "
+                       "the team processes them on its behalf."),
     )
     version = HiddenField()
     save = SubmitField(_l("Save draft"))
     save_submit = SubmitField(_l("Save and submit"))
 
-    def set_choices(self, team_domains, organisations):
+    def set_choices(self, team_domains, organisations, bases=()):
         self.domains.choices = domain_choices(team_domains)
         self.organisations.choices = [(o.id, o.name) for o in organisations]
+        self.referring_organisation.choices = [("", "—")] + [(str(o.id), o.name) for o in organisations]
+        self.bases = list(bases)
+        self.grounds: dict[int, int | None] = {}
+
+    def validate(self, extra_validators=None) -> bool:
+        """On top of the fields: one legal ground per organisation (``ground-<id>``), from the team's list."""
+        valid = super().validate(extra_validators)
+        known = {b.id for b in self.bases}
+        for org_id, _name in self.organisations.choices:
+            raw = self._ground_raw(org_id)
+            if not raw:
+                self.grounds[org_id] = None
+            elif raw.isdigit() and int(raw) in known:
+                self.grounds[org_id] = int(raw)
+            else:
+                self.organisations.errors = [*self.organisations.errors, _l("Choose a legal ground from the team's list.")]
+                valid = False
+                break
+        return valid
+
+    def _ground_raw(self, org_id: int) -> str:
+        from flask import request
+
+        return (request.form.get(f"ground-{org_id}") or "").strip()
 
     def case_fields(self) -> dict:
         return {
@@ -88,7 +113,8 @@ class CaseForm(Form):
             "consent_date": self.consent_date.data,
             "consent_method": self.consent_method.data or None,
             "consent_note": self.consent_note.data or "",
-            "legal_ground": self.legal_ground.data or None,
+            # The referring partner is kept when left empty (by default the owner's organisation).
+            **({"referring_organisation_id": int(self.referring_organisation.data)} if self.referring_organisation.data else {}),
         }
 
 

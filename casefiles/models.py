@@ -159,7 +159,11 @@ class Case(db.Model):
     consent_method: Mapped[Optional[ConsentMethod]] = mapped_column(enum_column(ConsentMethod))
     consent_note: Mapped[str] = mapped_column(sa.String(500), default="")
     legal_ground: Mapped[Optional[LegalGround]] = mapped_column(enum_column(LegalGround))
-    """Legal ground for the owner's organisation to share the data with the team."""
+    """The old single choice of a ground, no longer asked: migration 0008 turned it into a ground
+    per receiving organisation (``casefiles.lawful_basis``); kept as the owner gave it."""
+    referring_organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisations.id"))
+    """The referring partner: the case owner's organisation, the controller of the case's data
+    (the team processes it on that partner's behalf)."""
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -186,6 +190,8 @@ class Case(db.Model):
         cascade="all, delete-orphan", order_by="CaseDomain.domain"
     )
     organisations: Mapped[list["CaseOrganisation"]] = relationship(cascade="all, delete-orphan")
+    referring_organisation: Mapped[Optional[Organisation]] = relationship(foreign_keys=[referring_organisation_id])
+    recipient_grounds: Mapped[list["CaseRecipientGround"]] = relationship(cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -260,3 +266,6 @@ class CaseMessage(db.Model):
     author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+
+from .lawful_models import CaseRecipientGround, LegalBasis  # noqa: E402,F401 - one metadata for the package

@@ -96,3 +96,8 @@ def visible_cases_clause(user: User) -> sa.ColumnElement[bool]:
     if team_teams:
         clauses.append(sa.and_(Case.team_id.in_(team_teams), Case.status.in_(list(TEAM_VISIBLE))))
     return sa.or_(*clauses)
+
+
+def can_maintain_legal_bases(user: User | None, team_id: int) -> bool:
+    """The team's list of legal grounds (``casefiles.lawful_basis``): its chair or secretary."""
+    return is_lead(user, team_id)

@@ -23,7 +23,7 @@ from core.models import LEAD_ROLES, Domain, Team, User
 from core.people import team_members
 from notifications.services import notify
 
-from . import permissions
+from . import lawful_basis, permissions
 from .models import (
     URGENCY_RANK,
     Case,
@@ -65,7 +65,6 @@ REQUIRED_FOR_SUBMIT: dict[str, Any] = {
     "question": _l("Question to the expert team"),
     "consent_date": _l("Date of consent"),
     "consent_method": _l("How consent was given"),
-    "legal_ground": _l("Legal ground for sharing"),
 }
 
 
@@ -164,6 +163,7 @@ CONTENT_FIELDS = (
     "consent_method",
     "consent_note",
     "legal_ground",
+    "referring_organisation_id",
 )
 
 
@@ -176,6 +176,7 @@ def create_case(
     domains: Iterable[Domain] = (),
     organisation_ids: Iterable[int] = (),
     now: datetime | None = None,
+    recipient_grounds: dict[int, int | None] | None = None,
     **fields: Any,
 ) -> Case:
     """Create a draft case for ``owner`` in ``team``."""
@@ -192,6 +193,9 @@ def create_case(
     db.session.add(case)
     db.session.flush()
     audit.record("case.create", object_type="case", object_id=case.id, actor=owner, team_id=team.id)
+    if case.referring_organisation_id is None:  # by default the owner's organisation refers the case
+        case.referring_organisation_id = lawful_basis.owner_organisation_id(owner, team.id)
+    lawful_basis.record_grounds(case, owner, recipient_grounds, legacy=fields.get("legal_ground"))
     return case
 
 
@@ -201,6 +205,7 @@ def update_case(
     *,
     domains: Iterable[Domain] | None = None,
     organisation_ids: Iterable[int] | None = None,
+    recipient_grounds: dict[int, int | None] | None = None,
     **fields: Any,
 ) -> Case:
     """Edit a draft or returned case (owner only)."""
@@ -224,6 +229,7 @@ def update_case(
         "case.update", object_type="case", object_id=case.id, actor=actor, team_id=case.team_id,
         details={"fields": changed},
     )
+    lawful_basis.record_grounds(case, actor, recipient_grounds, legacy=fields.get("legal_ground"))
     return case
 
 
@@ -232,13 +238,16 @@ def missing_fields_for_submit(case: Case) -> list[str]:
     missing = [field for field in REQUIRED_FOR_SUBMIT if not getattr(case, field)]
     if not case.domains:
         missing.append("domains")
+    if case.referring_organisation_id is None:
+        missing.append("referring_organisation")
     return missing
 
 
 def missing_for_submit(case: Case) -> list[str]:
     """The same, as labels for a message."""
-    labels = {**REQUIRED_FOR_SUBMIT, "domains": _l("Domains involved")}
-    return [str(labels[field]) for field in missing_fields_for_submit(case)]
+    labels = {**REQUIRED_FOR_SUBMIT, "domains": _l("Domains involved"),
+              "referring_organisation": _l("Referring partner (the data controller)")}
+    return [str(labels[field]) for field in missing_fields_for_submit(case)] + lawful_basis.missing_grounds(case)
 
 
 def submit_case(case: Case, actor: User) -> None:

@@ -29,7 +29,7 @@ from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
 from core.web import audit_read, get_team, show_refusal
 
-from . import lists, notices, permissions, services
+from . import lawful_basis, lists, notices, permissions, services
 from .forms import (
     CaseForm,
     CriterionForm,
@@ -107,17 +107,33 @@ def new(team_id: int):
     if not permissions.can_create_case(current_user, team.id):
         abort(403)
     form = CaseForm()
-    form.set_choices(team.domain_values, organisations_committed_first(team))
+    form.set_choices(team.domain_values, organisations_committed_first(team), _bases(team.id))
+    if request.method == "GET":
+        referring = lawful_basis.owner_organisation_id(current_user, team.id)
+        form.referring_organisation.data = str(referring) if referring else ""
     if form.validate_on_submit():
         case = services.create_case(
             team,
             current_user,
             domains=[Domain(d) for d in form.domains.data],
             organisation_ids=form.organisations.data,
+            recipient_grounds=form.grounds,
             **form.case_fields(),
         )
         return _saved(case, form, _("Draft %(reference)s saved.", reference=case.reference))
-    return render_template("casefiles/form.html", form=form, team=team, case=None)
+    return render_template("casefiles/form.html", form=form, team=team, case=None, grounds=_posted_grounds(form))
+
+
+def _bases(team_id: int):
+    """The team's legal grounds for the form; a team without a list gets the starting list."""
+    if lawful_basis.ensure_list(team_id):
+        db.session.commit()
+    return lawful_basis.bases(team_id)
+
+
+def _posted_grounds(form: CaseForm) -> dict[int, int]:
+    return {org_id: int(raw) for org_id, _name in form.organisations.choices
+            if (raw := request.form.get(f"ground-{org_id}", "")).isdigit()}
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
@@ -131,13 +147,13 @@ def edit(case_id: int):
         form.organisations.data = case.organisation_ids
         form.urgency.data = case.urgency.value
         form.consent_method.data = case.consent_method.value if case.consent_method else ""
-        form.legal_ground.data = case.legal_ground.value if case.legal_ground else ""
+        form.referring_organisation.data = str(case.referring_organisation_id or "")
         form.version.data = str(case.version)
         if request.args.get("check"):
             # Coming back from a refused submit: mark each missing field where it is.
             for name in services.missing_fields_for_submit(case):
                 getattr(form, name).errors = [_("Fill this in before submitting.")]
-    form.set_choices(case.team.domain_values, organisations_committed_first(case.team))
+    form.set_choices(case.team.domain_values, organisations_committed_first(case.team), _bases(case.team_id))
     if form.validate_on_submit():
         if _stale(form.version.data, case):
             flash(_("This case was changed by someone else while you were editing. Your changes were not saved; here is the current version."), "error")
@@ -147,10 +163,15 @@ def edit(case_id: int):
             current_user,
             domains=[Domain(d) for d in form.domains.data],
             organisation_ids=form.organisations.data,
+            recipient_grounds=form.grounds,
             **form.case_fields(),
         )
         return _saved(case, form, _("Changes saved."))
-    return render_template("casefiles/form.html", form=form, team=case.team, case=case)
+    grounds = ({g.organisation_id: g.legal_basis_id for g in case.recipient_grounds} if request.method == "GET"
+               else _posted_grounds(form))
+    ground_problems = lawful_basis.missing_grounds(case) if request.args.get("check") else []
+    return render_template("casefiles/form.html", form=form, team=case.team, case=case, grounds=grounds,
+                           ground_problems=ground_problems)
 
 
 @bp.get("/cases/<int:case_id>")

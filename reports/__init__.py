@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import dashboard, overview
+    from . import dashboard, overview, processing
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(processing.bp)

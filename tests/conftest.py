@@ -281,7 +281,7 @@ def world(make_team, make_user, make_org):
     other_team = make_team(name="Expertteam Elders", code="ELD")
     org = make_org("Woonstichting De Vaart", team=team)
     w = SimpleNamespace(team=team, other_team=other_team, org=org)
-    w.owner = make_user("case_owner", team=team, name="Owner One")
+    w.owner = make_user("case_owner", team=team, organisation=org, name="Owner One")  # org: the referring partner
     w.owner2 = make_user("case_owner", team=team, name="Owner Two")
     w.chair = make_user("chair", team=team, name="Chair")
     w.secretary = make_user("secretary", team=team, name="Secretary")
@@ -304,6 +304,7 @@ def create_case(world):
         team = team or world.team
         lead = world.chair if team.id == world.team.id else world.other_chair
         values = {**COMPLETE_CASE, **fields}
+        values.setdefault("referring_organisation_id", world.org.id)  # the controller (casefiles.lawful_basis)
         domains = values.pop("domains", [Domain.HOUSING, Domain.DEBT])
         case = services.create_case(team, owner, domains=domains, **values)
         status = CaseStatus(status)

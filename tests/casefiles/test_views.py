@@ -19,7 +19,6 @@ FULL_FORM = {
     "urgency": "crisis",
     "consent_date": "2026-11-02",
     "consent_method": "written",
-    "legal_ground": "consent",
 }
 
 
@@ -30,7 +29,8 @@ def _count(model=Case):
 def test_owner_creates_and_submits_a_case(client, world):
     login(client, world.owner)
     url = f"/teams/{world.team.id}/cases/new"
-    response = post_form(client, url, {**FULL_FORM, "save_submit": "1", "organisations": [str(world.org.id)]})
+    response = post_form(client, url, {**FULL_FORM, "save_submit": "1", "organisations": [str(world.org.id)],
+                                             "referring_organisation": str(world.org.id)})
     assert response.status_code == 302
     case = db.session.scalar(sa.select(Case))
     assert case.status == CaseStatus.SUBMITTED
@@ -50,7 +50,7 @@ def test_draft_with_missing_fields_is_kept_and_not_submitted(client, world):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Gezin Half" in page
     # Each missing field is marked where it is, and listed in the summary at the top.
-    for name in ("household_composition", "tried", "blockage", "question", "consent_date", "legal_ground", "domains"):
+    for name in ("household_composition", "tried", "blockage", "question", "consent_date", "domains"):
         assert f'id="{name}-error"' in page, name
         assert f'href="#{name}"' in page, name
     assert 'id="household_pseudonym-error"' not in page
@@ -76,7 +76,8 @@ def test_overlong_text_bad_date_future_date_and_tampered_select_save_nothing(cli
         {"urgency": "extreme"},
         {"domains": ["housing", "astrology"]},
         {"organisations": ["999999"]},
-        {"legal_ground": "because"},
+        {"referring_organisation": "because"},
+        {"organisations": [str(world.org.id)], f"ground-{world.org.id}": "999999"},
     ]
     for bad in bad_inputs:
         response = post_form(client, url, {**FULL_FORM, **bad, "save": "1"})

@@ -543,6 +543,7 @@ def make_case(live_server, world):
             owner_user = db.session.get(User, world.people[owner].id)
             lead = db.session.get(User, world.people["secretary"].id)
             values = {**DUTCH_CASE, "consent_date": date.today() - timedelta(days=3), **fields}
+            values.setdefault("referring_organisation_id", min(world.org_ids.values()))  # the controller
             case = services.create_case(team, owner_user, domains=[Domain.HOUSING, Domain.DEBT],
                                         household_pseudonym=pseudonym, urgency=urgency, **values)
             steps = {"draft": [], "submitted": ["submit"], "returned": ["submit", "return"],

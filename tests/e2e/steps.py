@@ -36,7 +36,10 @@ def owner_drafts_and_submits(owner, nl, pseudonym: str, *, shots: bool = False) 
     page.fill("#household_goal", "Een eigen, betaalbaar huis voor ons drieën.")
     page.fill("#consent_date", (date.today() - timedelta(days=2)).isoformat())
     page.select_option("#consent_method", "written")
-    page.select_option("#legal_ground", "consent")
+    # The lawful basis: the referring partner, and a ground in force for each organisation involved.
+    page.select_option("#referring_organisation", index=1)
+    for select in page.locator("select[name^=ground-]").all():
+        select.select_option(label="Wmo 2015 art. 5.1.1 lid 1")
     # First a draft: the question is still missing.
     click(owner, "button", nl("Save draft"))
     reference = owner.heading().split(" ")[0]
