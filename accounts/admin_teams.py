@@ -227,6 +227,7 @@ def commitment_set(organisation_id: int):
             set_commitment(
                 organisation, team, current_user,
                 committed_on=form.committed_on.data, ended_on=form.ended_on.data, note=form.note.data or "",
+                escalation_name=form.escalation_name.data or "", escalation_email=form.escalation_email.data or "",
             )
         except ServiceError as exc:
             show_refusal(exc, form)

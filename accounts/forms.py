@@ -231,6 +231,9 @@ class CommitmentForm(Form):
     committed_on = DateField(_l("Signed on"), validators=[DataRequired()])
     ended_on = DateField(_l("Ended on"), validators=[Optional()], description=_l("Leave empty while the commitment holds."))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    escalation_name = StringField(_l("Escalation contact at director level: name"), validators=[Optional(), Length(max=160)],
+                                  description=_l("The escalation ladder's level 2: gets a short e-mail when an action of this organisation is not carried out."))
+    escalation_email = EmailField(_l("Escalation contact at director level: e-mail"), validators=[Optional(), Length(max=254)])
     submit = SubmitField(_l("Save commitment"))
 
     def set_choices(self, teams):

@@ -201,6 +201,8 @@ def set_commitment(
     ended_on: date | None = None,
     note: str = "",
     today: date | None = None,
+    escalation_name: str | None = None,
+    escalation_email: str | None = None,
 ) -> Commitment:
     """Record (or correct) the organisation's signed commitment to ``team``: one row per pair."""
     require_admin(actor)
@@ -214,6 +216,13 @@ def set_commitment(
         raise AccountError(_("The end date must be after the signing date."), "ended_on")
     if len(note) > 500:
         raise AccountError(_("The note can be at most 500 characters."), "note")
+    escalation_name = " ".join((escalation_name or "").split())
+    escalation_email = (escalation_email or "").strip()
+    if escalation_email and (len(escalation_email) > 254 or " " in escalation_email
+                             or escalation_email.count("@") != 1 or "." not in escalation_email.rpartition("@")[2]):
+        raise AccountError(_("Enter a valid e-mail address for the escalation contact."), "escalation_email")
+    if len(escalation_name) > 160:
+        raise AccountError(_("The name can be at most 160 characters."), "escalation_name")
     if ended_on is None and not organisation.active:
         raise AccountError(
             _("The organisation %(name)s is not active; reactivate it before recording a commitment.", name=organisation.name)
@@ -226,6 +235,8 @@ def set_commitment(
         commitment = Commitment(team=team, organisation=organisation, committed_on=committed_on)
         db.session.add(commitment)
     values = {"committed_on": committed_on, "ended_on": ended_on, "note": note}
+    if escalation_name is not None or escalation_email is not None:
+        values.update(escalation_name=escalation_name, escalation_email=escalation_email)
     changed = [] if created else changed_fields(commitment, values)
     for key, value in values.items():
         setattr(commitment, key, value)

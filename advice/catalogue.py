@@ -77,15 +77,23 @@ def deactivate_catalogue_entry(team: Team, actor: User, kind: str, entry_id: int
     audit_step(f"advice.catalogue_{kind}_remove", kind, entry.id, actor, team.id)
 
 
-def update_settings(team: Team, actor: User, *, reminder_days: int, grace_days: int) -> AdviceSettings:
+def update_settings(team: Team, actor: User, *, reminder_days: int, grace_days: int,
+                    ladder: dict[int, int] | None = None) -> AdviceSettings:
+    """``ladder``: the escalation ladder's days per level (1 team, 2 director, 3 steering group)."""
     _require_catalogue(actor, team)
     if not (0 <= reminder_days <= 60) or not (0 <= grace_days <= 120):
         raise ServiceError(_("Reminder days must be 0–60 and grace days 0–120."))
+    if ladder is not None and not all(isinstance(ladder.get(k), int) and 1 <= ladder[k] <= 180 for k in (1, 2, 3)):
+        raise ServiceError(_("Each level of the escalation ladder needs 1 to 180 days."))
     row = db.session.get(AdviceSettings, team.id)
     if row is None:
         row = AdviceSettings(team_id=team.id)
         db.session.add(row)
     row.reminder_days, row.grace_days = reminder_days, grace_days
+    details = {"reminder_days": reminder_days, "grace_days": grace_days}
+    if ladder is not None:
+        row.ladder_team_days, row.ladder_director_days, row.ladder_steering_days = ladder[1], ladder[2], ladder[3]
+        details["ladder_days"] = [ladder[1], ladder[2], ladder[3]]
     db.session.flush()
-    audit_step("advice.settings", "team", team.id, actor, team.id, {"reminder_days": reminder_days, "grace_days": grace_days})
+    audit_step("advice.settings", "team", team.id, actor, team.id, details)
     return row

@@ -400,3 +400,38 @@ def anonymise_escalations(case_ids) -> list[str]:
         sa.or_(Escalation.director_explanation != "", Escalation.steering_outcome != ""))
         .values(director_explanation="", steering_outcome="")})
     return sorted(f"{part}.{name}" for part in cleared for name in ("director_explanation", "steering_outcome"))
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+def case_notices(user, case) -> list:
+    """On the case page, to its team and owner: each action past the contact (level 1 and up),
+    with its level as a coloured badge and in words (one statement)."""
+    from flask import url_for
+
+    from casefiles.notices import Notice
+    from core.permissions import is_lead, is_owner, is_team_member
+
+    if not (is_team_member(user, case.team_id) or is_owner(user, case)):
+        return []
+    rows = db.session.execute(
+        sa.select(Action.id, Action.advice_id, Action.escalated_at, Action.status, Organisation.name,
+                  Escalation.level, Escalation.closed_at)
+        .join(Advice, Advice.id == Action.advice_id)
+        .join(Organisation, Organisation.id == Action.organisation_id)
+        .outerjoin(Escalation, Escalation.action_id == Action.id)
+        .where(Advice.case_id == case.id, Advice.status == AdviceStatus.ISSUED, UNSETTLED_IN,
+               sa.or_(Action.escalated_at.is_not(None), sa.and_(Escalation.id.is_not(None), Escalation.closed_at.is_(None))))
+        .order_by(Action.id)
+    ).all()
+    out = []
+    for action_id, advice_id, _at, _status, organisation, level, closed_at in rows:
+        lv = Level(level) if level is not None and closed_at is None else Level.TEAM
+        lead = is_lead(user, case.team_id)
+        out.append(Notice(
+            _("%(level)s: the action for %(organisation)s is escalated.", level=lv.label, organisation=organisation),
+            url_for("escalation.ladder", action_id=action_id) if lead
+            else url_for("advice.show", advice_id=advice_id) + f"#action-{action_id}",
+            _("Escalation ladder") if lead else _("Advice and actions"), case.reference, due=lv >= Level.DIRECTOR,
+            badge=f"ladder ladder-{lv.css}"))
+    return out

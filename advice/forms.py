@@ -107,6 +107,12 @@ class SettingsForm(Form):
                                  validators=[InputRequired(), NumberRange(min=0, max=60)])
     grace_days = IntegerField(_l("Escalate this many days after a deadline"),
                               validators=[InputRequired(), NumberRange(min=0, max=120)])
+    ladder_team_days = IntegerField(_l("Level 1 · chair and team (yellow): days to settle before the director"),
+                                    validators=[InputRequired(), NumberRange(min=1, max=120)])
+    ladder_director_days = IntegerField(_l("Level 2 · director (orange): days to answer before the steering group"),
+                                        validators=[InputRequired(), NumberRange(min=1, max=120)])
+    ladder_steering_days = IntegerField(_l("Level 3 · steering group (red): days for an outcome before the national Maatwerkloket"),
+                                        validators=[InputRequired(), NumberRange(min=1, max=180)])
     save_settings = SubmitField(_l("Save the settings"))
 
 

@@ -26,6 +26,7 @@ from meeting.models import Outcome as ItemOutcome
 
 from .models import (
     DEFAULT_GRACE_DAYS,
+    DEFAULT_LADDER_DAYS,
     DEFAULT_REMINDER_DAYS,
     Action,
     ActionStatus,
@@ -105,7 +106,9 @@ def add_months(day: date, months: int) -> date:
 def settings_for(team_id: int) -> AdviceSettings:
     """The team's follow-through settings (defaults when none were saved)."""
     row = db.session.get(AdviceSettings, team_id)
-    return row or AdviceSettings(team_id=team_id, reminder_days=DEFAULT_REMINDER_DAYS, grace_days=DEFAULT_GRACE_DAYS)
+    return row or AdviceSettings(team_id=team_id, reminder_days=DEFAULT_REMINDER_DAYS, grace_days=DEFAULT_GRACE_DAYS,
+                                 ladder_team_days=DEFAULT_LADDER_DAYS[1], ladder_director_days=DEFAULT_LADDER_DAYS[2],
+                                 ladder_steering_days=DEFAULT_LADDER_DAYS[3])
 
 
 def case_link(case: Case) -> str:

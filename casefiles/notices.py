@@ -28,6 +28,8 @@ class Notice:
     reference: str = ""
     due: bool = False
     """True when it is due or overdue (shown as a warning)."""
+    badge: str = ""
+    """A CSS class to show the text as a coloured badge (e.g. an escalation level; the words carry the meaning)."""
 
 
 def register_home_notices(app: Flask, func: Callable) -> None:

@@ -174,3 +174,24 @@ def test_chair_climbs_by_hand_and_records_the_steering_group(aw, refused, login_
     db.session.refresh(esc)
     assert esc.steering_outcome_at is not None
     assert client.get(f"/escalation/actions/{housing.id}/summary.txt").status_code == 404  # level 4 only
+
+
+def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, client):
+    from datetime import datetime, time, timezone
+
+    from advice import jobs
+    advice, housing = refused
+    ggz = next(a for a in advice.actions if a.organisation_id == aw.org2.id)
+    late = datetime.combine(ggz.deadline + timedelta(days=8), time(9), tzinfo=timezone.utc)
+    jobs.mark_overdue(late)
+    jobs.escalate_overdue(late)  # the GGZ action: overdue past the grace period, level 1
+    escalation.climb(late + timedelta(days=15))  # both climb to the director
+    login_as(aw.chair)
+    for url in (f"/cases/{advice.case_id}", f"/advice/{advice.id}", f"/advice/teams/{aw.team.id}/follow-up",
+                f"/advice/teams/{aw.team.id}/overview"):
+        page = client.get(url)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "ladder-orange" in html and "Level 2 · director (orange)" in html, url
+    login_as(aw.contact)
+    html = client.get("/advice/actions").get_data(as_text=True)
+    assert "ladder-orange" in html and "Level 2 · director (orange)" in html
