@@ -48,6 +48,8 @@ def test_the_rule(text, bad):
 
 
 def test_a_nul_in_a_case_field_is_refused_on_the_field_and_saves_nothing(client, world):
+    world.owner.locale = "en"
+    db.session.commit()
     login(client, world.owner)
     response = post_form(client, f"/teams/{world.team.id}/cases/new",
                          {**FULL_FORM, "blockage": "Geen urgentie\x00 zolang", "save": "1"})
@@ -65,7 +67,9 @@ def test_a_nul_in_a_tampered_choice_is_refused(client, world):
 
 
 def test_a_nul_in_the_address_or_query_string_gets_a_clear_400(client, world):
-    login(client, world.lead if hasattr(world, "lead") else world.chair)
+    world.chair.locale = "en"
+    db.session.commit()
+    login(client, world.chair)
     for url in (f"/teams/{world.team.id}/queue?domain=housing%00", "/admin/users?q=x%00y", "/cases/%00"):
         response = client.get(url)
         assert response.status_code == 400, url
