@@ -180,6 +180,9 @@ class Advice(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "version", name="uq_advice_case_version"),
         sa.Index("ix_advice_case_status", "case_id", "status"),
+        # The API's "actions updated since" (api.resources): advice issued or corrected since a moment.
+        sa.Index("ix_advice_issued_at", "issued_at"),
+        sa.Index("ix_advice_superseded_at", "superseded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -330,6 +333,9 @@ class Action(db.Model):
         sa.Index("ix_advice_actions_org_settled", "organisation_id", sa.text("coalesce(done_at, decided_at)"), "id",
                  postgresql_where=sa.text("status IN ('done', 'dropped')"),
                  sqlite_where=sa.text("status IN ('done', 'dropped')")),
+        # An organisation's actions in a team by id (advice.action_lists.contact_clause): the API's
+        # keyset-paged list (api.resources.action_page) reads one page, whatever the history.
+        sa.Index("ix_advice_actions_contact", "team_id", "organisation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,10 @@ workers) on a database filled by ``flask --app expertteam seed-scale`` (not a te
 Prints, per page: p50 and p95 over N requests after a warm-up, SQL statements per request
 (counted in the server: this script's own app factory, ``bench_app()``, counts the statements of
 each request and sends them back in an ``X-Statement-Count`` header; production never loads it),
-HTML size and status. Then the ``/healthz`` floor in the same server, requests per second of the
+HTML size and status. Then the API's actions list as an organisation's system reads it (a client
+of the busiest organisation of the busy team, made through the API's own services; one bearer
+token from the token endpoint, then every request with it; the rate limit raised for this run
+only, ``API_RATE_LIMIT`` in the server's environment). Then the ``/healthz`` floor in the same server, requests per second of the
 contact's actions home against ``/healthz`` with concurrent clients, the workers' resident memory
 after every page was visited (from /proc), and the time of every registered job (each run once,
 in its own process, as ``scheduler --once --job ID`` would).
@@ -12,6 +15,7 @@ in its own process, as ``scheduler --once --job ID`` would).
     .venv/bin/flask --app expertteam seed-scale            # DATABASE_URL=…/scale, once
     .venv/bin/python scripts/bench_scale.py --database postgresql://postgres@127.0.0.1:5432/scale
     .venv/bin/python scripts/bench_scale.py --small --database postgresql://postgres@127.0.0.1:5432/scale_small
+    .venv/bin/python scripts/bench_scale.py --only API --no-jobs      # the API targets and the floor only
 
 Jobs change the database (retention anonymises tonight's due cases, the meeting jobs add
 meetings): a second run measures the "nothing due" case. ``--no-jobs`` skips them.
@@ -19,6 +23,7 @@ meetings): a second run measures the "nothing due" case. ``--no-jobs`` skips the
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -35,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-scale-secret-key-not-for-production"
 AGENT = "bench-scale/1"
 HEADER = "X-Statement-Count"
+#: The API's rate limit in the benchmark's server (per client per minute): high, so that it
+#: never answers 429 while measuring. The app's default (300) is unchanged.
+BENCH_API_RATE_LIMIT = "1000000"
 
 # --- the server side: loaded by gunicorn in the workers ----------------------------------------
 
@@ -71,14 +79,16 @@ def bench_app():
 
 def env_for(database: str) -> dict:
     env = dict(os.environ, DATABASE_URL=database, SECRET_KEY=SECRET, EXPERTTEAM_ENV="development",
+               API_RATE_LIMIT=BENCH_API_RATE_LIMIT,
                PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'scripts'}")
     env.pop("FLASK_DEBUG", None)
     return env
 
 
-def targets_and_cookies(database: str) -> tuple[dict, dict]:
+def targets_and_cookies(database: str) -> tuple[dict, dict, dict]:
     """The key pages (from the seed) and a signed session cookie per user, as after a full
-    sign-in with password and second factor (what Flask-Login and accounts.security read)."""
+    sign-in with password and second factor (what Flask-Login and accounts.security read); and
+    the API client (id, fresh secret) with its requests (``expertteam.scale_api``)."""
     os.environ.update(env_for(database))
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
@@ -88,12 +98,16 @@ def targets_and_cookies(database: str) -> tuple[dict, dict]:
     from core.models import User
     from expertteam import create_app
     from expertteam.scale import bench_targets
+    from expertteam.scale_api import bench_api_client, bench_api_targets
 
     app = create_app()
     with app.app_context():
         try:
             db.session.execute(sa.text("SELECT 1"))
             targets = bench_targets()
+            client_id, secret, organisation = bench_api_client()
+            api = {"client_id": client_id, "secret": secret, "organisation": organisation.name,
+                   "targets": bench_api_targets(organisation)}
         except LookupError as exc:
             sys.exit(f"bench_scale: {exc}")
         except sa.exc.SQLAlchemyError as exc:
@@ -109,7 +123,7 @@ def targets_and_cookies(database: str) -> tuple[dict, dict]:
                 ident = _create_identifier()
             cookies[mail] = serializer.dumps({"_user_id": user.get_id(), "_fresh": True, "_id": ident,
                                               "_permanent": True, "login_at": now, "seen_at": now, "auth_at": now})
-    return targets, cookies
+    return targets, cookies, api
 
 
 def free_port() -> int:
@@ -118,9 +132,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(url: str, cookie: str | None = None, timeout: float = 120) -> tuple[int, float, int, int | None, int | None]:
+def credentials(cookie: str | None = None, token: str | None = None) -> dict:
+    """The request headers of a signed-in user (session cookie) or an API client (bearer token)."""
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    return {"Cookie": f"session={cookie}"} if cookie else {}
+
+
+def get(url: str, cookie: str | None = None, timeout: float = 120,
+        token: str | None = None) -> tuple[int, float, int, int | None, int | None]:
     """One request: status, milliseconds, body bytes, statements, worker pid."""
-    req = urllib.request.Request(url, headers={"User-Agent": AGENT, **({"Cookie": f"session={cookie}"} if cookie else {})})
+    req = urllib.request.Request(url, headers={"User-Agent": AGENT, **credentials(cookie, token)})
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -139,18 +161,36 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def api_token(base: str, client_id: str, secret: str) -> tuple[str, float, int | None]:
+    """A bearer token from the token endpoint (OAuth 2 client credentials, client_secret_basic), as
+    the organisation's system takes one: the token, milliseconds, statements."""
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    req = urllib.request.Request(base + "/api/v1/oauth/token", data=b"grant_type=client_credentials&scope=actions%3Aread",
+                                 headers={"User-Agent": AGENT, "Authorization": f"Basic {basic}",
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            body = json.loads(resp.read())
+            count = resp.headers.get(HEADER)
+    except urllib.error.HTTPError as err:
+        sys.exit(f"bench_scale: the token endpoint answered {err.code}: {err.read()[:300]!r}")
+    return body["access_token"], (time.perf_counter() - start) * 1000, int(count) if count else None
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))]
 
 
-def measure(base: str, path: str, cookie: str | None, n: int, warmup: int, budget: float) -> dict:
+def measure(base: str, path: str, cookie: str | None, n: int, warmup: int, budget: float,
+            token: str | None = None) -> dict:
     for _ in range(warmup):
-        get(base + path, cookie)
+        get(base + path, cookie, token=token)
     times, sizes, counts, statuses = [], [], [], set()
     started = time.monotonic()
     for _ in range(n):
-        status, ms, size, count, _pid = get(base + path, cookie)
+        status, ms, size, count, _pid = get(base + path, cookie, token=token)
         times.append(ms)
         sizes.append(size)
         statuses.add(status)
@@ -239,13 +279,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="Concurrent clients for the throughput test.")
     parser.add_argument("--seconds", type=float, default=10, help="Duration of each throughput test.")
     parser.add_argument("--no-jobs", action="store_true", help="Do not run the jobs.")
+    parser.add_argument("--only", action="append", metavar="WORD",
+                        help="Measure only the targets whose name contains WORD (case-insensitive; repeatable), "
+                             "e.g. --only API; the /healthz floor is always measured, the throughput test only "
+                             "when the contact's home is selected.")
     parser.add_argument("--job-timeout", type=float, default=900)
     args = parser.parse_args()
     database = args.database or f"postgresql://postgres@127.0.0.1:5432/{'scale_small' if args.small else 'scale'}"
     if not database.startswith(("postgresql", "postgres:")):
         sys.exit("bench_scale: --database must be a PostgreSQL URL (the seed is PostgreSQL only)")
     label = "small" if args.small else "national"
-    targets, cookies = targets_and_cookies(database)
+    targets, cookies, api = targets_and_cookies(database)
+    if args.only:
+        wanted = lambda name: any(word.lower() in name.lower() for word in args.only)
+        targets = {name: target for name, target in targets.items() if wanted(name)}
+        api["targets"] = {name: path for name, path in api["targets"].items() if wanted(name)}
 
     port = free_port()
     server = subprocess.Popen(
@@ -264,7 +312,7 @@ def main() -> None:
             sys.exit("bench_scale: the server did not start")
         print(f"Benchmark ({label} seed, {database.rsplit('/', 1)[-1]}): gunicorn, 2 sync workers, "
               f"{args.requests} requests per page after {args.warmup} warm-up\n")
-        print("| page | role | p50 ms | p95 ms | statements | HTML KB | status |\n|---|---|---:|---:|---:|---:|---|")
+        print("| page | role | p50 ms | p95 ms | statements | HTML/JSON KB | status |\n|---|---|---:|---:|---:|---:|---|")
         results = {}
         for name, (mail, path) in targets.items():
             r = measure(base, path, cookies[mail], args.requests, args.warmup, args.budget)
@@ -273,16 +321,30 @@ def main() -> None:
             n = "" if r["n"] == args.requests else f" (n={r['n']})"
             print(f"| {name} | {mail.split('@')[0]} | {r['p50']:.0f} | {r['p95']:.0f}{n} | {statements} | "
                   f"{r['size'] / 1024:.0f} | {','.join(map(str, r['status']))} |", flush=True)
+        if api["targets"]:
+            token, token_ms, token_statements = api_token(base, api["client_id"], api["secret"])
+            for name, path in api["targets"].items():
+                r = measure(base, path, None, args.requests, args.warmup, args.budget, token=token)
+                results[name] = r
+                statements = "/".join(map(str, r["statements"])) or "-"
+                n = "" if r["n"] == args.requests else f" (n={r['n']})"
+                print(f"| {name} | API client | {r['p50']:.0f} | {r['p95']:.0f}{n} | {statements} | "
+                      f"{r['size'] / 1024:.0f} | {','.join(map(str, r['status']))} |", flush=True)
         floor = measure(base, "/healthz", None, max(args.requests, 50), args.warmup, args.budget)
         print(f"| /healthz (floor) | - | {floor['p50']:.1f} | {floor['p95']:.1f} | "
               f"{'/'.join(map(str, floor['statements']))} | - | {','.join(map(str, floor['status']))} |")
+        if api["targets"]:
+            print(f"\nAPI client of {api['organisation']} (team T01's busiest organisation): one bearer token "
+                  f"in {token_ms:.0f} ms, {token_statements if token_statements is not None else '?'} statements; "
+                  f"rate limit {BENCH_API_RATE_LIMIT} per period for this run; sizes are JSON (KB)")
         rss = worker_rss(server.pid)
         print("\nWorker RSS after every page: " + ", ".join(f"{v:.0f} MiB" for v in sorted(rss.values())))
-        mail, path = targets["contact home"]
-        home = throughput(base, path, cookies[mail], args.clients, args.seconds)
-        health = throughput(base, "/healthz", None, args.clients, args.seconds)
-        print(f"Throughput ({args.clients} clients, {args.seconds:.0f} s each): contact's home {home:.1f} req/s, "
-              f"/healthz {health:.1f} req/s ({100 * home / health:.1f} % of the floor)")
+        if "contact home" in targets:
+            mail, path = targets["contact home"]
+            home = throughput(base, path, cookies[mail], args.clients, args.seconds)
+            health = throughput(base, "/healthz", None, args.clients, args.seconds)
+            print(f"Throughput ({args.clients} clients, {args.seconds:.0f} s each): contact's home {home:.1f} req/s, "
+                  f"/healthz {health:.1f} req/s ({100 * home / health:.1f} % of the floor)")
         bad = [n for n, r in results.items() if r["status"] != [200]]
         if bad:
             print(f"Pages that did not answer 200: {', '.join(bad)}")

@@ -5,7 +5,8 @@ The scale seed's small size has the shape of the national one; each key page of 
 statements are recorded. Each recorded SELECT or UPDATE is then explained with sequential scans
 disabled: the planner still chooses one only when no index can serve the query, so a
 ``Seq Scan`` on a table that grows with the years fails the test, naming the page and the
-statement. (On a small database the planner would rightly scan; ``enable_seqscan = off`` asks
+statement. The API's actions list is requested the same way by an API client of the busiest
+organisation (``expertteam.scale_api``), with its bearer token. (On a small database the planner would rightly scan; ``enable_seqscan = off`` asks
 whether it *could* do otherwise, which is what holds at national size.)
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from core.db import db
 from core.jobs import registered
 from core.models import User
 from expertteam.scale import SCALE_PASSWORD, Shape, bench_targets, seed_scale
+from expertteam.scale_api import bench_api_client, bench_api_targets
 from tests.conftest import TEST_DB, login
 
 pytestmark = pytest.mark.skipif(TEST_DB == "sqlite", reason="query plans are checked on PostgreSQL")
@@ -65,6 +67,18 @@ def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client
                 signed_in = email
             recorder.where = f"page {name} ({url})"
             assert client.get(url).status_code == 200, name
+        recorder.where = "sign-in"  # the API client and its token, as the benchmark takes them
+        client_id, secret, organisation = bench_api_client()
+        api_targets = bench_api_targets(organisation)
+        answer = client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(client_id, secret))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        bearer = {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+        for name, url in api_targets.items():
+            recorder.where = f"API {name} ({url})"
+            answer = client.get(url, headers=bearer)
+            assert answer.status_code == 200, (name, answer.get_data(as_text=True))
+            assert answer.get_json()["items"] or "?" in url, f"{name}: the client sees its organisation's actions"
         now = datetime.now(UTC)
         for job_id, job in sorted(registered(app).items()):
             if job_id.startswith("notifications."):
