@@ -82,6 +82,7 @@ from core.db import days_between, db
 from core.models import Domain, Organisation, Team
 from meeting.models import AgendaItem, Meeting, Outcome
 
+from . import ladder_figures
 from .period import Period
 
 A = ActionStatus
@@ -449,6 +450,8 @@ class Figures:
     organisations: list[OrgInvolvement]
     costs: Costs
     notes: dict = field(default_factory=dict)
+    ladder: object = None
+    """Escalations per level and organisation, repeat referrals (``reports.ladder_figures``)."""
 
 
 def compute(team: Team, period: Period, now: datetime, norm_days: int | None = None) -> Figures:
@@ -468,6 +471,7 @@ def compute(team: Team, period: Period, now: datetime, norm_days: int | None = N
         domains=domain_combinations(team.id, period),
         organisations=organisations(team.id, period),
         costs=cost,
+        ladder=ladder_figures.compute(team.id, period),
     )
 
 

@@ -195,3 +195,23 @@ def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, c
     login_as(aw.contact)
     html = client.get("/advice/actions").get_data(as_text=True)
     assert "ladder-orange" in html and "Level 2 · director (orange)" in html
+
+
+def test_figures_count_escalations_per_level_and_organisation(aw, refused, count_queries):
+    from reports import ladder_figures
+    from reports.period import Period
+    advice, housing = refused
+    escalation.climb(housing.escalated_at + timedelta(days=15))
+    period = Period(date.today() - timedelta(days=30), date.today() + timedelta(days=1))
+    ladder_figures.compute(aw.team.id, period)  # the transaction begins (SQLite's BEGIN is a statement)
+    with count_queries() as counted:
+        fig = ladder_figures.compute(aw.team.id, period)
+    assert counted.count == 1
+    assert fig.per_organisation == [("Woonstichting De Vaart", {1: 0, 2: 1, 3: 0, 4: 0})]
+    assert fig.totals == {1: 0, 2: 1, 3: 0, 4: 0}
+    ggz = next(a for a in advice.actions if a.organisation_id == aw.org2.id)
+    refuse_action(ggz, aw.contact2, expected_version=ggz.version, reason="Waiting list.")
+    db.session.commit()
+    fig = ladder_figures.compute(aw.team.id, period)
+    assert dict(fig.per_organisation)["GGZ Gooistad"] == {1: 1, 2: 0, 3: 0, 4: 0} and fig.total == 2
+    assert ladder_figures.compute(aw.other_team.id, period).total == 0

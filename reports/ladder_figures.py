@@ -1,0 +1,80 @@
+"""The pilot figures of the escalation ladder and of repeat referrals, in one statement: for the
+actions the organisations got in the period, how many climbed to each level (the highest level
+reached: 1 the team, 2 the director, 3 the steering group, 4 the national Maatwerkloket), per
+organisation; and the cases submitted in the period that are repeat referrals (within 12 months
+of closing an earlier case of the team)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from advice.models import Action, Advice, AdviceStatus, Escalation
+from casefiles.models import Case
+from core.db import db
+from core.models import Organisation
+
+from .period import Period
+
+LEVELS = (1, 2, 3, 4)
+
+
+@dataclass
+class LadderFigures:
+    per_organisation: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    """(organisation, {highest level reached: actions}), most escalations first."""
+    totals: dict[int, int] = field(default_factory=dict)
+    repeats: int = 0
+    """Cases submitted in the period flagged as a repeat referral (within 12 months of closing)."""
+    repeats_linked: int = 0
+    """Cases submitted in the period linked to an earlier case at all."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+
+def _repeat_columns():
+    """(flagged, linked) counts of the team's cases submitted in the period, or None when the
+    case model has no repeat referral (the figure is then zero)."""
+    flagged = getattr(Case, "repeat_within_year", None)
+    linked = getattr(Case, "repeat_of_id", None)
+    return flagged, linked
+
+
+def compute(team_id: int, period: Period) -> LadderFigures:
+    reached = sa.case((Escalation.id.is_not(None), Escalation.level), else_=sa.literal(1))
+    ladder = (
+        sa.select(sa.literal("ladder").label("kind"), Organisation.name.label("organisation"), reached.label("level"),
+                  sa.func.count(Action.id).label("n"))
+        .join(Advice, Advice.id == Action.advice_id)
+        .join(Organisation, Organisation.id == Action.organisation_id)
+        .outerjoin(Escalation, Escalation.action_id == Action.id)
+        .where(Action.team_id == team_id, Advice.status.in_([AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED]),
+               period.contains(Action.assigned_at),
+               sa.or_(Action.escalation_kind.is_not(None), Escalation.id.is_not(None)))
+        .group_by(Organisation.name, reached)
+    )
+    flagged, linked = _repeat_columns()
+    parts = [ladder]
+    if flagged is not None:
+        in_period = sa.and_(Case.team_id == team_id, period.contains(Case.submitted_at))
+        parts += [
+            sa.select(sa.literal("repeat"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
+            .where(in_period, flagged.is_(True)),
+            sa.select(sa.literal("linked"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
+            .where(in_period, linked.is_not(None)),
+        ]
+    rows = db.session.execute(sa.union_all(*parts)).all()
+    out = LadderFigures(totals={level: 0 for level in LEVELS})
+    orgs: dict[str, dict[int, int]] = {}
+    for kind, organisation, level, n in rows:
+        if kind == "repeat":
+            out.repeats = int(n)
+        elif kind == "linked":
+            out.repeats_linked = int(n)
+        else:
+            orgs.setdefault(organisation, {lv: 0 for lv in LEVELS})[int(level)] += int(n)
+            out.totals[int(level)] += int(n)
+    out.per_organisation = sorted(orgs.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    return out
