@@ -58,6 +58,8 @@ def init_app(app: Flask) -> None:
     # The escalation ladder (director, steering group, national Maatwerkloket): its pages and job.
     app.register_blueprint(escalation_views.bp)
     app.jinja_env.globals["ladder_levels"] = escalation.levels_of
+    app.jinja_env.globals["ladder_levels_all"] = [lv for lv in escalation.Level if lv >= escalation.Level.TEAM]
+    register_case_notices(app, escalation.case_notices)
     from core.privacy import register_anonymiser
     register_anonymiser(app, "advice_escalation", escalation.anonymise_escalations)
     register_job(app, "advice.escalation_ladder", escalation.climb, "cron",
