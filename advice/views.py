@@ -302,7 +302,9 @@ def catalogue(team_id: int):
                                           is_example=int_form.is_example.data)
             elif set_form.save_settings.data and set_form.validate():
                 update_settings(team, current_user, reminder_days=set_form.reminder_days.data,
-                                         grace_days=set_form.grace_days.data)
+                                         grace_days=set_form.grace_days.data,
+                                         ladder={1: set_form.ladder_team_days.data, 2: set_form.ladder_director_days.data,
+                                                 3: set_form.ladder_steering_days.data})
             elif request.form.get("deactivate") and PostForm().validate():
                 kind, _sep, entry_id = request.form["deactivate"].partition(":")
                 deactivate_catalogue_entry(team, current_user, kind, posted_version(entry_id))
