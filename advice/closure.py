@@ -14,7 +14,7 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import User
 
-from . import permissions
+from . import permissions, plan
 from .lifecycle import TransitionError, add_months, audit_step
 from .models import CaseClosure, ClosureOutcome, FollowupResult
 
@@ -52,8 +52,10 @@ def close_case(case: Case, actor: User, *, outcome: ClosureOutcome | str, note: 
 
 
 def record_followup(case: Case, actor: User, *, result: FollowupResult | str, note: str,
-                    now: datetime | None = None) -> CaseClosure:
-    """The owner's answer to 'is the breakthrough holding?' (once)."""
+                    now: datetime | None = None, goal_answers: dict[int, tuple[bool, bool]] | None = None) -> CaseClosure:
+    """The owner's answer to 'is the breakthrough holding?' (once); when the plan names goals, per
+    goal whether it was reached and whether the breakthrough holds (``goal_answers`` by position,
+    ``advice.plan.record_goal_reviews``)."""
     now = now or utcnow()
     if not permissions.can_record_followup(actor, case):
         raise PermissionDenied(_("Only the case owner records the follow-up of a closed case."))
@@ -69,6 +71,8 @@ def record_followup(case: Case, actor: User, *, result: FollowupResult | str, no
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Add a note on how it is going."))
+    if plan.goals_for_followup(case):
+        plan.record_goal_reviews(case, actor, goal_answers or {})
     closure.followup_result, closure.followup_note = result, note
     closure.followup_at, closure.followup_by_id = now, actor.id
     db.session.flush()

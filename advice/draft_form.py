@@ -74,6 +74,14 @@ class DraftForm(Form):
     remove_actions = MultiCheckboxField(_l("Remove"), coerce=int, choices=[], validators=[Optional()])
     actions = FieldList(FormField(ActionRow), min_entries=BLANK_ROWS, max_entries=MAX_NEW_ROWS)
     breaks = MultiCheckboxField(_l("This advice breaks"), coerce=int, choices=[], validators=[Optional()])
+    # The coordinated approach (advice.plan): the coordinator, the household's goals, the progress check.
+    coordinator = SelectField(_l("Coordinator (regisseur)"), coerce=int, choices=[], validators=[Optional()],
+                              description=_l("Watches over the plan's execution with the household; takes over no "
+                                             "one's responsibility. By default the case owner."))
+    year_goals = TextAreaField(_l("The household's goals for the coming year"), validators=[Optional(), Length(max=5_000)],
+                               description=_l("In the household's own words, one goal per line."))
+    progress_check = TextAreaField(_l("How progress is checked"), validators=[Optional(), Length(max=5_000)],
+                                   description=_l("When, by whom and with the household; the three-month evaluation asks per goal."))
     save = SubmitField(_l("Save the draft"))
     save_issue = SubmitField(_l("Save and issue the advice"))
 
@@ -93,6 +101,10 @@ class DraftForm(Form):
                     f.errors = [*f.errors, REQUIRED]
                     valid = False
         return valid
+
+    def plan_fields(self) -> dict:
+        return {"coordinator_id": self.coordinator.data or None, "year_goals": self.year_goals.data or "",
+                "progress_check": self.progress_check.data or ""}
 
     def new_costs(self) -> list[dict]:
         return [entry.form.data for entry in self.costs if not entry.form.blank()]

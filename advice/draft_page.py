@@ -10,7 +10,7 @@ from casefiles.blockage import services as blockage
 from core.db import db
 from core.people import committed_organisations
 
-from . import ties
+from . import plan, ties
 from .draft_form import DraftForm
 from .drafting import TEXT_FIELDS
 from .models import Advice, Intervention, LegalReference
@@ -37,6 +37,7 @@ class DraftPage:
             Intervention.team_id == team.id, Intervention.active.is_(True)).order_by(Intervention.name)).all()
         self.organisations = committed_organisations(team)
         self.needs = blockage.needs_of(advice.case)
+        self.coordinators = plan.coordinator_choices(advice.case)
 
     @property
     def has_map(self) -> bool:
@@ -50,6 +51,8 @@ class DraftPage:
         form.remove_costs.choices = [(c.id, c.name) for c in advice.cost_lines]
         form.remove_actions.choices = [(a.id, a.organisation.name) for a in advice.actions]
         form.breaks.choices = [(n.id, n.title) for n in self.needs]
+        form.coordinator.choices = [(u.id, u.name + (_(" (case owner)") if u.id == advice.case.owner_id else ""))
+                                    for u in self.coordinators]
         none = [(0, _("— choose —"))]
         for entry in form.costs:
             entry.form.intervention.choices = [(0, _("— entered by hand —"))] + [
@@ -63,6 +66,10 @@ class DraftPage:
             form.lock_version.data = str(advice.lock_version)
             form.grounds.data = [g.legal_reference_id for g in advice.legal_grounds]
             form.breaks.data = [n.id for n in ties.broken_needs(advice)] if self.needs else []
+            current = plan.plan_of(advice)
+            form.coordinator.data = current.coordinator_id if current and current.coordinator_id else advice.case.owner_id
+            form.year_goals.data = current.year_goals if current else advice.case.household_goal
+            form.progress_check.data = current.progress_check if current else ""
         return form
 
     def posted_action_needs(self, formdata) -> dict[int, int | None] | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.models import User
 
-from . import ties
+from . import plan, ties
 from .drafting import (
     TEXT_FIELDS,
     add_action,
@@ -30,7 +30,8 @@ from .models import Advice
 def save_draft(advice: Advice, actor: User, *, expected_version: int, texts: dict[str, str],
                ground_ids: Iterable[int], remove_cost_ids: Iterable[int], new_costs: Iterable[dict[str, Any]],
                remove_action_ids: Iterable[int], new_actions: Iterable[dict[str, Any]],
-               need_ids: Iterable[int] | None = None, action_needs: dict[int, int | None] | None = None) -> Advice:
+               need_ids: Iterable[int] | None = None, action_needs: dict[int, int | None] | None = None,
+               plan_fields: dict[str, Any] | None = None) -> Advice:
     """Apply the whole draft page. ``new_costs``: dicts with side, intervention (0 = by hand),
     name, unit_cost, unit, source, quantity; ``new_actions``: dicts with organisation,
     description, deadline and need (0 = none). ``need_ids``/``action_needs`` (None when the case
@@ -67,4 +68,6 @@ def save_draft(advice: Advice, actor: User, *, expected_version: int, texts: dic
     if need_ids is not None:
         kept = {k: v for k, v in (action_needs or {}).items() if k in present - removed}
         ties.tie_needs(advice, actor, need_ids=need_ids, action_needs={**kept, **added})
+    if plan_fields is not None:  # the coordinated approach: coordinator, goals, progress check
+        plan.save_plan(advice, actor, **plan_fields)
     return advice

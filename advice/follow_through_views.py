@@ -20,7 +20,7 @@ from core.people import team_members
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
-from . import action_lists, forms, permissions, tokens
+from . import action_lists, forms, permissions, plan, tokens
 from .closure import close_case, closure_of, record_followup, record_followup_review
 from .follow_through import (
     complete_action,
@@ -279,17 +279,30 @@ def followup(case_id: int):
     if closure is None:
         abort(404)
     form = forms.FollowupForm()
+    goals = plan.goals_for_followup(case)
     may = permissions.can_record_followup(current_user, case) and closure.followup_at is None
     if request.method == "POST":
         if not may:
             abort(403)
         if form.validate_on_submit():
             try:
-                record_followup(case, current_user, result=form.result.data, note=form.note.data)
+                record_followup(case, current_user, result=form.result.data, note=form.note.data,
+                                goal_answers=_goal_answers(request.form, goals))
             except ServiceError as exc:
                 show_refusal(exc)
             else:
                 db.session.commit()
                 flash(_("Thank you: the follow-up evaluation has been recorded."), "success")
                 return redirect(url_for("follow_through.followup", case_id=case.id))
-    return render_template("follow_through/followup.html", case=case, closure=closure, form=form, may=may)
+    return render_template("follow_through/followup.html", case=case, closure=closure, form=form, may=may,
+                           goals=goals, goal_reviews=plan.goal_reviews(case))
+
+
+def _goal_answers(formdata, goals: list[str]) -> dict[int, tuple[bool, bool]]:
+    """Per goal of the plan: ``goal-<i>-reached`` and ``goal-<i>-holds`` ('yes'/'no'); unanswered goals are left out."""
+    answers = {}
+    for i in range(len(goals)):
+        reached, holds = formdata.get(f"goal-{i}-reached"), formdata.get(f"goal-{i}-holds")
+        if reached in ("yes", "no") and holds in ("yes", "no"):
+            answers[i] = (reached == "yes", holds == "yes")
+    return answers

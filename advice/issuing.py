@@ -19,7 +19,7 @@ from core.models import Organisation, User
 from core.people import organisation_contacts
 from notifications.services import notify
 
-from . import permissions, ties, tokens
+from . import permissions, plan, ties, tokens
 from .documents import store_archive_copy
 from .drafting import TEXT_FIELDS, require_committed
 from .events import action_event, correction_events
@@ -52,6 +52,7 @@ def canonical_content(advice: Advice) -> dict[str, Any]:
             key=lambda d: (d["organisation_id"], d["deadline"], d["description"]),
         ),
         **ties.canonical_ties(advice),  # blockage-map ties; empty (hash unchanged) without them
+        **plan.canonical_plan(advice),  # the coordinated approach; empty (hash unchanged) without a plan
     }
 
 
@@ -185,6 +186,7 @@ def correct_advice(advice: Advice, actor: User, *, reason: str) -> Advice:
     db.session.add(new)
     db.session.flush()
     ties.copy_ties(advice, new)  # the blockage-map ties go along with the correction
+    plan.copy_plan(advice, new)  # and the plan
     audit_step("advice.correct", "advice", new.id, actor, advice.case.team_id,
            {"supersedes": advice.id, "version": new.version,
             **case_services.keep_text(advice.case, "advice_correction", reason, actor)})

@@ -456,3 +456,12 @@ class CaseClosure(db.Model):
     case: Mapped[Case] = relationship()
     closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
 
+
+
+from .plan_models import (  # noqa: E402,F401 - one metadata for the package
+    AdvicePlan,
+    BlockageSignal,
+    PlanGoalReview,
+    PlanNote,
+    SignalSource,
+)

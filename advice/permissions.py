@@ -130,3 +130,28 @@ def can_keep_ladder(user: User | None, action: Action) -> bool:
     """Keep an action's escalation ladder (advice.escalation): climb by hand, record the steering
     group, download the national summary: the chair or secretary of the action's team."""
     return is_lead(user, action.team_id)
+
+
+#: The case states in which the plan's coordinator writes progress notes.
+PLAN_NOTE_STATES = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION, CaseStatus.COMPLETED})
+
+
+def can_write_plan_note(user: User | None, case: Case, coordinator_id: int | None) -> bool:
+    """The plan's coordinator, the case owner and the chair or secretary, while the advice is carried out."""
+    if not signed_in(user) or case.status not in PLAN_NOTE_STATES:
+        return False
+    return user.id in (coordinator_id, case.owner_id) or is_lead(user, case.team_id)
+
+
+def can_read_plan_notes(user: User | None, case: Case) -> bool:
+    """Those who may read the case (its need-to-know)."""
+    return signed_in(user) and case_permissions.can_view(user, case)
+
+
+def can_record_signals(user: User | None, advice: Advice) -> bool:
+    """The team's lessons for the system are recorded by its chair or secretary, on the issued advice."""
+    return advice.status == AdviceStatus.ISSUED and is_lead(user, advice.case.team_id)
+
+
+def can_keep_signal_sources(user: User | None, team_id: int) -> bool:
+    return is_lead(user, team_id)

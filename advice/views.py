@@ -127,7 +127,7 @@ def edit(case_id: int):
                    ground_ids=form.grounds.data or [], remove_cost_ids=form.remove_costs.data or [],
                    new_costs=form.new_costs(), remove_action_ids=form.remove_actions.data or [],
                    new_actions=form.new_actions(), need_ids=form.breaks.data if page.has_map else None,
-                   action_needs=action_needs)
+                   action_needs=action_needs, plan_fields=form.plan_fields())
     except StaleDraft as exc:
         # Someone saved in the meantime: show the draft as it is now, and this person's own texts
         # beside it, so nothing typed is lost.

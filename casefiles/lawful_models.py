@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -49,7 +48,7 @@ class LegalBasis(db.Model):
     """What the ground allows, in a sentence or two."""
     status: Mapped[BasisStatus] = mapped_column(enum_column(BasisStatus), default=BasisStatus.IN_FORCE)
     source_url: Mapped[str] = mapped_column(sa.String(300), default="")
-    key: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    key: Mapped[str | None] = mapped_column(sa.String(40))
     """The starting list's key of a seeded entry (the old single choice maps onto these)."""
     active: Mapped[bool] = mapped_column(default=True)
     """Inactive entries are no longer offered; cases keep the ground they recorded."""

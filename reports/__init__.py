@@ -7,8 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import dashboard, overview, processing
+    from . import dashboard, overview, processing, signals
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(processing.bp)
+    app.register_blueprint(signals.bp)
+    app.jinja_env.globals["blocking_kind_label"] = signals.kind_label

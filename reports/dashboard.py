@@ -236,7 +236,15 @@ def _context(team: Team, *, exact: bool):
                 shown=shown, charts=_charts(fig, shown), flow_labels=FLOW_LABELS, lead_labels=LEAD_LABELS,
                 followup_labels=FOLLOWUP_COLUMN_LABELS, followup_keys=FOLLOWUP_KEYS, closure_outcomes=list(ClosureOutcome),
                 domain_label=domain_label, period_args=_period_args(period), csv_figures=CSV_FIGURES,
-                flow_kinds=figures.FLOW_KINDS, lead_kinds=figures.LEAD_KINDS)
+                flow_kinds=figures.FLOW_KINDS, lead_kinds=figures.LEAD_KINDS,
+                blocking=_blocking(team.id, period) if not error else [])
+
+
+def _blocking(team_id: int, period: Period):
+    """The rules and organisations that block most often (``reports.signals``)."""
+    from .signals import blocking
+
+    return blocking(team_id, period)
 
 
 @bp.get("/teams/<int:team_id>")

@@ -129,8 +129,8 @@ def _migrate_data():
     grounds = sa.table('case_recipient_grounds', sa.column('case_id'), sa.column('organisation_id'),
                        sa.column('legal_basis_id'), sa.column('recorded_at'))
     for (team_id,) in conn.execute(sa.select(teams.c.id)).all():
-        conn.execute(bases.insert(), [dict(team_id=team_id, key=key, statute=statute, article=article, allows=allows,
-                                           status=status, source_url=url, active=True)
+        conn.execute(bases.insert(), [{'team_id': team_id, 'key': key, 'statute': statute, 'article': article, 'allows': allows,
+                                           'status': status, 'source_url': url, 'active': True}
                                       for key, statute, article, allows, status, url in STARTING_LIST])
     owner_org = (sa.select(sa.func.min(memberships.c.organisation_id))
                  .where(memberships.c.user_id == cases.c.owner_id, memberships.c.team_id == cases.c.team_id,

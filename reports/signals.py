@@ -1,0 +1,87 @@
+"""Lessons for the system in the pilot figures: the rules, laws, procedures and organisations
+that block cases most often (``advice.signals`` records them per blockage of an issued advice),
+counted in one grouped statement, with the council report's small-count suppression, and a
+CSV/ODS table shaped for the report to the national programme (no personal data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, abort
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from advice.models import Advice, BlockageSignal, SignalSource
+from core import spreadsheet
+from core.db import db
+
+from .dashboard import figures_team, period_from_request
+from .figures import suppress
+from .period import Period
+
+bp = Blueprint("blocking", __name__, url_prefix="/dashboard")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    kind: str | None
+    """'rule', 'law', 'procedure', 'organisation'; None for causes named only in the team's words."""
+    name: str
+    signals: int
+    cases: int
+    deviations: int
+    """Signals where the advice deviates from it."""
+
+
+def blocking(team_id: int, period: Period) -> list[Blocker]:
+    """What blocked the team's cases, by the signals recorded in ``period``: most cases first."""
+    cases = sa.func.count(sa.distinct(Advice.case_id))
+    rows = db.session.execute(
+        sa.select(SignalSource.kind, SignalSource.name, sa.func.count(BlockageSignal.id), cases,
+                  sa.func.count(sa.case((BlockageSignal.deviates.is_(True), BlockageSignal.id))))
+        .select_from(BlockageSignal)
+        .join(Advice, Advice.id == BlockageSignal.advice_id)
+        .outerjoin(SignalSource, SignalSource.id == BlockageSignal.source_id)
+        .where(BlockageSignal.team_id == team_id, BlockageSignal.recorded_at >= period.start_utc,
+               BlockageSignal.recorded_at < period.end_utc)
+        .group_by(SignalSource.kind, SignalSource.name)
+        .order_by(cases.desc(), sa.func.count(BlockageSignal.id).desc(), SignalSource.name)
+    ).all()
+    return [Blocker(kind.value if kind is not None else None, name or "", n, c, d) for kind, name, n, c, d in rows]
+
+
+def kind_label(kind: str | None) -> str:
+    from advice.plan_models import SOURCE_KIND_LABELS, SourceKind
+
+    return str(SOURCE_KIND_LABELS[SourceKind(kind)]) if kind else _("Other (in the team's own words)")
+
+
+def national_rows(team, period: Period, blockers: list[Blocker]) -> list[list]:
+    """The table for the national programme: team and period, then per cause its kind, name and
+    counts; every count of 1 to 4 as "< 5"; no case, person or free text."""
+    header = [_("Team"), _("Municipality"), _("From"), _("To"), _("Kind"), _("Rule, law, procedure or organisation"),
+              _("Signals"), _("Cases"), _("Advice deviates")]
+    return [header] + [
+        [team.name, team.municipality, period.start, period.end, kind_label(b.kind), b.name or "—",
+         suppress(b.signals), suppress(b.cases), suppress(b.deviations)]
+        for b in blockers
+    ]
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page of this blueprint needs a signed-in user."""
+
+
+@bp.get("/teams/<int:team_id>/blocking.<fmt>")
+def export(team_id: int, fmt: str):
+    if fmt not in ("csv", "ods"):
+        abort(404)
+    team = figures_team(team_id)
+    period, error, _preset = period_from_request(team)
+    if error:
+        abort(400, error)
+    rows = national_rows(team, period, blocking(team.id, period))
+    name = f"{team.code}-systeemleren-{period.start.isoformat()}-{period.end.isoformat()}"
+    return spreadsheet.download(rows, name, fmt, sheet="systeemleren")
