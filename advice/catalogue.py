@@ -45,20 +45,24 @@ def add_legal_reference(team: Team, actor: User, *, law: str, article: str = "",
 
 
 def add_intervention(team: Team, actor: User, *, name: str, unit_cost: Any, unit: str, source: str = "",
-                     is_example: bool = False) -> Intervention:
+                     is_example: bool = False, price_year: int | None = None) -> Intervention:
     _require_catalogue(actor, team)
     name, unit, source = (name or "").strip(), (unit or "").strip(), (source or "").strip()
     if not name or not unit:
         raise ServiceError(_("Give a name and a unit."))
     cents = parse_euros(unit_cost)
+    if price_year is not None and not (1990 <= price_year <= 2100):
+        raise ServiceError(_("Give the price year as four digits (1990–2100)."))
     exists = db.session.scalar(sa.select(Intervention).where(Intervention.team_id == team.id, Intervention.name == name))
     if exists is not None:
         if exists.active:
             raise ServiceError(_("This intervention is already in the catalogue."))
         exists.active, exists.unit_cost_cents, exists.unit, exists.source, exists.is_example = True, cents, unit, source, is_example
+        exists.price_year = price_year
         item = exists
     else:
-        item = Intervention(team_id=team.id, name=name, unit_cost_cents=cents, unit=unit, source=source, is_example=is_example)
+        item = Intervention(team_id=team.id, name=name, unit_cost_cents=cents, unit=unit, source=source, is_example=is_example,
+                            price_year=price_year)
         db.session.add(item)
     db.session.flush()
     audit_step("advice.catalogue_intervention_add", "intervention", item.id, actor, team.id, {"cents": cents})

@@ -3,6 +3,8 @@ follow-through settings: per-team tables the advice copies from, never parts of 
 Re-exported by ``advice.models``."""
 from __future__ import annotations
 
+from typing import Optional
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +54,8 @@ class Intervention(db.Model):
     """Where the amount comes from."""
     is_example: Mapped[bool] = mapped_column(default=False)
     """An example amount (demo data), to be replaced by a sourced figure."""
+    price_year: Mapped[Optional[int]]
+    """The year of the price level (index before use); NULL when not known."""
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -41,12 +41,15 @@ class CostRow(RowForm):
     unit_cost = StringField(_l("Unit cost (euro)"), validators=[Optional(), Length(max=20)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=60)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
+    deviation_reason = StringField(_l("Why another price than the catalogue's"), validators=[Optional(), Length(max=300)],
+                                   description=_l("Required when a catalogue item gets another unit cost."))
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=20)],
                            description=_l("Use a fraction for a likelihood: 0.5 is a one-in-two chance."))
 
     def blank(self) -> bool:
         return not self.intervention.data and not any(
-            (getattr(self, f).data or "").strip() for f in ("name", "unit_cost", "unit", "source", "quantity"))
+            (getattr(self, f).data or "").strip() for f in ("name", "unit_cost", "unit", "source", "quantity",
+                                                            "deviation_reason"))
 
 
 class ActionRow(RowForm):

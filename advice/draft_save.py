@@ -53,7 +53,7 @@ def save_draft(advice: Advice, actor: User, *, expected_version: int, texts: dic
         add_cost_line(advice, actor, side=row["side"], quantity=row["quantity"],
                       intervention_id=row.get("intervention") or None, name=row.get("name") or "",
                       unit_cost=row.get("unit_cost") or None, unit=row.get("unit") or "",
-                      source=row.get("source") or "")
+                      source=row.get("source") or "", deviation_reason=row.get("deviation_reason") or "")
 
     present = {a.id for a in advice.actions}
     removed = set(remove_action_ids) & present

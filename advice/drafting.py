@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_currency
 from flask_babel import gettext as _
 
 from casefiles.models import Case, CaseStatus
@@ -152,9 +153,10 @@ def parse_euros(value: Any) -> int:
 
 def add_cost_line(advice: Advice, actor: User, *, side: CostSide | str, quantity: Any,
                   intervention_id: int | None = None, name: str = "", unit_cost: Any = None,
-                  unit: str = "", source: str = "") -> CostLine:
+                  unit: str = "", source: str = "", deviation_reason: str = "") -> CostLine:
     """A line from the team's catalogue (``intervention_id``) or entered by hand (name and unit
-    cost in euros); the amount is always unit cost × quantity."""
+    cost in euros); the amount is always unit cost × quantity. A catalogue line with another
+    unit cost than the catalogue's needs ``deviation_reason`` (kept and shown with the line)."""
     _require_editable(advice, actor)
     try:
         side = CostSide(side)
@@ -165,9 +167,18 @@ def add_cost_line(advice: Advice, actor: User, *, side: CostSide | str, quantity
         item = db.session.get(Intervention, intervention_id)
         if item is None or item.team_id != advice.case.team_id or not item.active:
             raise ServiceError(_("Choose an intervention from the team's catalogue."))
+        cents = item.unit_cost_cents if unit_cost in (None, "") else parse_euros(unit_cost)
+        reason = " ".join((deviation_reason or "").split())
+        if cents != item.unit_cost_cents and not reason:
+            raise ServiceError(_("The unit cost differs from the catalogue's (%(price)s): give the reason.",
+                                 price=format_currency(item.unit_cost_cents / 100, "EUR")))
+        if len(reason) > 300:
+            raise ServiceError(_("The reason is too long (at most 300 characters)."))
+        deviates = cents != item.unit_cost_cents
         line = CostLine(side=side, intervention_id=item.id, name=item.name, unit=item.unit,
-                        unit_cost_cents=item.unit_cost_cents, source=item.source, is_example=item.is_example,
-                        quantity_hundredths=hundredths)
+                        unit_cost_cents=cents, source=item.source, is_example=item.is_example,
+                        price_year=item.price_year, catalogue_cost_cents=item.unit_cost_cents if deviates else None,
+                        deviation_reason=reason if deviates else "", quantity_hundredths=hundredths)
     else:
         name = (name or "").strip()
         if not name or unit_cost in (None, ""):
@@ -178,7 +189,8 @@ def add_cost_line(advice: Advice, actor: User, *, side: CostSide | str, quantity
                         source=(source or "").strip(), quantity_hundredths=hundredths)
     advice.cost_lines.append(line)
     db.session.flush()
-    audit_step("advice.add_cost", "advice", advice.id, actor, advice.case.team_id, {"line": line.id, "side": side.value})
+    audit_step("advice.add_cost", "advice", advice.id, actor, advice.case.team_id,
+               {"line": line.id, "side": side.value, **({"deviates": True} if line.catalogue_cost_cents is not None else {})})
     return line
 
 

@@ -98,6 +98,8 @@ class InterventionForm(Form):
     unit_cost = StringField(_l("Unit cost (euro)"), validators=[DataRequired(), Length(max=20)])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=60)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
+    price_year = IntegerField(_l("Price year"), validators=[Optional(), NumberRange(min=1990, max=2100)],
+                              description=_l("The year of the price level; index it before use."))
     is_example = BooleanField(_l("Example amount (not sourced)"))
     add_intervention = SubmitField(_l("Add the intervention"))
 

@@ -292,6 +292,12 @@ class CostLine(db.Model):
     unit_cost_cents: Mapped[int]
     source: Mapped[str] = mapped_column(sa.String(300), default="")
     is_example: Mapped[bool] = mapped_column(default=False)
+    price_year: Mapped[Optional[int]]
+    """The catalogue item's price year, copied with it."""
+    catalogue_cost_cents: Mapped[Optional[int]]
+    """The catalogue item's unit cost when the line deviates from it (NULL: the catalogue price)."""
+    deviation_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    """Why the unit cost differs from the catalogue item's (required then), shown with the line."""
     quantity_hundredths: Mapped[int]
     """Quantity × 100 (so 0.5 eviction — a 50 % chance — is 50); integers keep sums exact."""
 

@@ -299,7 +299,7 @@ def catalogue(team_id: int):
             elif int_form.add_intervention.data and int_form.validate():
                 add_intervention(team, current_user, name=int_form.name.data, unit_cost=int_form.unit_cost.data,
                                           unit=int_form.unit.data, source=int_form.source.data,
-                                          is_example=int_form.is_example.data)
+                                          is_example=int_form.is_example.data, price_year=int_form.price_year.data)
             elif set_form.save_settings.data and set_form.validate():
                 update_settings(team, current_user, reminder_days=set_form.reminder_days.data,
                                          grace_days=set_form.grace_days.data,

@@ -372,7 +372,7 @@ def seed() -> bool:
                 legal_laws=["Huisvestingswet 2014", "Algemene wet bestuursrecht", "Wet gemeentelijke schuldhulpverlening"],
                 costs=[("current", "Vrouwenopvang (voorbeeldbedrag)", "6"),
                        ("current", "Pleegzorg (voorbeeldbedrag)", "2"),
-                       ("breakthrough", "Schuldregeling, drie jaar (voorbeeldbedrag)", "1"),
+                       ("breakthrough", "Schuldhulpverlening, intake tot nazorg", "1"),
                        ("breakthrough", "Maatschappelijk werk, begeleiding (voorbeeldbedrag)", "1")],
                 actions=[
                     (orgs[Domain.HOUSING], "Verleen urgentie en doe binnen vier weken een passend woningaanbod.", today + timedelta(days=18)),

@@ -1,5 +1,6 @@
-"""Demo data for the advice package: the team's starting list of legal references, an example
-cost catalogue, and a helper that puts a discussed demo case through the real services.
+"""Demo data for the advice package: the team's starting list of legal references, a cost
+catalogue (the sourced figures of FIELD.md, with source and price year; round example amounts,
+marked, where no source was found), and a helper that puts a discussed demo case through the real services.
 
 Idempotent: catalogue entries are found by their natural key (team + law + article, team +
 name) and created only when missing. The caller commits.
@@ -37,15 +38,31 @@ LEGAL_REFERENCES = [
     ("Wet verplichte geestelijke gezondheidszorg", "", "Verplichte zorg als uiterste middel bij ernstig nadeel."),
 ]
 
-EXAMPLE_SOURCE = "voorbeeld, geen bron"
-#: (name, amount in whole euros, unit): ROUND example amounts, not figures to rely on.
+EXAMPLE_SOURCE = "voorbeeld, geen bron (niet geverifieerd)"
+#: The sourced figures of ../shared/FIELD.md: (name, whole euros, unit, source, price year).
+#: Index them before use; the government's own list (DUS-I "Maatschappelijke prijslijst – SPUK
+#: domeinoverstijgend samenwerken", 2024 price level) was not read yet.
+SOURCED_INTERVENTIONS = [
+    ("Multiprobleemgezin, gemeentelijke kosten", 114_000, "per gezin per jaar (ondergrens: 'meer dan')",
+     "NJi-onderzoek voor Almelo (raadsbrief)", 2017),
+    ("Multiprobleemgezin, kosten over de domeinen", 40_000, "per gezin per jaar (ongeveer)",
+     "Stade Advies voor Woerden", 2012),
+    ("Uithuisplaatsing", 40_000, "per kind (periode niet vermeld, niet geverifieerd)", "Stade Advies voor Woerden", 2012),
+    ("Schuldhulpverlening, intake tot nazorg", 8_121, "per cliënt", "Divosa-benchmark (via NVVK)", 2022),
+    ("Huisuitzetting, directe kosten", 7_500, "per uitzetting",
+     "Eropaf quick scan: € 5.000–10.000, hier het midden van de bandbreedte", 2014),
+    ("Maatschappelijke opvang, buitenslaper", 23_236, "per persoon per jaar", "Cebeon", 2011),
+    ("Maatschappelijke opvang, residentieel", 10_384, "per persoon per jaar", "Cebeon", 2011),
+    ("Beschermd wonen, intensief (verslaving/psychiatrie)", 41_200, "per persoon per jaar", "Cebeon", 2011),
+    ("Detentie, volwassene", 262, "per dag", "DJI (via NRC)", 2014),
+    ("Detentie, jeugdige", 547, "per dag", "DJI (via NRC)", 2014),
+]
+#: No source was found for these (FIELD.md: "not found"): ROUND example amounts, marked as such.
 INTERVENTIONS = [
-    ("Huisuitzetting (voorbeeldbedrag)", 10_000, "per uitzetting"),
     ("Vrouwenopvang (voorbeeldbedrag)", 4_000, "per maand"),
     ("Pleegzorg (voorbeeldbedrag)", 20_000, "per jaar"),
     ("Gesloten jeugdzorg (voorbeeldbedrag)", 200_000, "per jaar"),
     ("Gezinstherapie, traject (voorbeeldbedrag)", 5_000, "per traject"),
-    ("Schuldregeling, drie jaar (voorbeeldbedrag)", 6_000, "per regeling"),
     ("Bijstandsuitkering (voorbeeldbedrag)", 15_000, "per jaar"),
     ("Maatschappelijk werk, begeleiding (voorbeeldbedrag)", 3_000, "per jaar"),
     ("Politie-inzet bij een melding (voorbeeldbedrag)", 500, "per melding"),
@@ -66,6 +83,11 @@ def seed_advice_demo(team: Team, chair: User | None = None) -> tuple[int, int]:
             db.session.add(LegalReference(team_id=team.id, law=law, article=article, note=note, url=WETTEN))
             refs_created += 1
     existing_items = set(db.session.scalars(sa.select(Intervention.name).where(Intervention.team_id == team.id)))
+    for name, euros, unit, source, year in SOURCED_INTERVENTIONS:
+        if name not in existing_items:
+            db.session.add(Intervention(team_id=team.id, name=name, unit_cost_cents=euros * 100, unit=unit,
+                                        source=source, price_year=year, is_example=False))
+            items_created += 1
     for name, euros, unit in INTERVENTIONS:
         if name not in existing_items:
             db.session.add(Intervention(team_id=team.id, name=name, unit_cost_cents=euros * 100, unit=unit,

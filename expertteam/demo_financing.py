@@ -92,8 +92,8 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
                 case, chair, situation="Schulden en inkomen wachten op elkaar.",
                 advice_text="Schuldhulp start de regeling **nu**, op basis van het huidige inkomen; de Sociale Dienst "
                             "stemt de re-integratie daarop af.",
-                costs=[("current", "Huisuitzetting (voorbeeldbedrag)", "0.5"),
-                       ("breakthrough", "Schuldregeling, drie jaar (voorbeeldbedrag)", "1")],
+                costs=[("current", "Huisuitzetting, directe kosten", "0.5"),
+                       ("breakthrough", "Schuldhulpverlening, intake tot nazorg", "1")],
                 actions=[(orgs[Domain.DEBT], "Start de schuldregeling.", (session + timedelta(days=14)).date())])
         with running_at(session + timedelta(days=10)):
             for action in advice.actions:

@@ -23,6 +23,12 @@ def _where(text):
 
 
 def upgrade():
+    with op.batch_alter_table('advice_interventions') as batch:
+        batch.add_column(sa.Column('price_year', sa.Integer(), nullable=True))
+    with op.batch_alter_table('advice_cost_lines') as batch:
+        batch.add_column(sa.Column('price_year', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('catalogue_cost_cents', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('deviation_reason', sa.String(length=300), server_default='', nullable=False))
     with op.batch_alter_table('advice_settings') as batch:
         batch.add_column(sa.Column('ladder_team_days', sa.Integer(), server_default='14', nullable=False))
         batch.add_column(sa.Column('ladder_director_days', sa.Integer(), server_default='10', nullable=False))
@@ -94,3 +100,9 @@ def downgrade():
         batch.drop_column('ladder_steering_days')
         batch.drop_column('ladder_director_days')
         batch.drop_column('ladder_team_days')
+    with op.batch_alter_table('advice_cost_lines') as batch:
+        batch.drop_column('deviation_reason')
+        batch.drop_column('catalogue_cost_cents')
+        batch.drop_column('price_year')
+    with op.batch_alter_table('advice_interventions') as batch:
+        batch.drop_column('price_year')
