@@ -39,13 +39,14 @@ def test_demo_is_complete_and_idempotent(app):
         "Dhr. Eik": CaseStatus.RETURNED,
         "Gezin Fransen": CaseStatus.CLOSED,
         "Gezin Gerritsen": CaseStatus.SUBMITTED,
+        "Gezin Peeters": CaseStatus.CLOSED, "Gezin Linde": CaseStatus.DRAFT,  # expertteam/demo_plan.py
         **{pseudonym: CaseStatus.CLOSED for pseudonym, *_rest in PILOT},  # expertteam/demo_financing.py
     }
     # The advice is issued and locked; the follow-up of the closed case is due.
     from advice.models import Advice, AdviceStatus, CaseClosure
 
     issued = db.session.scalars(sa.select(Advice).where(Advice.status == AdviceStatus.ISSUED)).all()
-    assert len(issued) == 3 + len(PILOT) and all(len(a.content_hash) == 64 for a in issued)
+    assert len(issued) == 4 + len(PILOT) and all(len(a.content_hash) == 64 for a in issued)
     closure = db.session.scalar(sa.select(CaseClosure).join(Case, Case.id == CaseClosure.case_id)
                                 .where(Case.household_pseudonym == "Gezin Fransen"))
     assert closure.outcome.value == "reached" and closure.followup_due_on <= date.today()
