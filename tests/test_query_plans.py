@@ -75,7 +75,7 @@ def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client
         assert answer.status_code == 200, answer.get_data(as_text=True)
         bearer = {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
         for name, url in api_targets.items():
-            recorder.where = f"API {name} ({url})"
+            recorder.where = f"{name} ({url})"
             answer = client.get(url, headers=bearer)
             assert answer.status_code == 200, (name, answer.get_data(as_text=True))
             assert answer.get_json()["items"] or "?" in url, f"{name}: the client sees its organisation's actions"
