@@ -18,7 +18,13 @@ from core.models import Organisation, Team, User
 from core.people import committed_organisations
 
 from . import permissions
-from .lifecycle import NOTE_MAX, StaleDraft, TransitionError, audit_step, discussed_meeting_id
+from .lifecycle import (
+    NOTE_MAX,
+    StaleDraft,
+    TransitionError,
+    audit_step,
+    discussed_meeting_id,
+)
 from .models import (
     Action,
     Advice,
@@ -38,7 +44,7 @@ TEXT_MAX = 20_000
 
 
 #: Largest quantity on a cost line, and largest unit cost (euro cents): typos, not estimates.
-QUANTITY_MAX = Decimal("100000")
+QUANTITY_MAX = Decimal(100000)
 
 
 UNIT_COST_MAX = 100_000_000_00

@@ -11,14 +11,23 @@ def init_app(app: Flask) -> None:
     from flask_login import current_user
 
     from accounts.security import require_recent_auth
+    from core.db import db
     from core.i18n import N_
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
 
     from . import kinds, lawful_views, permissions, privacy, views
+    from .models import Case
 
     app.register_blueprint(views.bp)
     app.register_blueprint(lawful_views.bp)
+    from . import (  # retention per case result, repeat referrals (issue 17, part 5)
+        repeat_views,
+        retention_views,
+    )
+    app.register_blueprint(retention_views.bp)
+    app.register_blueprint(repeat_views.bp)
+    app.jinja_env.globals["case_by_id"] = lambda case_id: db.session.get(Case, case_id) if case_id else None
     app.jinja_env.globals["can_maintain_legal_bases"] = lambda team_id: permissions.can_maintain_legal_bases(current_user, team_id)
     app.jinja_env.globals["event_label"] = views.event_label
     require_recent_auth(app, "casefiles.export")

@@ -178,6 +178,11 @@ class Case(db.Model):
     or taken off a cancelled meeting gets 1, so it returns at the head of the queue (reset to 0
     when it is scheduled again)."""
     closed_at: Mapped[Optional[datetime]]
+    repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    """An earlier case of the same team this one repeats (``casefiles.repeats``), set by the owner."""
+    repeat_within_year: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """The earlier case ended less than 12 months before this one was made: flagged at intake,
+    counted in the figures."""
     anonymised_at: Mapped[Optional[datetime]]
     """When retention cleared the case's free text (every package's part); NULL until then.
     Retention skips cases that have it, so running it twice changes nothing."""

@@ -101,3 +101,9 @@ def visible_cases_clause(user: User) -> sa.ColumnElement[bool]:
 def can_maintain_legal_bases(user: User | None, team_id: int) -> bool:
     """The team's list of legal grounds (``casefiles.lawful_basis``): its chair or secretary."""
     return is_lead(user, team_id)
+
+
+def can_set_retention(user: User | None, team_id: int) -> bool:
+    """Set the team's retention term per case result (``casefiles.retention_terms``): an
+    administrator or the chair."""
+    return signed_in(user) and (bool(user.is_admin) or is_chair(user, team_id))

@@ -116,19 +116,25 @@ def _sub_years(when: datetime, years: int) -> datetime:
 
 
 def due_query(now: datetime) -> sa.Select:
-    """The ids of final cases (closed, declined, withdrawn) not yet anonymised whose team's
-    retention period (at least a year) has passed since they ended: one statement on the partial
-    index ``ix_cases_retention_due`` (the latest cut-off bounds its range; each team's own
+    """The ids of final cases (closed, declined, withdrawn) not yet anonymised whose retention
+    period (at least a year) has passed since they ended: the team's term for the case's result
+    (``casefiles.retention_terms``), else the team's general term. One statement on the partial
+    index ``ix_cases_retention_due`` (the latest cut-off bounds its range; each case's own
     cut-off, by its number of years, filters within it)."""
-    years = db.session.scalars(sa.select(Team.retention_years).distinct()).all()
+    from .retention_terms import RetentionTerm
+
+    years = db.session.scalars(sa.union(sa.select(Team.retention_years), sa.select(RetentionTerm.years))).all()
     if not years:
         return sa.select(Case.id).where(sa.false())
     cutoffs = {y: _sub_years(now, max(1, y)) for y in years}
     ended = sa.func.coalesce(Case.closed_at, Case.updated_at)
-    cutoff = sa.case({y: sa.literal(c, UTCDateTime()) for y, c in cutoffs.items()}, value=Team.retention_years)
+    effective = sa.func.coalesce(RetentionTerm.years, Team.retention_years)
+    cutoff = sa.case({y: sa.literal(c, UTCDateTime()) for y, c in cutoffs.items()}, value=effective)
     return (
         sa.select(Case.id)
         .join(Team, Team.id == Case.team_id)
+        .outerjoin(RetentionTerm, sa.and_(RetentionTerm.team_id == Case.team_id,
+                                          sa.cast(RetentionTerm.result, sa.String(32)) == sa.cast(Case.status, sa.String(32))))
         .where(Case.anonymised_at.is_(None), ended <= sa.literal(max(cutoffs.values()), UTCDateTime()),
                ended <= cutoff, Case.status.in_(sorted(FINAL_STATUSES)))
     )

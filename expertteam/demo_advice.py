@@ -12,7 +12,13 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from advice.drafting import add_action, add_cost_line, add_legal_ground, draft_advice, update_draft
+from advice.drafting import (
+    add_action,
+    add_cost_line,
+    add_legal_ground,
+    draft_advice,
+    update_draft,
+)
 from advice.issuing import issue_advice
 from advice.lifecycle import draft_of
 from advice.models import Advice, Intervention, LegalReference

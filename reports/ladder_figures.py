@@ -34,14 +34,6 @@ class LadderFigures:
         return sum(self.totals.values())
 
 
-def _repeat_columns():
-    """(flagged, linked) counts of the team's cases submitted in the period, or None when the
-    case model has no repeat referral (the figure is then zero)."""
-    flagged = getattr(Case, "repeat_within_year", None)
-    linked = getattr(Case, "repeat_of_id", None)
-    return flagged, linked
-
-
 def compute(team_id: int, period: Period) -> LadderFigures:
     reached = sa.case((Escalation.id.is_not(None), Escalation.level), else_=sa.literal(1))
     ladder = (
@@ -55,17 +47,16 @@ def compute(team_id: int, period: Period) -> LadderFigures:
                sa.or_(Action.escalation_kind.is_not(None), Escalation.id.is_not(None)))
         .group_by(Organisation.name, reached)
     )
-    flagged, linked = _repeat_columns()
-    parts = [ladder]
-    if flagged is not None:
-        in_period = sa.and_(Case.team_id == team_id, period.contains(Case.submitted_at))
-        parts += [
-            sa.select(sa.literal("repeat"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
-            .where(in_period, flagged.is_(True)),
-            sa.select(sa.literal("linked"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
-            .where(in_period, linked.is_not(None)),
-        ]
-    rows = db.session.execute(sa.union_all(*parts)).all()
+    in_period = sa.and_(Case.team_id == team_id, period.contains(Case.submitted_at))
+    repeats = (
+        sa.select(sa.literal("repeat"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
+        .where(in_period, Case.repeat_within_year.is_(True))
+    )
+    linked = (
+        sa.select(sa.literal("linked"), sa.literal(""), sa.literal(0), sa.func.count(Case.id))
+        .where(in_period, Case.repeat_of_id.is_not(None))
+    )
+    rows = db.session.execute(sa.union_all(ladder, repeats, linked)).all()
     out = LadderFigures(totals={level: 0 for level in LEVELS})
     orgs: dict[str, dict[int, int]] = {}
     for kind, organisation, level, n in rows:

@@ -22,7 +22,34 @@ def _where(text):
     return {"postgresql_where": sa.text(text), "sqlite_where": sa.text(text)}
 
 
+def _retention_index():
+    """The expression index a batch on SQLite cannot carry over (dropped before, made after)."""
+    op.create_index('ix_cases_retention_due', 'cases', [sa.text("coalesce(closed_at, updated_at)")],
+                    **_where('anonymised_at IS NULL'))
+
+
 def upgrade():
+    op.drop_index('ix_cases_retention_due', table_name='cases')
+    with op.batch_alter_table('cases') as batch:
+        batch.add_column(sa.Column('repeat_of_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('repeat_within_year', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch.create_foreign_key(batch.f('fk_cases_repeat_of_id_cases'), 'cases', ['repeat_of_id'], ['id'], ondelete='SET NULL')
+    _retention_index()
+    op.create_table('case_retention_terms',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('result', sa.Enum('declined', 'withdrawn', 'closed', name='caseresult', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('years', sa.Integer(), nullable=False),
+    sa.Column('archive_category', sa.String(length=200), nullable=False),
+    sa.Column('confirmed_on', sa.Date(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('years BETWEEN 1 AND 30', name=op.f('ck_case_retention_terms_years_range')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_case_retention_terms_team_id_teams')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_case_retention_terms_updated_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_retention_terms')),
+    sa.UniqueConstraint('team_id', 'result', name='uq_case_retention_terms_team_result')
+    )
     with op.batch_alter_table('advice_interventions') as batch:
         batch.add_column(sa.Column('price_year', sa.Integer(), nullable=True))
     with op.batch_alter_table('advice_cost_lines') as batch:
@@ -106,3 +133,10 @@ def downgrade():
         batch.drop_column('price_year')
     with op.batch_alter_table('advice_interventions') as batch:
         batch.drop_column('price_year')
+    op.drop_table('case_retention_terms')
+    op.drop_index('ix_cases_retention_due', table_name='cases')
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_constraint(batch.f('fk_cases_repeat_of_id_cases'), type_='foreignkey')
+        batch.drop_column('repeat_within_year')
+        batch.drop_column('repeat_of_id')
+    _retention_index()

@@ -177,12 +177,12 @@ def test_chair_climbs_by_hand_and_records_the_steering_group(aw, refused, login_
 
 
 def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, client):
-    from datetime import datetime, time, timezone
+    from datetime import datetime, time
 
     from advice import jobs
-    advice, housing = refused
+    advice, _housing = refused
     ggz = next(a for a in advice.actions if a.organisation_id == aw.org2.id)
-    late = datetime.combine(ggz.deadline + timedelta(days=8), time(9), tzinfo=timezone.utc)
+    late = datetime.combine(ggz.deadline + timedelta(days=8), time(9), tzinfo=UTC)
     jobs.mark_overdue(late)
     jobs.escalate_overdue(late)  # the GGZ action: overdue past the grace period, level 1
     escalation.climb(late + timedelta(days=15))  # both climb to the director

@@ -2,6 +2,8 @@
 needs a reason; retention per case result; repeat referrals."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 import sqlalchemy as sa
 
@@ -47,3 +49,65 @@ def test_the_draft_page_asks_for_the_reason_and_shows_it(aw, drafted, login_as, 
     form["costs-0-deviation_reason"] = "Local landlord's figure"
     assert post_form(client, url, form).status_code in (302, 303)
     assert "Local landlord" in client.get(url).get_data(as_text=True)
+
+
+def test_retention_honours_the_term_per_result(aw, create_case):
+    from datetime import datetime
+
+    from casefiles import privacy
+    from casefiles.models import Case
+    from casefiles.retention_terms import set_term
+    declined, withdrawn, other_declined = create_case("declined"), create_case("withdrawn"), create_case("declined",
+                                                                                                          team=aw.other_team, owner=aw.other_owner)
+    ended = datetime(2024, 1, 10, 12, tzinfo=UTC)
+    db.session.execute(sa.update(Case).values(updated_at=ended, closed_at=None))
+    db.session.commit()
+    assert aw.team.retention_years == 2  # the general term
+    set_term(aw.team, aw.chair, "declined", years=1, archive_category="", confirmed_on=None)
+    set_term(aw.team, aw.chair, "withdrawn", years=5, archive_category="Selectielijst 2020, 5 jaar", confirmed_on=None)
+    db.session.commit()
+
+    def due(day):
+        return set(db.session.scalars(privacy.due_query(datetime(*day, 13, tzinfo=UTC))))
+
+    assert due((2025, 1, 9)) == set()
+    assert due((2025, 1, 10)) == {declined.id}  # one year, this team's term for a declined case
+    assert due((2026, 1, 10)) == {declined.id, other_declined.id}  # the other team: its general 2 years
+    assert due((2029, 1, 10)) == {declined.id, other_declined.id, withdrawn.id}
+    with pytest.raises(ServiceError):
+        set_term(aw.team, aw.owner, "closed", years=3, archive_category="", confirmed_on=None)
+    with pytest.raises(ServiceError):
+        set_term(aw.team, aw.chair, "closed", years=0, archive_category="", confirmed_on=None)
+
+
+def test_repeat_referral_within_12_months_is_flagged_and_counted(aw, create_case, login_as, client):
+    from datetime import date, timedelta
+
+    from casefiles.models import Case
+    from reports import ladder_figures
+    from reports.period import Period
+    from tests.conftest import post_form
+    old, recent, fresh = create_case("withdrawn"), create_case("declined"), create_case("draft")
+    db.session.execute(sa.update(Case).where(Case.id == old.id).values(updated_at=fresh.created_at - timedelta(days=400)))
+    db.session.execute(sa.update(Case).where(Case.id == recent.id).values(updated_at=fresh.created_at - timedelta(days=30)))
+    db.session.commit()
+    login_as(aw.owner)
+    page = f"/cases/{fresh.id}"
+    assert post_form(client, f"/cases/{fresh.id}/repeat", {"earlier_reference": old.reference}, token_from=page).status_code == 302
+    db.session.expire_all()
+    assert fresh.repeat_of_id == old.id and fresh.repeat_within_year is False
+    assert post_form(client, f"/cases/{fresh.id}/repeat", {"earlier_reference": "NOPE-1"}, token_from=page).status_code == 302
+    db.session.expire_all()
+    assert fresh.repeat_of_id == old.id  # refused, nothing changed
+    post_form(client, f"/cases/{fresh.id}/repeat", {"earlier_reference": recent.reference}, token_from=page)
+    db.session.expire_all()
+    assert fresh.repeat_of_id == recent.id and fresh.repeat_within_year is True
+    from casefiles import services
+    services.submit_case(fresh, aw.owner)
+    db.session.commit()
+    login_as(aw.chair)
+    assert "Repeat within 12 months of closing" in client.get(f"/cases/{fresh.id}/intake").get_data(as_text=True)
+    fig = ladder_figures.compute(aw.team.id, Period(date.today() - timedelta(days=1), date.today() + timedelta(days=1)))
+    assert (fig.repeats, fig.repeats_linked) == (1, 1)
+    login_as(aw.owner2)  # not the owner: may not link
+    assert post_form(client, f"/cases/{fresh.id}/repeat", {"earlier_reference": ""}, token_from="/").status_code in (403, 404)

@@ -139,7 +139,7 @@ def test_statements_per_batch_do_not_grow_with_the_batch(aw, full_case):
         assert TEXT not in _texts_of(ids)
     assert len(counted[0].statements) == len(counted[1].statements) <= 25
     # one UPDATE per table retention clears (+ the mark; the audit chain lock), never one per case
-    assert counted[0].updates == counted[1].updates <= 16
+    assert counted[0].updates == counted[1].updates <= 19  # 16 + the ladder's, the plan's and the signals' texts (issue 17)
     db.session.expire_all()
     minutes = db.session.scalar(sa.select(Meeting.minutes_text).join(AgendaItem).where(AgendaItem.case_id == large[0]))
     assert "— discussed" in minutes and "kept" in minutes  # the heading and other text stay
