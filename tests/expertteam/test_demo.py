@@ -62,6 +62,9 @@ def test_demo_is_complete_and_idempotent(app):
     assert first["AuditEvent"] > 10 and first["Notification"] > 5
     chair = db.session.scalar(sa.select(User).where(User.email == "voorzitter@gooistad.example"))
     assert chair.check_password(DEMO_PASSWORD)
+    from tests.expertteam.demo_plan_checks import check_plan_demo
+
+    check_plan_demo()  # issue 17 parts 2-4 on the same seeded demo (expertteam/demo_plan.py)
 
 
 def test_demo_accounts_sign_in_with_the_code_demo_code_prints(app, client):
