@@ -38,6 +38,7 @@ from meeting.session import mark_discussed
 
 from . import demo_advice as advice_demo
 from . import demo_financing as financing_demo
+from . import demo_ladder as ladder_demo
 from . import demo_plan as plan_demo
 
 DEMO_PASSWORD = "expertteam-demo"
@@ -498,6 +499,7 @@ def seed() -> bool:
     if new:
         case_services.submit_case(gerritsen, sophie)
 
+    ladder_demo.seed_ladder_demo(team, chair, daan, orgs, contacts, on, today)  # issue 17: the escalation ladder, prices, retention, repeats
     plan_demo.seed_plan_demo(team, chair, noor, orgs, on, today)  # issue 17: lawful basis, one plan, lessons for the system
     db.session.commit()
     users_after = db.session.scalar(sa.select(sa.func.count()).select_from(User))
