@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from core import audit
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Membership, Organisation, Role, Team, User
+from core.models import Membership, Role, Team, User
 
 from . import permissions
 from .lawful_models import BasisStatus, CaseRecipientGround, LegalBasis
@@ -204,8 +204,7 @@ def missing_grounds(case: Case) -> list[str]:
     (the referring partner is a field: ``services.missing_fields_for_submit``)."""
     problems = []
     have = {g.organisation_id: g.basis for g in case.recipient_grounds}
-    names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name).where(
-        Organisation.id.in_(case.organisation_ids or [-1]))).all())
+    names = {o.organisation_id: o.organisation.name for o in case.organisations}  # loaded with the case (get_case)
     for org_id in receiving_organisation_ids(case):
         basis = have.get(org_id)
         if basis is None:

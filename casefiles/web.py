@@ -8,7 +8,7 @@ from flask_login import current_user
 from core.db import db
 
 from . import permissions
-from .models import Case, CaseOrganisation
+from .models import Case, CaseOrganisation, CaseRecipientGround
 
 
 def get_case(case_id: int) -> Case:
@@ -18,6 +18,10 @@ def get_case(case_id: int) -> Case:
             # What every case page shows, in the one statement (a handful of rows).
             sa.orm.joinedload(Case.owner), sa.orm.joinedload(Case.domains),
             sa.orm.joinedload(Case.organisations).joinedload(CaseOrganisation.organisation),
+            # The lawful basis (casefiles.lawful_basis): the referring partner and the grounds per recipient.
+            sa.orm.joinedload(Case.referring_organisation),
+            sa.orm.joinedload(Case.recipient_grounds).joinedload(CaseRecipientGround.basis),
+            sa.orm.joinedload(Case.recipient_grounds).joinedload(CaseRecipientGround.organisation),
         )
     ).unique().scalar_one_or_none()
     if case is None or not permissions.can_view(current_user, case):

@@ -74,10 +74,17 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-@bp.get("/teams/<int:team_id>/blocking.<fmt>")
-def export(team_id: int, fmt: str):
-    if fmt not in ("csv", "ods"):
-        abort(404)
+@bp.get("/teams/<int:team_id>/blocking.csv", endpoint="csv")
+def csv_export(team_id: int):
+    return _export(team_id, "csv")
+
+
+@bp.get("/teams/<int:team_id>/blocking.ods", endpoint="ods")
+def ods_export(team_id: int):
+    return _export(team_id, "ods")
+
+
+def _export(team_id: int, fmt: str):
     team = figures_team(team_id)
     period, error, _preset = period_from_request(team)
     if error:

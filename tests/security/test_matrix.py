@@ -75,6 +75,10 @@ ACCESS = {
     "financing.statement_page": "object", "financing.statement_print": "object", "financing.statement_csv": "object",
     "financing.statement_ods": "object", "financing.statement_pdf": "object",
     "dashboard.ods": "object", "dashboard.report_pdf": "object", "advice.pdf": "object",
+    # Issue 17 parts 2-4: the team's legal grounds, the processing overview, the blockers' export;
+    # the plan's progress notes, an advice's signals, the team's list of what blocks cases.
+    "lawful_basis.catalogue": "object", "processing.overview": "object", "blocking.csv": "object", "blocking.ods": "object",
+    "plan.notes": "object", "plan.advice_signals": "object", "plan.sources": "object",
     "meeting_session.minutes_pdf": "object", "attachments.index": "object", "attachments.upload": "object",
     "attachments.download": "object", "attachments.remove": "object", "action_attachments.share": "object",
     # The API (issue 14): bearer tokens only, a session answers 401 and shows nothing; its
@@ -323,7 +327,8 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
             url = _build(rule, values)
             if (rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
                                  "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
-                                 "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf")
+                                 "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf",
+                                 "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources")
                     and values.get("team_id") in user.team_ids()):
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
