@@ -15,6 +15,7 @@ PUBLIC = {
     "auth.login": "the sign-in page",
     "auth.set_language": "changes only the visitor's own interface language",
     "calendar.feed": "private calendar feed: authorised by its long random token, no case details",
+    "escalation.director": "the director's answer (not a user): a signed link for one escalation, valid once; only the reference, the action and its reason",
     "api.token": "OAuth 2 token endpoint: the client authenticates with its own id and secret",
     "api.openapi_document": "the API's OpenAPI document: the contract, no data",
 }

@@ -79,6 +79,11 @@ ACCESS = {
     # the plan's progress notes, an advice's signals, the team's list of what blocks cases.
     "lawful_basis.catalogue": "object", "processing.overview": "object", "blocking.csv": "object", "blocking.ods": "object",
     "plan.notes": "object", "plan.advice_signals": "object", "plan.sources": "object",
+    # Issue 17 parts 1 and 5: the escalation ladder (the director's page is reached by a signed
+    # link, tests/test_access.py), retention per case result, repeat referrals.
+    "escalation.ladder": "object", "escalation.climb": "object", "escalation.steering": "object",
+    "escalation.national": "object", "escalation.summary": "object", "escalation.director": "public",
+    "retention_terms.terms": "object", "repeats.repeat": "object",
     "meeting_session.minutes_pdf": "object", "attachments.index": "object", "attachments.upload": "object",
     "attachments.download": "object", "attachments.remove": "object", "action_attachments.share": "object",
     # The API (issue 14): bearer tokens only, a session answers 401 and shows nothing; its
@@ -328,7 +333,8 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
             if (rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
                                  "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
                                  "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf",
-                                 "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources")
+                                 "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources",
+                                 "retention_terms.terms")
                     and values.get("team_id") in user.team_ids()):
                 continue  # the user's own team is not foreign
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
