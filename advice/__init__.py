@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     privacy.register_parts(app)
     # One plan, one coordinator; lessons for the system (issue 17, parts 2 and 3).
     from . import plan, plan_views
+    plan.install_guard()
     app.register_blueprint(plan_views.bp)
     app.jinja_env.globals["advice_plan"] = plan.plan_of
     from core.privacy import register_anonymiser as _register_anonymiser, register_export as _register_export

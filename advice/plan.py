@@ -175,3 +175,31 @@ def anonymise_plan(case_ids) -> list[str]:
         .values(goal=""),
     })
     return sorted(cleared)
+
+
+# --- the guard: an issued advice's plan does not change -----------------------------------------
+
+def _plan_guard(session, flush_context, instances) -> None:
+    """Like ``advice.guard``: the plan of an issued (or superseded) advice is part of its hashed
+    content and cannot be added, changed or removed through the ORM on any code path (retention
+    clears its text by a bulk UPDATE, the guard's one sanctioned exception)."""
+    from .guard import ImmutableAdviceError
+    from .models import LOCKED_STATUSES
+
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, AdvicePlan) or (obj in session.dirty and not session.is_modified(obj)):
+            continue
+        advice = session.get(Advice, obj.advice_id)
+        if advice is None:
+            continue
+        status = sa.inspect(advice).attrs.status.history
+        before = status.deleted[0] if status.deleted else advice.status
+        if before in LOCKED_STATUSES:
+            raise ImmutableAdviceError(f"the plan of issued advice {advice.id} cannot change")
+
+
+def install_guard() -> None:
+    from sqlalchemy.orm import Session
+
+    if not sa.event.contains(Session, "before_flush", _plan_guard):
+        sa.event.listen(Session, "before_flush", _plan_guard)

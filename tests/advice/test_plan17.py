@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from advice import plan
 from advice.closure import close_case, record_followup
 from advice.follow_through import complete_action
+from advice.guard import ImmutableAdviceError
 from advice.issuing import (
     canonical_content,
     compute_hash,
@@ -46,7 +47,10 @@ def test_the_plan_is_part_of_the_issued_content_and_its_hash(aw, drafted, client
                                                  "progress_check": "Elke maand met het gezin."}
     assert verify_hash(advice)
     current.year_goals = "Iets anders"  # a changed plan no longer matches the stored hash
-    assert compute_hash(advice) != advice.content_hash
+    with db.session.no_autoflush:
+        assert compute_hash(advice) != advice.content_hash
+    with pytest.raises(ImmutableAdviceError):  # and no code path stores it
+        db.session.flush()
     db.session.rollback()
     shown = client.get(f"/advice/{advice.id}").get_data(as_text=True)
     assert "Expert Housing" in shown and "De huurschuld in een regeling" in shown
