@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
     plan.install_guard()
     app.register_blueprint(plan_views.bp)
     app.jinja_env.globals["advice_plan"] = plan.plan_of
-    from core.privacy import register_anonymiser as _register_anonymiser, register_export as _register_export
+    from core.privacy import register_anonymiser as _register_anonymiser
+    from core.privacy import register_export as _register_export
     _register_export(app, "advice_plan", plan.export_plan)
     _register_anonymiser(app, "advice_plan", plan.anonymise_plan)
     from . import signals
