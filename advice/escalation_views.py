@@ -47,7 +47,8 @@ def _require_login():
 
 
 class DirectorForm(Form):
-    answer = RadioField(_l("Your answer"), choices=[(a.value, a.label) for a in DirectorAnswer],
+    answer = RadioField(_l("Your answer"), choices=[(DirectorAnswer.CARRY_OUT.value, _l("We carry it out")),
+                                                     (DirectorAnswer.EXPLAIN.value, _l("Explanation in writing"))],
                         validators=[Optional()])
     explanation = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=NOTE_MAX)],
                                 description=_l("Required when the action is not carried out."))
