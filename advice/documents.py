@@ -21,8 +21,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from core import audit
-from core.documents import DOCUMENT_LOCALE, Embedded, render_pdf
 from core.db import db
+from core.documents import DOCUMENT_LOCALE, Embedded, render_pdf
 from core.models import User
 from meeting.models import Attendance, AttendanceStatus
 

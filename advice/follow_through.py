@@ -24,8 +24,8 @@ from meeting.models import Meeting
 from notifications.services import notify
 
 from . import permissions, ties
-from .events import action_event
 from .action_lists import status_in
+from .events import action_event
 from .lifecycle import (
     NOTE_MAX,
     StaleAction,

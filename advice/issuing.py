@@ -24,8 +24,22 @@ from .documents import store_archive_copy
 from .drafting import TEXT_FIELDS, require_committed
 from .events import action_event, correction_events
 from .follow_through import sync_case
-from .lifecycle import TransitionError, action_context, advice_link, audit_step, draft_of, transition_advice
-from .models import Action, ActionStatus, Advice, AdviceLegalGround, AdviceStatus, CostLine
+from .lifecycle import (
+    TransitionError,
+    action_context,
+    advice_link,
+    audit_step,
+    draft_of,
+    transition_advice,
+)
+from .models import (
+    Action,
+    ActionStatus,
+    Advice,
+    AdviceLegalGround,
+    AdviceStatus,
+    CostLine,
+)
 
 
 def canonical_content(advice: Advice) -> dict[str, Any]:

@@ -14,7 +14,14 @@ from core.db import db
 from core.models import User
 from core.permissions import is_chair, is_lead, is_owner, signed_in
 
-from .models import PENDING_ACTION, Action, ActionAttachment, ActionStatus, Advice, AdviceStatus
+from .models import (
+    PENDING_ACTION,
+    Action,
+    ActionAttachment,
+    ActionStatus,
+    Advice,
+    AdviceStatus,
+)
 
 #: Case states in which a correction of the issued advice may be drafted.
 CORRECTABLE = frozenset({CaseStatus.ADVISED, CaseStatus.IN_EXECUTION})

@@ -16,7 +16,14 @@ from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Commitment, Membership, NotificationPreference, Organisation, Role, User
+from core.models import (
+    Commitment,
+    Membership,
+    NotificationPreference,
+    Organisation,
+    Role,
+    User,
+)
 from core.permissions import is_admin
 
 from .models import SCOPES, ApiClient

@@ -12,7 +12,13 @@ from flask import Flask, jsonify
 from core.db import db
 from core.extensions import migrate
 
-from .config import DEV_SECRET_KEY, ROOT, ConfigurationError, check_production, from_environment
+from .config import (
+    DEV_SECRET_KEY,
+    ROOT,
+    ConfigurationError,
+    check_production,
+    from_environment,
+)
 
 __all__ = ["PACKAGES", "ConfigurationError", "create_app"]
 

@@ -11,7 +11,6 @@ their slot.
 from __future__ import annotations
 
 import hashlib
-
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -22,7 +21,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import (
+    Alarm,
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+)
 
 from casefiles.models import Case
 from core import audit

@@ -15,7 +15,14 @@ from core.people import team_members
 
 from . import permissions
 from .attendance import quorum_status, team_experts
-from .lifecycle import S, TransitionError, VersionConflict, audit_step, require_lead, transition
+from .lifecycle import (
+    S,
+    TransitionError,
+    VersionConflict,
+    audit_step,
+    require_lead,
+    transition,
+)
 from .models import AttendanceStatus, Meeting, Outcome
 
 MINUTES_MAX = 100_000

@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import privacy
-from core.documents import render_pdf, send_document
 from core.clock import team_zone, utcnow
 from core.db import db
+from core.documents import render_pdf, send_document
 from core.errors import PermissionDenied, ServiceError
 from core.forms import PostForm
 from core.web import audit_read, require, show_refusal

@@ -54,7 +54,6 @@ quantity rounded half up to cents, as ``CostLine.amount_cents`` does.
 from __future__ import annotations
 
 import logging
-
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

@@ -24,7 +24,13 @@ from notifications.services import notify
 from webhooks.events import emit
 
 from .models import NOTE_MAX, CaseHold, ContactSignalRequest, HoldReason, Signal
-from .permissions import FINISHED, can_hold, can_request_signals, can_see_request, is_signal_contact
+from .permissions import (
+    FINISHED,
+    can_hold,
+    can_request_signals,
+    can_see_request,
+    is_signal_contact,
+)
 from .queries import active_hold, signal_requests
 
 
