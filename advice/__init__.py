@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
         notices,
         permissions,
         privacy,
+        recipients,
+        recipients_views,
         ties,
         views,
     )
@@ -38,7 +40,9 @@ def init_app(app: Flask) -> None:
     register_need_reference(app, ties.need_is_tied)
     register_home_notices(app, notices.home_notices)
     register_case_notices(app, notices.case_notices)
+    register_case_notices(app, recipients.case_notices)
     app.register_blueprint(views.bp)
+    app.register_blueprint(recipients_views.bp)
     app.register_blueprint(follow_through_views.bp)
     app.jinja_env.globals.update(follow_through_views.template_globals())
     register_kinds(app, kinds.ADVICE_KINDS)

@@ -162,3 +162,10 @@ def can_record_signals(user: User | None, advice: Advice) -> bool:
 
 def can_keep_signal_sources(user: User | None, team_id: int) -> bool:
     return is_lead(user, team_id)
+
+
+def can_record_grounds(user: User | None, case: Case) -> bool:
+    """The case owner, the chair or the secretary record the legal ground of each organisation
+    that receives the case's data (``advice.recipients``), while that data is kept."""
+    return case.anonymised_at is None and case_permissions.can_view(user, case) and (
+        is_owner(user, case) or is_lead(user, case.team_id))

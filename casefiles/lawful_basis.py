@@ -9,7 +9,7 @@ receiving organisation of the existing cases, and a caller that still passes it 
 gets the same treatment for the organisations it has not given a ground."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -162,11 +162,13 @@ def receiving_organisation_ids(case: Case) -> list[int]:
 
 
 def record_grounds(case: Case, actor: User | None, grounds: Mapping[int, int | None] | None,
-                   legacy: str | None = None) -> None:
+                   legacy: str | None = None, recipients: Iterable[int] | None = None) -> None:
     """Record the ground per receiving organisation (``{organisation_id: legal_basis_id}``; None
     or a missing key leaves that organisation without a ground). Grounds of organisations no
-    longer involved are dropped. ``legacy`` (the old single choice) fills the organisations the
-    caller gave no ground. Audited with ids only."""
+    longer receiving are dropped: by default the receivers are those involved in the case (the
+    case form); ``recipients`` gives them all, later ones included (``advice.recipients``).
+    ``legacy`` (the old single choice) fills the organisations the caller gave no ground.
+    Audited with ids only."""
     ensure_list(case.team_id)
     team_bases = {b.id: b for b in bases(case.team_id, active_only=False)}
     wanted: dict[int, int] = {}
@@ -183,7 +185,7 @@ def record_grounds(case: Case, actor: User | None, grounds: Mapping[int, int | N
             current = {g.organisation_id: g.legal_basis_id for g in case.recipient_grounds}
             for org_id in receiving_organisation_ids(case):
                 wanted.setdefault(org_id, current.get(org_id, fallback))
-    receiving = set(receiving_organisation_ids(case))
+    receiving = set(recipients) if recipients is not None else set(receiving_organisation_ids(case))
     if grounds is None and not legacy:
         wanted = {g.organisation_id: g.legal_basis_id for g in case.recipient_grounds}
     wanted = {o: b for o, b in wanted.items() if o in receiving}

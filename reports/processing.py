@@ -12,25 +12,19 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from advice.models import Action, Advice
-from casefiles.holds.models import ContactSignalRequest
+from advice.recipients import CHANNELS as RECIPIENT_CHANNELS
+from advice.recipients import recipient_rows
 from casefiles.lawful_models import CaseRecipientGround, LegalBasis
-from casefiles.models import Case, CaseOrganisation
+from casefiles.models import Case
 from core.clock import utcnow
 from core.db import db
-from core.models import Membership, Organisation, Role, Team
-from meeting.models import AgendaItem, Attendance, AttendanceStatus
+from core.models import Organisation, Team
 
 from .permissions import can_view_figures, sees_exact_figures
 
 bp = Blueprint("processing", __name__, url_prefix="/processing")
 
-CHANNELS = {
-    "involved": _l("Involved in the case"),
-    "action": _l("Action of the advice"),
-    "signal": _l("Signal request (lost contact)"),
-    "attendance": _l("Attended the meeting on the case"),
-}
+CHANNELS = RECIPIENT_CHANNELS
 
 #: What the team records about a case (the categories, not the data).
 DATA_CATEGORIES = (
@@ -59,21 +53,9 @@ class Recipient:
 
 
 def _recipient_rows(team_id: int):
-    """(case_id, organisation_id, channel) of every organisation that receives a live case's data."""
-    live = sa.and_(Case.team_id == team_id, Case.anonymised_at.is_(None))
-    involved = sa.select(CaseOrganisation.case_id, CaseOrganisation.organisation_id, sa.literal("involved").label("channel")) \
-        .join(Case, Case.id == CaseOrganisation.case_id).where(live)
-    actions = sa.select(Advice.case_id, Action.organisation_id, sa.literal("action")) \
-        .join(Advice, Advice.id == Action.advice_id).join(Case, Case.id == Advice.case_id).where(live)
-    signals = sa.select(ContactSignalRequest.case_id, ContactSignalRequest.organisation_id, sa.literal("signal")) \
-        .join(Case, Case.id == ContactSignalRequest.case_id).where(live)
-    attendance = sa.select(AgendaItem.case_id, Membership.organisation_id, sa.literal("attendance")) \
-        .join(Attendance, Attendance.meeting_id == AgendaItem.meeting_id) \
-        .join(Membership, sa.and_(Membership.user_id == Attendance.user_id, Membership.role == Role.ORG_CONTACT,
-                                  Membership.organisation_id.is_not(None))) \
-        .join(Case, Case.id == AgendaItem.case_id) \
-        .where(live, Membership.team_id == team_id, Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.DEPUTY]))
-    return sa.union(involved, actions, signals, attendance).subquery("r")
+    """(case_id, organisation_id, channel) of every organisation that receives a live case's data
+    (one definition with the case's own page: ``advice.recipients``)."""
+    return recipient_rows(sa.and_(Case.team_id == team_id, Case.anonymised_at.is_(None)), team_id)
 
 
 def compute(team: Team) -> dict:

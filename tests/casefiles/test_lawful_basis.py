@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from casefiles import lawful_basis, services
 from casefiles.lawful_models import BasisStatus, LegalBasis
@@ -40,7 +41,7 @@ def test_no_submission_without_a_ground_in_force_for_each_recipient(world, make_
     assert case.status == CaseStatus.DRAFT
     wams = _basis(world.team, "wams")
     services.update_case(case, world.owner, recipient_grounds={second.id: wams.id})
-    with pytest.raises(ServiceError, match="in force"):
+    with force_locale("en"), pytest.raises(ServiceError, match="in force"):
         services.submit_case(case, world.owner)
     assert case.status == CaseStatus.DRAFT
     services.update_case(case, world.owner, recipient_grounds={second.id: _basis(world.team, "wmo_5_1_1").id})

@@ -73,7 +73,7 @@ ACCESS = {
     "financing.index": "self", "financing.team": "object", "financing.new": "object", "financing.agreement": "object",
     "financing.edit": "object", "financing.mark": "object", "financing.unmark": "object", "financing.book": "object",
     "financing.statement_page": "object", "financing.statement_print": "object", "financing.statement_csv": "object",
-    "financing.statement_ods": "object", "financing.statement_pdf": "object",
+    "financing.statement_ods": "object", "financing.statement_pdf": "object", "recipients.grounds": "object",
     "dashboard.ods": "object", "dashboard.report_pdf": "object", "advice.pdf": "object",
     # Issue 17 parts 2-4: the team's legal grounds, the processing overview, the blockers' export;
     # the plan's progress notes, an advice's signals, the team's list of what blocks cases.
