@@ -19,6 +19,7 @@ from core.jobs import registered
 from core.models import Commitment
 from notifications.models import Notification
 from tests.notifications.conftest import smtp_server  # noqa: F401  (the real SMTP server fixture)
+from tests.casefiles.blockage.conftest import _english_pages  # noqa: F401  (the pages in English: the tests read English texts)
 
 LADDER_KINDS = ["advice.escalation_director", "advice.escalation_steering", "advice.escalation_national",
                 "advice.escalation_answered"]

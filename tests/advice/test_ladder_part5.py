@@ -11,6 +11,7 @@ from advice.drafting import add_cost_line
 from advice.models import CostLine
 from core.db import db
 from core.errors import ServiceError
+from tests.casefiles.blockage.conftest import _english_pages  # noqa: F401  (the pages in English: the tests read English texts)
 
 
 def test_a_deviating_price_needs_a_reason_and_keeps_both(aw, drafted):
