@@ -74,8 +74,15 @@ def test_submit_a_case_with_the_keyboard_only(people, nl):
     assert page.input_value("#consent_date") == "2025-01-01"
     type_into("#consent_method", nl("In writing (signed form)")[:5])
     assert page.input_value("#consent_method") == "written"
-    type_into("#legal_ground", nl("Explicit consent of the client (GDPR art. 6(1)(a), 9(2)(a))")[:5])
-    assert page.input_value("#legal_ground") == "consent"
+    # The lawful basis: the referring partner (another organisation than the one involved), then a
+    # ground in force for the organisation involved, each chosen by typing its first letters.
+    involved = page.get_attribute("input[name=organisations] >> nth=0", "value")
+    partner = page.evaluate("(v) => [...document.querySelectorAll('#referring_organisation option')]"
+                            ".find(o => o.value && o.value !== v).textContent", involved)
+    type_into("#referring_organisation", partner[:8])
+    assert page.input_value("#referring_organisation") not in ("", involved)
+    type_into(f"#ground-{involved}", "Wmo 2015 art. 5")
+    assert page.locator(f"#ground-{involved} option:checked").inner_text().startswith("Wmo 2015 art. 5.1.1")
     assert page.is_checked("input[name=domains][value=housing]") and page.is_checked("input[name=domains][value=debt]")
 
     tab_to(page, "#save_submit")

@@ -54,7 +54,9 @@ def test_case_intake_works_without_javascript(people, nl):
     page.fill("#question", "Kan er een tijdelijke plek komen?")
     page.fill("#consent_date", "2025-01-01")
     page.select_option("#consent_method", "verbal")
-    page.select_option("#legal_ground", "consent")
+    page.select_option("#referring_organisation", index=1)
+    for select in page.locator("select[name^=ground-]").all():
+        select.select_option(label="Wmo 2015 art. 5.1.1 lid 1")
     page.get_by_role("button", name=nl("Save and submit")).click()
     reference = owner.heading().split(" ")[0]
     assert nl("Case %(reference)s has been submitted to the expert team.", reference=reference) in owner.flash()
