@@ -8,17 +8,13 @@ from flask_babel import gettext as _
 
 from casefiles.blockage import services as blockage
 from core.db import db
+from core.filters import euros
 from core.people import committed_organisations
 
 from . import plan, ties
 from .draft_form import DraftForm
 from .drafting import TEXT_FIELDS
 from .models import Advice, Intervention, LegalReference
-
-
-def _euros(cents: int) -> str:
-    from flask_babel import format_currency
-    return format_currency(cents / 100, "EUR")
 
 
 class DraftPage:
@@ -56,7 +52,7 @@ class DraftPage:
         none = [(0, _("— choose —"))]
         for entry in form.costs:
             entry.form.intervention.choices = [(0, _("— entered by hand —"))] + [
-                (i.id, f"{i.name} ({_euros(i.unit_cost_cents)} {i.unit})") for i in self.interventions]
+                (i.id, f"{i.name} ({euros(i.unit_cost_cents)} {i.unit})") for i in self.interventions]
         for entry in form.actions:
             entry.form.organisation.choices = none + [(o.id, o.name) for o in self.organisations]
             entry.form.need.choices = [(0, _("— none —"))] + [(n.id, n.title) for n in self.needs]

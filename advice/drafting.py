@@ -7,13 +7,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_currency
 from flask_babel import gettext as _
 
 from casefiles.models import Case, CaseStatus
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
+from core.filters import euros
 from core.models import Organisation, Team, User
 from core.people import committed_organisations
 
@@ -177,7 +177,7 @@ def add_cost_line(advice: Advice, actor: User, *, side: CostSide | str, quantity
         reason = " ".join((deviation_reason or "").split())
         if cents != item.unit_cost_cents and not reason:
             raise ServiceError(_("The unit cost differs from the catalogue's (%(price)s): give the reason.",
-                                 price=format_currency(item.unit_cost_cents / 100, "EUR")))
+                                 price=euros(item.unit_cost_cents)))
         if len(reason) > 300:
             raise ServiceError(_("The reason is too long (at most 300 characters)."))
         deviates = cents != item.unit_cost_cents

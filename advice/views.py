@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -42,12 +41,6 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-@bp.app_template_filter("euros")
-def euros(cents: int | None) -> str:
-    """Euro cents as a local currency string (computed amounts only)."""
-    if cents is None:
-        return ""
-    return format_currency(cents / 100, "EUR")
 
 
 @bp.app_context_processor

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import markdown as md
 import nh3
 from flask import Flask
 from flask_babel import (
+    format_currency,
     format_date,
     format_datetime,
     format_decimal,
@@ -95,7 +97,15 @@ def percent(value, decimals: int = 1) -> str:
     return number(value, decimals) + "\u00a0%"
 
 
+def euros(cents: int | None) -> str:
+    """An amount kept in cents, in the reader's language ("€ 1.234,50" in Dutch); "" for none."""
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["euros"] = euros
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["markdown"] = render_markdown
