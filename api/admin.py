@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from accounts.admin import all_organisations
 from core.db import db
 from core.errors import ServiceError
 from core.forms import Form, MultiCheckboxField, PostForm
@@ -61,10 +62,6 @@ def _require_admin():
     require(is_admin(current_user))
 
 
-def _organisations():
-    return list(db.session.scalars(sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)))
-
-
 def _get(client_id: int) -> ApiClient:
     client = db.session.get(ApiClient, client_id)
     if client is None:
@@ -82,7 +79,7 @@ def clients_list():
 @bp.route("/new", methods=["GET", "POST"])
 def client_new():
     form = ClientForm()
-    form.organisation_id.choices = [(o.id, o.name) for o in _organisations()]
+    form.organisation_id.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     if form.validate_on_submit():
         organisation = db.session.get(Organisation, form.organisation_id.data)
         try:

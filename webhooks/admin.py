@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from accounts.admin import all_organisations
 from core.db import db
 from core.errors import ServiceError
 from core.forms import Form, MultiCheckboxField, PostForm
@@ -44,10 +45,6 @@ def _require_admin():
     require(is_admin(current_user))
 
 
-def _organisations():
-    return list(db.session.scalars(sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)))
-
-
 def _get(endpoint_id: int) -> WebhookEndpoint:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
@@ -65,7 +62,7 @@ def endpoints():
 @bp.route("/new", methods=["GET", "POST"])
 def endpoint_new():
     form = EndpointForm()
-    form.fill(_organisations())
+    form.fill(all_organisations(active_only=True))
     if form.validate_on_submit():
         try:
             endpoint, secret = services.create_endpoint(
