@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core import audit
 from core.db import db
 from core.models import User
-from core.web import home_url, safe_next
+from core.web import home_url, keep_user_figures, safe_next, user_figure_columns
 
 from . import mfa, oidc, security
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
@@ -52,7 +52,15 @@ def load_user(user_id: str) -> User | None:
         uid, version = (int(p) for p in user_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, uid)
+    # One statement per request: the user, their memberships (every permission rule reads them)
+    # and the numbers every page shows about them (``core.web.register_user_figure``).
+    figures = user_figure_columns(User.id)
+    row = db.session.execute(
+        sa.select(User, *figures).options(sa.orm.joinedload(User.memberships)).where(User.id == uid)
+    ).unique().first()
+    user = row[0] if row is not None else None
+    if user is not None:
+        keep_user_figures({column.name: value for column, value in zip(figures, row[1:])})
     if user is None or not user.active or user.session_version != version:
         return None
     return user

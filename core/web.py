@@ -24,6 +24,7 @@ from . import privacy
 from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
+from .registry import add, registry
 from .text import UNSTORABLE_MESSAGE, unstorable
 
 # --- views ------------------------------------------------------------------------------------
@@ -76,6 +77,34 @@ def audit_read(case, what: str) -> None:
     the audit row without expiring what the page has loaded."""
     privacy.record_read(case, current_user, what)
     privacy.commit_read()
+
+
+# --- numbers about the signed-in user, read with the user ---------------------------------------
+
+_USER_FIGURES = "core.user_figures"
+
+
+def register_user_figure(app: Flask, name: str, column) -> None:
+    """A number every page shows about the signed-in user (e.g. the unread messages on the bell),
+    read in the same statement as the user and their memberships (``accounts.auth.load_user``),
+    so it costs no statement of its own. ``column(user_id)`` returns a scalar subquery on the
+    user's id column."""
+    add(_USER_FIGURES, app, name, column, "user figure")
+
+
+def user_figure_columns(user_id) -> list:
+    """The registered figures as labelled columns for the user's statement."""
+    return [column(user_id).label(name) for name, column in registry(_USER_FIGURES).items()]
+
+
+def keep_user_figures(values: dict) -> None:
+    g.user_figures = values
+
+
+def user_figure(name: str):
+    """The figure read with the signed-in user in this request, or None when it was not read
+    (e.g. the user was loaded otherwise); the caller then counts it itself."""
+    return g.get("user_figures", {}).get(name) if has_request_context() else None
 
 
 def get_team(team_id: int) -> Team:

@@ -94,6 +94,13 @@ def _rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
     return rows
 
 
+def unread_count_column(user_id):
+    """The same number as a scalar subquery on a user id column, read with the signed-in user
+    (``core.web.register_user_figure``)."""
+    return (sa.select(sa.func.count(Notification.id))
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 def unread_count(user: User) -> int:
     """The number on the bell: one COUNT on an indexed (user_id, read_at)."""
     return db.session.scalar(
