@@ -162,9 +162,16 @@ def open_cursors(args) -> dict[str, str | None]:
 
 
 def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None) -> Page:
-    """Refused actions waiting for the team's decision, oldest first (one statement)."""
-    query = _in_force(sa.select(Action)).where(where, status_in([ActionStatus.REFUSED]))
-    return keyset(query, Action.refused_at, Action.id, cursor=cursor, size=size, newest_first=False, total=total)
+    """Refused actions waiting for the team's decision, oldest first, counted in the same
+    statement unless ``total`` is known (one statement)."""
+    refused = status_in([ActionStatus.REFUSED])
+    query = _in_force(sa.select(Action)).where(where, refused)
+    count = None
+    if total is None:
+        count = (sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
+                 .where(where, refused, Advice.status == AdviceStatus.ISSUED))
+    return keyset(query, Action.refused_at, Action.id, cursor=cursor, size=size, newest_first=False, total=total,
+                  count=count)
 
 
 def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None,

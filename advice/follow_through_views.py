@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +18,7 @@ from core.db import db
 from core.errors import ServiceError
 from core.models import Role, Team
 from core.people import team_members
+from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
@@ -81,12 +83,17 @@ def actions():
         abort(404)
     where = action_lists.contact_clause(current_user)
     today = date.today()
-    figures, total = follow_through_where(where, today)
+    # The figures and the history of a recent period (the last three months unless chosen), like
+    # the chair's overview: never the whole history on every visit.
+    period_name, period = recent_period(request.args.get("period"), today, DEFAULT_TZ)
+    figures, total = follow_through_where(sa.and_(where, period.contains(Action.assigned_at)), today)
     return render_template(
         "follow_through/actions.html", today=today, figures=figures, total=total,
+        periods=RECENT_PERIODS, period_name=period_name, period=period,
         groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
-        refused=action_lists.refused_waiting(where, cursor=request.args.get("refused"), total=total.refused),
-        history=action_lists.history(where, cursor=request.args.get("done"), total=total.done + total.dropped),
+        refused=action_lists.refused_waiting(where, cursor=request.args.get("refused")),
+        history=action_lists.history(where, cursor=request.args.get("done"), period=period,
+                                     total=total.done + total.dropped),
     )
 
 

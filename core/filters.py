@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import markdown as md
 import nh3
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_babel import (
     format_currency,
     format_date,
@@ -64,10 +64,17 @@ def local_datetime(value: datetime | None, pattern: str | None = None) -> str:
 
 
 def local_date(value: date | datetime | None) -> str:
-    """A calendar day: "5 mrt 2026" (Dutch) or "Mar 5, 2026" (English)."""
+    """A calendar day: "5 mrt 2026" (Dutch) or "Mar 5, 2026" (English). A list repeats the same
+    days, so each day is formatted once per request and language."""
     if value is None:
         return ""
-    return format_date(value, "medium")
+    if not has_request_context():
+        return format_date(value, "medium")
+    memo = g.setdefault("formatted_dates", {})
+    key = (value, get_locale().language)
+    if key not in memo:
+        memo[key] = format_date(value, "medium")
+    return memo[key]
 
 
 def waited(since: datetime | None, now: datetime | None = None) -> str:
