@@ -4,12 +4,11 @@ offers (the chair's overview, the contact's home), the last three months by defa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-
 
 #: The time zone of a period that belongs to no single team (e.g. a contact's organisations in
 #: several teams): the Netherlands'.
@@ -26,7 +25,7 @@ class Period:
 
     def _utc(self, day: date) -> datetime:
         local = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(self.tz))
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
 
     @property
     def start_utc(self) -> datetime:

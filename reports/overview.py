@@ -6,31 +6,18 @@ waiting for the team are on the follow-up list. A fixed number of statements, wh
 team's history; the period bounds the rows the figures read."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from advice import action_lists
 from advice.org_figures import follow_through
 from core.clock import team_today
+from core.period import RECENT_PERIODS, recent_period
 from core.web import get_team
 
-from .period import Period, preset
 from .permissions import can_view_overview
 
 bp = Blueprint("overview", __name__, url_prefix="/advice")
-
-#: The periods the overview offers (the actions assigned in them); the first is the default.
-PERIODS = {
-    "last_3_months": _l("The last three months"),
-    "this_quarter": _l("This quarter"),
-    "last_quarter": _l("Last quarter"),
-    "this_year": _l("This year"),
-    "last_year": _l("Last year"),
-}
-
 
 @bp.before_request
 @login_required
@@ -43,21 +30,13 @@ def _organisation_arg() -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _period(team, today) -> tuple[str, Period]:
-    name = request.args.get("period", "")
-    if name not in PERIODS:
-        name = "last_3_months"
-    start, end = preset(name, today) or (today - timedelta(days=91), today)
-    return name, Period(start, end, team.timezone)
-
-
 @bp.get("/teams/<int:team_id>/overview")
 def index(team_id: int):
     team = get_team(team_id)
     if not can_view_overview(current_user, team):
         abort(404)
     today = team_today(team)
-    period_name, period = _period(team, today)
+    period_name, period = recent_period(request.args.get("period"), today, team.timezone)
     figures, total = follow_through(team.id, today, period=period)
     org_id = _organisation_arg()
     chosen = next((f for f in figures if f.organisation_id == org_id), None)
@@ -67,7 +46,7 @@ def index(team_id: int):
     counted = chosen or total
     return render_template(
         "reports/overview.html", team=team, figures=figures, total=total, chosen=chosen, today=today,
-        periods=PERIODS, period_name=period_name, period=period,
+        periods=RECENT_PERIODS, period_name=period_name, period=period,
         groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
         history=action_lists.history(where, cursor=request.args.get("done"), period=period,
                                      total=counted.done + counted.dropped),
