@@ -229,3 +229,25 @@ def test_other_teams_items_never_show(client, aw, make_org, make_user):
     refused = db.session.scalar(sa.select(Action).where(Action.status == ActionStatus.REFUSED).limit(1))
     assert refused is not None and follow_up_items(aw.other_team).escalated.total >= 1
     assert refuse_action  # the service used in the tests above
+
+
+def test_the_contacts_home_shows_figures_and_history_of_a_recent_period(client, aw):
+    """The contact's home counts and lists the settled actions assigned in the chosen recent
+    period (the last three months unless chosen), like the chair's overview."""
+    fill(aw, 12)
+    old = db.session.scalars(sa.select(Action).where(Action.organisation_id == aw.org.id,
+                                                     Action.status == ActionStatus.DONE).order_by(Action.id)).all()
+    assert len(old) >= 2
+    moved, kept = old[0], old[1:]
+    moved.assigned_at = utcnow().replace(year=utcnow().year - 1, month=6, day=15)  # last year, mid-June
+    db.session.commit()
+    ids = re.compile(r'/advice/actions/(\d+)"')
+    login(client, aw.contact)
+    recent = client.get("/advice/actions")
+    shown = {int(i) for i in ids.findall(recent.get_data(as_text=True))}
+    assert moved.id not in shown and {a.id for a in kept} <= shown
+    assert f"({len(kept)})" in recent.get_data(as_text=True).split('id="h-done"')[1][:200]
+    body = client.get("/advice/actions?period=last_year").get_data(as_text=True)
+    assert moved.id in {int(i) for i in ids.findall(body)}
+    # A period name nobody offers is the default period, never an error.
+    assert client.get("/advice/actions?period=nonsense").status_code == 200
