@@ -8,6 +8,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,7 +21,6 @@ from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
-from core.people import organisations_committed_first
 from core.web import show_refusal
 
 from . import permissions, services
@@ -38,10 +38,18 @@ def _require_login():
     """Every page of the blockage map needs a signed-in user."""
 
 
+def _request_map(case):
+    """The case's map, read once per request: the manage page and the map it includes share it."""
+    maps = g.setdefault("blockage_maps", {})
+    if case.id not in maps:
+        maps[case.id] = services.blockage_map(case)
+    return maps[case.id]
+
+
 def _map_or_none(case):
     if case is None or not permissions.can_view_map(current_user, case):
         return None
-    return services.blockage_map(case)
+    return _request_map(case)
 
 
 def template_globals() -> dict:
@@ -60,7 +68,7 @@ def _require_edit(case) -> None:
 
 def _need_form(case, need: Need | None = None) -> NeedForm:
     form = NeedForm(obj=None if need is None or request.method == "POST" else need, prefix="n")
-    form.decided_by.choices = [(0, _("— nobody / not known —"))] + [(o.id, o.name) for o in organisations_committed_first(case.team)]
+    form.decided_by.choices = [(0, _("— nobody / not known —")), *services.decider_choices(case.team_id)]
     if need is not None and request.method != "POST":
         form.decided_by.data = need.decided_by_id or 0
         form.status.data = need.status.value
@@ -83,7 +91,7 @@ def _get_need(need_id: int) -> tuple[Need, object]:
 
 
 def _manage_page(case, *, need_form=None, link_form=None, status=200):
-    bmap = services.blockage_map(case)
+    bmap = _request_map(case)
     return render_template(
         "blockage/needs.html", case=case, bmap=bmap, need_form=need_form or _need_form(case),
         link_form=link_form or _link_form(bmap), post=PostForm(),
