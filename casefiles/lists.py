@@ -32,6 +32,16 @@ def domains_of(cases: sa.Select) -> dict[int, list[Domain]]:
     return result
 
 
+#: What the queue page shows of a case: no texts of the case file.
+QUEUE_COLUMNS = (Case.id, Case.reference, Case.household_pseudonym, Case.urgency, Case.queued_at)
+
+
+def queue_cases(query: sa.Select) -> list[Case]:
+    """The whole queue (open work), as ``casefiles.services.queue_query`` orders it, with only
+    the columns the queue page shows (``QUEUE_COLUMNS``)."""
+    return list(db.session.scalars(query.options(sa.orm.load_only(*QUEUE_COLUMNS))))
+
+
 def my_open_cases(user: User, team_ids) -> list[Case]:
     """The owner's cases that are not final: open work, in full."""
     return list(db.session.scalars(

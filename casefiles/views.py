@@ -22,9 +22,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core import audit, privacy
+from core.clock import utcnow
 from core.db import db
 from core.documents import render_pdf, send_document
 from core.errors import ServiceError
+from core.filters import waited
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
 from core.web import audit_read, get_team, show_refusal
@@ -269,6 +271,18 @@ def withdraw(case_id: int):
     return render_template("casefiles/withdraw.html", case=case, form=form)
 
 
+def _waited_labels(cases: list[Case]) -> list[str]:
+    """How long each case waited (``core.filters.waited``), worked out once per number of days
+    rather than once per row."""
+    now, by_days, labels = utcnow(), {}, []
+    for case in cases:
+        days = (now - case.queued_at).days if case.queued_at else None
+        if days not in by_days:
+            by_days[days] = waited(case.queued_at, now)
+        labels.append(by_days[days])
+    return labels
+
+
 @bp.get("/teams/<int:team_id>/queue")
 def queue(team_id: int):
     team = get_team(team_id)
@@ -281,8 +295,9 @@ def queue(team_id: int):
         domain = Domain(form.domain.data) if form.domain.data else None
         urgency = Urgency(form.urgency.data) if form.urgency.data else None
     query = services.queue_query(team.id, domain=domain, urgency=urgency, eager=False)
-    cases = db.session.scalars(query).all()  # open work: the whole queue
-    return render_template("casefiles/queue.html", team=team, cases=cases, domains=lists.domains_of(query), form=form)
+    cases = lists.queue_cases(query)  # open work: the whole queue
+    return render_template("casefiles/queue.html", team=team, cases=cases, domains=lists.domains_of(query),
+                           waited=_waited_labels(cases), domain_labels={d: str(d.label) for d in Domain}, form=form)
 
 
 @bp.route("/teams/<int:team_id>/criteria", methods=["GET", "POST"])
