@@ -15,7 +15,10 @@ Each level has a deadline from the team's settings (``AdviceSettings.ladder_*_da
 ``climb`` moves every unanswered escalation up one level and tells the right people: set-based
 (each move is one conditional UPDATE … RETURNING across all teams, or one INSERT … SELECT for the
 step past the team), idempotent and safe with two schedulers (a row claimed by one run no longer
-matches the other's condition). The chair may also climb by hand. Every move is audited and kept
+matches the other's condition) and bounded: at most a batch of moves a run, the most overdue
+first (``escalation_director.LADDER_BATCH``). An action escalated before the ladder started in
+this installation (``LadderStart``) counts the team's days from that moment, so the first night
+after the upgrade moves nothing old. The chair may also climb by hand. Every move is audited and kept
 as an ``EscalationStep``. A ladder only climbs; it closes when the action is done or dropped, or
 the advice corrected.
 """
@@ -40,12 +43,15 @@ from notifications.services import notify_many
 from . import permissions
 from .escalation_director import (  # noqa: F401  (the director's link and e-mail, used from here)
     answer_as_director,
+    batch_ids,
+    batch_size,
     director_path,
     director_token,
     ladder_link,
     read_director_token,
     send_director_mails,
 )
+from .escalation_models import LadderStart
 from .jobs import _people
 from .lifecycle import NOTE_MAX, TransitionError
 from .models import (
@@ -276,15 +282,24 @@ def _due_date(team_column, teams, level: Level):
     return sa.case(*whens, else_=sa.null()) if whens else sa.null()
 
 
-def _close_settled(now: datetime) -> int:
-    """Close the open ladders whose action is done or dropped, or whose advice was corrected."""
+def ladder_start() -> datetime | None:
+    """The moment the ladder started in this installation (None: it was there from the start)."""
+    return db.session.scalar(sa.select(LadderStart.started_at).where(LadderStart.id == 1))
+
+
+def _close_settled(now: datetime, limit: int) -> int:
+    """Close the open ladders whose action is done or dropped, or whose advice was corrected
+    (at most ``limit``, the oldest first)."""
     still_open = (
         sa.select(Action.id).join(Advice, Advice.id == Action.advice_id)
         .where(Action.id == Escalation.action_id, UNSETTLED_IN, Advice.status == AdviceStatus.ISSUED)
         .exists()
     )
+    settled = (Escalation.closed_at.is_(None), ~still_open)
     rows = db.session.execute(
-        sa.update(Escalation).where(Escalation.closed_at.is_(None), ~still_open)
+        sa.update(Escalation)
+        .where(Escalation.id.in_(batch_ids(sa.select(Escalation.id).where(*settled).order_by(Escalation.id).limit(limit))),
+               *settled)
         .values(closed_at=now).returning(Escalation.action_id, Escalation.team_id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -293,21 +308,24 @@ def _close_settled(now: datetime) -> int:
     return len(rows)
 
 
-def _climb_from(level: Level, teams, now: datetime) -> list[_Moved]:
-    """Move the open, unanswered escalations at ``level`` whose due day has passed one level up."""
+def _climb_from(level: Level, teams, now: datetime, limit: int) -> list[_Moved]:
+    """Move the open, unanswered escalations at ``level`` whose due day has passed one level up
+    (at most ``limit``, the longest overdue first)."""
     target = Level(level + 1)
     check_move(level, target)
     by_today = _grouped((team_id, today) for team_id, today, _days in teams)
-    if not by_today:
+    if not by_today or limit <= 0:
         return []
     unanswered = {Level.DIRECTOR: Escalation.director_answered_at.is_(None),
                   Level.STEERING: Escalation.steering_outcome_at.is_(None)}[level]
     per_team = sa.or_(*[sa.and_(Escalation.team_id.in_(ids), Escalation.level_due_on < today)
                         for today, ids in by_today.items()])
+    due = (Escalation.closed_at.is_(None), Escalation.level_due_on < max(by_today), Escalation.level == int(level),
+           unanswered, per_team)
+    oldest = sa.select(Escalation.id).where(*due).order_by(Escalation.level_due_on, Escalation.id).limit(limit)
     rows = db.session.execute(
         sa.update(Escalation)
-        .where(Escalation.closed_at.is_(None), Escalation.level_due_on < max(by_today), Escalation.level == int(level),
-               unanswered, per_team)
+        .where(Escalation.id.in_(batch_ids(oldest)), *due)
         .values(level=int(target), level_since=now, level_due_on=_due_date(Escalation.team_id, teams, target))
         .returning(Escalation.id, Escalation.action_id, Escalation.team_id)
         .execution_options(synchronize_session=False)
@@ -315,29 +333,48 @@ def _climb_from(level: Level, teams, now: datetime) -> list[_Moved]:
     return [_Moved(esc_id, action_id, team_id, int(target)) for esc_id, action_id, team_id in rows]
 
 
-def _climb_past_team(teams, now: datetime) -> list[_Moved]:
+def _climb_past_team(teams, now: datetime, start: datetime | None, limit: int) -> list[_Moved]:
     """Level 1 → 2: actions escalated to the team longer than the team's days ago and still
-    waiting for its decision (not done, dropped or decided; advice in force) climb to the director.
-    One INSERT … SELECT; a row another run inserted first is skipped."""
+    waiting for its decision (not done, dropped or decided; advice in force) climb to the director,
+    at most ``limit``. An action escalated before the ladder's ``start`` waits the team's days
+    from the start (a team whose days since the start have not passed has nothing to climb yet);
+    then those escalated since the start go first, so their days hold, and the old ones fill the
+    rest of the batch, the longest waiting first. One INSERT … SELECT; a row another run inserted first is skipped."""
+    if start is not None:
+        teams = [t for t in teams if start < now - timedelta(days=t[2][Level.TEAM])]
     by_days = _grouped((team_id, days[Level.TEAM]) for team_id, _today, days in teams)
-    if not by_days:
+    if not by_days or limit <= 0:
         return []
     per_team = sa.or_(*[sa.and_(Action.team_id.in_(ids), Action.escalated_at < now - timedelta(days=d))
                         for d, ids in by_days.items()])
-    director_due = _due_date(Action.team_id, teams, Level.DIRECTOR)
-    source = (
-        sa.select(Action.id, Action.team_id, Action.organisation_id, sa.literal(int(Level.DIRECTOR)),
-                  sa.literal(now, Escalation.started_at.type), sa.literal(now, Escalation.level_since.type), director_due,
-                  sa.func.coalesce(Commitment.escalation_name, ""), sa.func.coalesce(Commitment.escalation_email, ""),
-                  sa.literal(""), sa.literal(""), sa.literal(""))
-        .join(Advice, Advice.id == Action.advice_id)
+    # First the escalated actions without a ladder yet (after a backlog, few of the many escalated
+    # ones: materialised on PostgreSQL so the planner does not join every escalated action's advice
+    # and case first), then those of advice in force, the longest waiting first; the commitment's
+    # director only for the ones that climb.
+    pending = (sa.select(Action.id, Action.advice_id, Action.team_id, Action.organisation_id, Action.escalated_at)
+               .where(Action.escalated_at.is_not(None), UNSETTLED_IN, per_team,
+                      ~sa.select(Escalation.id).where(Escalation.action_id == Action.id).exists()))
+    if db.session.get_bind().dialect.name == "postgresql":
+        pending = pending.cte("pending").prefix_with("MATERIALIZED")
+    else:
+        pending = pending.subquery("pending")
+    waiting = (
+        sa.select(pending.c.id, pending.c.team_id, pending.c.organisation_id)
+        .join(Advice, Advice.id == pending.c.advice_id)
         .join(Case, Case.id == Advice.case_id)
-        .outerjoin(Commitment, sa.and_(Commitment.team_id == Action.team_id,
-                                       Commitment.organisation_id == Action.organisation_id))
-        .where(Action.escalated_at.is_not(None), UNSETTLED_IN, Advice.status == AdviceStatus.ISSUED,
-               Case.status.in_([CaseStatus.ADVISED, CaseStatus.IN_EXECUTION]), per_team,
-               ~sa.select(Escalation.id).where(Escalation.action_id == Action.id).exists())
+        .where(Advice.status == AdviceStatus.ISSUED, Case.status.in_([CaseStatus.ADVISED, CaseStatus.IN_EXECUTION]))
+        .order_by(*([sa.case((pending.c.escalated_at < start, 1), else_=0)] if start is not None else []),
+                  pending.c.escalated_at, pending.c.id).limit(limit)
+        .subquery("waiting")
     )
+    commitment = sa.and_(Commitment.team_id == waiting.c.team_id, Commitment.organisation_id == waiting.c.organisation_id)
+    source = sa.select(
+        waiting.c.id, waiting.c.team_id, waiting.c.organisation_id, sa.literal(int(Level.DIRECTOR)),
+        sa.literal(now, Escalation.started_at.type), sa.literal(now, Escalation.level_since.type),
+        _due_date(waiting.c.team_id, teams, Level.DIRECTOR),
+        sa.func.coalesce(sa.select(Commitment.escalation_name).where(commitment).scalar_subquery(), ""),
+        sa.func.coalesce(sa.select(Commitment.escalation_email).where(commitment).scalar_subquery(), ""),
+        sa.literal(""), sa.literal(""), sa.literal("")).where(sa.true())  # SQLite: a WHERE before ON CONFLICT
     t = Escalation.__table__
     columns = [t.c.action_id, t.c.team_id, t.c.organisation_id, t.c.level, t.c.started_at, t.c.level_since,
                t.c.level_due_on, t.c.director_name, t.c.director_email, t.c.director_mail_error,
@@ -369,11 +406,14 @@ def _tell(moved: list[_Moved]) -> None:
 def climb(now: datetime) -> str:
     """The scheduler's step: close settled ladders, then move each unanswered escalation whose
     level's deadline passed up one level (top first, so a row moves at most once per run), tell
-    the chairs, audit; then e-mail the directors."""
+    the chairs, audit; then e-mail the directors. At most a batch of moves, closings and e-mails
+    a run (the most overdue first): a backlog climbs over the next runs, never all in one night."""
+    limit = batch_size()
     teams = _team_ladders(now)
-    closed = _close_settled(now)
-    moved = _climb_from(Level.STEERING, teams, now) + _climb_from(Level.DIRECTOR, teams, now)
-    moved += _climb_past_team(teams, now)
+    closed = _close_settled(now, limit)
+    moved = _climb_from(Level.STEERING, teams, now, limit)
+    moved += _climb_from(Level.DIRECTOR, teams, now, limit - len(moved))
+    moved += _climb_past_team(teams, now, ladder_start(), limit - len(moved))
     if moved:
         db.session.execute(sa.insert(EscalationStep), [
             {"escalation_id": esc_id, "from_level": level - 1, "to_level": level, "at": now, "by_id": None}
@@ -383,8 +423,9 @@ def climb(now: datetime) -> str:
                      details={"from": level - 1, "to": level})
     _tell(moved)
     db.session.commit()
-    sent = send_director_mails(now)
-    return f"{len(moved)} escalations moved up, {closed} closed, {sent} directors e-mailed"
+    sent = send_director_mails(now, limit)
+    summary = f"{len(moved)} escalations moved up, {closed} closed, {sent} directors e-mailed"
+    return summary + ("; a full batch, the rest next run" if limit in (len(moved), closed, sent) else "")
 
 
 # --- retention ----------------------------------------------------------------------------------

@@ -104,16 +104,40 @@ def answer_as_director(escalation: Escalation, *, answer: DirectorAnswer | str, 
 #: A claim older than this is taken to be from a run that died.
 MAIL_LEASE = timedelta(minutes=30)
 
+#: The most a run of the ladder job does per kind of work (moves, closings, e-mails), the oldest
+#: first; the rest waits for the next run. Steady state is far below it (tens a night nationally),
+#: so it only bounds a backlog: a night's work stays short and nobody gets hundreds of e-mails at
+#: once. The setting ``LADDER_BATCH_SIZE`` overrides it.
+LADDER_BATCH = 500
 
-def send_director_mails(now: datetime) -> int:
+
+def batch_size() -> int:
+    return int(current_app.config.get("LADDER_BATCH_SIZE", LADDER_BATCH))
+
+
+def batch_ids(ids: sa.Select) -> sa.Select:
+    """``ids`` (one id column, ordered and limited) for an UPDATE's ``IN``, evaluated once: on
+    PostgreSQL a materialised CTE, so the limit holds when the UPDATE re-checks a row another run
+    changed meanwhile. The UPDATE repeats its conditions: a row another run took no longer matches."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.select(ids.cte().prefix_with("MATERIALIZED").c[0])
+    return ids
+
+
+def send_director_mails(now: datetime, limit: int | None = None) -> int:
     """Send the director's message for each escalation that reached level 2 and has an address,
-    once: rows are claimed by one conditional UPDATE (two schedulers send each mail once), sent,
-    and marked; a failure releases the claim for the next run."""
+    once: rows are claimed by one conditional UPDATE (two schedulers send each mail once), at most
+    ``limit`` (the batch size) a run, sent, and marked; a failure releases the claim for the next run."""
+    limit = batch_size() if limit is None else limit
+    if limit <= 0:
+        return 0
+    unsent = (Escalation.director_mailed_at.is_(None), Escalation.director_email != "", Escalation.closed_at.is_(None),
+              Escalation.director_answered_at.is_(None),
+              sa.or_(Escalation.director_mail_claimed_at.is_(None), Escalation.director_mail_claimed_at < now - MAIL_LEASE))
     claimed = list(db.session.scalars(
         sa.update(Escalation)
-        .where(Escalation.director_mailed_at.is_(None), Escalation.director_email != "", Escalation.closed_at.is_(None),
-               Escalation.director_answered_at.is_(None),
-               sa.or_(Escalation.director_mail_claimed_at.is_(None), Escalation.director_mail_claimed_at < now - MAIL_LEASE))
+        .where(Escalation.id.in_(batch_ids(sa.select(Escalation.id).where(*unsent).order_by(Escalation.id).limit(limit))),
+               *unsent)
         .values(director_mail_claimed_at=now).returning(Escalation.id)
         .execution_options(synchronize_session=False)
     ))

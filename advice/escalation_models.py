@@ -4,7 +4,8 @@ The levels follow the AVE model's phases, green to dark red. Levels 0 (the organ
 contact: reminders) and 1 (the chair and the team: an escalated action on the follow-up list)
 live on the action itself (``Action.escalated_at``); an ``Escalation`` row exists once an action
 climbs to level 2 and above: the director, the municipality's steering group, the national
-Maatwerkloket Multiproblematiek. ``EscalationStep`` keeps the ladder's history, one row per move.
+Maatwerkloket Multiproblematiek. ``EscalationStep`` keeps the ladder's history, one row per move. ``LadderStart`` holds the moment
+the ladder started in an installation that had history before it.
 """
 from __future__ import annotations
 
@@ -151,3 +152,18 @@ class EscalationStep(db.Model):
     """NULL: the scheduler (the level's deadline passed unanswered)."""
 
     escalation: Mapped[Escalation] = relationship(back_populates="steps")
+
+
+class LadderStart(db.Model):
+    """The moment the ladder started in this installation, when it was added to one with history
+    (one row at most; written by migration 0013 when actions were escalated already, or by the
+    scale seed). An action escalated before it starts its clock here: it climbs past the team only
+    after the team's days counted from this moment, like a fresh escalation, not on the first
+    night. No row: the ladder was there from the start (a new installation, the demo, the tests).
+    """
+
+    __tablename__ = "advice_ladder_start"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime]

@@ -188,6 +188,8 @@ def seed_people(cp: Copier, shape: Shape) -> None:
     cp.copy("memberships", ("id", "user_id", "team_id", "role", "domain", "organisation_id", "active", "created_at"), members)
     cp.copy("inclusion_criteria", ("id", "team_id", "text", "position", "active"), criteria)
     cp.copy("advice_settings", ("team_id", "reminder_days", "grace_days", "waiting_norm_days"), settings)
+    # The escalation ladder came to this installation with its history (as migration 0013 records).
+    cp.copy("advice_ladder_start", ("id", "started_at"), [(1, now)])
     cp.copy("advice_legal_references", ("id", "team_id", "law", "article", "note", "url", "active"), legal)
     cp.copy("advice_interventions", ("id", "team_id", "name", "unit_cost_cents", "unit", "source", "is_example", "active"),
             interventions)
