@@ -331,6 +331,8 @@ class Action(db.Model):
         # the figures of a period by assignment, the open and refused work by status.
         sa.Index("ix_advice_actions_team_assigned", "team_id", "assigned_at"),
         sa.Index("ix_advice_actions_team_status", "team_id", "status"),
+        # The pilot dashboard's monthly trend (advice.org_figures.monthly_trend): confirmed in a period.
+        sa.Index("ix_advice_actions_team_confirmed", "team_id", "confirmed_at"),
         # The history of settled actions, newest first by when they were settled
         # (advice.action_lists.SETTLED_AT): of the team and of an organisation (the contact's home).
         sa.Index("ix_advice_actions_team_settled", "team_id", sa.text("coalesce(done_at, decided_at)"), "id",
@@ -438,6 +440,8 @@ class CaseClosure(db.Model):
         # The follow-up list: closures the team has not noted yet, by due date.
         sa.Index("ix_advice_case_closures_to_note", "team_id", "followup_due_on", "id",
                  postgresql_where=sa.text("team_noted_at IS NULL"), sqlite_where=sa.text("team_noted_at IS NULL")),
+        # The pilot figures (reports.figures): the team's closures of a period, by outcome.
+        sa.Index("ix_advice_case_closures_team_closed", "team_id", "closed_at", "outcome", "followup_result"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,10 +58,18 @@ class OrgFollowThrough:
         return round(100 * self.done / counted, 1) if counted else None
 
 
+def advice_status():
+    """The status of the action's advice, looked up per action by the advice's primary key: for a
+    period's actions this reads only their advice, where a join reads the whole advice table."""
+    return sa.select(Advice.status).where(Advice.id == Action.advice_id).scalar_subquery()
+
+
 def _scope(team_id: int, organisation_ids: set[int] | None, period) -> list:
     # The team's actions by their own team column (``ix_advice_actions_team_assigned``), never
-    # walking the team's cases; the advice only to keep what is in force.
-    conds = [Action.team_id == team_id, Advice.status == AdviceStatus.ISSUED]
+    # walking the team's cases; the advice only to keep what is in force: joined for the whole
+    # history, looked up per action for a period (``advice_status``; no join then).
+    in_force = AdviceStatus.ISSUED
+    conds = [Action.team_id == team_id, Advice.status == in_force if period is None else advice_status() == in_force]
     if organisation_ids is not None:
         conds.append(Action.organisation_id.in_(organisation_ids or {-1}))
     if period is not None:
@@ -77,9 +85,10 @@ def _flag(cond):
     return sa.case((cond, 1), else_=0)
 
 
-def _figures(where, today: date) -> list[OrgFollowThrough]:
+def _figures(where, today: date, *, join_advice: bool = True) -> list[OrgFollowThrough]:
     """One statement: every count and both medians per organisation of the actions in force
-    matching ``where`` (a clause over Action and Advice).
+    matching ``where`` (a clause over Action and Advice; over Action only when not
+    ``join_advice``).
 
     The inner query reads each action once and numbers it within its organisation (per median,
     among the rows that median counts) by window functions; the outer query groups by
@@ -106,10 +115,11 @@ def _figures(where, today: date) -> list[OrgFollowThrough]:
             sa.func.row_number().over(partition_by=(Action.organisation_id, completed), order_by=to_complete).label("rd"),
             sa.func.count().over(partition_by=(Action.organisation_id, completed)).label("nd"),
         )
-        .join(Advice, Advice.id == Action.advice_id)
         .where(where)
-        .subquery("scoped")
     )
+    if join_advice:
+        inner = inner.join(Advice, Advice.id == Action.advice_id)
+    inner = inner.subquery("scoped")
     c = inner.c
     pending = c.status.in_([A.OPEN, A.CONFIRMED])
     done = c.status == A.DONE
@@ -117,10 +127,12 @@ def _figures(where, today: date) -> list[OrgFollowThrough]:
     def middle(rn, n):
         return sa.or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
 
+    # The name per organisation row (a look-up by primary key), not a join with every organisation.
+    name = sa.select(Organisation.name).where(Organisation.id == c.org).scalar_subquery()
     rows = db.session.execute(
         sa.select(
             c.org,
-            Organisation.name,
+            name,
             sa.func.count(),
             _count_if(c.fc == 1),
             _count_if(sa.and_(pending, c.effective >= today)),
@@ -133,9 +145,8 @@ def _figures(where, today: date) -> list[OrgFollowThrough]:
             sa.func.avg(sa.case((sa.and_(c.fc == 1, middle(c.rc, c.nc)), c.dc))),
             sa.func.avg(sa.case((sa.and_(c.fd == 1, middle(c.rd, c.nd)), c.dd))),
         )
-        .join(Organisation, Organisation.id == c.org)
-        .group_by(c.org, Organisation.name)
-        .order_by(Organisation.name, c.org)
+        .group_by(c.org)
+        .order_by(name, c.org)
     ).all()
     return [
         OrgFollowThrough(org_id, name, *(int(v or 0) for v in counts),
@@ -158,7 +169,7 @@ def follow_through(team_id: int, today: date, *, period=None,
     with ``contains(column)``, e.g. ``reports.period.Period``) keeps the actions assigned in it;
     ``organisation_ids`` keeps those organisations. One statement, whatever the number of
     organisations or actions."""
-    orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today)
+    orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today, join_advice=period is None)
     return orgs, _total(orgs)
 
 
@@ -173,15 +184,19 @@ def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], Or
 def monthly_trend(team_id: int, period) -> list[dict]:
     """Actions confirmed and reported done per month of ``period`` (a ``reports.period.Period``)
     (one query; months without any are filled with zeros)."""
+    # The period's rows of two indexes: ``ix_advice_actions_team_confirmed`` and the settled
+    # actions' ``ix_advice_actions_team_settled`` (for a done action ``coalesce(done_at,
+    # decided_at)`` is ``done_at`` when that is set); the advice looked up per action.
+    in_force = advice_status() == AdviceStatus.ISSUED
     confirmed = (
         sa.select(month_of(Action.confirmed_at).label("month"), sa.literal("confirmed").label("kind"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id)
-        .where(*_scope(team_id, None, None), period.contains(Action.confirmed_at))
+        .where(Action.team_id == team_id, period.contains(Action.confirmed_at), in_force)
     )
     done = (
         sa.select(month_of(Action.done_at), sa.literal("done"))
-        .select_from(Action).join(Advice, Advice.id == Action.advice_id)
-        .where(*_scope(team_id, None, None), Action.status == A.DONE, period.contains(Action.done_at))
+        .where(Action.team_id == team_id, Action.status == A.DONE,
+               period.contains(sa.func.coalesce(Action.done_at, Action.decided_at)),
+               period.contains(Action.done_at), in_force)
     )
     events = sa.union_all(confirmed, done).subquery("events")
     rows = db.session.execute(

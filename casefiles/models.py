@@ -118,6 +118,9 @@ class Case(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("team_id", "year", "number", name="uq_cases_team_year_number"),
         sa.Index("ix_cases_team_status", "team_id", "status"),
+        # The pilot figures of a period (reports.figures): the team's cases submitted, taken in.
+        sa.Index("ix_cases_team_submitted", "team_id", "submitted_at"),
+        sa.Index("ix_cases_team_intake", "team_id", "intake_at"),
         # The owner's home: open cases in full, final ones keyset-paged by (updated_at, id).
         sa.Index("ix_cases_owner_updated", "owner_id", "updated_at", "id"),
         # Retention: the cases not yet anonymised, by when they ended (``casefiles.privacy``);

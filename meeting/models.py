@@ -168,6 +168,9 @@ class AgendaItem(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("meeting_id", "case_id", name="uq_agenda_items_meeting_case"),
         sa.CheckConstraint("duration_minutes > 0", name="positive_duration"),
+        # The pilot figures (reports.figures): the items marked discussed in a period, by when.
+        sa.Index("ix_agenda_items_discussed", "outcome_at", "meeting_id", "case_id",
+                 postgresql_where=sa.text("outcome = 'discussed'"), sqlite_where=sa.text("outcome = 'discussed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

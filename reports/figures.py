@@ -79,9 +79,15 @@ from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
 from core.audit import AuditEvent
 from core.db import days_between, db
 from core.models import Domain, Organisation, Team
-from meeting.models import AgendaItem, Meeting, Outcome
 
 from . import ladder_figures
+from .moments import (
+    discussed_of,
+    first_completed_in,
+    first_discussed_in,
+    first_issued_in,
+    issued_of,
+)
 from .period import Period
 
 A = ActionStatus
@@ -118,42 +124,6 @@ def _count_if(cond):
 def waiting_norm_days(team_id: int) -> int:
     value = db.session.scalar(sa.select(AdviceSettings.waiting_norm_days).where(AdviceSettings.team_id == team_id))
     return value if value is not None else DEFAULT_WAITING_NORM_DAYS
-
-
-# --- building blocks: first moments per case (subqueries) ------------------------------------
-
-def _discussed(team_id: int):
-    """case_id → the moment it was first marked discussed at a meeting."""
-    at = sa.func.min(sa.func.coalesce(AgendaItem.outcome_at, Meeting.starts_at))
-    return (
-        sa.select(AgendaItem.case_id.label("case_id"), at.label("at"))
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(Meeting.team_id == team_id, AgendaItem.outcome == Outcome.DISCUSSED)
-        .group_by(AgendaItem.case_id)
-        .subquery("discussed")
-    )
-
-
-def _first_issued(team_id: int):
-    """case_id → the first issuing of any advice version."""
-    return (
-        sa.select(Advice.case_id.label("case_id"), sa.func.min(Advice.issued_at).label("at"))
-        .join(Case, Case.id == Advice.case_id)
-        .where(Case.team_id == team_id, Advice.issued_at.is_not(None))
-        .group_by(Advice.case_id)
-        .subquery("first_issued")
-    )
-
-
-def _completed(team_id: int):
-    """case_id → the first 'case.complete' audit event (a case's events carry its team: one range
-    of the ``(team_id, action, at)`` index, not the country's audit trail)."""
-    return (
-        sa.select(AuditEvent.object_id.label("case_id"), sa.func.min(AuditEvent.at).label("at"))
-        .where(AuditEvent.team_id == team_id, AuditEvent.object_type == "case", AuditEvent.action == "case.complete")
-        .group_by(AuditEvent.object_id)
-        .subquery("completed")
-    )
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -216,23 +186,25 @@ class LeadTime:
 def lead_times(team_id: int, period: Period, norm_days: int) -> dict[str, LeadTime]:
     """One query: the five durations as (kind, days) rows, ranked per kind with window
     functions, then the nearest-rank median and 90th percentile picked per kind."""
-    discussed, issued, completed = _discussed(team_id), _first_issued(team_id), _completed(team_id)
+    discussed, issued, completed = (first_discussed_in(team_id, period), first_issued_in(team_id, period),
+                                    first_completed_in(team_id, period))
+    # The start of the advice and completed arms, for their cases only.
+    discussed_before = discussed_of(team_id, sa.select(issued.c.case_id))
+    issued_before = issued_of(team_id, sa.select(completed.c.case_id))
     mine = Case.team_id == team_id
     arms = [
         sa.select(sa.literal("intake").label("kind"), days(Case.intake_at, Case.submitted_at).label("d"))
         .where(mine, Case.submitted_at.is_not(None), period.contains(Case.intake_at)),
         sa.select(sa.literal("meeting"), days(discussed.c.at, Case.intake_at))
-        .join(discussed, discussed.c.case_id == Case.id)
-        .where(mine, Case.intake_at.is_not(None), period.contains(discussed.c.at)),
-        sa.select(sa.literal("advice"), days(issued.c.at, discussed.c.at))
-        .select_from(issued).join(discussed, discussed.c.case_id == issued.c.case_id)
-        .where(period.contains(issued.c.at)),
-        sa.select(sa.literal("completed"), days(completed.c.at, issued.c.at))
-        .select_from(completed).join(issued, issued.c.case_id == completed.c.case_id)
-        .where(period.contains(completed.c.at)),
+        .select_from(discussed).join(Case, Case.id == discussed.c.case_id)
+        .where(mine, Case.intake_at.is_not(None)),
+        sa.select(sa.literal("advice"), days(issued.c.at, discussed_before.c.at))
+        .select_from(issued).join(discussed_before, discussed_before.c.case_id == issued.c.case_id),
+        sa.select(sa.literal("completed"), days(completed.c.at, issued_before.c.at))
+        .select_from(completed).join(issued_before, issued_before.c.case_id == completed.c.case_id),
         sa.select(sa.literal("waiting"), days(discussed.c.at, Case.submitted_at))
-        .join(discussed, discussed.c.case_id == Case.id)
-        .where(mine, Case.submitted_at.is_not(None), period.contains(discussed.c.at)),
+        .select_from(discussed).join(Case, Case.id == discussed.c.case_id)
+        .where(mine, Case.submitted_at.is_not(None)),
     ]
     union = sa.union_all(*arms).subquery("durations")
     # A negative duration is a data error (the end recorded before the start): ranked apart, so it
@@ -402,7 +374,7 @@ class Costs:
 def _cost_row(team_id: int, period: Period) -> sa.Select:
     """('costs', -, -, cases, current cents, breakthrough cents) over the cases first advised in
     the period (their advice version in force)."""
-    issued = _first_issued(team_id)
+    issued = first_issued_in(team_id, period)
     amount = (CostLine.unit_cost_cents * CostLine.quantity_hundredths + 50) // 100
     return (
         sa.select(
@@ -414,7 +386,7 @@ def _cost_row(team_id: int, period: Period) -> sa.Select:
         .select_from(Advice)
         .join(issued, issued.c.case_id == Advice.case_id)
         .outerjoin(CostLine, CostLine.advice_id == Advice.id)
-        .where(Advice.status == AdviceStatus.ISSUED, period.contains(issued.c.at))
+        .where(Advice.status == AdviceStatus.ISSUED)
     )
 
 

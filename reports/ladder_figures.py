@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from advice.models import Action, Advice, AdviceStatus, Escalation
+from advice.models import Action, AdviceStatus, Escalation
+from advice.org_figures import advice_status
 from casefiles.models import Case
 from core.db import db
 from core.models import Organisation
@@ -36,16 +37,22 @@ class LadderFigures:
 
 def compute(team_id: int, period: Period) -> LadderFigures:
     reached = sa.case((Escalation.id.is_not(None), Escalation.level), else_=sa.literal(1))
-    ladder = (
-        sa.select(sa.literal("ladder").label("kind"), Organisation.name.label("organisation"), reached.label("level"),
-                  sa.func.count(Action.id).label("n"))
-        .join(Advice, Advice.id == Action.advice_id)
-        .join(Organisation, Organisation.id == Action.organisation_id)
+    # Counted per organisation id first (the period's actions, ``ix_advice_actions_team_assigned``,
+    # their advice looked up per action), then named: a join of few rows with the organisations.
+    per_org = (
+        sa.select(Action.organisation_id.label("org"), reached.label("level"), sa.func.count(Action.id).label("n"))
         .outerjoin(Escalation, Escalation.action_id == Action.id)
-        .where(Action.team_id == team_id, Advice.status.in_([AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED]),
+        .where(Action.team_id == team_id, advice_status().in_([AdviceStatus.ISSUED, AdviceStatus.SUPERSEDED]),
                period.contains(Action.assigned_at),
                sa.or_(Action.escalation_kind.is_not(None), Escalation.id.is_not(None)))
-        .group_by(Organisation.name, reached)
+        .group_by(Action.organisation_id, reached)
+        .subquery("per_org")
+    )
+    ladder = (
+        sa.select(sa.literal("ladder").label("kind"), Organisation.name.label("organisation"), per_org.c.level,
+                  sa.func.sum(per_org.c.n).label("n"))
+        .join(Organisation, Organisation.id == per_org.c.org)
+        .group_by(Organisation.name, per_org.c.level)
     )
     in_period = sa.and_(Case.team_id == team_id, period.contains(Case.submitted_at))
     repeats = (

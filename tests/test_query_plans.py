@@ -101,3 +101,48 @@ def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client
                 failures.append(f"{where}: Seq Scan on {', '.join(sorted(scanned))}\n    {' '.join(statement.split())[:400]}")
         conn.rollback()
     assert not failures, f"{len(failures)} statements need a sequential scan of a large table:\n" + "\n".join(failures)
+
+
+#: The period's range of an index behind each of the pilot dashboard's heaviest figures
+#: (reports.figures, advice.org_figures): none reads the team's history.
+DASHBOARD_PERIOD_INDEXES = {
+    "ix_cases_team_submitted",  # flow, domains, organisations, repeat referrals: submitted in the period
+    "ix_cases_team_intake",  # lead time submission → intake
+    "ix_agenda_items_discussed",  # lead times: first discussed in the period
+    "ix_advice_issued_at",  # lead times and costs: first advised in the period
+    "ix_audit_events_team_action_at",  # flow and lead times: the period's audit events
+    "ix_advice_case_closures_team_closed",  # outcomes: closed in the period
+    "ix_advice_actions_team_assigned",  # follow-through and the ladder: assigned in the period
+    "ix_advice_actions_team_confirmed",  # trend: confirmed in the period
+    "ix_advice_actions_team_settled",  # trend: done in the period
+}
+
+
+def test_the_dashboard_figures_read_their_period_by_index(app, world):
+    """Each statement of ``reports.figures.compute`` reaches the period's rows by an index range
+    (explained with sequential scans disabled, as above): together they use every index of
+    ``DASHBOARD_PERIOD_INDEXES`` and scan no large table."""
+    from reports import figures
+    from reports.period import Period
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        figures.compute(world.team, Period(datetime(2026, 1, 1).date(), datetime(2026, 3, 31).date()),
+                        datetime(2026, 4, 15, tzinfo=UTC), norm_days=28)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    used, scanned = set(), set()
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in seen:
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+            used |= set(re.findall(r"using (\w+)", plan))
+            scanned |= {table for table in SEQ_SCAN.findall(plan) if table in LARGE}
+        conn.rollback()
+    assert not scanned, scanned
+    assert DASHBOARD_PERIOD_INDEXES <= used, DASHBOARD_PERIOD_INDEXES - used
