@@ -13,13 +13,14 @@ def init_app(app: Flask) -> None:
     from . import audit, filters, paging, web
     from .db import configure_sqlite, db
     from .extensions import babel, csrf
-    from .i18n import N_, select_locale
+    from .i18n import N_, install_template_gettext, select_locale
     from .jobs import register as register_job
     from .redaction import install_log_redaction
 
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Amsterdam")
+    install_template_gettext(app)
     configure_sqlite(app)
     audit.install_session_guard()
     install_log_redaction(app)

@@ -71,7 +71,8 @@ def local_date(value: date | datetime | None) -> str:
     if not has_request_context():
         return format_date(value, "medium")
     memo = g.setdefault("formatted_dates", {})
-    key = (value, get_locale().language)
+    locale = getattr(getattr(g, "_flask_babel", None), "babel_locale", None) or get_locale()
+    key = (value, locale.language)
     if key not in memo:
         memo[key] = format_date(value, "medium")
     return memo[key]

@@ -29,3 +29,39 @@ def select_locale() -> str:
     if lang in LANGUAGES:
         return lang
     return default
+
+
+def current_translations():
+    """The translations of the current locale, looked up once per locale per request.
+
+    Flask-Babel finds them anew for every string (several context lookups each); a page with a
+    hundred rows translates hundreds of strings. They are kept on Flask-Babel's own per-request
+    namespace, tied to the locale object they belong to, so ``force_locale`` (which swaps that
+    object and restores it) always gets the right ones.
+    """
+    from flask import g
+    from flask_babel import get_translations
+
+    ns = getattr(g, "_flask_babel", None) if g else None
+    if ns is not None:
+        kept = getattr(ns, "kept_translations", None)
+        locale = getattr(ns, "babel_locale", None)
+        if kept is not None and locale is not None and kept[0] is locale:
+            return kept[1]
+    translations = get_translations()
+    ns = getattr(g, "_flask_babel", None) if g else None
+    if ns is not None and getattr(ns, "babel_locale", None) is not None:
+        ns.kept_translations = (ns.babel_locale, translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """The templates' ``_``/``gettext``/``ngettext`` through ``current_translations`` (the same
+    catalogue and result as Flask-Babel's, without its lookups per string)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
