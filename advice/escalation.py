@@ -15,8 +15,8 @@ Each level has a deadline from the team's settings (``AdviceSettings.ladder_*_da
 ``climb`` moves every unanswered escalation up one level and tells the right people: set-based
 (each move is one conditional UPDATE … RETURNING across all teams, or one INSERT … SELECT for the
 step past the team), idempotent and safe with two schedulers (a row claimed by one run no longer
-matches the other's condition) and bounded: at most a batch of moves a run, the most overdue
-first (``escalation_director.LADDER_BATCH``). An action escalated before the ladder started in
+matches the other's condition) and bounded: at most a batch of moves per level a run, the most
+overdue first (``escalation_director.LADDER_BATCH``). An action escalated before the ladder started in
 this installation (``LadderStart``) counts the team's days from that moment, so the first night
 after the upgrade moves nothing old. The chair may also climb by hand. Every move is audited and kept
 as an ``EscalationStep``. A ladder only climbs; it closes when the action is done or dropped, or
@@ -406,14 +406,15 @@ def _tell(moved: list[_Moved]) -> None:
 def climb(now: datetime) -> str:
     """The scheduler's step: close settled ladders, then move each unanswered escalation whose
     level's deadline passed up one level (top first, so a row moves at most once per run), tell
-    the chairs, audit; then e-mail the directors. At most a batch of moves, closings and e-mails
-    a run (the most overdue first): a backlog climbs over the next runs, never all in one night."""
+    the chairs, audit; then e-mail the directors. At most a batch a run of each: moves per level
+    (so a backlog at one level never holds up another), closings and e-mails, the most overdue
+    first: a backlog climbs over the next runs, never all in one night."""
     limit = batch_size()
     teams = _team_ladders(now)
     closed = _close_settled(now, limit)
-    moved = _climb_from(Level.STEERING, teams, now, limit)
-    moved += _climb_from(Level.DIRECTOR, teams, now, limit - len(moved))
-    moved += _climb_past_team(teams, now, ladder_start(), limit - len(moved))
+    per_level = [_climb_from(Level.STEERING, teams, now, limit), _climb_from(Level.DIRECTOR, teams, now, limit),
+                 _climb_past_team(teams, now, ladder_start(), limit)]
+    moved = [m for level_moves in per_level for m in level_moves]
     if moved:
         db.session.execute(sa.insert(EscalationStep), [
             {"escalation_id": esc_id, "from_level": level - 1, "to_level": level, "at": now, "by_id": None}
@@ -425,7 +426,8 @@ def climb(now: datetime) -> str:
     db.session.commit()
     sent = send_director_mails(now, limit)
     summary = f"{len(moved)} escalations moved up, {closed} closed, {sent} directors e-mailed"
-    return summary + ("; a full batch, the rest next run" if limit in (len(moved), closed, sent) else "")
+    full = limit in (closed, sent, *map(len, per_level))
+    return summary + ("; a full batch, the rest next run" if full else "")
 
 
 # --- retention ----------------------------------------------------------------------------------

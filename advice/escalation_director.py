@@ -104,11 +104,11 @@ def answer_as_director(escalation: Escalation, *, answer: DirectorAnswer | str, 
 #: A claim older than this is taken to be from a run that died.
 MAIL_LEASE = timedelta(minutes=30)
 
-#: The most a run of the ladder job does per kind of work (moves, closings, e-mails), the oldest
-#: first; the rest waits for the next run. Steady state is far below it (tens a night nationally),
-#: so it only bounds a backlog: a night's work stays short and nobody gets hundreds of e-mails at
-#: once. The setting ``LADDER_BATCH_SIZE`` overrides it.
-LADDER_BATCH = 500
+#: The most a run of the ladder job does per kind of work (moves per level, closings, e-mails),
+#: the oldest first; the rest waits for the next run. Steady state is below it (tens to a hundred
+#: or so a night nationally), so it bounds a backlog: a night's work stays under a second or so
+#: and no director gets a pile of e-mails at once. The setting ``LADDER_BATCH_SIZE`` overrides it.
+LADDER_BATCH = 300
 
 
 def batch_size() -> int:

@@ -144,3 +144,16 @@ def test_the_migration_keeps_the_start_of_a_ladder_that_ran_before(aw, issued):
     db.session.add(JobRun(job_id="advice.mark_overdue", started_at=now - timedelta(days=50)))
     db.session.commit()
     assert _record_start(now) == now - timedelta(days=5)
+
+
+def test_a_backlog_at_one_level_does_not_hold_up_another(app, aw, upgraded):
+    upgrade, housing, ggz = upgraded
+    app.config["LADDER_BATCH_SIZE"] = 1
+    ggz.escalated_at = upgrade + timedelta(days=12)
+    db.session.commit()
+    night = upgrade + timedelta(days=15)
+    assert escalation.climb(night).startswith("1 escalations moved up")  # housing: to the director
+    # Eleven days on: housing's director did not answer and GGZ's team days passed: both move.
+    assert escalation.climb(night + timedelta(days=11, hours=1)).startswith("2 escalations moved up")
+    levels = dict(db.session.execute(sa.select(Escalation.action_id, Escalation.level)).all())
+    assert levels == {housing.id: 3, ggz.id: 2}
