@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(session_views.bp)
     app.register_blueprint(calendar_views.bp)
+    app.add_template_filter(views.clock, "clock")
     register_kinds(app, kinds.MEETING_KINDS)
     privacy.register_parts(app)
     register_job(app, "meeting.ensure", jobs.ensure_meetings, "cron",
