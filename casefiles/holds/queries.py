@@ -30,7 +30,10 @@ def held_cases(team_id: int) -> list[CaseHold]:
     return list(db.session.scalars(
         sa.select(CaseHold).join(Case, Case.id == CaseHold.case_id)
         .where(Case.team_id == team_id, CaseHold.ended_at.is_(None))
-        .order_by(CaseHold.retry_on, CaseHold.id).options(sa.orm.contains_eager(CaseHold.case))
+        .order_by(CaseHold.retry_on, CaseHold.id)
+        # Of the case only what the list shows and need-to-know reads (no texts of the case file).
+        .options(sa.orm.contains_eager(CaseHold.case).load_only(
+            Case.id, Case.team_id, Case.owner_id, Case.status, Case.reference))
     ))
 
 
