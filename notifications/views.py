@@ -32,6 +32,7 @@ from core.web import require, safe_next, user_figure
 
 from . import services
 from .forms import PreferencesForm
+from .kinds import registered as registered_kinds
 from .mail import render_text
 from .models import EmailStatus, Notification
 
@@ -95,7 +96,29 @@ def inbox():
         Notification.created_at, Notification.id,
         cursor=request.args.get("read"), size=READ_PAGE, total=int(read),
     )
-    return render_template("notifications/inbox.html", new_page=unread, read_page=history)
+    return render_template("notifications/inbox.html", new_page=unread, read_page=history,
+                           texts=_texts([*unread, *history]))
+
+
+def _texts(notifications: list[Notification]) -> dict[int, tuple[str, str]]:
+    """Each message's subject and body (``mail.render_text``), with each kind's wording
+    translated once per page rather than twice per message."""
+    wording: dict[str, tuple[str, str] | None] = {}
+    texts = {}
+    for n in notifications:
+        if n.kind not in wording:
+            kind = registered_kinds().get(n.kind)
+            wording[n.kind] = None if kind is None else (str(kind.subject), str(kind.body))
+        texts[n.id] = tuple(_filled(part, n) for part in wording[n.kind]) if wording[n.kind] else (n.kind, n.kind)
+    return texts
+
+
+def _filled(template: str, n: Notification) -> str:
+    """As ``mail.render_text``: the wording filled with the notification's context, or as is."""
+    try:
+        return template % (n.context or {})
+    except (KeyError, TypeError, ValueError):
+        return template
 
 
 def _own(notification_id: int) -> Notification:
