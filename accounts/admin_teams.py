@@ -77,7 +77,9 @@ def teams():
         .outerjoin(members, members.c.team_id == Team.id)
         .order_by(Team.name).options(selectinload(Team.domains))
     ).all()
-    return render_template("accounts/admin/teams.html", rows=rows, weekdays=WEEKDAY_LABELS)
+    # Labels translated once for the page, not once per team.
+    return render_template("accounts/admin/teams.html", rows=rows, weekdays={k: str(v) for k, v in WEEKDAY_LABELS.items()},
+                           domain_labels={d: str(d.label) for d in Domain})
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
