@@ -33,6 +33,7 @@ from .models import (
     ActionStatus,
     Advice,
     AdviceStatus,
+    with_ladder_level,
 )
 
 #: When an action left the open work: reported done, or dropped by the team (indexed with this
@@ -81,7 +82,9 @@ def _in_force(query: sa.Select) -> sa.Select:
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(
                      Case.id, Case.team_id, Case.status, Case.reference, Case.household_pseudonym),
-                 sa.orm.joinedload(Action.organisation))
+                 sa.orm.joinedload(Action.organisation),
+                 # The ladder's level in the same row (``escalation.levels_of`` needs no statement).
+                 with_ladder_level())
     )
 
 

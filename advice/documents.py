@@ -79,11 +79,6 @@ def store_archive_copy(advice: Advice, content: dict[str, Any], actor: User | No
     return document
 
 
-def archive_copy(advice: Advice) -> AdviceDocument | None:
-    """The version's archive copy without its bytes (for the page: the hash)."""
-    return db.session.get(AdviceDocument, advice.id)
-
-
 def archive_pdf(advice: Advice, content_of, actor: User | None) -> bytes:
     """The stored bytes. A version issued before archive copies existed gets its copy now, once
     (``content_of(advice)`` gives its canonical content); the caller commits."""

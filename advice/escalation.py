@@ -94,32 +94,37 @@ def check_move(from_level: Level, to_level: Level) -> None:
 
 # --- the level of actions, for pages and lists --------------------------------------------------
 
-def level_of(action: Action, escalation: Escalation | None = None) -> Level:
-    if escalation is not None and escalation.closed_at is None and action.status in UNSETTLED:
-        return Level(escalation.level)
-    if action.escalated_at is not None and action.status in UNSETTLED:
-        return Level.TEAM
+def _level(action: Action, open_level: int | None) -> Level:
+    """The one rule: an action not carried out is at its open escalation's level, else at the
+    team while escalated to it, else with the contact."""
+    if action.status in UNSETTLED:
+        if open_level:
+            return Level(open_level)
+        if action.escalated_at is not None:
+            return Level.TEAM
     return Level.CONTACT
 
 
+def level_of(action: Action, escalation: Escalation | None = None) -> Level:
+    return _level(action, escalation.level if escalation is not None and escalation.closed_at is None else None)
+
+
 def levels_of(actions) -> dict[int, Level]:
-    """The ladder level of each action (one statement for any number of actions)."""
+    """The ladder level of each action: no statement for actions loaded with their open
+    escalation's level (``models.with_ladder_level``, as the lists and the advice page load
+    them), one for any number of others."""
     actions = list(actions)
-    if not actions:
-        return {}
-    rows = dict(db.session.execute(
-        sa.select(Escalation.action_id, Escalation.level)
-        .where(Escalation.action_id.in_([a.id for a in actions]), Escalation.closed_at.is_(None))
-    ).all())
-    out = {}
-    for action in actions:
-        if action.status in UNSETTLED and action.id in rows:
-            out[action.id] = Level(rows[action.id])
-        elif action.status in UNSETTLED and action.escalated_at is not None:
-            out[action.id] = Level.TEAM
-        else:
-            out[action.id] = Level.CONTACT
-    return out
+    # Read the loaded value from the instance's state: an expired action must not be refreshed
+    # one by one here (it is then asked for with the others).
+    loaded = {a.id: sa.inspect(a).dict.get("ladder_level") for a in actions}
+    missing = [action_id for action_id, level in loaded.items() if level is None]
+    if missing:
+        loaded.update(dict.fromkeys(missing, 0))
+        loaded.update(db.session.execute(
+            sa.select(Escalation.action_id, Escalation.level)
+            .where(Escalation.action_id.in_(missing), Escalation.closed_at.is_(None))
+        ).all())
+    return {a.id: _level(a, loaded[a.id]) for a in actions}
 
 
 # --- the chair's steps --------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from .models import (
     CaseClosure,
     EscalationKind,
     TeamDecision,
+    with_ladder_level,
 )
 
 
@@ -284,7 +285,7 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
         .where(escalated_where)
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(Case.id, Case.team_id, Case.reference),
-                 sa.orm.joinedload(Action.organisation)),
+                 sa.orm.joinedload(Action.organisation), with_ladder_level()),
         Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False,
         count=sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id).where(escalated_where),

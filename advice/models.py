@@ -402,6 +402,11 @@ class Action(db.Model):
     refused_by: Mapped[Optional[User]] = relationship(foreign_keys=[refused_by_id])
     decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
 
+    ladder_level: Mapped[Optional[int]] = sa.orm.query_expression()
+    """The level of the action's open escalation (2 to 4), 0 without one, when the statement that
+    loaded the action asked for it (``with_ladder_level()``: the lists, the advice page); None
+    otherwise. ``advice.escalation.levels_of`` turns it into the ladder level."""
+
     __mapper_args__ = {"version_id_col": version}
 
     #: Content fields, fixed once the advice is issued.
@@ -419,6 +424,17 @@ class Action(db.Model):
 
     def __repr__(self) -> str:
         return f"<Action {self.id} org={self.organisation_id} {self.status}>"
+
+
+def with_ladder_level():
+    """Loader option: fill ``Action.ladder_level`` in the statement that loads the actions (a
+    correlated subquery on the action's one escalation row), so a list's ladder badges cost no
+    statement of their own. Use it where ``Action`` is the loaded entity, or as a sub-option of
+    a relationship loader of actions."""
+    open_level = (sa.select(Escalation.level)
+                  .where(Escalation.action_id == Action.id, Escalation.closed_at.is_(None))
+                  .scalar_subquery())
+    return sa.orm.with_expression(Action.ladder_level, sa.func.coalesce(open_level, 0))
 
 
 class AdviceNeed(db.Model):

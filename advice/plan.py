@@ -39,6 +39,11 @@ def coordinator_choices(case: Case) -> list[User]:
 
 
 def plan_of(advice: Advice) -> AdvicePlan | None:
+    """The plan of ``advice``: as loaded with it (``Advice.plan``, e.g. the advice page, so also
+    its absence costs no statement), else by its key."""
+    loaded = sa.inspect(advice).dict
+    if "plan" in loaded:
+        return loaded["plan"]
     return db.session.get(AdvicePlan, advice.id)
 
 
@@ -66,6 +71,7 @@ def save_plan(advice: Advice, actor: User, *, coordinator_id: int | None, year_g
     if plan is None:
         plan = AdvicePlan(advice_id=advice.id)
         db.session.add(plan)
+        sa.orm.attributes.set_committed_value(advice, "plan", plan)  # no longer "loaded: none"
     changed = (plan.coordinator_id, plan.year_goals, plan.progress_check) != (coordinator_id, year_goals, progress_check)
     plan.coordinator_id, plan.year_goals, plan.progress_check = coordinator_id, year_goals, progress_check
     db.session.flush()

@@ -34,6 +34,10 @@ class AdvicePlan(db.Model):
     """How progress is checked (when, by whom, with the household)."""
 
     coordinator: Mapped[User | None] = relationship()
+    advice: Mapped["Advice"] = relationship(  # noqa: F821 - advice.models
+        viewonly=True, backref=sa.orm.backref("plan", uselist=False, viewonly=True))
+    """Read only, both ways: ``Advice.plan`` lets a page load the plan (or its absence) with
+    the advice in one statement (``advice.plan.plan_of`` then reads it from there)."""
 
     @property
     def goals(self) -> list[str]:

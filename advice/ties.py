@@ -6,7 +6,9 @@ Part of the draft: refused once the advice is issued; a correction copies them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -58,29 +60,62 @@ def broken_needs(advice: Advice) -> list[Need]:
     ))
 
 
-def needs_on_page(advice: Advice) -> dict[str, Any]:
-    """For the advice page, in one statement: the needs of the case the advice breaks
-    (``broken_needs``) and every need's title (``need_titles``, for the actions that solve one)."""
+def case_needs(advice: Advice) -> list[tuple[Need, bool]]:
+    """Every need of the advice's case in the map's order, each with whether this advice names
+    it as one it breaks: one statement."""
     rows = db.session.execute(
         sa.select(Need, AdviceNeed.need_id)
         .outerjoin(AdviceNeed, sa.and_(AdviceNeed.need_id == Need.id, AdviceNeed.advice_id == advice.id))
         .where(Need.case_id == advice.case_id)
         .order_by(Need.position, Need.id)
     ).all()
-    return {"broken_needs": [need for need, broken in rows if broken is not None],
+    return [(need, broken is not None) for need, broken in rows]
+
+
+def needs_on_page(advice: Advice, rows: list[tuple[Need, bool]] | None = None) -> dict[str, Any]:
+    """What a page of the advice shows of its case's needs (``case_needs``, or ``rows`` read
+    already): the needs it breaks (``broken_needs``) and every need's title (``need_titles``,
+    for the actions that solve one)."""
+    rows = case_needs(advice) if rows is None else rows
+    return {"broken_needs": [need for need, broken in rows if broken],
             "need_titles": {need.id: need.title for need, _broken in rows}}
+
+
+#: The case's needs the advice page read (advice id -> ``case_needs``), while it checks the hash.
+_READ: ContextVar[dict[int, list[tuple[Need, bool]]] | None] = ContextVar("advice_ties_read", default=None)
+
+
+@contextmanager
+def needs_read_once(advice: Advice) -> Iterator[dict[str, Any]]:
+    """For the advice page: the case's needs read in one statement, as the page shows them
+    (``needs_on_page``); within the block the content hash's ties (``canonical_ties``, e.g.
+    through ``issuing.verify_hash``) are taken from the same rows instead of read again."""
+    rows = case_needs(advice)
+    token = _READ.set({**(_READ.get() or {}), advice.id: rows})
+    try:
+        yield needs_on_page(advice, rows)
+    finally:
+        _READ.reset(token)
 
 
 def canonical_ties(advice: Advice) -> dict[str, Any]:
     """The ties as part of the advice's canonical content (for its hash). Empty when there are
     none, so the hashes of advice issued before the blockage map existed stay valid."""
     out: dict[str, Any] = {}
-    needs = broken_needs(advice) if advice.id is not None else []
+    read = (_READ.get() or {}).get(advice.id) if advice.id is not None else None
+    if read is not None:
+        needs = [need for need, broken in read if broken]
+        titles = {need.id: need.title for need, _broken in read}
+    else:
+        needs = broken_needs(advice) if advice.id is not None else []
+        titles = {}
     if needs:
         out["breaks_needs"] = sorted(n.title for n in needs)
     tied = [a for a in advice.actions if a.need_id is not None]
     if tied:
-        titles = {n.id: n.title for n in db.session.scalars(sa.select(Need).where(Need.id.in_({a.need_id for a in tied})))}
+        unknown = {a.need_id for a in tied} - set(titles)
+        if unknown:
+            titles.update((n.id, n.title) for n in db.session.scalars(sa.select(Need).where(Need.id.in_(unknown))))
         out["action_needs"] = sorted(
             [a.organisation_id, a.deadline.isoformat(), a.description, titles.get(a.need_id, "")] for a in tied
         )

@@ -24,13 +24,23 @@ from .catalogue import (
     deactivate_catalogue_entry,
     update_settings,
 )
-from .closure import closure_of
 from .draft_page import DraftPage
 from .draft_save import save_draft
 from .drafting import TEXT_FIELDS, discard_draft, draft_advice
 from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from .lifecycle import StaleDraft, current_advice, draft_of, settings_for, versions
-from .models import Action, Advice, AdviceStatus, CostSide, Intervention, LegalReference
+from .models import (
+    Action,
+    Advice,
+    AdviceDocument,
+    AdviceStatus,
+    CaseClosure,
+    CostSide,
+    Intervention,
+    LegalReference,
+    with_ladder_level,
+)
+from .plan_models import AdvicePlan
 
 bp = Blueprint("advice", __name__, url_prefix="/advice")
 
@@ -50,18 +60,39 @@ def _globals():
 
 # --- loading with need-to-know ----------------------------------------------------------------
 
-def get_advice(advice_id: int) -> Advice:
-    advice = db.session.get(
-        Advice, advice_id,
-        # One statement for the advice, its case, legal grounds and cost lines (a few each), one
-        # for its actions with their organisations: the page's statements do not grow with them.
-        options=[sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.meeting), sa.orm.joinedload(Advice.legal_grounds),
-                 sa.orm.joinedload(Advice.cost_lines),
-                 sa.orm.selectinload(Advice.actions).joinedload(Action.organisation)],
-    )
+#: What every advice page shows, loaded with the advice: one statement for the advice, its case,
+#: meeting, legal grounds and cost lines (a few each), one for its actions with their
+#: organisations and ladder levels: the page's statements do not grow with them.
+_LOADED = (sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.meeting), sa.orm.joinedload(Advice.legal_grounds),
+           sa.orm.joinedload(Advice.cost_lines),
+           sa.orm.selectinload(Advice.actions).options(sa.orm.joinedload(Action.organisation), with_ladder_level()))
+
+
+def _visible(advice: Advice | None) -> Advice:
     if advice is None or not permissions.can_view_advice(current_user, advice):
         abort(404)
     return advice
+
+
+def get_advice(advice_id: int) -> Advice:
+    return _visible(db.session.get(Advice, advice_id, options=list(_LOADED)))
+
+
+def _get_shown_advice(advice_id: int) -> tuple[Advice, AdviceDocument | None, CaseClosure | None]:
+    """The advice as ``get_advice`` loads it, for the page that shows it: with, in the same
+    statement, what it has one of: who issued it, its plan (with the coordinator), its archive
+    copy (without the bytes) and the case's closure."""
+    row = db.session.execute(
+        sa.select(Advice, AdviceDocument, CaseClosure)
+        .outerjoin(AdviceDocument, AdviceDocument.advice_id == Advice.id)
+        .outerjoin(CaseClosure, CaseClosure.case_id == Advice.case_id)
+        .where(Advice.id == advice_id)
+        .options(*_LOADED, sa.orm.joinedload(Advice.issued_by),
+                 sa.orm.joinedload(Advice.plan).joinedload(AdvicePlan.coordinator))
+    ).unique().one_or_none()
+    if row is None:
+        abort(404)
+    return _visible(row[0]), row[1], row[2]
 
 
 # --- the advice -------------------------------------------------------------------------------
@@ -214,39 +245,41 @@ def discard(advice_id: int):
     return redirect(url_for("advice.case", case_id=case_id))
 
 
-_present = documents.present_at
-
-
-def _show_context(advice: Advice) -> dict:
+def _show_context(advice: Advice, archive: AdviceDocument | None, closure: CaseClosure | None) -> dict:
+    """The advice page (and its printable document): one statement per kind of thing shown."""
+    # The case's needs are read once: for the page and for the content hash's ties.
+    with ties.needs_read_once(advice) as needs:
+        hash_ok = verify_hash(advice) if advice.is_locked else None
     return {
         "advice": advice,
         "case": advice.case,
         "versions": versions(advice.case),
-        "present": _present(advice),
-        "hash_ok": verify_hash(advice) if advice.is_locked else None,
-        "archive": documents.archive_copy(advice) if advice.is_locked else None,
+        "present": documents.present_at(advice),
+        "hash_ok": hash_ok,
+        "archive": archive if advice.is_locked else None,
         "sides": list(CostSide),
         "post": PostForm(),
-        "closure": closure_of(advice.case),
-        **ties.needs_on_page(advice),
+        "closure": closure,
+        **needs,
     }
 
 
 @bp.get("/<int:advice_id>")
 def show(advice_id: int):
-    advice = get_advice(advice_id)
+    shown = _get_shown_advice(advice_id)
+    advice = shown[0]
     if advice.status == AdviceStatus.DRAFT and permissions.can_edit(current_user, advice):
         return redirect(url_for("advice.edit", case_id=advice.case_id))
     audit_read(advice.case, "advice_show")
-    return render_template("advice/show.html", **_show_context(advice))
+    return render_template("advice/show.html", **_show_context(*shown))
 
 
 def print_(advice_id: int):
-    advice = get_advice(advice_id)
-    if advice.status == AdviceStatus.DRAFT:
+    shown = _get_shown_advice(advice_id)
+    if shown[0].status == AdviceStatus.DRAFT:
         abort(404)
-    audit_read(advice.case, "advice_print")
-    return render_template("advice/print.html", **_show_context(advice))
+    audit_read(shown[0].case, "advice_print")
+    return render_template("advice/print.html", **_show_context(*shown))
 
 
 bp.add_url_rule("/<int:advice_id>/print", endpoint="print", view_func=print_)
