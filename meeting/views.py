@@ -205,8 +205,9 @@ def agenda(meeting_id: int):
     editable = permissions.can_edit_agenda(current_user, meeting)
     add_form = AddItemForm(prefix="add")
     candidates, waiting = candidate_cases(meeting.team_id, CANDIDATES_SHOWN) if editable else ([], 0)
+    urgencies = {u: str(u.label) for u in Urgency}  # translated once, not per candidate
     add_form.case_id.choices = [
-        (c.id, f"{c.reference} — {c.household_pseudonym} ({c.urgency.label})") for c in candidates
+        (c.id, f"{c.reference} — {c.household_pseudonym} ({urgencies[c.urgency]})") for c in candidates
     ]
     if request.method == "POST":
         require(editable)
