@@ -460,7 +460,11 @@ def case_notices(user, case) -> list:
     from casefiles.notices import Notice
     from core.permissions import is_lead, is_owner, is_team_member
 
-    if not (is_team_member(user, case.team_id) or is_owner(user, case)):
+    # Only a case in advice or execution has actions not carried out (before it there is no
+    # issued advice; a completed case has every action done or dropped, for good): elsewhere
+    # nothing is escalated, and no statement asks.
+    if case.status not in (CaseStatus.ADVISED, CaseStatus.IN_EXECUTION) or not (
+            is_team_member(user, case.team_id) or is_owner(user, case)):
         return []
     rows = db.session.execute(
         sa.select(Action.id, Action.advice_id, Action.escalated_at, Action.status, Organisation.name,

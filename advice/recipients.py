@@ -70,26 +70,20 @@ class CaseRecipient:
 
 def case_recipients(case: Case) -> list[CaseRecipient]:
     """The organisations that receive this case's data (the referring partner, the controller,
-    left out), each with its channels and recorded ground: two statements."""
+    left out), each with its channels and recorded ground: one statement."""
     r = recipient_rows(Case.id == case.id)
     rows = db.session.execute(
-        sa.select(r.c.organisation_id, Organisation.name, r.c.channel)
+        sa.select(r.c.organisation_id, Organisation.name, r.c.channel, LegalBasis)
         .join(Organisation, Organisation.id == r.c.organisation_id)
+        .outerjoin(CaseRecipientGround, sa.and_(CaseRecipientGround.case_id == case.id,
+                                                CaseRecipientGround.organisation_id == r.c.organisation_id))
+        .outerjoin(LegalBasis, LegalBasis.id == CaseRecipientGround.legal_basis_id)
         .where(r.c.organisation_id != sa.func.coalesce(case.referring_organisation_id, -1))
         .order_by(Organisation.name, r.c.organisation_id)
     ).all()
     out: dict[int, CaseRecipient] = {}
-    for org_id, name, channel in rows:
-        out.setdefault(org_id, CaseRecipient(org_id, name)).channels.add(channel)
-    if out:
-        grounds = db.session.execute(
-            sa.select(CaseRecipientGround.organisation_id, LegalBasis)
-            .join(LegalBasis, LegalBasis.id == CaseRecipientGround.legal_basis_id)
-            .where(CaseRecipientGround.case_id == case.id)
-        ).all()
-        for org_id, basis in grounds:
-            if org_id in out:
-                out[org_id].basis = basis
+    for org_id, name, channel, basis in rows:
+        out.setdefault(org_id, CaseRecipient(org_id, name, basis=basis)).channels.add(channel)
     return list(out.values())
 
 
