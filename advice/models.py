@@ -327,6 +327,11 @@ class Action(db.Model):
         # for the team, oldest first; few, whatever the history.
         sa.Index("ix_advice_actions_escalated", "escalated_at", "id",
                  postgresql_where=sa.text("escalated_at IS NOT NULL"), sqlite_where=sa.text("escalated_at IS NOT NULL")),
+        # The same of one team, still waiting for its decision, in the page's order (oldest first):
+        # the page stops after one page instead of sorting every waiting action of the team.
+        sa.Index("ix_advice_actions_team_escalated", "team_id", "escalated_at", "id",
+                 postgresql_where=sa.text("escalated_at IS NOT NULL AND status IN ('confirmed', 'open', 'refused')"),
+                 sqlite_where=sa.text("escalated_at IS NOT NULL AND status IN ('confirmed', 'open', 'refused')")),
         # The team's pages (advice.org_figures, advice.action_lists) by the denormalised team:
         # the figures of a period by assignment, the open and refused work by status.
         sa.Index("ix_advice_actions_team_assigned", "team_id", "assigned_at"),
