@@ -180,7 +180,7 @@ def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, 
 def history(where, *, cursor: str | None = None, size: int = PAGE_SIZE, total: int | None = None,
             period=None) -> Page:
     """Done and dropped actions matching ``where``, newest first by when they were settled
-    (one statement). ``period`` (``reports.period.Period`` or alike) keeps the actions assigned
+    (one statement). ``period`` (``core.period.Period`` or alike) keeps the actions assigned
     in it, like the figures of that period (so their counts agree)."""
     query = _in_force(sa.select(Action)).where(where, status_in(SETTLED_ACTION))
     if period is not None:

@@ -166,7 +166,7 @@ def _total(orgs: list[OrgFollowThrough]) -> OrgFollowThrough:
 def follow_through(team_id: int, today: date, *, period=None,
                    organisation_ids: set[int] | None = None) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
     """One row per organisation with actions in the team, and their total. ``period`` (anything
-    with ``contains(column)``, e.g. ``reports.period.Period``) keeps the actions assigned in it;
+    with ``contains(column)``, e.g. ``core.period.Period``) keeps the actions assigned in it;
     ``organisation_ids`` keeps those organisations. One statement, whatever the number of
     organisations or actions."""
     orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today, join_advice=period is None)
@@ -182,7 +182,7 @@ def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], Or
 
 
 def monthly_trend(team_id: int, period) -> list[dict]:
-    """Actions confirmed and reported done per month of ``period`` (a ``reports.period.Period``)
+    """Actions confirmed and reported done per month of ``period`` (a ``core.period.Period``)
     (one query; months without any are filled with zeros)."""
     # The period's rows of two indexes: ``ix_advice_actions_team_confirmed`` and the settled
     # actions' ``ix_advice_actions_team_settled`` (for a done action ``coalesce(done_at,

@@ -44,7 +44,7 @@ from core import audit
 from core.clock import team_today, utcnow
 from core.db import db
 from core.models import User
-from reports.period import Period
+from core.period import Period
 
 from .models import (
     EntryKind,

@@ -43,11 +43,11 @@ from core.db import db
 from core.documents import render_pdf, send_document
 from core.forms import Form
 from core.models import Team
+from core.period import Period, preset
 from core.text import xml_safe
 
 from . import figures
 from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
-from .period import Period, preset
 from .permissions import FIGURE_ROLES, can_view_figures, sees_exact_figures
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -79,6 +79,7 @@ from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
 from core.audit import AuditEvent
 from core.db import days_between, db
 from core.models import Domain, Organisation, Team
+from core.period import Period
 
 from . import ladder_figures
 from .moments import (
@@ -88,7 +89,6 @@ from .moments import (
     first_issued_in,
     issued_of,
 )
-from .period import Period
 
 A = ActionStatus
 log = logging.getLogger(__name__)

@@ -14,8 +14,7 @@ from advice.org_figures import advice_status
 from casefiles.models import Case
 from core.db import db
 from core.models import Organisation
-
-from .period import Period
+from core.period import Period
 
 LEVELS = (1, 2, 3, 4)
 

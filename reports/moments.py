@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from advice.models import Advice
 from casefiles.models import Case
 from core.audit import AuditEvent
+from core.period import Period
 from meeting.models import AgendaItem, Meeting, Outcome
-
-from .period import Period
 
 
 def _alias(model):

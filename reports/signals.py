@@ -14,10 +14,10 @@ from flask_login import login_required
 from advice.models import Advice, BlockageSignal, SignalSource
 from core import spreadsheet
 from core.db import db
+from core.period import Period
 
 from .dashboard import figures_team, period_from_request
 from .figures import suppress
-from .period import Period
 
 bp = Blueprint("blocking", __name__, url_prefix="/dashboard")
 

@@ -182,8 +182,8 @@ def bench(url: str, label: str, n_cases: int, repeat: int = 5, teams: int = 1, t
     from flask_login import login_user
 
     from core.models import Team, User
+    from core.period import Period
     from reports import dashboard, figures
-    from reports.period import Period
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": "bench.test"})
     with app.app_context():

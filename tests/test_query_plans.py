@@ -126,8 +126,8 @@ def test_the_dashboard_figures_read_their_period_by_index(app):
     ``DASHBOARD_PERIOD_INDEXES`` and scan no large table."""
     from core.clock import team_today
     from core.models import Team
+    from core.period import Period, preset
     from reports import figures
-    from reports.period import Period, preset
 
     seed_scale(Shape(small=True), echo=lambda *_: None)
     _email, url = bench_targets()["dashboard"]

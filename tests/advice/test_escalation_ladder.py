@@ -18,8 +18,8 @@ from core.db import db
 from core.jobs import registered
 from core.models import Commitment
 from notifications.models import Notification
-from tests.notifications.conftest import smtp_server  # noqa: F401  (the real SMTP server fixture)
 from tests.casefiles.blockage.conftest import _english_pages  # noqa: F401  (the pages in English: the tests read English texts)
+from tests.notifications.conftest import smtp_server  # noqa: F401  (the real SMTP server fixture)
 
 LADDER_KINDS = ["advice.escalation_director", "advice.escalation_steering", "advice.escalation_national",
                 "advice.escalation_answered"]
@@ -199,8 +199,8 @@ def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, c
 
 
 def test_figures_count_escalations_per_level_and_organisation(aw, refused, count_queries):
+    from core.period import Period
     from reports import ladder_figures
-    from reports.period import Period
     advice, housing = refused
     escalation.climb(housing.escalated_at + timedelta(days=15))
     period = Period(date.today() - timedelta(days=30), date.today() + timedelta(days=1))

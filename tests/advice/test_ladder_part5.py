@@ -85,8 +85,8 @@ def test_repeat_referral_within_12_months_is_flagged_and_counted(aw, create_case
     from datetime import date, timedelta
 
     from casefiles.models import Case
+    from core.period import Period
     from reports import ladder_figures
-    from reports.period import Period
     from tests.conftest import post_form
     old, recent, fresh = create_case("withdrawn"), create_case("declined"), create_case("draft")
     db.session.execute(sa.update(Case).where(Case.id == old.id).values(updated_at=fresh.created_at - timedelta(days=400)))

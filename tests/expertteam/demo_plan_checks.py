@@ -11,7 +11,7 @@ from casefiles import lawful_basis
 from casefiles.models import Case
 from core.clock import team_today, utcnow
 from core.db import db
-from reports.period import Period
+from core.period import Period
 from reports.signals import blocking
 
 

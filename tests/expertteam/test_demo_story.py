@@ -13,9 +13,9 @@ from core.audit import AuditEvent
 from core.clock import running_at, utcnow
 from core.db import db
 from core.models import Team
+from core.period import Period
 from notifications.models import EmailStatus, Notification
 from reports import figures
-from reports.period import Period
 
 
 @pytest.fixture

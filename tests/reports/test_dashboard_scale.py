@@ -11,8 +11,8 @@ from advice.models import ActionStatus, ClosureOutcome, CostSide, FollowupResult
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import Domain
+from core.period import Period
 from reports import figures
-from reports.period import Period
 from tests.conftest import login
 from tests.reports.conftest import at
 

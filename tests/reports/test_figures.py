@@ -14,8 +14,8 @@ from advice.models import AdviceSettings
 from casefiles.models import Case, CaseStatus
 from core.db import db
 from core.models import Domain as D
+from core.period import Period, preset
 from reports import figures
-from reports.period import Period, preset
 
 NOW = datetime(2026, 4, 15, 10, 0, tzinfo=timezone.utc)
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))

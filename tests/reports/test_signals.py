@@ -10,8 +10,8 @@ from advice.models import Advice, AdviceStatus, BlockageSignal
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import ServiceError
+from core.period import Period
 from core.spreadsheet import csv_bytes
-from reports.period import Period
 from reports.signals import blocking, national_rows
 from tests.advice.conftest import _english, aw, discussed, drafted, issued  # noqa: F401 - shared fixtures
 from tests.conftest import login, post_form

@@ -236,8 +236,8 @@ def test_flow_counts_transitions_made_by_the_services(client, world, create_case
     login(client, world.chair)
     out = dict((r[0], r[1]) for r in rows(client.get(f"/dashboard/teams/{world.team.id}/figures.csv?figure=flow&preset=this_year")))
     from core.clock import team_today, utcnow
+    from core.period import Period
     from reports import figures
-    from reports.period import Period
 
     today = team_today(world.team)
     fig = figures.compute(world.team, Period(today.replace(month=1, day=1), today), utcnow())
