@@ -180,6 +180,17 @@ def totp_ready(user: User) -> str:
     return secret
 
 
+def page_statements(client, count_queries, url) -> tuple[int, str]:
+    """Statements and HTML of one request, with nothing cached: a test shares the session with
+    the request, so everything it holds is expired first (as on a real server)."""
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as q:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return q.count, response.get_data(as_text=True)
+
+
 def login(client, user: User, password: str = PASSWORD):
     """Sign in through the login form and the second step with a code from the user's
     authenticator (a fresh browser session: earlier cookies are dropped). Returns the response

@@ -31,7 +31,7 @@ from core.clock import utcnow
 from core.db import db
 from tests.advice import bulk
 from tests.advice.bulk import fill
-from tests.conftest import login
+from tests.conftest import login, page_statements
 
 MAX_STATEMENTS = 12
 GOALS = "Een eigen huis voor ons drieën\nDe huurschuld in een regeling"
@@ -76,15 +76,7 @@ def _full_case(aw, drafted, *, closed: bool = False, repeat_of=None) -> Advice:
     return advice
 
 
-def _count(client, count_queries, url) -> tuple[int, str]:
-    """Statements and HTML of one request, nothing cached (the test shares the session with the
-    request: everything it holds is expired first, as on a real server)."""
-    db.session.commit()
-    db.session.expire_all()
-    with count_queries() as q:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return q.count, response.get_data(as_text=True)
+_count = page_statements  # statements and HTML of one request, nothing cached (tests.conftest)
 
 
 @pytest.fixture(autouse=True)

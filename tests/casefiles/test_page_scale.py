@@ -14,21 +14,13 @@ from casefiles.models import CaseStatus
 from core.clock import utcnow
 from core.db import db
 from tests.casefiles.bulk import bulk_cases, bulk_events, bulk_reads
-from tests.conftest import login
+from tests.conftest import login, page_statements
 
 MAX_STATEMENTS = 12
 _NEXT = re.compile(r'<a href="([^"]+)"[^>]*rel="next"')
 
 
-def _get(client, count_queries, url):
-    """Statements and HTML of one request, with nothing cached: the test shares the session
-    with the request, so everything it holds is expired first (as on a real server)."""
-    db.session.commit()
-    db.session.expire_all()
-    with count_queries() as q:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return q.count, response.get_data(as_text=True)
+_get = page_statements  # statements and HTML of one request, nothing cached (tests.conftest)
 
 
 def _walk(client, url, pattern):
