@@ -223,9 +223,22 @@ def _favicon():
     return current_app.send_static_file("favicon.ico")
 
 
+#: A stand-in id no real row has, marking where the id goes in an ``id_link`` URL.
+_ID_MARK = 987654321987
+
+
+def id_link(endpoint: str, key: str, **values):
+    """The links of a list to ``endpoint`` for many ids, built once: ``url_for`` with a stand-in
+    id, split around it (a page of a hundred rows builds one URL, not a hundred). In a template:
+    ``{% set link = id_link('casefiles.detail', 'case_id') %}`` … ``{{ link(case.id) }}``."""
+    before, after = url_for(endpoint, **values, **{key: _ID_MARK}).split(str(_ID_MARK), 1)
+    return lambda value: f"{before}{value}{after}"
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.before_request(_refuse_unstorable)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["id_link"] = id_link
     register_errors(app)
