@@ -87,11 +87,16 @@ def committed_organisation_ids(team: Team, on: date | None = None) -> set[int]:
     )
 
 
+def committed_first(team_id: int) -> tuple:
+    """ORDER BY of organisations: the team's committed ones first, then by name."""
+    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team_id)
+    return sa.not_(committed), Organisation.name
+
+
 def organisations_committed_first(team: Team) -> list[Organisation]:
     """Every active organisation, the team's committed ones first (choices on forms)."""
-    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team.id)
     return list(
         db.session.scalars(
-            sa.select(Organisation).where(Organisation.active.is_(True)).order_by(sa.not_(committed), Organisation.name)
+            sa.select(Organisation).where(Organisation.active.is_(True)).order_by(*committed_first(team.id))
         )
     )

@@ -103,11 +103,7 @@ def unread_count_column(user_id):
 
 def unread_count(user: User) -> int:
     """The number on the bell: one COUNT on an indexed (user_id, read_at)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    ) or 0
+    return db.session.scalar(sa.select(unread_count_column(user.id))) or 0
 
 
 def mark_read(notification: Notification) -> None:

@@ -22,7 +22,8 @@ from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Commitment, Organisation, User
+from core.models import Organisation, User
+from core.people import committed_first
 from core.privacy import ANONYMISED, clear
 from core.registry import add, registry
 
@@ -64,12 +65,11 @@ def _audit(action: str, need: Need, actor: User | None, case: Case, details: dic
 
 def decider_choices(team_id: int) -> list[tuple[int, str]]:
     """Who can decide on a need: (id, name) of every active organisation, the team's committed
-    ones first (the order of ``core.people.organisations_committed_first``), as bare columns: the
+    ones first (``core.people.committed_first``), as bare columns: the
     list runs to hundreds at national scale and only feeds a select box."""
-    committed = sa.exists().where(Commitment.organisation_id == Organisation.id, Commitment.team_id == team_id)
     return [(row.id, row.name) for row in db.session.execute(
         sa.select(Organisation.id, Organisation.name).where(Organisation.active.is_(True))
-        .order_by(sa.not_(committed), Organisation.name)
+        .order_by(*committed_first(team_id))
     )]
 
 
