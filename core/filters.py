@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .clock import utcnow
+from .i18n import request_locale
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
@@ -71,8 +72,7 @@ def local_date(value: date | datetime | None) -> str:
     if not has_request_context():
         return format_date(value, "medium")
     memo = g.setdefault("formatted_dates", {})
-    locale = getattr(getattr(g, "_flask_babel", None), "babel_locale", None) or get_locale()
-    key = (value, locale.language)
+    key = (value, request_locale().language)
     if key not in memo:
         memo[key] = format_date(value, "medium")
     return memo[key]

@@ -31,6 +31,22 @@ def select_locale() -> str:
     return default
 
 
+def _babel_request():
+    """Flask-Babel's namespace of this request or app context (it keeps the locale there), or
+    None outside one."""
+    from flask import g
+
+    return getattr(g, "_flask_babel", None) if g else None
+
+
+def request_locale():
+    """The locale of this moment (``force_locale`` included) without Flask-Babel's lookups when it
+    is known already."""
+    from flask_babel import get_locale
+
+    return getattr(_babel_request(), "babel_locale", None) or get_locale()
+
+
 def current_translations():
     """The translations of the current locale, looked up once per locale per request.
 
@@ -39,17 +55,15 @@ def current_translations():
     namespace, tied to the locale object they belong to, so ``force_locale`` (which swaps that
     object and restores it) always gets the right ones.
     """
-    from flask import g
     from flask_babel import get_translations
 
-    ns = getattr(g, "_flask_babel", None) if g else None
+    ns = _babel_request()
     if ns is not None:
-        kept = getattr(ns, "kept_translations", None)
-        locale = getattr(ns, "babel_locale", None)
+        kept, locale = getattr(ns, "kept_translations", None), getattr(ns, "babel_locale", None)
         if kept is not None and locale is not None and kept[0] is locale:
             return kept[1]
     translations = get_translations()
-    ns = getattr(g, "_flask_babel", None) if g else None
+    ns = _babel_request()
     if ns is not None and getattr(ns, "babel_locale", None) is not None:
         ns.kept_translations = (ns.babel_locale, translations)
     return translations
