@@ -1,5 +1,6 @@
 """Sign-in, sign-out, own password, sessions, safe redirects, error pages, health."""
 import pyotp
+import pytest
 import sqlalchemy as sa
 
 from core.audit import AuditEvent
@@ -82,6 +83,7 @@ def test_error_pages_are_friendly(client, world):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+@pytest.mark.own_app
 def test_500_page_has_no_traceback(app, client, world):
     @app.get("/boom-test-only")
     def boom():
@@ -105,7 +107,6 @@ def test_healthz_reports_database_failure(app, client, monkeypatch):
 
 
 def test_production_refuses_to_start_without_secret(monkeypatch, tmp_path):
-    import pytest
 
     from expertteam import create_app
     from expertteam.config import ConfigurationError
@@ -121,7 +122,6 @@ def test_production_refuses_to_start_without_secret(monkeypatch, tmp_path):
 
 
 def test_sqlite_connections_use_wal_and_foreign_keys(app):
-    import pytest
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas only")

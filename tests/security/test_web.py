@@ -88,6 +88,7 @@ def test_create_app_refuses_sqlite_with_several_workers(monkeypatch, tmp_path):
         create_app()
 
 
+@pytest.mark.own_app
 def test_500_page_shows_a_reference_that_is_in_the_log(app, client, world, caplog):
     marker = "SENTINEL" + "-500"
 
@@ -113,6 +114,7 @@ def test_redaction_patterns():
     assert "hunter2" not in text and "abcdef0123456789" not in text and "123456" not in text and "X4PQ" not in text
 
 
+@pytest.mark.own_app
 def test_logs_hold_no_case_text_passwords_codes_or_tokens(app, client, world, create_case, caplog):
     """Sentinels through sign-in, a case with text in every field, a failing request: none logs."""
     sentinels = {
