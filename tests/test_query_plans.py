@@ -22,9 +22,16 @@ from core.jobs import registered
 from core.models import User
 from expertteam.scale import SCALE_PASSWORD, Shape, bench_targets, seed_scale
 from expertteam.scale_api import bench_api_client, bench_api_targets
-from tests.conftest import TEST_DB, login
+from tests.conftest import TEST_DB, login, truncate_tables
 
 pytestmark = pytest.mark.skipif(TEST_DB == "sqlite", reason="query plans are checked on PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tables(app):
+    """The planner's choices depend on the tables' size: start from truncated tables, not from
+    the dead rows the tests before left (they empty tables by DELETE, see tests/conftest.py)."""
+    truncate_tables()
 
 #: Tables that grow with the households, the meetings and the years.
 LARGE = {
