@@ -32,7 +32,6 @@ from .models import (
     Action,
     ActionStatus,
     Advice,
-    AdviceStatus,
     with_ladder_level,
 )
 
@@ -77,7 +76,7 @@ def _in_force(query: sa.Select) -> sa.Select:
     return (
         query.join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id)
-        .where(Advice.status == AdviceStatus.ISSUED)
+        .where(Action.in_force)
         # Only what a list row shows: never the advice's or the intake's texts.
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(
@@ -99,64 +98,49 @@ def open_work(where, today: date, *, cursors: dict[str, str | None] | None = Non
 
     Open work is real work, but a busy team carries thousands of pending actions: each group shows
     the most urgent ``size`` and says how many there are; ``cursors[group]`` (the page's query
-    argument of the same name) asks for the next page of that group.
+    argument of the same name) asks for the next page of that group. Each group's page is a short
+    range of a partial index of pending actions in force (``ix_advice_actions_team_pending``,
+    ``..._org_pending``) read in page order, and the three counts one index-only pass over it.
     """
     cursors = cursors or {}
-    group = sa.case(
-        (EFFECTIVE_DEADLINE < today, sa.literal("overdue")),
-        (Action.status == ActionStatus.OPEN, sa.literal("open")),
-        else_=sa.literal("confirmed"),
-    )
-    counted = (
-        sa.select(Action.id.label("id"), group.label("grp"), EFFECTIVE_DEADLINE.label("due"),
-                  sa.func.count().over(partition_by=group).label("total"))
-        .join(Advice, Advice.id == Action.advice_id)
-        .where(where, status_in(PENDING_ACTION), Advice.status == AdviceStatus.ISSUED)
-        .subquery("counted")
-    )
-    c = counted.c
-    after = []
+    pending = sa.and_(where, Action.in_force, status_in(PENDING_ACTION))
+    groups = {
+        "overdue": EFFECTIVE_DEADLINE < today,
+        "open": sa.and_(Action.status == ActionStatus.OPEN, EFFECTIVE_DEADLINE >= today),
+        "confirmed": sa.and_(Action.status == ActionStatus.CONFIRMED, EFFECTIVE_DEADLINE >= today),
+    }
+    pages = []
     for name in GROUPS:
+        query = sa.select(Action.id.label("id"), sa.literal(name).label("grp")).where(pending, groups[name])
         position = decode_cursor(cursors.get(name))
         if position is not None:
-            after.append(sa.or_(c.grp != name, sa.tuple_(c.due, c.id) > position))
-    numbered = (
-        sa.select(c.id, c.grp, c.total,
-                  sa.func.row_number().over(partition_by=c.grp, order_by=(c.due, c.id)).label("rn"))
-        .where(*after)
-        .subquery("numbered")
-    )
-    # The page's rows, at most size + 1 per group: the LIMIT tells the planner how few they are,
-    # so it fetches them by primary key instead of hashing the whole actions table.
-    shown = (
-        sa.select(numbered.c.id, numbered.c.grp, numbered.c.total)
-        .where(numbered.c.rn <= size + 1)
-        .limit(len(GROUPS) * (size + 1))
-        .subquery("shown")
-    )
-    n = shown.c
+            query = query.where(sa.tuple_(EFFECTIVE_DEADLINE, Action.id) > position)
+        # size + 1 rows tell whether there is a next page.
+        pages.append(sa.select(query.order_by(EFFECTIVE_DEADLINE, Action.id).limit(size + 1).subquery(name)))
+    shown = sa.union_all(*pages).subquery("shown")
+    counts = sa.select(*(sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0).label(name)
+                         for name, cond in groups.items())).where(pending).subquery("counts")
     rows = db.session.execute(
-        _in_force(sa.select(Action, n.grp, n.total)).join(shown, n.id == Action.id)
-        .order_by(n.grp, EFFECTIVE_DEADLINE, Action.id)
+        _in_force(sa.select(Action, shown.c.grp, *(counts.c[name] for name in GROUPS)))
+        .join(shown, shown.c.id == Action.id).join(counts, sa.true())
+        .order_by(shown.c.grp, EFFECTIVE_DEADLINE, Action.id)
     ).unique().all()
     items: dict[str, list[Action]] = {g: [] for g in GROUPS}
-    totals: dict[str, int] = {g: 0 for g in GROUPS}
-    for action, name, total in rows:
+    # The counts come with every row; with no row at all they are 0, unless a cursor skipped some.
+    totals: dict[str, int | None] = dict.fromkeys(GROUPS, None if any(cursors.values()) else 0)
+    for action, name, *group_totals in rows:
         items[name].append(action)
-        totals[name] = total
-    pages = {}
+        totals = dict(zip(GROUPS, map(int, group_totals)))
+    result = {}
     for name in GROUPS:
-        shown, cursor = items[name], cursors.get(name) if decode_cursor(cursors.get(name)) else None
+        shown_items, cursor = items[name], cursors.get(name) if decode_cursor(cursors.get(name)) else None
         next_cursor = None
-        if len(shown) > size:
-            shown = shown[:size]
-            last = shown[-1]
+        if len(shown_items) > size:
+            shown_items = shown_items[:size]
+            last = shown_items[-1]
             next_cursor = encode_cursor(last.deadline_extended_to or last.deadline, last.id)
-        # On a later page the window counts what is left; the count of the group is only exact
-        # on its first page (the page says "more" either way).
-        pages[name] = Page(items=shown, next_cursor=next_cursor, cursor=cursor,
-                           total=totals[name] if cursor is None else None)
-    return pages
+        result[name] = Page(items=shown_items, next_cursor=next_cursor, cursor=cursor, total=totals[name])
+    return result
 
 
 def open_cursors(args) -> dict[str, str | None]:
@@ -171,8 +155,7 @@ def refused_waiting(where, *, cursor: str | None = None, size: int = PAGE_SIZE, 
     query = _in_force(sa.select(Action)).where(where, refused)
     count = None
     if total is None:
-        count = (sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
-                 .where(where, refused, Advice.status == AdviceStatus.ISSUED))
+        count = sa.select(sa.func.count(Action.id)).where(where, refused, Action.in_force)
     return keyset(query, Action.refused_at, Action.id, cursor=cursor, size=size, newest_first=False, total=total,
                   count=count)
 

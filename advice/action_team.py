@@ -1,6 +1,11 @@
 """Every action carries its case's team (``Action.team_id``, denormalised from advice -> case),
 so the team's follow-through pages read the team's actions by index instead of walking all of
-the team's cases and advice.
+the team's cases and advice; and whether its advice is in force (``Action.in_force``: the
+advice is issued), so the lists, figures and jobs need not look up each action's advice.
+
+The same hook keeps ``in_force``: a new action takes its advice's, and an advice whose status
+changes (issued, superseded: ``advice.lifecycle.transition_advice``, or a test or the demo
+setting it) sets it on all of its actions, before the flush writes either.
 
 One ``before_flush`` hook fills the team of every new action from its advice's case, however the
 action was made (the services, a correction's copies, the demo, a test appending to
@@ -15,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from casefiles.models import Case
 
-from .models import Action, Advice
+from .models import Action, Advice, AdviceStatus
 
 
 class ActionTeamError(RuntimeError):
@@ -57,8 +62,24 @@ def fill_teams(session: Session) -> None:
                 raise ActionTeamError(f"an action of case {advice.case_id} cannot belong to team {action.team_id}")
 
 
+def fill_in_force(session: Session) -> None:
+    """Set ``in_force`` of every new action, and of every action of an advice whose status
+    changed, from its advice's status."""
+    changed = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, Advice)
+               and (obj in session.new or sa.inspect(obj).attrs.status.history.has_changes())]
+    with session.no_autoflush:
+        for advice in changed:
+            for action in advice.actions:
+                action.in_force = advice.status == AdviceStatus.ISSUED
+        for action in [obj for obj in session.new if isinstance(obj, Action)]:
+            advice = _advice_of(session, action)
+            if advice is not None:
+                action.in_force = advice.status == AdviceStatus.ISSUED
+
+
 def _before_flush(session, flush_context, instances):
     fill_teams(session)
+    fill_in_force(session)
 
 
 def install() -> None:

@@ -245,7 +245,7 @@ def escalated_clause(team_id: int) -> sa.ColumnElement[bool]:
     return sa.and_(
         Action.escalated_at.is_not(None),
         status_in([ActionStatus.OPEN, ActionStatus.CONFIRMED, ActionStatus.REFUSED]),
-        Advice.status == AdviceStatus.ISSUED,
+        Action.in_force,
         Action.team_id == team_id,
         Case.status.in_([CaseStatus.ADVISED, CaseStatus.IN_EXECUTION]),
     )

@@ -40,7 +40,6 @@ from .models import (
     Action,
     Advice,
     AdviceSettings,
-    AdviceStatus,
     CaseClosure,
     EscalationKind,
 )
@@ -111,17 +110,12 @@ def _claim(marker, windows: Windows, now: datetime, **extra) -> list[int]:
     deadline lies in their team's window; return the ids this run claimed (one statement)."""
     if not windows:
         return []
-    per_team, overall = _within(EFFECTIVE_DEADLINE, Case.team_id, windows)
-    in_force = (
-        sa.select(Advice.id)
-        .join(Case, Case.id == Advice.case_id)
-        .where(Advice.id == Action.advice_id, Advice.status == AdviceStatus.ISSUED, per_team)
-        .exists()
-    )
+    # The action's own team and in-force flag: no look-up of its advice or case per candidate.
+    per_team, overall = _within(EFFECTIVE_DEADLINE, Action.team_id, windows)
     return list(
         db.session.scalars(
             sa.update(Action)
-            .where(PENDING, marker.is_(None), overall, in_force)
+            .where(PENDING, marker.is_(None), overall, Action.in_force, per_team)
             .values({marker.key: now, **extra})
             .returning(Action.id)
             .execution_options(synchronize_session=False)

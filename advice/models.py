@@ -349,6 +349,14 @@ class Action(db.Model):
         # An organisation's actions in a team by id (advice.action_lists.contact_clause): the API's
         # keyset-paged list (api.resources.action_page) reads one page, whatever the history.
         sa.Index("ix_advice_actions_contact", "team_id", "organisation_id", "id"),
+        # The open work of a team and of an organisation in a team (advice.action_lists.open_work):
+        # only pending actions of advice in force, by status and effective deadline, so each group
+        # is a short range in page order and its count an index-only scan.
+        *(sa.Index(f"ix_advice_actions_{name}_pending", *columns, "status", sa.text("coalesce(deadline_extended_to, deadline)"), "id",
+                   # Each dialect's predicate as SQLAlchemy writes ``where(Action.in_force)`` there.
+                   postgresql_where=sa.text("in_force AND status IN ('confirmed', 'open')"),
+                   sqlite_where=sa.text("in_force = 1 AND status IN ('confirmed', 'open')"))
+          for name, columns in (("team", ("team_id",)), ("org", ("team_id", "organisation_id")))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -357,6 +365,10 @@ class Action(db.Model):
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"))
     """The case's team, denormalised so the team's pages read its actions by index; filled from
     advice -> case when the action is created (``advice.action_team``)."""
+    in_force: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """Whether its advice is in force (issued, not superseded), denormalised so the lists, figures
+    and jobs read the actions that count without looking up each action's advice; kept by
+    ``advice.action_team`` at every flush that creates an action or changes an advice's status."""
     description: Mapped[str] = mapped_column(sa.Text)
     """What the organisation must do (markdown)."""
     deadline: Mapped[date]

@@ -1,10 +1,10 @@
 """Follow-through figures per organisation, computed in SQL on both databases: the one place
 they are computed, for the chair's overview, the contact's home and the pilot dashboard.
 
-One statement per call: the actions in scope are read once, numbered per organisation by window
-functions (ROW_NUMBER and COUNT, for the medians), then grouped by organisation with CASE sums for
-the counts and the average of the middle one or two rows for each median, the same on PostgreSQL
-and SQLite. Only actions of advice in force (issued) count. No per-organisation query and no
+One statement per call: the actions in scope are read once and grouped by organisation, with CASE
+sums for the counts; the medians are PostgreSQL's ``percentile_cont(0.5)``, and on SQLite the
+average of the middle one or two rows numbered by window functions (the same figure, tested on
+both). Only actions of advice in force (``Action.in_force``) count. No per-organisation query and no
 Python loop over actions: the pages get one row per organisation.
 
 Definitions (shown on the pages too):
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from core.db import days_between, db, month_of
 from core.models import Organisation
 
-from .models import Action, ActionStatus, Advice, AdviceStatus
+from .models import Action, ActionStatus, Advice
 
 A = ActionStatus
 #: The counted columns, in the order of the query.
@@ -59,17 +59,16 @@ class OrgFollowThrough:
 
 
 def advice_status():
-    """The status of the action's advice, looked up per action by the advice's primary key: for a
-    period's actions this reads only their advice, where a join reads the whole advice table."""
+    """The status of the action's advice, looked up per action by the advice's primary key (for
+    what ``Action.in_force`` does not say, e.g. whether it was ever issued)."""
     return sa.select(Advice.status).where(Advice.id == Action.advice_id).scalar_subquery()
 
 
 def _scope(team_id: int, organisation_ids: set[int] | None, period) -> list:
     # The team's actions by their own team column (``ix_advice_actions_team_assigned``), never
-    # walking the team's cases; the advice only to keep what is in force: joined for the whole
-    # history, looked up per action for a period (``advice_status``; no join then).
-    in_force = AdviceStatus.ISSUED
-    conds = [Action.team_id == team_id, Advice.status == in_force if period is None else advice_status() == in_force]
+    # walking the team's cases; only actions of advice in force (``Action.in_force``: no look-up
+    # of each action's advice).
+    conds = [Action.team_id == team_id, Action.in_force]
     if organisation_ids is not None:
         conds.append(Action.organisation_id.in_(organisation_ids or {-1}))
     if period is not None:
@@ -85,41 +84,41 @@ def _flag(cond):
     return sa.case((cond, 1), else_=0)
 
 
-def _figures(where, today: date, *, join_advice: bool = True) -> list[OrgFollowThrough]:
-    """One statement: every count and both medians per organisation of the actions in force
-    matching ``where`` (a clause over Action and Advice; over Action only when not
-    ``join_advice``).
+def _figures(where, today: date) -> list[OrgFollowThrough]:
+    """One statement: every count and both medians per organisation of the actions matching
+    ``where`` (a clause over Action, which says what is in force).
 
-    The inner query reads each action once and numbers it within its organisation (per median,
-    among the rows that median counts) by window functions; the outer query groups by
-    organisation, summing the counts and averaging the middle one or two rows of each median.
+    On PostgreSQL the medians are ``percentile_cont(0.5)`` per organisation (an ordered-set
+    aggregate: a sort per group, no window over all rows). SQLite has no such aggregate: there the
+    inner query numbers each action within its organisation (per median, among the rows that
+    median counts) by window functions, and the outer query averages the middle one or two rows,
+    which is the same median.
     """
     effective = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
     to_confirm = days_between(Action.confirmed_at, Action.assigned_at)
     to_complete = days_between(Action.done_on, Action.assigned_at, dates=True)
     confirmed = _flag(Action.confirmed_at.is_not(None))
     completed = _flag(sa.and_(Action.status == A.DONE, Action.done_on.is_not(None)))
-    inner = (
-        sa.select(
-            Action.organisation_id.label("org"),
-            Action.status.label("status"),
-            effective.label("effective"),
-            Action.deadline.label("deadline"),
-            Action.done_on.label("done_on"),
-            confirmed.label("fc"),
-            completed.label("fd"),
-            to_confirm.label("dc"),
-            to_complete.label("dd"),
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    columns = [
+        Action.organisation_id.label("org"),
+        Action.status.label("status"),
+        effective.label("effective"),
+        Action.deadline.label("deadline"),
+        Action.done_on.label("done_on"),
+        confirmed.label("fc"),
+        completed.label("fd"),
+        to_confirm.label("dc"),
+        to_complete.label("dd"),
+    ]
+    if not postgres:
+        columns += [
             sa.func.row_number().over(partition_by=(Action.organisation_id, confirmed), order_by=to_confirm).label("rc"),
             sa.func.count().over(partition_by=(Action.organisation_id, confirmed)).label("nc"),
             sa.func.row_number().over(partition_by=(Action.organisation_id, completed), order_by=to_complete).label("rd"),
             sa.func.count().over(partition_by=(Action.organisation_id, completed)).label("nd"),
-        )
-        .where(where)
-    )
-    if join_advice:
-        inner = inner.join(Advice, Advice.id == Action.advice_id)
-    inner = inner.subquery("scoped")
+        ]
+    inner = sa.select(*columns).where(where).subquery("scoped")
     c = inner.c
     pending = c.status.in_([A.OPEN, A.CONFIRMED])
     done = c.status == A.DONE
@@ -127,6 +126,12 @@ def _figures(where, today: date, *, join_advice: bool = True) -> list[OrgFollowT
     def middle(rn, n):
         return sa.or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
 
+    if postgres:
+        medians = [sa.func.percentile_cont(0.5).within_group(c.dc).filter(c.fc == 1),
+                   sa.func.percentile_cont(0.5).within_group(sa.cast(c.dd, sa.Float)).filter(c.fd == 1)]
+    else:
+        medians = [sa.func.avg(sa.case((sa.and_(c.fc == 1, middle(c.rc, c.nc)), c.dc))),
+                   sa.func.avg(sa.case((sa.and_(c.fd == 1, middle(c.rd, c.nd)), c.dd)))]
     # The name per organisation row (a look-up by primary key), not a join with every organisation.
     name = sa.select(Organisation.name).where(Organisation.id == c.org).scalar_subquery()
     rows = db.session.execute(
@@ -142,8 +147,7 @@ def _figures(where, today: date, *, join_advice: bool = True) -> list[OrgFollowT
             _count_if(sa.and_(done, c.done_on <= c.deadline)),
             _count_if(sa.and_(done, c.done_on > c.deadline)),
             _count_if(c.status == A.DROPPED),
-            sa.func.avg(sa.case((sa.and_(c.fc == 1, middle(c.rc, c.nc)), c.dc))),
-            sa.func.avg(sa.case((sa.and_(c.fd == 1, middle(c.rd, c.nd)), c.dd))),
+            *medians,
         )
         .group_by(c.org)
         .order_by(name, c.org)
@@ -169,15 +173,14 @@ def follow_through(team_id: int, today: date, *, period=None,
     with ``contains(column)``, e.g. ``core.period.Period``) keeps the actions assigned in it;
     ``organisation_ids`` keeps those organisations. One statement, whatever the number of
     organisations or actions."""
-    orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today, join_advice=period is None)
+    orgs = _figures(sa.and_(*_scope(team_id, organisation_ids, period)), today)
     return orgs, _total(orgs)
 
 
 def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
-    """The same figures for any scope over Action and Advice, e.g. a contact's
-    organisations in their teams (``advice.action_lists.contact_clause``); only advice in force
-    counts. One statement."""
-    orgs = _figures(sa.and_(where, Advice.status == AdviceStatus.ISSUED), today)
+    """The same figures for any scope over Action, e.g. a contact's organisations in their
+    teams (``advice.action_lists.contact_clause``); only advice in force counts. One statement."""
+    orgs = _figures(sa.and_(where, Action.in_force), today)
     return orgs, _total(orgs)
 
 
@@ -186,8 +189,8 @@ def monthly_trend(team_id: int, period) -> list[dict]:
     (one query; months without any are filled with zeros)."""
     # The period's rows of two indexes: ``ix_advice_actions_team_confirmed`` and the settled
     # actions' ``ix_advice_actions_team_settled`` (for a done action ``coalesce(done_at,
-    # decided_at)`` is ``done_at`` when that is set); the advice looked up per action.
-    in_force = advice_status() == AdviceStatus.ISSUED
+    # decided_at)`` is ``done_at`` when that is set); in force by the action's own flag.
+    in_force = Action.in_force
     confirmed = (
         sa.select(month_of(Action.confirmed_at).label("month"), sa.literal("confirmed").label("kind"))
         .where(Action.team_id == team_id, period.contains(Action.confirmed_at), in_force)

@@ -52,7 +52,7 @@ TABLES = {
                        "assigned_at", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on",
                        "done_by_id", "done_note", "refused_at", "refused_by_id", "refused_reason", "overdue_notified_at",
                        "escalated_at", "escalation_kind", "team_decision", "team_decision_note", "decided_at",
-                       "decided_by_id", "version"),
+                       "decided_by_id", "version", "in_force"),
     "advice_case_closures": ("id", "case_id", "team_id", "outcome", "note", "closed_at", "closed_by_id",
                              "followup_due_on", "followup_asked_at", "followup_result", "followup_note",
                              "followup_at", "followup_by_id", "team_note", "team_noted_at", "team_noted_by_id"),
@@ -277,7 +277,8 @@ class CaseWriter:
             a = dict(ACTION_DEFAULTS, id=act, advice_id=aid, organisation_id=s.org(t, org_index), team_id=t,
                      description=f"Actie {k + 1} voor de organisatie (scale seed).", deadline=deadline,
                      need_id=needs[0] if needs and k == 0 else None, status="open", assigned_at=issued,
-                     done_note="", refused_reason="", team_decision_note="", version=1)
+                     done_note="", refused_reason="", team_decision_note="", version=1,
+                     in_force=issued is not None)
             r = mix(act, 1) % 100
             if issued is not None and status != "advised":
                 confirmed = issued + timedelta(days=3)

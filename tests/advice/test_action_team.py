@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from advice.action_team import ActionTeamError
 from advice.guard import ImmutableAdviceError
-from advice.issuing import correct_advice
+from advice.issuing import correct_advice, issue_advice
 from advice.models import Action, Advice, AdviceStatus
 from casefiles.models import Case, CaseStatus
 from core.db import db
@@ -69,3 +69,35 @@ def test_an_action_cannot_name_another_team_nor_change_it_once_issued(aw, issued
     with pytest.raises(ImmutableAdviceError):
         db.session.flush()
     db.session.rollback()
+
+
+def _in_force(case_id: int) -> dict[tuple[int, str], bool]:
+    """(version, description) -> in_force of every action of the case, as stored."""
+    rows = db.session.execute(sa.select(Advice.version, Action.description, Action.in_force).join(Advice)
+                              .where(Advice.case_id == case_id)).all()
+    return {(version, text): flag for version, text, flag in rows}
+
+
+def test_actions_are_in_force_exactly_while_their_advice_is_issued(aw, drafted):
+    """``Action.in_force`` follows the advice: false in a draft, true once issued, false again
+    when a correction supersedes it (the correction's copies then true); the lists, figures and
+    jobs read only this flag."""
+    draft = drafted()
+    db.session.commit()
+    assert draft.actions and not any(_in_force(draft.case_id).values())
+    issue_advice(draft, aw.chair)
+    db.session.commit()
+    assert set(_in_force(draft.case_id).values()) == {True}
+    v2 = correct_advice(draft, aw.chair, reason="Wrong deadline")
+    db.session.commit()
+    flags = _in_force(draft.case_id)
+    assert {f for (version, _), f in flags.items() if version == 1} == {True}
+    assert {f for (version, _), f in flags.items() if version == 2} == {False}
+    issue_advice(v2, aw.chair)
+    db.session.commit()
+    flags = _in_force(draft.case_id)
+    assert {f for (version, _), f in flags.items() if version == 1} == {False}
+    assert {f for (version, _), f in flags.items() if version == 2} == {True}
+    # The same as the advice's status says, row for row.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Action).join(Advice).where(
+        Action.in_force != (Advice.status == AdviceStatus.ISSUED))) == 0

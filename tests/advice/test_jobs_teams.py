@@ -73,6 +73,7 @@ def country(make_team, make_user, make_org):
                 offset = (k * 7) % 31 - 18  # deadlines from 18 days ago to 12 days ahead
                 rows.append({
                     "advice_id": advice_ids[1] if k % 9 == 8 else advice_ids[0], "team_id": team.id,
+                    "in_force": k % 9 != 8,  # as advice.action_team keeps it (a bulk insert bypasses it)
                     "organisation_id": orgs[k % 2].id, "description": "Do it.", "status": STATUSES[k % len(STATUSES)],
                     "deadline": today + timedelta(days=offset),
                     "deadline_extended_to": today + timedelta(days=offset + 6) if k % 5 == 4 else None,
