@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     from casefiles.attachments.permissions import register_access_rule
     from casefiles.blockage.services import register_need_reference
     from casefiles.notices import register_case_notices, register_home_notices
-    from core.i18n import N_
+    from core.i18n import N_, labels
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
     from webhooks.events import register as register_event
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         guard,
         jobs,
         kinds,
+        models,
         notices,
         permissions,
         privacy,
@@ -74,6 +75,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(escalation_views.bp)
     app.jinja_env.globals["ladder_levels"] = escalation.levels_of
     app.jinja_env.globals["ladder_levels_all"] = [lv for lv in escalation.Level if lv >= escalation.Level.TEAM]
+    # The labels of a list's statuses and levels, translated once per table (core.i18n.labels).
+    app.jinja_env.globals["action_status_labels"] = lambda: labels(models.ActionStatus)
+    app.jinja_env.globals["ladder_level_labels"] = lambda: labels(escalation.Level)
+    app.jinja_env.globals["escalation_kind_labels"] = lambda: labels(models.EscalationKind)
     register_case_notices(app, escalation.case_notices)
     from core.privacy import register_anonymiser
     register_anonymiser(app, "advice_escalation", escalation.anonymise_escalations)

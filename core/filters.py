@@ -78,6 +78,27 @@ def local_date(value: date | datetime | None) -> str:
     return memo[key]
 
 
+def date_formatter():
+    """``local_date`` for the rows of a list: the locale is looked up once, and each day is
+    formatted once per request (the same memo as ``local_date``). In a template:
+    ``{% set day = date_formatter() %}`` … ``{{ day(row.deadline) }}``."""
+    if not has_request_context():
+        return local_date
+    memo = g.setdefault("formatted_dates", {})
+    language = request_locale().language
+
+    def day(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        key = (value, language)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = format_date(value, "medium")
+        return text
+
+    return day
+
+
 def waited(since: datetime | None, now: datetime | None = None) -> str:
     """How long a case has waited, in days (weeks past two weeks)."""
     if since is None:
@@ -120,4 +141,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["waited"] = waited
+    app.jinja_env.globals["date_formatter"] = date_formatter
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
