@@ -33,6 +33,13 @@ from .catalogue_models import (  # noqa: F401
     Intervention,
     LegalReference,
 )
+from .closure_models import (  # noqa: F401,E402  (how a case ended, the three-month follow-up)
+    CLOSURE_OUTCOME_LABELS,
+    FOLLOWUP_LABELS,
+    CaseClosure,
+    ClosureOutcome,
+    FollowupResult,
+)
 from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
 from .escalation_models import DirectorAnswer, Escalation, EscalationStep, Level  # noqa: F401,E402  (the ladder)
 
@@ -121,44 +128,6 @@ class CostSide(enum.StrEnum):
 COST_SIDE_LABELS = {
     CostSide.CURRENT: _l("Carrying on (current path, per year)"),
     CostSide.BREAKTHROUGH: _l("Breaking through (proposed step)"),
-}
-
-
-class ClosureOutcome(enum.StrEnum):
-    """Whether the breakthrough was reached (recorded at closing)."""
-
-    REACHED = "reached"
-    PARTLY = "partly"
-    NOT = "not"
-
-    @property
-    def label(self) -> str:
-        return str(CLOSURE_OUTCOME_LABELS[self])
-
-
-CLOSURE_OUTCOME_LABELS = {
-    ClosureOutcome.REACHED: _l("Breakthrough reached"),
-    ClosureOutcome.PARTLY: _l("Partly reached"),
-    ClosureOutcome.NOT: _l("Not reached"),
-}
-
-
-class FollowupResult(enum.StrEnum):
-    """Whether the breakthrough holds three months after closing."""
-
-    HELD = "held"
-    PARTLY = "partly"
-    NOT = "not"
-
-    @property
-    def label(self) -> str:
-        return str(FOLLOWUP_LABELS[self])
-
-
-FOLLOWUP_LABELS = {
-    FollowupResult.HELD: _l("It holds"),
-    FollowupResult.PARTLY: _l("It partly holds"),
-    FollowupResult.NOT: _l("It does not hold"),
 }
 
 
@@ -461,44 +430,6 @@ class AdviceNeed(db.Model):
 
     advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-class CaseClosure(db.Model):
-    """How a case ended (recorded by its owner) and the three-month follow-up evaluation."""
-
-    __tablename__ = "advice_case_closures"
-    __table_args__ = (
-        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.jobs.ask_followup
-            f"{dialect}_where": sa.text("followup_asked_at IS NULL AND followup_at IS NULL") for dialect in ("postgresql", "sqlite")}),
-        # The follow-up list: closures the team has not noted yet, by due date.
-        sa.Index("ix_advice_case_closures_to_note", "team_id", "followup_due_on", "id",
-                 postgresql_where=sa.text("team_noted_at IS NULL"), sqlite_where=sa.text("team_noted_at IS NULL")),
-        # The pilot figures (reports.figures): the team's closures of a period, by outcome.
-        sa.Index("ix_advice_case_closures_team_closed", "team_id", "closed_at", "outcome", "followup_result"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), unique=True)
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
-    outcome: Mapped[ClosureOutcome] = mapped_column(enum_column(ClosureOutcome))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    followup_due_on: Mapped[date] = mapped_column(index=True)
-    """Three months after closing: the owner is asked whether the breakthrough holds."""
-    followup_asked_at: Mapped[Optional[datetime]]
-    followup_result: Mapped[Optional[FollowupResult]] = mapped_column(enum_column(FollowupResult))
-    followup_note: Mapped[str] = mapped_column(sa.Text, default="")
-    followup_at: Mapped[Optional[datetime]]
-    followup_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-    team_note: Mapped[str] = mapped_column(sa.Text, default="")
-    """What the team concluded when the follow-up came back on the table."""
-    team_noted_at: Mapped[Optional[datetime]]
-    team_noted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-
-    case: Mapped[Case] = relationship()
-    closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
-
 
 
 from .plan_models import (  # noqa: E402,F401 - one metadata for the package
