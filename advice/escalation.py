@@ -295,11 +295,7 @@ def ladder_start() -> datetime | None:
 def _close_settled(now: datetime, limit: int) -> int:
     """Close the open ladders whose action is done or dropped, or whose advice was corrected
     (at most ``limit``, the oldest first)."""
-    still_open = (
-        sa.select(Action.id).join(Advice, Advice.id == Action.advice_id)
-        .where(Action.id == Escalation.action_id, UNSETTLED_IN, Advice.status == AdviceStatus.ISSUED)
-        .exists()
-    )
+    still_open = sa.select(Action.id).where(Action.id == Escalation.action_id, UNSETTLED_IN, Action.in_force).exists()
     settled = (Escalation.closed_at.is_(None), ~still_open)
     rows = db.session.execute(
         sa.update(Escalation)
