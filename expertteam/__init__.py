@@ -2,6 +2,7 @@
 ``init_app`` in layer order (``PACKAGES``); see docs/architecture.md."""
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from typing import Any
@@ -20,7 +21,7 @@ from .config import (
     from_environment,
 )
 
-__all__ = ["PACKAGES", "ConfigurationError", "create_app"]
+__all__ = ["PACKAGES", "ConfigurationError", "create_app", "settle"]
 
 #: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
 PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "casefiles.attachments", "meeting", "advice",
@@ -60,3 +61,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         return jsonify(status="ok", database="ok")
 
     return app
+
+
+def settle() -> None:
+    """Once a server's worker has built its app, before it serves: collect what building left
+    behind, then keep every object alive now (modules, the app, its URL map, templates and
+    caches: they live as long as the worker) out of the garbage collector's future passes
+    (``gc.freeze``), so its full collections walk only what requests make. Used by the
+    production entry point (``expertteam.wsgi``) and the benchmark's server."""
+    gc.collect()
+    gc.freeze()

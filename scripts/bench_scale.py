@@ -54,11 +54,12 @@ def bench_app():
     import sqlalchemy as sa
 
     from core.db import db
-    from expertteam import create_app
+    from expertteam import create_app, settle
 
     app = create_app()
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", lambda *a: _statements.__setitem__(0, _statements[0] + 1))
+    settle()  # as the production entry point does (expertteam.wsgi)
     inner = app.wsgi_app
 
     def counting(environ, start_response):
