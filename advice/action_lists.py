@@ -98,9 +98,10 @@ def open_work(where, today: date, *, cursors: dict[str, str | None] | None = Non
 
     Open work is real work, but a busy team carries thousands of pending actions: each group shows
     the most urgent ``size`` and says how many there are; ``cursors[group]`` (the page's query
-    argument of the same name) asks for the next page of that group. Each group's page is a short
-    range of a partial index of pending actions in force (``ix_advice_actions_team_pending``,
-    ``..._org_pending``) read in page order, and the three counts one index-only pass over it.
+    argument of the same name) asks for the next page of that group. Each group's page is the
+    first ``size + 1`` rows by deadline of a range of a partial index that holds only pending
+    actions in force (``ix_advice_actions_team_pending``, ``..._org_pending``), and the three counts
+    are one pass over the same range: no look-up of any action's advice.
     """
     cursors = cursors or {}
     pending = sa.and_(where, Action.in_force, status_in(PENDING_ACTION))
