@@ -97,8 +97,9 @@ def app(request, _schema, database_url, tmp_path):
     across the suite was more than the tests themselves. So tests share one app, and each gets
     it back as it was built: the configuration and the extensions (throttles, connections made on
     first use) are restored after every test. A test that adds routes or otherwise changes the app
-    itself asks for a fresh one with ``@pytest.mark.own_app``; a shared app whose routes a test
-    changed is discarded and the test fails, so the next test never sees the change.
+    itself asks for a fresh one with ``@pytest.mark.own_app``; a shared app whose routes, hooks or
+    template globals a test changed is discarded and the test fails, so the next test never sees
+    the change.
     """
     instance = tmp_path / "instance"
     os.environ["EXPERTTEAM_INSTANCE"] = str(instance)
@@ -112,7 +113,7 @@ def app(request, _schema, database_url, tmp_path):
         os.makedirs(instance, exist_ok=True)
         app.instance_path = str(instance)
         saved_config, saved_extensions = dict(app.config), dict(app.extensions)
-        endpoints = dict(app.view_functions)
+        shape = _app_shape(app)
         app.config["ATTACHMENT_FOLDER"] = str(instance / "attachments")
     ctx = app.app_context()
     ctx.push()
@@ -128,9 +129,18 @@ def app(request, _schema, database_url, tmp_path):
             app.config.update(saved_config)
             app.extensions.clear()
             app.extensions.update(saved_extensions)
-            if app.view_functions != endpoints:
+            if _app_shape(app) != shape:
                 _shared.pop("app")
-                pytest.fail("this test changed the shared app's routes: mark it @pytest.mark.own_app")
+                pytest.fail("this test changed the shared app (routes, hooks or template globals): "
+                            "mark it @pytest.mark.own_app")
+
+
+def _app_shape(app) -> tuple:
+    """What a test could add to an app and no restoring undoes: routes, request hooks, template
+    globals and filters."""
+    hooks = tuple(tuple((key, tuple(funcs)) for key, funcs in registry.items()) for registry in (
+        app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs))
+    return (tuple(app.view_functions.items()), hooks, tuple(app.jinja_env.globals), tuple(app.jinja_env.filters))
 
 
 def _empty_tables() -> None:
