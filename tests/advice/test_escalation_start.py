@@ -15,7 +15,7 @@ from advice import escalation
 from advice.escalation_models import LadderStart
 from advice.follow_through import refuse_action
 from advice.models import Escalation
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db
 from core.jobs import JobRun
 from core.models import Commitment
@@ -71,8 +71,10 @@ def test_an_old_escalation_climbs_after_the_teams_days_from_the_start_once(aw, u
     assert state() == after
     rows = db.session.scalars(sa.select(Escalation).order_by(Escalation.action_id)).all()
     assert sorted(e.action_id for e in rows) == sorted([housing.id, ggz.id])
-    # Like a fresh escalation: started now, the director's 10 days from now.
-    assert all(e.started_at == at_director and e.level_due_on == at_director.date() + timedelta(days=10) for e in rows)
+    # Like a fresh escalation: started now, the director's 10 days from the team's today (its own
+    # time zone: late in the UTC evening it is already the next day in Amsterdam).
+    director_due = team_today(aw.team, at_director) + timedelta(days=10)
+    assert all(e.started_at == at_director and e.level_due_on == director_due for e in rows)
     assert [(s.from_level, s.to_level) for e in rows for s in e.steps] == [(1, 2), (1, 2)]
     assert told() == {(aw.chair.id, "advice.escalation_director"): 2}
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["bestuur@ggz.example", "directie@devaart.example"]
