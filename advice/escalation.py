@@ -43,10 +43,10 @@ from notifications.services import notify_many
 from . import permissions
 from .escalation_director import (  # noqa: F401  (the director's link and e-mail, used from here)
     answer_as_director,
-    batch_ids,
     batch_size,
     director_path,
     director_token,
+    first_batch,
     ladder_link,
     read_director_token,
     send_director_mails,
@@ -299,8 +299,7 @@ def _close_settled(now: datetime, limit: int) -> int:
     settled = (Escalation.closed_at.is_(None), ~still_open)
     rows = db.session.execute(
         sa.update(Escalation)
-        .where(Escalation.id.in_(batch_ids(sa.select(Escalation.id).where(*settled).order_by(Escalation.id).limit(limit))),
-               *settled)
+        .where(*first_batch(settled, (Escalation.id,), limit))
         .values(closed_at=now).returning(Escalation.action_id, Escalation.team_id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -323,10 +322,9 @@ def _climb_from(level: Level, teams, now: datetime, limit: int) -> list[_Moved]:
                         for today, ids in by_today.items()])
     due = (Escalation.closed_at.is_(None), Escalation.level_due_on < max(by_today), Escalation.level == int(level),
            unanswered, per_team)
-    oldest = sa.select(Escalation.id).where(*due).order_by(Escalation.level_due_on, Escalation.id).limit(limit)
     rows = db.session.execute(
         sa.update(Escalation)
-        .where(Escalation.id.in_(batch_ids(oldest)), *due)
+        .where(*first_batch(due, (Escalation.level_due_on, Escalation.id), limit))
         .values(level=int(target), level_since=now, level_due_on=_due_date(Escalation.team_id, teams, target))
         .returning(Escalation.id, Escalation.action_id, Escalation.team_id)
         .execution_options(synchronize_session=False)

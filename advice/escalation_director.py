@@ -115,13 +115,15 @@ def batch_size() -> int:
     return int(current_app.config.get("LADDER_BATCH_SIZE", LADDER_BATCH))
 
 
-def batch_ids(ids: sa.Select) -> sa.Select:
-    """``ids`` (one id column, ordered and limited) for an UPDATE's ``IN``, evaluated once: on
-    PostgreSQL a materialised CTE, so the limit holds when the UPDATE re-checks a row another run
-    changed meanwhile. The UPDATE repeats its conditions: a row another run took no longer matches."""
+def first_batch(conditions: tuple, order_by: tuple, limit: int) -> tuple:
+    """The WHERE terms of an UPDATE of at most ``limit`` escalations matching ``conditions``, the
+    first in ``order_by``: their ids, evaluated once (on PostgreSQL a materialised CTE, so the limit
+    holds when the UPDATE re-checks a row another run changed meanwhile), and the conditions
+    again, so a row another run took no longer matches."""
+    ids = sa.select(Escalation.id).where(*conditions).order_by(*order_by).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
-        return sa.select(ids.cte().prefix_with("MATERIALIZED").c[0])
-    return ids
+        ids = sa.select(ids.cte().prefix_with("MATERIALIZED").c[0])
+    return (Escalation.id.in_(ids), *conditions)
 
 
 def send_director_mails(now: datetime, limit: int | None = None) -> int:
@@ -136,8 +138,7 @@ def send_director_mails(now: datetime, limit: int | None = None) -> int:
               sa.or_(Escalation.director_mail_claimed_at.is_(None), Escalation.director_mail_claimed_at < now - MAIL_LEASE))
     claimed = list(db.session.scalars(
         sa.update(Escalation)
-        .where(Escalation.id.in_(batch_ids(sa.select(Escalation.id).where(*unsent).order_by(Escalation.id).limit(limit))),
-               *unsent)
+        .where(*first_batch(unsent, (Escalation.id,), limit))
         .values(director_mail_claimed_at=now).returning(Escalation.id)
         .execution_options(synchronize_session=False)
     ))
