@@ -71,11 +71,15 @@ def local_date(value: date | datetime | None) -> str:
         return ""
     if not has_request_context():
         return format_date(value, "medium")
-    memo = g.setdefault("formatted_dates", {})
-    key = (value, request_locale().language)
-    if key not in memo:
-        memo[key] = format_date(value, "medium")
-    return memo[key]
+    return _memo_date(g.setdefault("formatted_dates", {}), request_locale().language, value)
+
+
+def _memo_date(memo: dict, language: str, value: date | datetime) -> str:
+    key = (value, language)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = format_date(value, "medium")
+    return text
 
 
 def date_formatter():
@@ -86,17 +90,7 @@ def date_formatter():
         return local_date
     memo = g.setdefault("formatted_dates", {})
     language = request_locale().language
-
-    def day(value: date | datetime | None) -> str:
-        if value is None:
-            return ""
-        key = (value, language)
-        text = memo.get(key)
-        if text is None:
-            text = memo[key] = format_date(value, "medium")
-        return text
-
-    return day
+    return lambda value: "" if value is None else _memo_date(memo, language, value)
 
 
 def waited(since: datetime | None, now: datetime | None = None) -> str:

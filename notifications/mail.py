@@ -43,11 +43,16 @@ def render_text(n: Notification, part: str = "subject") -> str:
     kind = registered_kinds().get(n.kind)
     if kind is None:
         return n.kind
-    template = kind.subject if part == "subject" else kind.body
+    return fill(str(kind.subject if part == "subject" else kind.body), n)
+
+
+def fill(wording: str, n: Notification) -> str:
+    """A kind's translated wording filled with the notification's context, or as it is when the
+    context does not fit it."""
     try:
-        return str(template) % (n.context or {})
+        return wording % (n.context or {})
     except (KeyError, TypeError, ValueError):
-        return str(template)
+        return wording
 
 
 def user_language(user: User) -> str:

@@ -33,7 +33,7 @@ from core.web import require, safe_next, user_figure
 from . import services
 from .forms import PreferencesForm
 from .kinds import registered as registered_kinds
-from .mail import render_text
+from .mail import fill, render_text
 from .models import EmailStatus, Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -109,16 +109,8 @@ def _texts(notifications: list[Notification]) -> dict[int, tuple[str, str]]:
         if n.kind not in wording:
             kind = registered_kinds().get(n.kind)
             wording[n.kind] = None if kind is None else (str(kind.subject), str(kind.body))
-        texts[n.id] = tuple(_filled(part, n) for part in wording[n.kind]) if wording[n.kind] else (n.kind, n.kind)
+        texts[n.id] = tuple(fill(part, n) for part in wording[n.kind]) if wording[n.kind] else (n.kind, n.kind)
     return texts
-
-
-def _filled(template: str, n: Notification) -> str:
-    """As ``mail.render_text``: the wording filled with the notification's context, or as is."""
-    try:
-        return template % (n.context or {})
-    except (KeyError, TypeError, ValueError):
-        return template
 
 
 def _own(notification_id: int) -> Notification:
