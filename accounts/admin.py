@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db
 from core.errors import ServiceError
+from core.i18n import labels
 from core.models import Commitment, Domain, Membership, Organisation, Role, Team, User
 from core.paging import keyset
 from core.permissions import is_admin
@@ -134,7 +135,8 @@ def users():
     )
     page = keyset(query, User.name, User.id, cursor=request.args.get("after"), size=USERS_PER_PAGE,
                   newest_first=False, total=total)
-    return render_template("accounts/admin/users.html", page=page, filters=filters, q=q, status=status)
+    return render_template("accounts/admin/users.html", page=page, filters=filters, q=q, status=status,
+                           role_labels=labels(Role), domain_labels=labels(Domain))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

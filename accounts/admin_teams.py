@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db
 from core.errors import ServiceError
+from core.i18n import labels
 from core.models import Commitment, Domain, Membership, Organisation, Team, User
 from core.paging import keyset
 from core.web import show_refusal
@@ -79,7 +80,7 @@ def teams():
     ).all()
     # Labels translated once for the page, not once per team.
     return render_template("accounts/admin/teams.html", rows=rows, weekdays={k: str(v) for k, v in WEEKDAY_LABELS.items()},
-                           domain_labels={d: str(d.label) for d in Domain})
+                           domain_labels=labels(Domain))
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
@@ -146,7 +147,7 @@ def organisations():
         Organisation.name, Organisation.id, cursor=request.args.get("after"), size=ORGANISATIONS_PER_PAGE,
         newest_first=False, count=sa.select(sa.func.count(Organisation.id)),
     )
-    return render_template("accounts/admin/organisations.html", organisations=page)
+    return render_template("accounts/admin/organisations.html", organisations=page, domain_labels=labels(Domain))
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -27,6 +27,7 @@ from core.db import db
 from core.documents import render_pdf, send_document
 from core.errors import ServiceError
 from core.filters import waited
+from core.i18n import labels
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
 from core.web import audit_read, get_team, show_refusal
@@ -274,13 +275,13 @@ def withdraw(case_id: int):
 def _waited_labels(cases: list[Case]) -> list[str]:
     """How long each case waited (``core.filters.waited``), worked out once per number of days
     rather than once per row."""
-    now, by_days, labels = utcnow(), {}, []
+    now, by_days, out = utcnow(), {}, []
     for case in cases:
         days = (now - case.queued_at).days if case.queued_at else None
         if days not in by_days:
             by_days[days] = waited(case.queued_at, now)
-        labels.append(by_days[days])
-    return labels
+        out.append(by_days[days])
+    return out
 
 
 @bp.get("/teams/<int:team_id>/queue")
@@ -297,7 +298,7 @@ def queue(team_id: int):
     query = services.queue_query(team.id, domain=domain, urgency=urgency, eager=False)
     cases = lists.queue_cases(query)  # open work: the whole queue
     return render_template("casefiles/queue.html", team=team, cases=cases, domains=lists.domains_of(query),
-                           waited=_waited_labels(cases), domain_labels={d: str(d.label) for d in Domain}, form=form)
+                           waited=_waited_labels(cases), domain_labels=labels(Domain), form=form)
 
 
 @bp.route("/teams/<int:team_id>/criteria", methods=["GET", "POST"])

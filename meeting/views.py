@@ -28,13 +28,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casefiles.models import Case, Urgency
+from casefiles.models import Case, CaseStatus, Urgency
 from core import privacy
 from core.clock import team_zone, utcnow
 from core.db import db
 from core.errors import ServiceError
 from core.filters import local_datetime
 from core.forms import PostForm
+from core.i18n import labels
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
 from core.paging import keyset
 from core.web import get_team, require, show_refusal
@@ -205,7 +206,7 @@ def agenda(meeting_id: int):
     editable = permissions.can_edit_agenda(current_user, meeting)
     add_form = AddItemForm(prefix="add")
     candidates, waiting = candidate_cases(meeting.team_id, CANDIDATES_SHOWN) if editable else ([], 0)
-    urgencies = {u: str(u.label) for u in Urgency}  # translated once, not per candidate
+    urgencies = labels(Urgency)  # translated once, not per candidate
     add_form.case_id.choices = [
         (c.id, f"{c.reference} — {c.household_pseudonym} ({urgencies[c.urgency]})") for c in candidates
     ]
@@ -260,6 +261,7 @@ def agenda(meeting_id: int):
         overrun=agenda_overrun(meeting),
         candidates_shown=len(candidates),
         candidates_waiting=waiting,
+        status_labels=labels(CaseStatus),
     )
 
 

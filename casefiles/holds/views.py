@@ -13,12 +13,13 @@ from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.i18n import labels
 from core.people import committed_organisations
 from core.web import show_refusal
 
 from . import permissions, queries, services
 from .forms import HoldForm, SeenForm, SignalRequestForm
-from .models import ContactSignalRequest
+from .models import ContactSignalRequest, HoldReason
 
 bp = Blueprint("holds", __name__)
 
@@ -35,7 +36,8 @@ def _held_cases_for(team_id: int):
 
 def template_globals() -> dict:
     """Helpers for the templates that show holds (the case page, the meeting's follow-up part)."""
-    return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for}
+    return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for,
+            "hold_reason_labels": lambda: labels(HoldReason)}
 
 
 def _signal_form(case) -> SignalRequestForm:
