@@ -1,6 +1,7 @@
 """Template filters and globals: markdown, dates, labels."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -69,16 +70,21 @@ def local_date(value: date | datetime | None) -> str:
     days, so each day is formatted once per request and language."""
     if value is None:
         return ""
+    return once_per_request("formatted_dates", value, lambda: format_date(value, "medium"))
+
+
+def once_per_request(name: str, value, make: Callable[[], str]) -> str:
+    """``make()``, the text of ``value``, made once per request and language (a page repeats the
+    same days and times) and kept in ``g.<name>``; outside a request made every time."""
     if not has_request_context():
-        return format_date(value, "medium")
-    return _memo_date(g.setdefault("formatted_dates", {}), request_locale().language, value)
+        return make()
+    return _remembered(g.setdefault(name, {}), (value, request_locale().language), make)
 
 
-def _memo_date(memo: dict, language: str, value: date | datetime) -> str:
-    key = (value, language)
+def _remembered(memo: dict, key, make: Callable[[], str]) -> str:
     text = memo.get(key)
     if text is None:
-        text = memo[key] = format_date(value, "medium")
+        text = memo[key] = make()
     return text
 
 
@@ -90,7 +96,7 @@ def date_formatter():
         return local_date
     memo = g.setdefault("formatted_dates", {})
     language = request_locale().language
-    return lambda value: "" if value is None else _memo_date(memo, language, value)
+    return lambda value: "" if value is None else _remembered(memo, (value, language), lambda: format_date(value, "medium"))
 
 
 def waited(since: datetime | None, now: datetime | None = None) -> str:

@@ -16,15 +16,12 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
-    has_request_context,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -33,7 +30,7 @@ from core import privacy
 from core.clock import team_zone, utcnow
 from core.db import db
 from core.errors import ServiceError
-from core.filters import local_datetime
+from core.filters import local_datetime, once_per_request
 from core.forms import PostForm
 from core.i18n import labels
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
@@ -405,13 +402,9 @@ def clock(value: datetime | None) -> str:
     """A clock time of the meeting ("09:20"): ``local_datetime(value, 'HH:mm')``, worked out once
     per moment and request (one item's end is the next one's start; the agenda repeats them).
     The template filter ``clock`` (``meeting/_macros.html``)."""
-    if value is None or not has_request_context():
-        return local_datetime(value, "HH:mm")
-    memo = g.setdefault("meeting_clock", {})
-    key = (value, str(get_locale()))
-    if key not in memo:
-        memo[key] = local_datetime(value, "HH:mm")
-    return memo[key]
+    if value is None:
+        return ""
+    return once_per_request("meeting_clock", value, lambda: local_datetime(value, "HH:mm"))
 
 
 @bp.app_context_processor
