@@ -11,7 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from . import audit, filters, paging, web
-    from .db import configure_sqlite, db
+    from .db import configure_postgresql, configure_sqlite, db
     from .extensions import babel, csrf
     from .i18n import N_, install_template_gettext, select_locale
     from .jobs import register as register_job
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Amsterdam")
     install_template_gettext(app)
     configure_sqlite(app)
+    configure_postgresql(app)
     audit.install_session_guard()
     install_log_redaction(app)
     filters.init_app(app)

@@ -3,6 +3,7 @@ constraints, and the column types every package uses (aware UTC datetimes, enums
 from __future__ import annotations
 
 import enum
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -116,3 +117,63 @@ def configure_sqlite(app) -> None:
             if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+
+def configure_postgresql(app) -> None:
+    """On PostgreSQL (psycopg), keep the driver's prepared statements from request to request.
+
+    psycopg prepares a statement on a connection once it ran five times there, so PostgreSQL
+    plans it once instead of at every execution; for the lists' joins planning costs more than
+    running them. But psycopg forgets every prepared statement at each ROLLBACK, and every read
+    request ends with one (the session closes its transaction by rolling it back): without this,
+    nothing stays prepared. So a transaction that only read ends with COMMIT instead, which for
+    such a transaction does exactly the same. "Only read" is checked twice: no statement other
+    than a SELECT went through SQLAlchemy, and PostgreSQL assigned the transaction no id (it
+    does so at the first row written, whichever way it was written). Anything else, or a failed
+    transaction, is rolled back as before.
+
+    ``DATABASE_PREPARED_STATEMENTS = False`` turns prepared statements off (needed behind a
+    connection pooler in transaction mode that does not track them)."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("postgresql+psycopg"):
+        return
+    with app.app_context():
+        engine = db.engine
+    if not app.config.get("DATABASE_PREPARED_STATEMENTS", True):
+        @sa.event.listens_for(engine, "connect")
+        def _no_prepare(dbapi_connection, _record):
+            dbapi_connection.prepare_threshold = None
+        return
+
+    from psycopg.pq import TransactionStatus
+
+    wrote: weakref.WeakSet = weakref.WeakSet()  # DBAPI connections whose transaction ran more than SELECTs
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, _cursor, statement, _parameters, _context, _many):
+        if statement.lstrip()[:6].upper() != "SELECT":
+            wrote.add(conn.connection.dbapi_connection)
+
+    dialect = engine.dialect
+
+    def do_rollback(dbapi_connection):
+        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # the pool may hand its proxy
+        if (raw.info.transaction_status == TransactionStatus.INTRANS
+                and raw not in wrote and _no_transaction_id(raw)):
+            raw.commit()
+        else:
+            wrote.discard(raw)
+            raw.rollback()
+
+    def do_commit(dbapi_connection):
+        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        wrote.discard(raw)
+        raw.commit()
+
+    dialect.do_rollback, dialect.do_commit = do_rollback, do_commit
+
+
+def _no_transaction_id(dbapi_connection) -> bool:
+    """Whether PostgreSQL assigned the connection's open transaction no id: it wrote nothing."""
+    with dbapi_connection.cursor() as cursor:
+        return cursor.execute("SELECT txid_current_if_assigned() IS NULL").fetchone()[0]
