@@ -7,7 +7,6 @@ content here: only accounts, roles, teams, organisations and commitments.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.orm import selectinload
 
+from core.clock import local_today
 from core.db import db
 from core.errors import ServiceError
 from core.i18n import labels
@@ -75,7 +75,7 @@ def all_organisations(active_only: bool = False) -> list[Organisation]:
 
 @bp.get("/")
 def index():
-    today = date.today()
+    today = local_today()
     counts = {
         "teams": db.session.scalar(sa.select(sa.func.count(Team.id))),
         "users": db.session.scalar(sa.select(sa.func.count(User.id)).where(User.active.is_(True))),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from core import audit
+from core.clock import team_today
 from core.db import db
 from core.models import (
     Commitment,
@@ -206,7 +207,7 @@ def set_commitment(
 ) -> Commitment:
     """Record (or correct) the organisation's signed commitment to ``team``: one row per pair."""
     require_admin(actor)
-    today = today or date.today()
+    today = today or team_today(team)
     note = (note or "").strip()
     if committed_on is None:
         raise AccountError(_("Enter the date the commitment was signed."), "committed_on")
@@ -257,7 +258,7 @@ def set_commitment(
 def end_commitment(commitment: Commitment, actor: User, *, ended_on: date | None = None) -> Commitment:
     """End a commitment (default today): the organisation can receive no new actions from this team."""
     require_admin(actor)
-    ended_on = ended_on or date.today()
+    ended_on = ended_on or team_today(commitment.team)
     if commitment.ended_on is not None and commitment.ended_on <= ended_on:
         raise AccountError(_("This commitment has already ended."))
     if ended_on < commitment.committed_on:

@@ -5,8 +5,6 @@ its three-month follow-up. Thin: forms validate, services change state, we commi
 user may not see is a 404, whatever its id."""
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +12,7 @@ from flask_login import current_user, login_required
 
 from casefiles import permissions as case_permissions
 from casefiles.web import get_case
+from core.clock import local_today, team_today
 from core.db import db
 from core.errors import ServiceError
 from core.models import Role, Team
@@ -82,7 +81,7 @@ def actions():
     if not action_lists.contact_pairs(current_user):
         abort(404)
     where = action_lists.contact_clause(current_user)
-    today = date.today()
+    today = local_today()
     # The figures and the history of a recent period (the last three months unless chosen), like
     # the chair's overview: never the whole history on every visit.
     period_name, period = recent_period(request.args.get("period"), today, DEFAULT_TZ)
@@ -108,12 +107,13 @@ def _action_forms(action: Action):
 def _render_action(action: Action, confirm=None, done=None, refuse=None, status: int = 200):
     defaults = _action_forms(action)
     confirm, done, refuse = confirm or defaults[0], done or defaults[1], refuse or defaults[2]
-    if request.method == "GET" and done.done_on.data is None:
-        done.done_on.data = date.today()
-    template = "follow_through/action.html"
     case = action.advice.case
+    today = team_today(case.team)
+    if request.method == "GET" and done.done_on.data is None:
+        done.done_on.data = today
+    template = "follow_through/action.html"
     return render_template(template, action=action, advice=action.advice, case=case,
-                           confirm=confirm, done=done, refuse=refuse, today=date.today(),
+                           confirm=confirm, done=done, refuse=refuse, today=today,
                            is_contact=permissions.is_contact_for(current_user, action),
                            history=action_lists.action_history(action),
                            ask=[(_("Case owner"), case.owner)] + [(_("Chair"), u) for u in team_members(case.team_id, Role.CHAIR)]

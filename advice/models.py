@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casefiles.models import Case
-from core.clock import utcnow
+from core.clock import local_today, utcnow
 from core.db import db, enum_column
 from core.models import Organisation, User
 from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
@@ -403,7 +403,7 @@ class Action(db.Model):
         return self.deadline_extended_to or self.deadline
 
     def is_overdue(self, today: date | None = None) -> bool:
-        return self.status in PENDING_ACTION and self.effective_deadline < (today or date.today())
+        return self.status in PENDING_ACTION and self.effective_deadline < (today or local_today())
 
     def content_key(self) -> tuple:
         return (self.organisation_id, self.description, self.deadline.isoformat())

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from casefiles.models import Case, CaseStatus
 from casefiles.notices import Notice
+from core.clock import local_today, team_today
 from core.db import db
 from core.filters import local_date
 from core.models import Role
@@ -44,7 +45,7 @@ def home_notices(user) -> list[Notice]:
         sa.select(Case.id, Case.reference, Case.status, CaseClosure.followup_due_on)
         .outerjoin(CaseClosure, CaseClosure.case_id == Case.id)
         .where(Case.owner_id == user.id, Case.team_id.in_(teams), Case.status.in_([CaseStatus.COMPLETED, CaseStatus.CLOSED]),
-               _due(date.today()))
+               _due(local_today()))
         .order_by(CaseClosure.followup_due_on.nulls_first(), Case.id)
     ).all()
     return [_notice(*row) for row in rows]
@@ -59,7 +60,7 @@ def case_notices(user, case: Case) -> list[Notice]:
         closure = db.session.execute(
             sa.select(CaseClosure.followup_due_on, CaseClosure.followup_at).where(CaseClosure.case_id == case.id)
         ).one_or_none()
-        if closure is None or closure.followup_at is not None or closure.followup_due_on > date.today():
+        if closure is None or closure.followup_at is not None or closure.followup_due_on > team_today(case.team):
             return []
         due_on = closure.followup_due_on
     return [_notice(case.id, case.reference, case.status, due_on)]

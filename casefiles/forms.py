@@ -1,8 +1,6 @@
 """Case forms. Choices are filled per request from the team; tampered values fail validation."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -21,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from core.clock import local_today
 from core.forms import Form, MultiCheckboxField, domain_choices
 
 from .models import CONSENT_LABELS, URGENCY_LABELS, Urgency
@@ -29,7 +28,7 @@ TEXT_MAX = 10_000
 
 
 def _not_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > local_today():
         raise ValidationError(_l("This date cannot be in the future."))
 
 

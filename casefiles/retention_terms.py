@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db, enum_column
 from core.errors import PermissionDenied, ServiceError
 from core.models import Team, User
@@ -91,7 +91,7 @@ def set_term(team: Team, actor: User, result: CaseResult | str, *, years: int | 
     category = " ".join((archive_category or "").split()) or TO_CONFIRM
     if len(category) > 200:
         raise ServiceError(_("The archive category is too long (at most 200 characters)."))
-    if confirmed_on is not None and confirmed_on > date.today():
+    if confirmed_on is not None and confirmed_on > team_today(team):
         raise ServiceError(_("The confirmation date cannot be in the future."))
     row = db.session.scalar(sa.select(RetentionTerm).where(RetentionTerm.team_id == team.id,
                                                            RetentionTerm.result == result))

@@ -6,7 +6,7 @@ checks who may do it and from which state, writes the audit record and queues no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import audit
 from core.audit import AuditEvent
-from core.clock import utcnow
+from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import LEAD_ROLES, Domain, Team, User
@@ -256,7 +256,7 @@ def submit_case(case: Case, actor: User) -> None:
     missing = missing_for_submit(case)
     if missing:
         raise ServiceError(_("The case cannot be submitted yet. Missing: %(fields)s.", fields=", ".join(missing)))
-    if case.consent_date and case.consent_date > date.today():
+    if case.consent_date and case.consent_date > team_today(case.team):
         raise ServiceError(_("The date of consent cannot be in the future."))
     resubmission = case.status == CaseStatus.RETURNED
     transition(case, CaseStatus.SUBMITTED, actor, details={"resubmission": resubmission})

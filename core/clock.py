@@ -52,3 +52,16 @@ def team_zone(team) -> ZoneInfo:
 def team_today(team, now: datetime | None = None) -> date:
     """The calendar date in the team's time zone at ``now`` (default: this moment)."""
     return (now or utcnow()).astimezone(team_zone(team)).date()
+
+
+#: The time zone of a "today" that belongs to no one team (a form's "not in the future", a
+#: contact's lists across teams, the administrator's overview): the teams' default.
+DEFAULT_ZONE = "Europe/Amsterdam"
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The calendar date in the teams' default time zone at ``now`` (default: this moment).
+
+    Never ``date.today()``: that is the server's own calendar (often UTC), a day behind the
+    teams' for an hour or two after their midnight (a test keeps it out of the app's code)."""
+    return (now or utcnow()).astimezone(ZoneInfo(DEFAULT_ZONE)).date()

@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .clock import utcnow
+from .clock import team_today, utcnow
 from .db import db, enum_column
 
 
@@ -319,5 +319,5 @@ class Commitment(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="commitments")
 
     def is_active(self, on: date | None = None) -> bool:
-        on = on or date.today()
+        on = on or team_today(self.team)
         return self.committed_on <= on and (self.ended_on is None or self.ended_on > on)

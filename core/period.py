@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from .clock import DEFAULT_ZONE
+
 #: The time zone of a period that belongs to no single team (e.g. a contact's organisations in
 #: several teams): the Netherlands'.
-DEFAULT_TZ = "Europe/Amsterdam"
+DEFAULT_TZ = DEFAULT_ZONE
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pyotp
@@ -15,6 +16,7 @@ from flask import g
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from core.clock import DEFAULT_ZONE
 from core.db import db
 from core.models import (
     Commitment,
@@ -29,6 +31,13 @@ from core.models import (
 from expertteam import create_app
 
 PASSWORD = "correct horse battery staple"
+
+# The tests' own "today" (``date.today()`` in a test) is the teams' calendar day: the suite runs
+# in their time zone whatever the machine's, also in the servers the browser tests start. (The
+# app itself never reads the machine's calendar: tests/test_architecture.py.) Without this, a
+# test comparing its today with a team's failed for an hour or two after the teams' midnight.
+os.environ["TZ"] = DEFAULT_ZONE
+time.tzset()
 
 # Which database this run uses: "sqlite" (default) or a PostgreSQL URL.
 TEST_DB = os.environ.get("EXPERTTEAM_TEST_DB", "sqlite")

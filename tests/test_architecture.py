@@ -8,6 +8,7 @@ what breaks the rule; each is also run on a small bad example, so none of them c
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,32 @@ def test_no_module_is_over_500_lines():
     lengths = {path.relative_to(ROOT).as_posix(): len(path.read_text("utf-8").splitlines()) for path in _sources()}
     assert max(lengths.values()) > 300  # it really measured the code
     assert {p: n for p, n in lengths.items() if n > MAX_LINES and p not in LONG_MODULES} == {}
+
+
+#: The machine's own calendar and clock: a day behind the teams' for an hour or two after their
+#: midnight on a server running in UTC. The app reads ``core.clock`` (``team_today``,
+#: ``local_today``, ``utcnow``) instead.
+MACHINE_CLOCK = re.compile(r"\b(?:date\.today|datetime\.today|datetime\.now)\(\s*\)")
+
+
+def _machine_clock_reads(paths) -> list[str]:
+    found = []
+    for path in paths:
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if MACHINE_CLOCK.search(code) and "``" not in code:
+                name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+                found.append(f"{name}:{number}: {line.strip()}")
+    return found
+
+
+def test_the_clock_checker_catches_a_read_of_the_machine_calendar(tmp_path):
+    sample = tmp_path / "clock_sample.py"
+    sample.write_text("from datetime import date\nTODAY = date.today()\nLATER = datetime.now(UTC)\n"
+                      "NOW = datetime.now()  # naive\n", "utf-8")
+    assert _machine_clock_reads([sample]) == ["clock_sample.py:2: TODAY = date.today()",
+                                              "clock_sample.py:4: NOW = datetime.now()  # naive"]
+
+
+def test_the_app_never_reads_the_machine_calendar():
+    assert _machine_clock_reads(_sources()) == []
