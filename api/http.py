@@ -108,8 +108,11 @@ def check_if_match(current: dict) -> None:
                       current=current, headers={"ETag": f'"{tag}"'})
 
 
-def json_body(allowed: dict[str, type], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The request's JSON object, its fields of the right type (400 otherwise)."""
+def json_body(allowed: dict[str, type], required: tuple[str, ...] = (),
+              lengths: dict[str, int] | None = None) -> dict[str, Any]:
+    """The request's JSON object, its fields of the right type and texts within ``lengths``
+    (characters per field), as the OpenAPI document says (400 otherwise)."""
+    lengths = lengths or {}
     raw = request.get_data(cache=True)
     if not raw.strip():
         data: Any = {}
@@ -128,6 +131,8 @@ def json_body(allowed: dict[str, type], required: tuple[str, ...] = ()) -> dict[
             invalid.append({"name": name, "reason": _("Wrong type.")})
         elif name in data and unstorable(data[name]):
             invalid.append({"name": name, "reason": str(UNSTORABLE_MESSAGE)})
+        elif name in data and name in lengths and len(data[name]) > lengths[name]:
+            invalid.append({"name": name, "reason": _("At most %(max)d characters.", max=lengths[name])})
         elif name in required and name not in data:
             invalid.append({"name": name, "reason": _("Required.")})
     if invalid:

@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import current_app
 
+from advice.lifecycle import NOTE_MAX as ACTION_NOTE_MAX
+from casefiles.holds.models import NOTE_MAX as SIGNAL_NOTE_MAX
+
 from .http import API_VERSION
 from .models import SCOPES
 from .resources import MAX_ID
@@ -136,13 +139,13 @@ def document() -> dict[str, Any]:
             "/actions/{actionId}/done": {"post": _transition(
                 "Report the action done, with a note.", "completeAction",
                 {"type": "object", "additionalProperties": False, "required": ["note"],
-                 "properties": {"note": {"type": "string", "maxLength": 5000},
+                 "properties": {"note": {"type": "string", "maxLength": ACTION_NOTE_MAX},
                                 "doneOn": {"type": "string", "format": "date",
                                            "description": "Default: today (the team's date)."}}})},
             "/actions/{actionId}/refuse": {"post": _transition(
                 "Refuse the action, with a reason (the chair is told).", "refuseAction",
                 {"type": "object", "additionalProperties": False, "required": ["reason"],
-                 "properties": {"reason": {"type": "string", "maxLength": 5000}}})},
+                 "properties": {"reason": {"type": "string", "maxLength": ACTION_NOTE_MAX}}})},
             "/signal-requests": {"get": {
                 "summary": "Open lost-contact signal requests to the organisation.",
                 "operationId": "listSignalRequests", "tags": ["signal requests"],
@@ -162,7 +165,7 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "requestId", "in": "path", "required": True, "schema": _ID}, _IF_MATCH, _LANG],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False, "required": ["note"],
-                    "properties": {"note": {"type": "string", "maxLength": 2000}}}}}},
+                    "properties": {"note": {"type": "string", "maxLength": SIGNAL_NOTE_MAX}}}}}},
                 "responses": {"200": _ok("SignalRequest", "The request with the new signal."), **_ERRORS_WRITE},
             }},
         },

@@ -16,7 +16,9 @@ from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from advice.follow_through import complete_action, confirm_action, refuse_action
+from advice.lifecycle import NOTE_MAX as ACTION_NOTE_MAX
 from advice.lifecycle import StaleAction, TransitionError
+from casefiles.holds.models import NOTE_MAX as SIGNAL_NOTE_MAX
 from casefiles.holds.services import report_seen
 from core import privacy
 from core.clock import team_today
@@ -141,9 +143,13 @@ def action(action_id: int):
     return response
 
 
-def _transition(action_id: int, fields: dict[str, type], required: tuple[str, ...], do):
+def _transition(action_id: int, fields: dict[str, type], required: tuple[str, ...], do, *,
+                lengths: dict[str, int] | None = None, parse=None):
     action = _action(action_id)
-    data = json_body(fields, required)  # the syntax first (400), then the precondition (428, 412)
+    # What the OpenAPI document says of the body first (400), then the precondition (428, 412).
+    data = json_body(fields, required, lengths)
+    if parse is not None:
+        parse(data)
     check_if_match(resources.action_detail(action))
     try:
         do(action, data)
@@ -169,12 +175,12 @@ def confirm(action_id: int):
         action, g.api_client.user, expected_version=action.version))
 
 
-def _done_on(data: dict, action) -> date:
-    value = data.get("doneOn")
-    if value is None:
-        return team_today(action.advice.case.team)
+def _parse_done_on(data: dict) -> None:
+    """``doneOn`` as a date (400 when it is not one)."""
+    if data.get("doneOn") is None:
+        return
     try:
-        return date.fromisoformat(value)
+        data["doneOn"] = date.fromisoformat(data["doneOn"])
     except ValueError:
         raise Problem(400, _("Some fields are not valid."), invalid=[
             {"name": "doneOn", "reason": _("A date (YYYY-MM-DD).")}]) from None
@@ -184,14 +190,17 @@ def _done_on(data: dict, action) -> date:
 @endpoint("actions:write")
 def done(action_id: int):
     return _transition(action_id, {"note": str, "doneOn": str}, ("note",), lambda action, data: complete_action(
-        action, g.api_client.user, expected_version=action.version, note=data["note"], done_on=_done_on(data, action)))
+        action, g.api_client.user, expected_version=action.version, note=data["note"],
+        done_on=data.get("doneOn") or team_today(action.advice.case.team)),
+        lengths={"note": ACTION_NOTE_MAX}, parse=_parse_done_on)
 
 
 @bp.post("/actions/<int:action_id>/refuse")
 @endpoint("actions:write")
 def refuse(action_id: int):
     return _transition(action_id, {"reason": str}, ("reason",), lambda action, data: refuse_action(
-        action, g.api_client.user, expected_version=action.version, reason=data["reason"]))
+        action, g.api_client.user, expected_version=action.version, reason=data["reason"]),
+        lengths={"reason": ACTION_NOTE_MAX})
 
 
 # --- signal requests ---------------------------------------------------------------------------
@@ -232,7 +241,7 @@ def signal_request(request_id: int):
 @endpoint("signals:write")
 def seen(request_id: int):
     row = _signal_request(request_id)
-    data = json_body({"note": str}, ("note",))
+    data = json_body({"note": str}, ("note",), {"note": SIGNAL_NOTE_MAX})
     check_if_match(resources.signal_request(row))
     try:
         report_seen(row, g.api_client.user, note=data["note"])

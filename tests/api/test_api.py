@@ -98,13 +98,20 @@ def test_bad_input_is_a_problem_and_changes_nothing(api):
         ("/done", {"json": {"note": "   "}}, 422),
         ("/done", {"json": {"note": "Done.", "doneOn": (utcnow() + timedelta(days=3)).date().isoformat()}}, 422),
         ("/refuse", {"json": {"reason": ""}}, 422),
-        ("/refuse", {"json": {"reason": "x" * 5001}}, 422),
+        ("/refuse", {"json": {"reason": "x" * 5001}}, 400),  # the document's maxLength
     ]
     for suffix, kw, status in cases:
         response = api.call("POST", path + suffix, headers={"If-Match": etag}, **kw)
         assert response.status_code == status, (suffix, kw, response.get_json())
         problem = response.get_json()
         assert response.mimetype == "application/problem+json" and problem["status"] == status and problem["title"]
+    # A body the OpenAPI document refuses is refused as such (400) whatever the If-Match: the
+    # precondition is only weighed for a well-formed request.
+    for suffix, body, field in (("/done", {"note": "x" * 5001}, "note"), ("/done", {"note": "ok", "doneOn": "2026-13-01"}, "doneOn"),
+                                ("/refuse", {"reason": "x" * 5001}, "reason")):
+        response = api.call("POST", path + suffix, headers={"If-Match": 'W/""'}, json=body)
+        assert response.status_code == 400, (suffix, response.get_json())
+        assert [p["name"] for p in response.get_json()["invalidParams"]] == [field]
     db.session.expire_all()
     action = db.session.get(Action, api.action.id)
     assert action.status == ActionStatus.OPEN and action.version == version
