@@ -11,6 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from . import audit, filters, paging, web
+    from .clock import DEFAULT_ZONE
     from .db import configure_postgresql, configure_sqlite, db
     from .extensions import babel, csrf
     from .i18n import N_, install_template_gettext, select_locale
@@ -19,7 +20,7 @@ def init_app(app: Flask) -> None:
 
     db.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Amsterdam")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: DEFAULT_ZONE)
     install_template_gettext(app)
     configure_sqlite(app)
     configure_postgresql(app)

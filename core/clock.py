@@ -51,7 +51,7 @@ def team_zone(team) -> ZoneInfo:
 
 def team_today(team, now: datetime | None = None) -> date:
     """The calendar date in the team's time zone at ``now`` (default: this moment)."""
-    return (now or utcnow()).astimezone(team_zone(team)).date()
+    return _today_in(team_zone(team), now)
 
 
 #: The time zone of a "today" that belongs to no one team (a form's "not in the future", a
@@ -64,4 +64,8 @@ def local_today(now: datetime | None = None) -> date:
 
     Never ``date.today()``: that is the server's own calendar (often UTC), a day behind the
     teams' for an hour or two after their midnight (a test keeps it out of the app's code)."""
-    return (now or utcnow()).astimezone(ZoneInfo(DEFAULT_ZONE)).date()
+    return _today_in(ZoneInfo(DEFAULT_ZONE), now)
+
+
+def _today_in(zone: ZoneInfo, now: datetime | None) -> date:
+    return (now or utcnow()).astimezone(zone).date()

@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .clock import team_today, utcnow
+from .clock import DEFAULT_ZONE, team_today, utcnow
 from .db import db, enum_column
 
 
@@ -191,7 +191,7 @@ class Team(db.Model):
     """0 = Monday … 6 = Sunday; default Tuesday."""
     meeting_start: Mapped[time] = mapped_column(default=time(9, 0))
     meeting_end: Mapped[time] = mapped_column(default=time(12, 0))
-    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_ZONE)
     location: Mapped[str] = mapped_column(sa.String(200), default="")
     """Room or video link."""
     capacity: Mapped[int] = mapped_column(default=4)

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from core.clock import DEFAULT_ZONE
 from core.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "BABEL_DEFAULT_LOCALE": next(iter(LANGUAGES)),
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "BABEL_DEFAULT_TIMEZONE": DEFAULT_ZONE,
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         # Mail (used by notifications): the names Flask-Mail users know.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),

@@ -7,7 +7,7 @@ Idempotent: every item is looked up by its natural key first, so a second run ad
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,7 +17,7 @@ from advice.follow_through import complete_action, confirm_action
 from casefiles import services as case_services
 from casefiles.blockage import services as blockage
 from casefiles.models import Case, InclusionCriterion
-from core.clock import running_at, team_zone, utcnow
+from core.clock import DEFAULT_ZONE, local_today, running_at, utcnow
 from core.db import db
 from core.models import (
     Commitment,
@@ -195,8 +195,8 @@ def seed() -> bool:
     before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     cases_before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     now = utcnow()
-    zone = team_zone(SimpleNamespace(timezone="Europe/Amsterdam"))
-    today = now.astimezone(zone).date()
+    zone = ZoneInfo(DEFAULT_ZONE)
+    today = local_today(now)
 
     def on(days_ago: int, hour: int = 10, minute: int = 0) -> datetime:
         """That day's local time, ``days_ago`` days before today, in UTC."""

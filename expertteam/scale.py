@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from core.clock import DEFAULT_ZONE
 from core.db import db
 from core.models import Domain
 
@@ -149,7 +150,7 @@ def seed_people(cp: Copier, shape: Shape) -> None:
     criteria, settings, legal, interventions = [], [], [], []
     for t in range(1, shape.teams + 1):
         teams.append((t, f"Expertteam {t:02d}", f"Gemeente {t:02d}", shape.code(t), True, 1,
-                      "09:00", "12:00", "Europe/Amsterdam", f"Stadhuis {t:02d}", 8, 4, "12:00", 5, 2, now))
+                      "09:00", "12:00", DEFAULT_ZONE, f"Stadhuis {t:02d}", 8, 4, "12:00", 5, 2, now))
         team_domains += [(t, d.value) for d in DOMAINS]
         for o in range(ORGS_PER_TEAM):
             oid = shape.org(t, o)
