@@ -157,7 +157,7 @@ def configure_postgresql(app) -> None:
     dialect = engine.dialect
 
     def do_rollback(dbapi_connection):
-        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # the pool may hand its proxy
+        raw = _driver_connection(dbapi_connection)
         if (raw.info.transaction_status == TransactionStatus.INTRANS
                 and raw not in wrote and _no_transaction_id(raw)):
             raw.commit()
@@ -166,11 +166,16 @@ def configure_postgresql(app) -> None:
             raw.rollback()
 
     def do_commit(dbapi_connection):
-        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        raw = _driver_connection(dbapi_connection)
         wrote.discard(raw)
         raw.commit()
 
     dialect.do_rollback, dialect.do_commit = do_rollback, do_commit
+
+
+def _driver_connection(connection):
+    """psycopg's connection, also when the pool hands its proxy of it."""
+    return getattr(connection, "dbapi_connection", connection)
 
 
 def _no_transaction_id(dbapi_connection) -> bool:
