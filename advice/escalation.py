@@ -38,6 +38,7 @@ from core.clock import team_today, utcnow
 from core.db import db, insert_or_skip
 from core.errors import PermissionDenied, ServiceError
 from core.models import Commitment, Organisation, Role, Team, User
+from core.people import members_by_team
 from notifications.services import notify_many
 
 from . import permissions
@@ -52,7 +53,6 @@ from .escalation_director import (  # noqa: F401  (the director's link and e-mai
     send_director_mails,
 )
 from .escalation_models import LadderStart
-from .jobs import _people
 from .lifecycle import NOTE_MAX, TransitionError
 from .models import (
     DEFAULT_LADDER_DAYS,
@@ -395,8 +395,8 @@ def _tell(moved: list[_Moved]) -> None:
         .join(Organisation, Organisation.id == Action.organisation_id)
         .where(Action.id.in_([m[1] for m in moved]))
     )}
-    chairs = _people(Role.CHAIR, {m[2] for m in moved})
-    notify_many((chairs.get((team_id,), []), KIND_OF_LEVEL[Level(level)],
+    chairs = members_by_team({m[2] for m in moved}, Role.CHAIR)
+    notify_many((chairs.get(team_id, []), KIND_OF_LEVEL[Level(level)],
                  {"reference": info[action_id].reference, "organisation": info[action_id].organisation},
                  ladder_link(action_id))
                 for _esc, action_id, team_id, level in moved)

@@ -19,9 +19,9 @@ from core.clock import replaying, utcnow
 from core.db import db
 from core.errors import ServiceError
 from core.models import Role
+from core.people import team_members
 from notifications.services import notify_many
 
-from .jobs import _people
 from .lifecycle import NOTE_MAX
 from .models import DirectorAnswer, Escalation
 
@@ -94,8 +94,7 @@ def answer_as_director(escalation: Escalation, *, answer: DirectorAnswer | str, 
         details.update(case_services.keep_text(case, "director_answer", explanation, None))
     audit.record("escalation.director_answer", object_type="action", object_id=action.id, actor=None,
                  team_id=case.team_id, details=details)
-    chairs = _people(Role.CHAIR, {case.team_id})
-    notify_many([(chairs.get((case.team_id,), []), "advice.escalation_answered",
+    notify_many([(team_members(case.team_id, Role.CHAIR), "advice.escalation_answered",
                   {"reference": case.reference, "organisation": action.organisation.name}, ladder_link(action.id))])
 
 

@@ -29,7 +29,8 @@ from casefiles.models import Case
 from core import audit
 from core.clock import team_today
 from core.db import db
-from core.models import Membership, Organisation, Role, Team, User
+from core.models import Organisation, Role, Team, User
+from core.people import contacts_by_team, members_by_team
 from notifications.services import notify_many
 
 from .events import overdue_events
@@ -149,30 +150,8 @@ def _link(row) -> str:
     return f"/advice/actions/{row.id}"
 
 
-def _people(role: Role, team_ids: set[int], organisation_ids: set[int] | None = None) -> dict[tuple, list[User]]:
-    """Active people with ``role`` in the teams, by team (or by (team, organisation) when
-    ``organisation_ids`` is given): one query for all teams."""
-    out: dict[tuple, list[User]] = defaultdict(list)
-    if not team_ids:
-        return out
-    query = (
-        sa.select(Membership.team_id, Membership.organisation_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.team_id.in_(sorted(team_ids)), Membership.role == role, Membership.active.is_(True),
-               User.active.is_(True))
-        .order_by(User.id)
-    )
-    if organisation_ids is not None:
-        query = query.where(Membership.organisation_id.in_(sorted(organisation_ids)))
-    for team_id, organisation_id, user in db.session.execute(query):
-        key = (team_id, organisation_id) if organisation_ids is not None else (team_id,)
-        if user not in out[key]:
-            out[key].append(user)
-    return out
-
-
 def _tell_contacts(rows: list[Any], kind: str) -> None:
-    contacts = _people(Role.ORG_CONTACT, {r.team_id for r in rows}, {r.organisation_id for r in rows})
+    contacts = contacts_by_team({r.team_id for r in rows}, {r.organisation_id for r in rows})
     notify_many((contacts.get((r.team_id, r.organisation_id), []), kind, _context(r), _link(r)) for r in rows)
 
 
@@ -212,8 +191,8 @@ def escalate_overdue(now: datetime) -> str:
     windows = _windows((team_id, (None, today - timedelta(days=grace)))
                        for team_id, today, _reminder, grace in _team_days(now))
     rows = _load(_claim(Action.escalated_at, windows, now, escalation_kind=EscalationKind.OVERDUE))
-    chairs = _people(Role.CHAIR, {r.team_id for r in rows})
-    notify_many((chairs.get((r.team_id,), []), "advice.action_escalated", _context(r), _link(r)) for r in rows)
+    chairs = members_by_team({r.team_id for r in rows}, Role.CHAIR)
+    notify_many((chairs.get(r.team_id, []), "advice.action_escalated", _context(r), _link(r)) for r in rows)
     _audit_each("action.escalate", rows, {"kind": "overdue"})
     db.session.commit()
     return f"{len(rows)} overdue actions escalated"
