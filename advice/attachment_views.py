@@ -12,7 +12,7 @@ from core.forms import PostForm
 from core.web import audit_read, show_refusal
 
 from . import attachment_shares, permissions
-from .views import get_advice
+from .web import get_advice
 
 bp = Blueprint("action_attachments", __name__, url_prefix="/advice")
 

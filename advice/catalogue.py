@@ -14,7 +14,8 @@ from core.models import Team, User
 from . import permissions
 from .drafting import parse_euros
 from .lifecycle import audit_step
-from .models import AdviceSettings, Intervention, LegalReference
+from .models import Intervention, LegalReference
+from .settings import AdviceSettings
 
 
 def _require_catalogue(actor: User, team: Team) -> None:

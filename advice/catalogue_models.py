@@ -1,6 +1,5 @@
-"""The team's catalogues (legal grounds an advice can cite, the cost catalogue) and its
-follow-through settings: per-team tables the advice copies from, never parts of an advice.
-Re-exported by ``advice.models``."""
+"""The team's catalogues (legal grounds an advice can cite, the cost catalogue): per-team tables
+the advice copies from, never parts of an advice. Re-exported by ``advice.models``."""
 from __future__ import annotations
 
 from typing import Optional
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import db
 
-# --- catalogues and settings -------------------------------------------------------------------
+# --- catalogues --------------------------------------------------------------------------------
 
 class LegalReference(db.Model):
     """An entry of the team's list of legal grounds an advice can cite."""
@@ -57,32 +56,3 @@ class Intervention(db.Model):
     price_year: Mapped[Optional[int]]
     """The year of the price level (index before use); NULL when not known."""
     active: Mapped[bool] = mapped_column(default=True)
-
-
-class AdviceSettings(db.Model):
-    """Per-team follow-through settings (kept here: the team model belongs to the shell)."""
-
-    __tablename__ = "advice_settings"
-
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), primary_key=True)
-    reminder_days: Mapped[int] = mapped_column(default=3)
-    """Remind the organisation's contacts this many days before an action's deadline."""
-    grace_days: Mapped[int] = mapped_column(default=7)
-    """An action this many days past its deadline is escalated to the chair."""
-    waiting_norm_days: Mapped[int] = mapped_column(default=28, server_default="28")
-    """The team's norm for waiting from submission to the meeting; the pilot figures count the
-    cases that waited longer (set on the dashboard)."""
-    ladder_team_days: Mapped[int] = mapped_column(default=14, server_default="14")
-    """The escalation ladder (``advice.escalation``): days the team has to settle an escalated
-    action before it climbs to the organisation's director."""
-    ladder_director_days: Mapped[int] = mapped_column(default=10, server_default="10")
-    """Days the director has to answer before the steering group is called in."""
-    ladder_steering_days: Mapped[int] = mapped_column(default=28, server_default="28")
-    """Days the steering group has for an outcome before the national Maatwerkloket."""
-
-
-DEFAULT_REMINDER_DAYS = 3
-DEFAULT_WAITING_NORM_DAYS = 28
-DEFAULT_GRACE_DAYS = 7
-#: The ladder's days per level (1 team, 2 director, 3 steering group) when a team has no settings.
-DEFAULT_LADDER_DAYS = {1: 14, 2: 10, 3: 28}

@@ -24,7 +24,6 @@ the advice corrected.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -54,17 +53,9 @@ from .escalation_director import (  # noqa: F401  (the director's link and e-mai
 )
 from .escalation_models import LadderStart
 from .lifecycle import NOTE_MAX, TransitionError
-from .models import (
-    DEFAULT_LADDER_DAYS,
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceSettings,
-    AdviceStatus,
-    Escalation,
-    EscalationStep,
-    Level,
-)
+from .models import Action, ActionStatus, Advice, AdviceStatus, Escalation, EscalationStep, Level
+from .settings import DEFAULT_LADDER_DAYS, AdviceSettings
+from .windows import grouped
 
 #: The allowed moves: one level up at a time; the top has none.
 TRANSITIONS: dict[Level, frozenset[Level]] = {
@@ -271,13 +262,6 @@ class _Moved(tuple):
         return super().__new__(cls, (escalation_id, action_id, team_id, level))
 
 
-def _grouped(pairs) -> dict[Any, list[int]]:
-    out: dict[Any, list[int]] = defaultdict(list)
-    for team_id, key in pairs:
-        out[key].append(team_id)
-    return dict(out)
-
-
 def _due_date(team_column, teams, level: Level):
     """SQL: the team-local due day of ``level`` for a move made today (NULL at the top)."""
     if level not in (Level.TEAM, Level.DIRECTOR, Level.STEERING):
@@ -313,7 +297,7 @@ def _climb_from(level: Level, teams, now: datetime, limit: int) -> list[_Moved]:
     (at most ``limit``, the longest overdue first)."""
     target = Level(level + 1)
     check_move(level, target)
-    by_today = _grouped((team_id, today) for team_id, today, _days in teams)
+    by_today = grouped((team_id, today) for team_id, today, _days in teams)
     if not by_today or limit <= 0:
         return []
     unanswered = {Level.DIRECTOR: Escalation.director_answered_at.is_(None),
@@ -341,7 +325,7 @@ def _climb_past_team(teams, now: datetime, start: datetime | None, limit: int) -
     rest of the batch, the longest waiting first. One INSERT … SELECT; a row another run inserted first is skipped."""
     if start is not None:
         teams = [t for t in teams if start < now - timedelta(days=t[2][Level.TEAM])]
-    by_days = _grouped((team_id, days[Level.TEAM]) for team_id, _today, days in teams)
+    by_days = grouped((team_id, days[Level.TEAM]) for team_id, _today, days in teams)
     if not by_days or limit <= 0:
         return []
     per_team = sa.or_(*[sa.and_(Action.team_id.in_(ids), Action.escalated_at < now - timedelta(days=d))

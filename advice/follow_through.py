@@ -33,11 +33,10 @@ from .lifecycle import (
     action_context,
     action_link,
     audit_step,
-    case_link,
+    sync_case,
     transition_action,
 )
 from .models import (
-    SETTLED_ACTION,
     Action,
     ActionStatus,
     Advice,
@@ -201,20 +200,6 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
         contacts = organisation_contacts(team.id, [action.organisation_id])[action.organisation_id]
         notify(contacts, "advice.action_assigned", action_context(action), action_link(action))
     sync_case(action.advice, actor)
-
-
-def sync_case(advice: Advice, actor: User | None) -> None:
-    """The case follows its actions: `in_execution` once one is confirmed or done; `completed`
-    once every action is done (or dropped by the team)."""
-    case = advice.case
-    statuses = [a.status for a in advice.actions]
-    if case.status not in permissions.CORRECTABLE or not statuses:
-        return
-    if all(s in SETTLED_ACTION for s in statuses):
-        case_services.complete_case(case, actor, advice_id=advice.id)
-        notify([case.owner], "advice.case_completed", {"reference": case.reference}, case_link(case))
-    elif case.status == CaseStatus.ADVISED and any(s in (ActionStatus.CONFIRMED, ActionStatus.DONE) for s in statuses):
-        case_services.start_execution(case, actor, advice_id=advice.id)
 
 
 @dataclass

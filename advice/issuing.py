@@ -23,13 +23,13 @@ from . import permissions, plan, ties, tokens
 from .documents import store_archive_copy
 from .drafting import TEXT_FIELDS, require_committed
 from .events import action_event, correction_events
-from .follow_through import sync_case
 from .lifecycle import (
     TransitionError,
     action_context,
     advice_link,
     audit_step,
     draft_of,
+    sync_case,
     transition_advice,
 )
 from .models import (

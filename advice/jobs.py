@@ -2,13 +2,11 @@
 twice (or twice at once: the rows are claimed by one conditional UPDATE … RETURNING, so only one
 run notifies) and commits its own work.
 
-Teams differ in their local date (``core.clock.team_today``) and their settings (reminder and
-grace days). One query reads every active team with its settings; the teams are grouped by their
-window of effective deadlines (few distinct windows: the same zone and the same settings give the
-same one), and one UPDATE claims the actions of all windows at once. So a job is a fixed handful
-of statements whatever the number of teams and actions: read the teams, claim, load the claimed
-actions with their context, load the people to tell, and one flush of the notifications and the
-audit rows.
+Teams differ in their local date and their settings: the teams are grouped by their window of
+effective deadlines (``advice.windows``), and one UPDATE claims the actions of all windows at
+once. So a job is a fixed handful of statements whatever the number of teams and actions: read
+the teams, claim, load the claimed actions with their context, load the people to tell
+(``core.people``), and one flush of the notifications and the audit rows.
 
 The claims set follow-through markers only (reminded_at, overdue_notified_at, escalated_at,
 followup_asked_at); they do not raise an action's lock version, so a contact with the action open
@@ -18,90 +16,26 @@ each claim reads just its candidates.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from casefiles.models import Case
 from core import audit
-from core.clock import team_today
 from core.db import db
-from core.models import Organisation, Role, Team, User
+from core.models import Organisation, Role, User
 from core.people import contacts_by_team, members_by_team
 from notifications.services import notify_many
 
 from .events import overdue_events
-from .models import (
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_REMINDER_DAYS,
-    PENDING_ACTION,
-    Action,
-    Advice,
-    AdviceSettings,
-    CaseClosure,
-    EscalationKind,
-)
+from .models import PENDING_ACTION, Action, Advice, CaseClosure, EscalationKind
+from .windows import Windows, chunks, grouped, team_days, within
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 #: The pending statuses as literals in the SQL text, so the planner can match the partial indexes
 #: (their predicate names the same values).
 PENDING = Action.status.in_(sa.bindparam("pending", sorted(PENDING_ACTION), expanding=True, literal_execute=True))
-#: Ids per IN list when loading claimed rows (well below every driver's parameter limit).
-CHUNK = 5000
-
-#: A window of dates: teams -> (first date or None, first date past the window).
-Windows = dict[tuple[date | None, date], list[int]]
-
-
-# --- teams and windows ------------------------------------------------------------------------
-
-def _team_days(now: datetime) -> list[tuple[int, date, int, int]]:
-    """(team id, local today, reminder days, grace days) of every active team, in one query."""
-    rows = db.session.execute(
-        sa.select(Team.id, Team.timezone, AdviceSettings.reminder_days, AdviceSettings.grace_days)
-        .outerjoin(AdviceSettings, AdviceSettings.team_id == Team.id)
-        .where(Team.active.is_(True))
-        .order_by(Team.id)
-    ).all()
-    return [
-        (row.id, team_today(row, now),
-         DEFAULT_REMINDER_DAYS if row.reminder_days is None else row.reminder_days,
-         DEFAULT_GRACE_DAYS if row.grace_days is None else row.grace_days)
-        for row in rows
-    ]
-
-
-def _windows(pairs: Iterable[tuple[int, tuple[date | None, date]]]) -> Windows:
-    """Group the teams by their window."""
-    out: Windows = defaultdict(list)
-    for team_id, window in pairs:
-        out[window].append(team_id)
-    return dict(out)
-
-
-def _within(column, team_column, windows: Windows):
-    """SQL: ``column`` lies in the window of its team (``team_column``); one branch per distinct
-    window. Returns (the per-team condition, a plain range over all windows that an index on
-    ``column`` can use)."""
-    branches = []
-    for (first, past), team_ids in windows.items():
-        terms = [team_column.in_(team_ids), column < past]
-        if first is not None:
-            terms.append(column >= first)
-        branches.append(sa.and_(*terms))
-    firsts = [first for first, _past in windows]
-    overall = [column < max(past for _first, past in windows)]
-    if None not in firsts:
-        overall.append(column >= min(firsts))
-    return sa.or_(*branches), sa.and_(*overall)
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
 
 
 # --- claiming and loading actions -------------------------------------------------------------
@@ -112,7 +46,7 @@ def _claim(marker, windows: Windows, now: datetime, **extra) -> list[int]:
     if not windows:
         return []
     # The action's own team and in-force flag: no look-up of its advice or case per candidate.
-    per_team, overall = _within(EFFECTIVE_DEADLINE, Action.team_id, windows)
+    per_team, overall = within(EFFECTIVE_DEADLINE, Action.team_id, windows)
     return list(
         db.session.scalars(
             sa.update(Action)
@@ -125,9 +59,9 @@ def _claim(marker, windows: Windows, now: datetime, **extra) -> list[int]:
 
 
 def _load(ids: list[int]) -> list[Any]:
-    """The claimed actions with what the messages need (one query per CHUNK ids)."""
+    """The claimed actions with what the messages need (one query per ``windows.CHUNK`` ids)."""
     rows: list[Any] = []
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         rows += db.session.execute(
             sa.select(Action.id, Action.organisation_id, EFFECTIVE_DEADLINE.label("deadline"), Case.team_id,
                       Case.reference, Organisation.name.label("organisation"))
@@ -165,8 +99,8 @@ def _audit_each(action_name: str, rows: list[Any], details: dict | None = None) 
 
 def remind_due_soon(now: datetime) -> str:
     """Remind the contacts of actions due within the team's reminder days (once per deadline)."""
-    windows = _windows((team_id, (today, today + timedelta(days=reminder + 1)))
-                       for team_id, today, reminder, _grace in _team_days(now))
+    windows = grouped((team_id, (today, today + timedelta(days=reminder + 1)))
+                       for team_id, today, reminder, _grace in team_days(now))
     rows = _load(_claim(Action.reminded_at, windows, now))
     _tell_contacts(rows, "advice.action_due_soon")
     _audit_each("action.remind", rows)
@@ -176,7 +110,7 @@ def remind_due_soon(now: datetime) -> str:
 
 def mark_overdue(now: datetime) -> str:
     """Mark actions past their deadline and tell the organisation's contacts (once per deadline)."""
-    windows = _windows((team_id, (None, today)) for team_id, today, _reminder, _grace in _team_days(now))
+    windows = grouped((team_id, (None, today)) for team_id, today, _reminder, _grace in team_days(now))
     rows = _load(_claim(Action.overdue_notified_at, windows, now))
     _tell_contacts(rows, "advice.action_overdue")
     overdue_events(rows)
@@ -188,8 +122,8 @@ def mark_overdue(now: datetime) -> str:
 def escalate_overdue(now: datetime) -> str:
     """Escalate actions overdue past the team's grace period to the chair (once): they go on the
     next meeting's follow-up list until the team decides."""
-    windows = _windows((team_id, (None, today - timedelta(days=grace)))
-                       for team_id, today, _reminder, grace in _team_days(now))
+    windows = grouped((team_id, (None, today - timedelta(days=grace)))
+                       for team_id, today, _reminder, grace in team_days(now))
     rows = _load(_claim(Action.escalated_at, windows, now, escalation_kind=EscalationKind.OVERDUE))
     chairs = members_by_team({r.team_id for r in rows}, Role.CHAIR)
     notify_many((chairs.get(r.team_id, []), "advice.action_escalated", _context(r), _link(r)) for r in rows)
@@ -200,11 +134,11 @@ def escalate_overdue(now: datetime) -> str:
 
 def ask_followup(now: datetime) -> str:
     """Three months after closing, ask the case owner whether the breakthrough holds (once)."""
-    windows = _windows((team_id, (None, today + timedelta(days=1)))
-                       for team_id, today, _reminder, _grace in _team_days(now))
+    windows = grouped((team_id, (None, today + timedelta(days=1)))
+                       for team_id, today, _reminder, _grace in team_days(now))
     claimed: list[Any] = []
     if windows:
-        per_team, overall = _within(CaseClosure.followup_due_on, CaseClosure.team_id, windows)
+        per_team, overall = within(CaseClosure.followup_due_on, CaseClosure.team_id, windows)
         claimed = db.session.execute(
             sa.update(CaseClosure)
             .where(CaseClosure.followup_asked_at.is_(None), CaseClosure.followup_at.is_(None), overall, per_team)
@@ -214,7 +148,7 @@ def ask_followup(now: datetime) -> str:
         ).all()
     team_of = {case_id: team_id for case_id, team_id in claimed}
     cases: list[Any] = []
-    for chunk in _chunks(sorted(team_of)):
+    for chunk in chunks(sorted(team_of)):
         cases += db.session.execute(
             sa.select(Case.id, Case.reference, User).join(User, User.id == Case.owner_id)
             .where(Case.id.in_(chunk)).order_by(Case.id)

@@ -23,16 +23,8 @@ from core.db import db, enum_column
 from core.models import Organisation, User
 from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 
-# The team's catalogues and settings live in their own module; imported from here elsewhere.
-from .catalogue_models import (  # noqa: F401
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_LADDER_DAYS,
-    DEFAULT_REMINDER_DAYS,
-    DEFAULT_WAITING_NORM_DAYS,
-    AdviceSettings,
-    Intervention,
-    LegalReference,
-)
+# The team's catalogues live in their own module; imported from here elsewhere.
+from .catalogue_models import Intervention, LegalReference  # noqa: F401
 from .closure_models import (  # noqa: F401,E402  (how a case ended, the three-month follow-up)
     CLOSURE_OUTCOME_LABELS,
     FOLLOWUP_LABELS,

@@ -17,7 +17,7 @@ from core.web import audit_read, get_team, posted_version, show_refusal
 
 from . import permissions, plan, signals
 from .plan_models import SOURCE_KIND_LABELS
-from .views import get_advice
+from .web import get_advice
 
 bp = Blueprint("plan", __name__, url_prefix="/plan")
 

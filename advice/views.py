@@ -28,9 +28,8 @@ from .draft_page import DraftPage
 from .draft_save import save_draft
 from .drafting import TEXT_FIELDS, discard_draft, draft_advice
 from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
-from .lifecycle import StaleDraft, current_advice, draft_of, settings_for, versions
+from .lifecycle import StaleDraft, current_advice, draft_of, versions
 from .models import (
-    Action,
     Advice,
     AdviceDocument,
     AdviceStatus,
@@ -41,6 +40,8 @@ from .models import (
     with_ladder_level,
 )
 from .plan_models import AdvicePlan
+from .settings import settings_for
+from .web import advice_options, get_advice, visible
 
 bp = Blueprint("advice", __name__, url_prefix="/advice")
 
@@ -60,39 +61,21 @@ def _globals():
 
 # --- loading with need-to-know ----------------------------------------------------------------
 
-#: What every advice page shows, loaded with the advice: one statement for the advice, its case,
-#: meeting, legal grounds and cost lines (a few each), one for its actions with their
-#: organisations and ladder levels: the page's statements do not grow with them.
-_LOADED = (sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.meeting), sa.orm.joinedload(Advice.legal_grounds),
-           sa.orm.joinedload(Advice.cost_lines),
-           sa.orm.selectinload(Advice.actions).options(sa.orm.joinedload(Action.organisation), with_ladder_level()))
-
-
-def _visible(advice: Advice | None) -> Advice:
-    if advice is None or not permissions.can_view_advice(current_user, advice):
-        abort(404)
-    return advice
-
-
-def get_advice(advice_id: int) -> Advice:
-    return _visible(db.session.get(Advice, advice_id, options=list(_LOADED)))
-
-
 def _get_shown_advice(advice_id: int) -> tuple[Advice, AdviceDocument | None, CaseClosure | None]:
-    """The advice as ``get_advice`` loads it, for the page that shows it: with, in the same
-    statement, what it has one of: who issued it, its plan (with the coordinator), its archive
+    """The advice as ``get_advice`` loads it, its actions with their ladder level, for the page
+    that shows it (and its printable version): with, in the same statement, what it has one of: who issued it, its plan (with the coordinator), its archive
     copy (without the bytes) and the case's closure."""
     row = db.session.execute(
         sa.select(Advice, AdviceDocument, CaseClosure)
         .outerjoin(AdviceDocument, AdviceDocument.advice_id == Advice.id)
         .outerjoin(CaseClosure, CaseClosure.case_id == Advice.case_id)
         .where(Advice.id == advice_id)
-        .options(*_LOADED, sa.orm.joinedload(Advice.issued_by),
+        .options(*advice_options(with_ladder_level()), sa.orm.joinedload(Advice.issued_by),
                  sa.orm.joinedload(Advice.plan).joinedload(AdvicePlan.coordinator))
     ).unique().one_or_none()
     if row is None:
         abort(404)
-    return _visible(row[0]), row[1], row[2]
+    return visible(row[0]), row[1], row[2]
 
 
 # --- the advice -------------------------------------------------------------------------------

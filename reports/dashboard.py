@@ -32,11 +32,10 @@ from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from advice.models import (
-    DEFAULT_WAITING_NORM_DAYS,
-    AdviceSettings,
     ClosureOutcome,
     FollowupResult,
 )
+from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings
 from core import audit, spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db

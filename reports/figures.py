@@ -62,11 +62,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from advice.models import (
-    DEFAULT_WAITING_NORM_DAYS,
     Action,
     ActionStatus,
     Advice,
-    AdviceSettings,
     AdviceStatus,
     CaseClosure,
     ClosureOutcome,
@@ -75,6 +73,7 @@ from advice.models import (
     FollowupResult,
 )
 from advice.org_figures import OrgFollowThrough, follow_through, monthly_trend
+from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings
 from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
 from core.audit import AuditEvent
 from core.db import days_between, db

@@ -13,10 +13,10 @@ from advice.follow_through import complete_action, confirm_action, follow_up_ite
 from advice.models import (
     Action,
     ActionStatus,
-    AdviceSettings,
     CaseClosure,
     EscalationKind,
 )
+from advice.settings import AdviceSettings
 from core.audit import AuditEvent
 from core.db import db
 from core.jobs import registered

@@ -11,15 +11,13 @@ import sqlalchemy as sa
 
 from advice import jobs
 from advice.models import (
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_REMINDER_DAYS,
     Action,
     ActionStatus,
     Advice,
-    AdviceSettings,
     AdviceStatus,
     CaseClosure,
 )
+from advice.settings import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, AdviceSettings
 from casefiles.models import Case, CaseStatus
 from core.audit import AuditEvent
 from core.clock import team_today

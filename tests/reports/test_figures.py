@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from advice import org_figures
-from advice.models import AdviceSettings
+from advice.settings import AdviceSettings
 from casefiles.models import Case, CaseStatus
 from core.db import db
 from core.models import Domain as D
