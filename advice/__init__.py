@@ -19,8 +19,6 @@ def init_app(app: Flask) -> None:
         action_team,
         attachment_shares,
         attachment_views,
-        escalation,
-        escalation_views,
         events,
         follow_through_views,
         guard,
@@ -71,18 +69,8 @@ def init_app(app: Flask) -> None:
                  N_("Mark overdue actions and tell the organisations"), hour=7, minute=10)
     register_job(app, "advice.escalate_overdue", jobs.escalate_overdue, "cron",
                  N_("Escalate actions overdue past the grace period"), hour=7, minute=20)
-    # The escalation ladder (director, steering group, national Maatwerkloket): its pages and job.
-    app.register_blueprint(escalation_views.bp)
-    app.jinja_env.globals["ladder_levels"] = escalation.levels_of
-    app.jinja_env.globals["ladder_levels_all"] = [lv for lv in escalation.Level if lv >= escalation.Level.TEAM]
-    # The labels of a list's statuses and levels, translated once per table (core.i18n.labels).
+    # The labels of a list's statuses, translated once per table (core.i18n.labels).
     app.jinja_env.globals["action_status_labels"] = lambda: labels(models.ActionStatus)
-    app.jinja_env.globals["ladder_level_labels"] = lambda: labels(escalation.Level)
     app.jinja_env.globals["escalation_kind_labels"] = lambda: labels(models.EscalationKind)
-    register_case_notices(app, escalation.case_notices)
-    from core.privacy import register_anonymiser
-    register_anonymiser(app, "advice_escalation", escalation.anonymise_escalations)
-    register_job(app, "advice.escalation_ladder", escalation.climb, "cron",
-                 N_("Move unanswered escalations up the ladder and e-mail the directors"), hour=7, minute=25)
     register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
                  N_("Ask for the three-month follow-up evaluation"), hour=7, minute=30)

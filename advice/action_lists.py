@@ -26,13 +26,13 @@ from core.db import db
 from core.models import Role, User
 from core.paging import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
 
+from .escalation.models import with_ladder_level
 from .models import (
     PENDING_ACTION,
     SETTLED_ACTION,
     Action,
     ActionStatus,
     Advice,
-    with_ladder_level,
 )
 
 #: When an action left the open work: reported done, or dropped by the team (indexed with this

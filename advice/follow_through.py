@@ -25,6 +25,7 @@ from notifications.services import notify
 
 from . import permissions, ties
 from .action_lists import status_in
+from .escalation.models import with_ladder_level
 from .events import action_event
 from .lifecycle import (
     NOTE_MAX,
@@ -44,7 +45,6 @@ from .models import (
     CaseClosure,
     EscalationKind,
     TeamDecision,
-    with_ladder_level,
 )
 
 

@@ -33,7 +33,6 @@ from .closure_models import (  # noqa: F401,E402  (how a case ended, the three-m
     FollowupResult,
 )
 from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
-from .escalation_models import DirectorAnswer, Escalation, EscalationStep, Level  # noqa: F401,E402  (the ladder)
 
 # --- states -----------------------------------------------------------------------------------
 
@@ -383,7 +382,8 @@ class Action(db.Model):
     ladder_level: Mapped[Optional[int]] = sa.orm.query_expression()
     """The level of the action's open escalation (2 to 4), 0 without one, when the statement that
     loaded the action asked for it (``with_ladder_level()``: the lists, the advice page); None
-    otherwise. ``advice.escalation.levels_of`` turns it into the ladder level."""
+    otherwise. ``advice.escalation.services.levels_of`` turns it into the ladder level; the option
+    is ``advice.escalation.models.with_ladder_level``."""
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -402,17 +402,6 @@ class Action(db.Model):
 
     def __repr__(self) -> str:
         return f"<Action {self.id} org={self.organisation_id} {self.status}>"
-
-
-def with_ladder_level():
-    """Loader option: fill ``Action.ladder_level`` in the statement that loads the actions (a
-    correlated subquery on the action's one escalation row), so a list's ladder badges cost no
-    statement of their own. Use it where ``Action`` is the loaded entity, or as a sub-option of
-    a relationship loader of actions."""
-    open_level = (sa.select(Escalation.level)
-                  .where(Escalation.action_id == Action.id, Escalation.closed_at.is_(None))
-                  .scalar_subquery())
-    return sa.orm.with_expression(Action.ladder_level, sa.func.coalesce(open_level, 0))
 
 
 class AdviceNeed(db.Model):

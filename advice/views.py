@@ -27,6 +27,7 @@ from .catalogue import (
 from .draft_page import DraftPage
 from .draft_save import save_draft
 from .drafting import TEXT_FIELDS, discard_draft, draft_advice
+from .escalation.models import with_ladder_level
 from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from .lifecycle import StaleDraft, current_advice, draft_of, versions
 from .models import (
@@ -37,7 +38,6 @@ from .models import (
     CostSide,
     Intervention,
     LegalReference,
-    with_ladder_level,
 )
 from .plan_models import AdvicePlan
 from .settings import settings_for

@@ -19,11 +19,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from advice import escalation, jobs
+from advice import jobs
 from advice.drafting import add_action, add_cost_line, draft_advice, update_draft
+from advice.escalation import services as escalation
+from advice.escalation.director import answer_as_director
+from advice.escalation.jobs import climb
+from advice.escalation.models import Escalation
 from advice.follow_through import complete_action, refuse_action
 from advice.issuing import issue_advice
-from advice.models import Escalation, Intervention
+from advice.models import Intervention
 from casefiles import services as case_services
 from casefiles.models import FINAL_STATUSES, Case, InclusionCriterion
 from casefiles.repeats import mark_repeat
@@ -123,7 +127,7 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
     _climb(session + timedelta(days=18))  # the team did not settle it: level 2, the director
     esc = db.session.scalar(sa.select(Escalation).where(Escalation.action_id == housing.id))
     with running_at(session + timedelta(days=21)):
-        escalation.answer_as_director(esc, answer="explain", explanation=(
+        answer_as_director(esc, answer="explain", explanation=(
             "De wachtlijst is voor ons bindend zolang de gemeente geen urgentiebesluit neemt; wij vragen de gemeente daarom."))
     with running_at(session + timedelta(days=24)):
         escalation.climb_by_hand(housing, chair)  # level 3: the steering group
@@ -178,4 +182,4 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
 def _climb(moment: datetime) -> None:
     """The ladder job as the scheduler ran it then (its messages are history)."""
     with running_at(moment):
-        escalation.climb(moment)
+        climb(moment)

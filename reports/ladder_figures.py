@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from advice.models import Action, AdviceStatus, Escalation
+from advice.escalation.models import Escalation
+from advice.models import Action, AdviceStatus
 from advice.org_figures import advice_status
 from casefiles.models import Case
 from core.db import db

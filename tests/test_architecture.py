@@ -15,14 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The layers, lowest first. A module may import from its own layer and the ones below it.
-#: The sub-packages of casefiles build on casefiles (and not the other way round).
+#: The sub-packages of casefiles build on casefiles, those of advice on advice (and not the other
+#: way round).
 LAYERS = [
     ["core"],
     ["accounts", "notifications", "webhooks"],
     ["casefiles"],
     ["casefiles.blockage", "casefiles.holds", "casefiles.attachments"],
     ["meeting"],
-    ["advice"],
+    ["advice", "advice.escalation"],
     ["reports", "financing", "api"],
     ["expertteam"],
 ]

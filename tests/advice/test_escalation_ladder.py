@@ -9,9 +9,12 @@ from datetime import UTC, date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import escalation, escalation_director, tokens
+from advice import tokens
+from advice.escalation import director as escalation_director
+from advice.escalation import services as escalation
+from advice.escalation.jobs import climb
+from advice.escalation.models import Escalation, EscalationStep, Level
 from advice.follow_through import complete_action, refuse_action
-from advice.models import Escalation, EscalationStep, Level
 from core.audit import AuditEvent
 from core.clock import utcnow
 from core.db import db
@@ -56,7 +59,7 @@ def refused(aw, issued):
 
 
 def test_the_job_is_registered(app):
-    assert registered(app)["advice.escalation_ladder"].func is escalation.climb
+    assert registered(app)["advice.escalation_ladder"].func is climb
 
 
 def test_each_step_once_right_people_told(aw, refused, smtp_server):  # noqa: F811
@@ -64,13 +67,13 @@ def test_each_step_once_right_people_told(aw, refused, smtp_server):  # noqa: F8
     start = housing.escalated_at
     assert escalation.level_of(housing) == Level.TEAM
     # Level 1 → 2 after the team's 14 days (the default), not before.
-    assert escalation.climb(start + timedelta(days=13)).startswith("0 escalations moved up")
+    assert climb(start + timedelta(days=13)).startswith("0 escalations moved up")
     before = state()
     at_director = start + timedelta(days=14, hours=1)
-    assert escalation.climb(at_director) == "1 escalations moved up, 0 closed, 1 directors e-mailed"
+    assert climb(at_director) == "1 escalations moved up, 0 closed, 1 directors e-mailed"
     after = state()
     assert after != before
-    assert escalation.climb(at_director + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(at_director + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
     assert state() == after
     assert told() == {(aw.chair.id, "advice.escalation_director"): 1}  # not the contacts, owner, secretary
     assert [m.rcpt_tos for m in smtp_server.messages] == [["directie@devaart.example"]]
@@ -81,19 +84,19 @@ def test_each_step_once_right_people_told(aw, refused, smtp_server):  # noqa: F8
 
     # Level 2 → 3 after the director's 10 days unanswered; twice.
     due = esc.level_due_on
-    assert escalation.climb(at_director + timedelta(days=10)).startswith("0 escalations")
+    assert climb(at_director + timedelta(days=10)).startswith("0 escalations")
     from datetime import datetime, time
     steering = datetime.combine(due + timedelta(days=1), time(9), tzinfo=UTC)
-    assert escalation.climb(steering).startswith("1 escalations moved up")
+    assert climb(steering).startswith("1 escalations moved up")
     snap = state()
-    assert escalation.climb(steering).startswith("0 escalations moved up")
+    assert climb(steering).startswith("0 escalations moved up")
     assert state() == snap
     # Level 3 → 4 after the steering group's 28 days without an outcome; twice.
     esc = db.session.get(Escalation, esc.id)
     national = datetime.combine(esc.level_due_on + timedelta(days=1), time(9), tzinfo=UTC)
-    assert escalation.climb(national).startswith("1 escalations moved up")
+    assert climb(national).startswith("1 escalations moved up")
     snap = state()
-    assert escalation.climb(national + timedelta(days=30)).startswith("0 escalations moved up")
+    assert climb(national + timedelta(days=30)).startswith("0 escalations moved up")
     assert state() == snap
     esc = db.session.get(Escalation, esc.id)
     assert esc.level == Level.NATIONAL and esc.level_due_on is None
@@ -107,11 +110,11 @@ def test_each_step_once_right_people_told(aw, refused, smtp_server):  # noqa: F8
 def test_director_link_once_and_only_for_its_action(app, aw, refused, client):
     _advice, housing = refused
     start = housing.escalated_at
-    escalation.climb(start + timedelta(days=15))  # no SMTP server: the mail waits, the ladder climbs
+    climb(start + timedelta(days=15))  # no SMTP server: the mail waits, the ladder climbs
     esc = db.session.scalar(sa.select(Escalation))
     assert esc.director_mailed_at is None and esc.director_mail_error
     with app.test_request_context():
-        url = escalation.director_path(esc)
+        url = escalation_director.director_path(esc)
         forged = f"/escalation/director/{escalation_director._serializer().dumps({'escalation': esc.id, 'action': housing.id + 1})}"
         confirm_token = f"/escalation/director/{tokens.make(housing.id)}"
     page = client.get(url)
@@ -129,19 +132,19 @@ def test_director_link_once_and_only_for_its_action(app, aw, refused, client):
     assert esc.director_answer.value == "carry_out"
     assert told()[(aw.chair.id, "advice.escalation_answered")] == 1
     # Answered: the deadline passing does not take it to the steering group.
-    assert escalation.climb(start + timedelta(days=40)).startswith("0 escalations moved up")
+    assert climb(start + timedelta(days=40)).startswith("0 escalations moved up")
 
 
 def test_done_closes_the_ladder_and_a_decided_team_is_not_passed(aw, refused, issued):
     advice, housing = refused
-    escalation.climb(housing.escalated_at + timedelta(days=15))
+    climb(housing.escalated_at + timedelta(days=15))
     from advice.follow_through import confirm_action, record_team_decision
     record_team_decision(housing, aw.chair, decision="extend", note="Try again.",
                          new_deadline=date.today() + timedelta(days=30))
     confirm_action(housing, aw.contact, expected_version=housing.version)
     complete_action(housing, aw.contact, expected_version=housing.version, note="Housed.", done_on=date.today())
     db.session.commit()
-    assert escalation.climb(utcnow() + timedelta(days=60)).startswith("0 escalations moved up, 1 closed")
+    assert climb(utcnow() + timedelta(days=60)).startswith("0 escalations moved up, 1 closed")
     assert escalation.level_of(housing, db.session.scalar(sa.select(Escalation))) == Level.CONTACT
     # The GGZ action was refused too, but the team decided within its days: nothing climbs.
     ggz = next(a for a in advice.actions if a.organisation_id == aw.org2.id)
@@ -149,7 +152,7 @@ def test_done_closes_the_ladder_and_a_decided_team_is_not_passed(aw, refused, is
     record_team_decision(ggz, aw.chair, decision="extend", note="Start in March.",
                          new_deadline=date.today() + timedelta(days=60))
     db.session.commit()
-    assert escalation.climb(utcnow() + timedelta(days=20)).startswith("0 escalations moved up")
+    assert climb(utcnow() + timedelta(days=20)).startswith("0 escalations moved up")
 
 
 def test_chair_climbs_by_hand_and_records_the_steering_group(aw, refused, login_as, client):
@@ -186,7 +189,7 @@ def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, c
     late = datetime.combine(ggz.deadline + timedelta(days=8), time(9), tzinfo=UTC)
     jobs.mark_overdue(late)
     jobs.escalate_overdue(late)  # the GGZ action: overdue past the grace period, level 1
-    escalation.climb(late + timedelta(days=15))  # both climb to the director
+    climb(late + timedelta(days=15))  # both climb to the director
     login_as(aw.chair)
     for url in (f"/cases/{advice.case_id}", f"/advice/{advice.id}", f"/advice/teams/{aw.team.id}/follow-up",
                 f"/advice/teams/{aw.team.id}/overview"):
@@ -202,7 +205,7 @@ def test_figures_count_escalations_per_level_and_organisation(aw, refused, count
     from core.period import Period
     from reports import ladder_figures
     advice, housing = refused
-    escalation.climb(housing.escalated_at + timedelta(days=15))
+    climb(housing.escalated_at + timedelta(days=15))
     period = Period(date.today() - timedelta(days=30), date.today() + timedelta(days=1))
     ladder_figures.compute(aw.team.id, period)  # the transaction begins (SQLite's BEGIN is a statement)
     with count_queries() as counted:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from advice import escalation
-from advice.escalation_models import LadderStart
+from advice.escalation.jobs import climb
+from advice.escalation.models import Escalation, LadderStart
 from advice.follow_through import refuse_action
-from advice.models import Escalation
 from core.clock import team_today, utcnow
 from core.db import db
 from core.jobs import JobRun
@@ -50,24 +49,24 @@ def test_the_first_run_after_the_upgrade_moves_nothing_old_and_mails_no_director
     upgrade, _housing, _ggz = upgraded
     before = state()
     first_night = upgrade + timedelta(hours=10)
-    assert escalation.climb(first_night) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
-    assert escalation.climb(first_night + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(first_night) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(first_night + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
     assert state() == before
     assert db.session.scalar(sa.select(sa.func.count(Escalation.id))) == 0
     assert told() == {} and smtp_server.messages == []
     # Nor on the team's last day counted from the start.
-    assert escalation.climb(upgrade + timedelta(days=13, hours=23)).startswith("0 escalations moved up")
+    assert climb(upgrade + timedelta(days=13, hours=23)).startswith("0 escalations moved up")
     assert state() == before and smtp_server.messages == []
 
 
 def test_an_old_escalation_climbs_after_the_teams_days_from_the_start_once(aw, upgraded, smtp_server):  # noqa: F811
     upgrade, housing, ggz = upgraded
     at_director = upgrade + timedelta(days=14, hours=1)
-    assert escalation.climb(at_director) == "2 escalations moved up, 0 closed, 2 directors e-mailed"
+    assert climb(at_director) == "2 escalations moved up, 0 closed, 2 directors e-mailed"
     after = state()
     # Two runs = one: the second (the same night, or a second scheduler) changes nothing, tells nobody.
-    assert escalation.climb(at_director) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
-    assert escalation.climb(at_director + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(at_director) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(at_director + timedelta(hours=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
     assert state() == after
     rows = db.session.scalars(sa.select(Escalation).order_by(Escalation.action_id)).all()
     assert sorted(e.action_id for e in rows) == sorted([housing.id, ggz.id])
@@ -84,22 +83,22 @@ def test_an_escalation_after_the_start_keeps_its_own_clock(aw, upgraded):
     upgrade, housing, _ggz = upgraded
     housing.escalated_at = upgrade + timedelta(days=3)  # escalated after the ladder started
     db.session.commit()
-    assert escalation.climb(upgrade + timedelta(days=15)).startswith("1 escalations moved up")  # the old GGZ one
-    assert escalation.climb(upgrade + timedelta(days=16)).startswith("0 escalations moved up")
-    assert escalation.climb(upgrade + timedelta(days=17, hours=1)).startswith("1 escalations moved up")
+    assert climb(upgrade + timedelta(days=15)).startswith("1 escalations moved up")  # the old GGZ one
+    assert climb(upgrade + timedelta(days=16)).startswith("0 escalations moved up")
+    assert climb(upgrade + timedelta(days=17, hours=1)).startswith("1 escalations moved up")
 
 
 def test_a_backlog_climbs_a_batch_a_run_oldest_first(app, aw, upgraded, smtp_server):  # noqa: F811
     upgrade, housing, ggz = upgraded
     app.config["LADDER_BATCH_SIZE"] = 1
     night = upgrade + timedelta(days=15)
-    assert escalation.climb(night) == ("1 escalations moved up, 0 closed, 1 directors e-mailed"
+    assert climb(night) == ("1 escalations moved up, 0 closed, 1 directors e-mailed"
                                        "; a full batch, the rest next run")
     assert db.session.scalars(sa.select(Escalation.action_id)).all() == [housing.id]  # escalated longest ago
-    assert escalation.climb(night + timedelta(days=1)).startswith("1 escalations moved up")
+    assert climb(night + timedelta(days=1)).startswith("1 escalations moved up")
     assert sorted(db.session.scalars(sa.select(Escalation.action_id))) == sorted([housing.id, ggz.id])
     snap = state()
-    assert escalation.climb(night + timedelta(days=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
+    assert climb(night + timedelta(days=1)) == "0 escalations moved up, 0 closed, 0 directors e-mailed"
     assert state() == snap
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))
                              .where(Notification.kind == "advice.escalation_director")) == 2
@@ -112,9 +111,9 @@ def test_escalations_since_the_start_go_before_the_old_backlog(app, aw, upgraded
     ggz.escalated_at = upgrade + timedelta(days=1)  # escalated after the start: its own 14 days hold
     db.session.commit()
     night = upgrade + timedelta(days=15, hours=2)
-    assert escalation.climb(night).startswith("1 escalations moved up")
+    assert climb(night).startswith("1 escalations moved up")
     assert db.session.scalars(sa.select(Escalation.action_id)).all() == [ggz.id]
-    assert escalation.climb(night + timedelta(days=1)).startswith("1 escalations moved up")
+    assert climb(night + timedelta(days=1)).startswith("1 escalations moved up")
     assert sorted(db.session.scalars(sa.select(Escalation.action_id))) == sorted([housing.id, ggz.id])
 
 
@@ -154,8 +153,8 @@ def test_a_backlog_at_one_level_does_not_hold_up_another(app, aw, upgraded):
     ggz.escalated_at = upgrade + timedelta(days=12)
     db.session.commit()
     night = upgrade + timedelta(days=15)
-    assert escalation.climb(night).startswith("1 escalations moved up")  # housing: to the director
+    assert climb(night).startswith("1 escalations moved up")  # housing: to the director
     # Eleven days on: housing's director did not answer and GGZ's team days passed: both move.
-    assert escalation.climb(night + timedelta(days=11, hours=1)).startswith("2 escalations moved up")
+    assert climb(night + timedelta(days=11, hours=1)).startswith("2 escalations moved up")
     levels = dict(db.session.execute(sa.select(Escalation.action_id, Escalation.level)).all())
     assert levels == {housing.id: 3, ggz.id: 2}

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import escalation, plan, ties
+from advice import plan, ties
+from advice.escalation import services as escalation
+from advice.escalation.models import Escalation, Level, with_ladder_level
 from advice.issuing import issue_advice
 from advice.models import (
     Action,
@@ -19,10 +21,7 @@ from advice.models import (
     Advice,
     CaseClosure,
     ClosureOutcome,
-    Escalation,
     EscalationKind,
-    Level,
-    with_ladder_level,
 )
 from casefiles.blockage import services as blockage
 from casefiles.holds import services as holds

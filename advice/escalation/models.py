@@ -1,11 +1,12 @@
-"""The escalation ladder's records (re-exported by ``advice.models``).
+"""The escalation ladder's records.
 
 The levels follow the AVE model's phases, green to dark red. Levels 0 (the organisation's
 contact: reminders) and 1 (the chair and the team: an escalated action on the follow-up list)
 live on the action itself (``Action.escalated_at``); an ``Escalation`` row exists once an action
 climbs to level 2 and above: the director, the municipality's steering group, the national
 Maatwerkloket Multiproblematiek. ``EscalationStep`` keeps the ladder's history, one row per move. ``LadderStart`` holds the moment
-the ladder started in an installation that had history before it.
+the ladder started in an installation that had history before it. ``with_ladder_level`` loads an
+action's level with it (``Action.ladder_level``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from advice.models import Action
 from core.clock import utcnow
 from core.db import db, enum_column
 
@@ -167,3 +169,14 @@ class LadderStart(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     started_at: Mapped[datetime]
+
+
+def with_ladder_level():
+    """Loader option: fill ``Action.ladder_level`` in the statement that loads the actions (a
+    correlated subquery on the action's one escalation row), so a list's ladder badges cost no
+    statement of their own. Use it where ``Action`` is the loaded entity, or as a sub-option of
+    a relationship loader of actions."""
+    open_level = (sa.select(Escalation.level)
+                  .where(Escalation.action_id == Action.id, Escalation.closed_at.is_(None))
+                  .scalar_subquery())
+    return sa.orm.with_expression(Action.ladder_level, sa.func.coalesce(open_level, 0))

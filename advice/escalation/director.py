@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from advice.lifecycle import NOTE_MAX
 from casefiles import services as case_services
 from core import audit
 from core.clock import replaying, utcnow
@@ -22,7 +23,7 @@ from core.models import Role
 from core.people import team_members
 from notifications.services import notify_many
 
-from .lifecycle import NOTE_MAX
+from .batching import batch_size, first_batch
 from .models import DirectorAnswer, Escalation
 
 
@@ -103,32 +104,10 @@ def answer_as_director(escalation: Escalation, *, answer: DirectorAnswer | str, 
 #: A claim older than this is taken to be from a run that died.
 MAIL_LEASE = timedelta(minutes=30)
 
-#: The most a run of the ladder job does per kind of work (moves per level, closings, e-mails),
-#: the oldest first; the rest waits for the next run. Steady state is below it (tens to a hundred
-#: or so a night nationally), so it bounds a backlog: a night's work stays under a second or so
-#: and no director gets a pile of e-mails at once. The setting ``LADDER_BATCH_SIZE`` overrides it.
-LADDER_BATCH = 300
-
-
-def batch_size() -> int:
-    return int(current_app.config.get("LADDER_BATCH_SIZE", LADDER_BATCH))
-
-
-def first_batch(conditions: tuple, order_by: tuple, limit: int) -> tuple:
-    """The WHERE terms of an UPDATE of at most ``limit`` escalations matching ``conditions``, the
-    first in ``order_by``: their ids, evaluated once (on PostgreSQL a materialised CTE, so the limit
-    holds when the UPDATE re-checks a row another run changed meanwhile), and the conditions
-    again, so a row another run took no longer matches."""
-    ids = sa.select(Escalation.id).where(*conditions).order_by(*order_by).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = sa.select(ids.cte().prefix_with("MATERIALIZED").c[0])
-    return (Escalation.id.in_(ids), *conditions)
-
-
 def send_director_mails(now: datetime, limit: int | None = None) -> int:
     """Send the director's message for each escalation that reached level 2 and has an address,
     once: rows are claimed by one conditional UPDATE (two schedulers send each mail once), at most
-    ``limit`` (the batch size) a run, sent, and marked; a failure releases the claim for the next run."""
+    ``limit`` (the batch size, ``advice.escalation.batching``) a run, sent, and marked; a failure releases the claim for the next run."""
     limit = batch_size() if limit is None else limit
     if limit <= 0:
         return 0

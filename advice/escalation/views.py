@@ -20,6 +20,9 @@ from flask_login import current_user
 from wtforms import DateField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from advice import permissions
+from advice.lifecycle import NOTE_MAX
+from advice.models import Action
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import ServiceError
@@ -27,11 +30,11 @@ from core.forms import Form, PostForm
 from core.models import Team
 from core.web import audit_read, show_refusal
 
-from . import escalation, permissions
-from .lifecycle import NOTE_MAX
-from .models import Action, DirectorAnswer, Escalation, Level
+from . import services as escalation
+from .director import answer_as_director, read_director_token
+from .models import DirectorAnswer, Escalation, Level
 
-bp = Blueprint("escalation", __name__, url_prefix="/escalation")
+bp = Blueprint("escalation", __name__, url_prefix="/escalation", template_folder="templates")
 
 #: The director answers through the link: no sign-in (the link is the key, once).
 PUBLIC_ENDPOINTS = {"escalation.director"}
@@ -166,7 +169,7 @@ def summary(action_id: int):
 @bp.route("/director/<token>", methods=["GET", "POST"])
 def director(token: str):
     """The director's page: the case reference, the action, the reason given; one answer."""
-    esc = escalation.read_director_token(token)
+    esc = read_director_token(token)
     if esc is None:
         abort(404)
     form = DirectorForm()
@@ -174,7 +177,7 @@ def director(token: str):
     if request.method == "POST" and esc.director_answered_at is None:
         if form.validate_on_submit():
             try:
-                escalation.answer_as_director(esc, answer=form.answer.data or "", explanation=form.explanation.data)
+                answer_as_director(esc, answer=form.answer.data or "", explanation=form.explanation.data)
             except ServiceError as exc:
                 db.session.rollback()
                 show_refusal(exc, form)
