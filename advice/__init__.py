@@ -48,17 +48,6 @@ def init_app(app: Flask) -> None:
     for key, label in events.ADVICE_EVENTS.items():
         register_event(app, key, label)
     privacy.register_parts(app)
-    # One plan, one coordinator; lessons for the system (issue 17, parts 2 and 3).
-    from . import plan, plan_views
-    plan.install_guard()
-    app.register_blueprint(plan_views.bp)
-    app.jinja_env.globals["advice_plan"] = plan.plan_of
-    from core.privacy import register_anonymiser as _register_anonymiser
-    from core.privacy import register_export as _register_export
-    _register_export(app, "advice_plan", plan.export_plan)
-    _register_anonymiser(app, "advice_plan", plan.anonymise_plan)
-    from . import signals
-    _register_anonymiser(app, "advice_signals", signals.anonymise_signals)
     # Case files the chair shares with an action: the page, the action page's list, the read rule.
     app.register_blueprint(attachment_views.bp)
     app.jinja_env.globals["shared_attachments"] = attachment_shares.shared_with

@@ -14,9 +14,10 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import User
 
-from . import permissions, plan
+from . import permissions
 from .lifecycle import TransitionError, add_months, audit_step
 from .models import CaseClosure, ClosureOutcome, FollowupResult
+from .plan import services as plan
 
 FOLLOWUP_MONTHS = 3
 
@@ -55,7 +56,7 @@ def record_followup(case: Case, actor: User, *, result: FollowupResult | str, no
                     now: datetime | None = None, goal_answers: dict[int, tuple[bool, bool]] | None = None) -> CaseClosure:
     """The owner's answer to 'is the breakthrough holding?' (once); when the plan names goals, per
     goal whether it was reached and whether the breakthrough holds (``goal_answers`` by position,
-    ``advice.plan.record_goal_reviews``)."""
+    ``advice.plan.services.record_goal_reviews``)."""
     now = now or utcnow()
     if not permissions.can_record_followup(actor, case):
         raise PermissionDenied(_("Only the case owner records the follow-up of a closed case."))

@@ -11,10 +11,11 @@ from core.db import db
 from core.filters import euros
 from core.people import committed_organisations
 
-from . import plan, ties
+from . import ties
 from .draft_form import DraftForm
 from .drafting import TEXT_FIELDS
 from .models import Advice, Intervention, LegalReference
+from .plan import services as plan
 
 
 class DraftPage:

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.models import User
 
-from . import plan, ties
+from . import ties
 from .drafting import (
     TEXT_FIELDS,
     add_action,
@@ -25,6 +25,7 @@ from .drafting import (
     update_draft,
 )
 from .models import Advice
+from .plan import services as plan
 
 
 def save_draft(advice: Advice, actor: User, *, expected_version: int, texts: dict[str, str],

@@ -21,7 +21,7 @@ from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
-from . import action_lists, forms, permissions, plan, tokens
+from . import action_lists, forms, permissions, tokens
 from .closure import close_case, closure_of, record_followup, record_followup_review
 from .follow_through import (
     complete_action,
@@ -33,6 +33,7 @@ from .follow_through import (
 from .lifecycle import StaleAction
 from .models import Action, AdviceStatus, CaseClosure, TeamDecision
 from .org_figures import follow_through_where
+from .plan import services as plan
 
 bp = Blueprint("follow_through", __name__, url_prefix="/advice")
 

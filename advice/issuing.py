@@ -19,7 +19,7 @@ from core.models import Organisation, User
 from core.people import organisation_contacts
 from notifications.services import notify
 
-from . import permissions, plan, ties, tokens
+from . import permissions, ties, tokens
 from .documents import store_archive_copy
 from .drafting import TEXT_FIELDS, require_committed
 from .events import action_event, correction_events
@@ -40,6 +40,7 @@ from .models import (
     AdviceStatus,
     CostLine,
 )
+from .plan import services as plan
 
 
 def canonical_content(advice: Advice) -> dict[str, Any]:

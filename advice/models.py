@@ -411,12 +411,3 @@ class AdviceNeed(db.Model):
 
     advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-from .plan_models import (  # noqa: E402,F401 - one metadata for the package
-    AdvicePlan,
-    BlockageSignal,
-    PlanGoalReview,
-    PlanNote,
-    SignalSource,
-)

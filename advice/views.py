@@ -39,7 +39,7 @@ from .models import (
     Intervention,
     LegalReference,
 )
-from .plan_models import AdvicePlan
+from .plan.models import AdvicePlan
 from .settings import settings_for
 from .web import advice_options, get_advice, visible
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import plan, ties
+from advice import ties
 from advice.escalation import services as escalation
 from advice.escalation.models import Escalation, Level, with_ladder_level
 from advice.issuing import issue_advice
@@ -23,6 +23,7 @@ from advice.models import (
     ClosureOutcome,
     EscalationKind,
 )
+from advice.plan import services as plan
 from casefiles.blockage import services as blockage
 from casefiles.holds import services as holds
 from casefiles.models import CaseStatus

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from advice import plan
 from advice.closure import close_case, record_followup
 from advice.follow_through import complete_action
 from advice.guard import ImmutableAdviceError
@@ -19,6 +18,7 @@ from advice.issuing import (
     issue_advice,
     verify_hash,
 )
+from advice.plan import services as plan
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import PermissionDenied, ServiceError

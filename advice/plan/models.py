@@ -1,13 +1,13 @@
-"""One plan, one coordinator, and lessons for the system (issue 17, parts 2 and 3).
+"""One plan, one coordinator, and lessons for the system.
 
 ``AdvicePlan``: the advice as a coordinated approach: the coordinator (regisseur) who watches
 over its execution, the household's own goals for the coming year (one per line) and how
-progress is checked; part of the issued content (``advice.plan.canonical_plan``).
+progress is checked; part of the issued content (``advice.plan.services.canonical_plan``).
 ``PlanNote``: the coordinator's progress notes between meetings. ``PlanGoalReview``: the
 three-month evaluation per goal. ``SignalSource`` and ``BlockageSignal``: the team's list of
 rules, laws, procedures and organisations that block cases, and per issued advice which of them
 caused each blockage and whether the advice deviates from it (the signals of "systeemleren").
-Re-exported by ``advice.models``."""
+"""
 from __future__ import annotations
 
 import enum
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from advice.models import Advice
 from core.clock import utcnow
 from core.db import db, enum_column
 from core.models import User
@@ -34,10 +35,10 @@ class AdvicePlan(db.Model):
     """How progress is checked (when, by whom, with the household)."""
 
     coordinator: Mapped[User | None] = relationship()
-    advice: Mapped["Advice"] = relationship(  # noqa: F821 - advice.models
+    advice: Mapped[Advice] = relationship(
         viewonly=True, backref=sa.orm.backref("plan", uselist=False, viewonly=True))
     """Read only, both ways: ``Advice.plan`` lets a page load the plan (or its absence) with
-    the advice in one statement (``advice.plan.plan_of`` then reads it from there)."""
+    the advice in one statement (``advice.plan.services.plan_of`` then reads it from there)."""
 
     @property
     def goals(self) -> list[str]:

@@ -12,16 +12,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import audit_step
+from advice.models import Advice
 from casefiles.blockage import services as blockage
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Team, User
 
-from . import permissions
-from .lifecycle import audit_step
-from .models import Advice
-from .plan_models import BlockageSignal, SignalSource, SourceKind
+from .models import BlockageSignal, SignalSource, SourceKind
 
 FREE_MAX = 500
 GROUND_MAX = 1000

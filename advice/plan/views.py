@@ -9,17 +9,19 @@ from flask_login import current_user, login_required
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from advice import permissions
+from advice.web import get_advice
 from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import Form, PostForm
 from core.web import audit_read, get_team, posted_version, show_refusal
 
-from . import permissions, plan, signals
-from .plan_models import SOURCE_KIND_LABELS
-from .web import get_advice
+from . import services as plan
+from . import signals
+from .models import SOURCE_KIND_LABELS
 
-bp = Blueprint("plan", __name__, url_prefix="/plan")
+bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
 
 
 class NoteForm(Form):
@@ -63,7 +65,7 @@ def notes(case_id: int):
     else:
         status = 200
     audit_read(case, "plan_notes")
-    return render_template("advice/plan_notes.html", case=case, form=form, may_write=may_write,
+    return render_template("advice/plan/plan_notes.html", case=case, form=form, may_write=may_write,
                            coordinator=plan.coordinator_of(case), goals=plan.goals_for_followup(case),
                            notes=plan.notes_of(case), reviews=plan.goal_reviews(case)), status
 
@@ -101,7 +103,7 @@ def advice_signals(advice_id: int):
 
 def _render_signals(advice, blockages, team_sources, may_record, posted=None):
     recorded = {s.need_id: s for s in signals.signals_of(advice)}
-    return render_template("advice/signals.html", advice=advice, case=advice.case, blockages=blockages,
+    return render_template("advice/plan/signals.html", advice=advice, case=advice.case, blockages=blockages,
                            sources=team_sources, recorded=recorded, may_record=may_record, posted=posted,
                            post=PostForm())
 
@@ -130,5 +132,5 @@ def sources(team_id: int):
 
 
 def _render_sources(team, form):
-    return render_template("advice/signal_sources.html", team=team, form=form, sources=signals.sources(team.id),
+    return render_template("advice/plan/signal_sources.html", team=team, form=form, sources=signals.sources(team.id),
                            post=PostForm())

@@ -11,16 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import audit_step
+from advice.models import Advice, AdviceStatus
 from casefiles.models import Case
 from core.clock import utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Membership, Role, User
 
-from . import permissions
-from .lifecycle import audit_step
-from .models import Advice, AdviceStatus
-from .plan_models import AdvicePlan, PlanGoalReview, PlanNote
+from .models import AdvicePlan, PlanGoalReview, PlanNote
 
 TEXT_MAX = 5_000
 NOTE_MAX = 5_000
@@ -189,8 +189,8 @@ def _plan_guard(session, flush_context, instances) -> None:
     """Like ``advice.guard``: the plan of an issued (or superseded) advice is part of its hashed
     content and cannot be added, changed or removed through the ORM on any code path (retention
     clears its text by a bulk UPDATE, the guard's one sanctioned exception)."""
-    from .guard import ImmutableAdviceError
-    from .models import LOCKED_STATUSES
+    from advice.guard import ImmutableAdviceError
+    from advice.models import LOCKED_STATUSES
 
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if not isinstance(obj, AdvicePlan) or (obj in session.dirty and not session.is_modified(obj)):
