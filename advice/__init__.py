@@ -9,7 +9,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from casefiles.attachments.permissions import register_access_rule
     from casefiles.blockage.services import register_need_reference
-    from casefiles.notices import register_case_notices, register_home_notices
+    from casefiles.notices import register_case_notices
     from core.i18n import N_, labels
     from core.jobs import register as register_job
     from notifications.kinds import register_all as register_kinds
@@ -25,7 +25,6 @@ def init_app(app: Flask) -> None:
         jobs,
         kinds,
         models,
-        notices,
         permissions,
         privacy,
         recipients,
@@ -37,8 +36,6 @@ def init_app(app: Flask) -> None:
     guard.install()
     action_team.install()
     register_need_reference(app, ties.need_is_tied)
-    register_home_notices(app, notices.home_notices)
-    register_case_notices(app, notices.case_notices)
     register_case_notices(app, recipients.case_notices)
     app.register_blueprint(views.bp)
     app.register_blueprint(recipients_views.bp)
@@ -61,5 +58,3 @@ def init_app(app: Flask) -> None:
     # The labels of a list's statuses, translated once per table (core.i18n.labels).
     app.jinja_env.globals["action_status_labels"] = lambda: labels(models.ActionStatus)
     app.jinja_env.globals["escalation_kind_labels"] = lambda: labels(models.EscalationKind)
-    register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
-                 N_("Ask for the three-month follow-up evaluation"), hour=7, minute=30)

@@ -25,6 +25,7 @@ from notifications.services import notify
 
 from . import permissions, ties
 from .action_lists import status_in
+from .closure.models import CaseClosure
 from .escalation.models import with_ladder_level
 from .events import action_event
 from .lifecycle import (
@@ -42,7 +43,6 @@ from .models import (
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
     EscalationKind,
     TeamDecision,
 )

@@ -22,7 +22,8 @@ from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
 from . import action_lists, forms, permissions, tokens
-from .closure import close_case, closure_of, record_followup, record_followup_review
+from .closure.models import CaseClosure
+from .closure.services import close_case, closure_of, record_followup, record_followup_review
 from .follow_through import (
     complete_action,
     confirm_action,
@@ -31,7 +32,7 @@ from .follow_through import (
     refuse_action,
 )
 from .lifecycle import StaleAction
-from .models import Action, AdviceStatus, CaseClosure, TeamDecision
+from .models import Action, AdviceStatus, TeamDecision
 from .org_figures import follow_through_where
 from .plan import services as plan
 

@@ -23,11 +23,8 @@ from wtforms.validators import (
 
 from core.forms import Form
 
-from .models import (
-    CLOSURE_OUTCOME_LABELS,
-    FOLLOWUP_LABELS,
-    TEAM_DECISION_LABELS,
-)
+from .closure.models import CLOSURE_OUTCOME_LABELS, FOLLOWUP_LABELS
+from .models import TEAM_DECISION_LABELS
 
 TEXT_MAX = 20_000
 NOTE_MAX = 5_000

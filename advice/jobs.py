@@ -8,9 +8,9 @@ once. So a job is a fixed handful of statements whatever the number of teams and
 the teams, claim, load the claimed actions with their context, load the people to tell
 (``core.people``), and one flush of the notifications and the audit rows.
 
-The claims set follow-through markers only (reminded_at, overdue_notified_at, escalated_at,
-followup_asked_at); they do not raise an action's lock version, so a contact with the action open
-is not refused because a reminder went out. The partial indexes on ``advice_actions`` (see
+The claims set follow-through markers only (reminded_at, overdue_notified_at, escalated_at);
+they do not raise an action's lock version, so a contact with the action open is not refused
+because a reminder went out. The partial indexes on ``advice_actions`` (see
 ``Action``) hold only the pending actions a job has not claimed yet, by effective deadline, so
 each claim reads just its candidates.
 """
@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from casefiles.models import Case
 from core import audit
 from core.db import db
-from core.models import Organisation, Role, User
+from core.models import Organisation, Role
 from core.people import contacts_by_team, members_by_team
 from notifications.services import notify_many
 
 from .events import overdue_events
-from .models import PENDING_ACTION, Action, Advice, CaseClosure, EscalationKind
+from .models import PENDING_ACTION, Action, Advice, EscalationKind
 from .windows import Windows, chunks, grouped, team_days, within
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
@@ -130,33 +130,3 @@ def escalate_overdue(now: datetime) -> str:
     _audit_each("action.escalate", rows, {"kind": "overdue"})
     db.session.commit()
     return f"{len(rows)} overdue actions escalated"
-
-
-def ask_followup(now: datetime) -> str:
-    """Three months after closing, ask the case owner whether the breakthrough holds (once)."""
-    windows = grouped((team_id, (None, today + timedelta(days=1)))
-                       for team_id, today, _reminder, _grace in team_days(now))
-    claimed: list[Any] = []
-    if windows:
-        per_team, overall = within(CaseClosure.followup_due_on, CaseClosure.team_id, windows)
-        claimed = db.session.execute(
-            sa.update(CaseClosure)
-            .where(CaseClosure.followup_asked_at.is_(None), CaseClosure.followup_at.is_(None), overall, per_team)
-            .values(followup_asked_at=now)
-            .returning(CaseClosure.case_id, CaseClosure.team_id)
-            .execution_options(synchronize_session=False)
-        ).all()
-    team_of = {case_id: team_id for case_id, team_id in claimed}
-    cases: list[Any] = []
-    for chunk in chunks(sorted(team_of)):
-        cases += db.session.execute(
-            sa.select(Case.id, Case.reference, User).join(User, User.id == Case.owner_id)
-            .where(Case.id.in_(chunk)).order_by(Case.id)
-        ).all()
-    notify_many(([owner], "advice.followup_due", {"reference": reference}, f"/advice/cases/{case_id}/followup")
-                for case_id, reference, owner in cases)
-    for case_id, _reference, _owner in cases:
-        audit.record("case.followup_asked", object_type="case", object_id=case_id, actor=None,
-                     team_id=team_of[case_id])
-    db.session.commit()
-    return f"{len(claimed)} follow-up evaluations asked"

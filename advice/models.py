@@ -25,13 +25,6 @@ from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 
 # The team's catalogues live in their own module; imported from here elsewhere.
 from .catalogue_models import Intervention, LegalReference  # noqa: F401
-from .closure_models import (  # noqa: F401,E402  (how a case ended, the three-month follow-up)
-    CLOSURE_OUTCOME_LABELS,
-    FOLLOWUP_LABELS,
-    CaseClosure,
-    ClosureOutcome,
-    FollowupResult,
-)
 from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
 
 # --- states -----------------------------------------------------------------------------------

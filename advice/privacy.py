@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from core import privacy
 from core.db import db
 
+from .closure.models import CaseClosure
 from .documents import anonymise_documents, archive_hashes, export_archive_copies
 from .guard import RETENTION_FIELDS
-from .models import Action, Advice, CaseClosure
+from .models import Action, Advice
 
 CLOSURE_TEXT = ("note", "followup_note", "team_note")
 

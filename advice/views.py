@@ -24,6 +24,7 @@ from .catalogue import (
     deactivate_catalogue_entry,
     update_settings,
 )
+from .closure.models import CaseClosure
 from .draft_page import DraftPage
 from .draft_save import save_draft
 from .drafting import TEXT_FIELDS, discard_draft, draft_advice
@@ -34,7 +35,6 @@ from .models import (
     Advice,
     AdviceDocument,
     AdviceStatus,
-    CaseClosure,
     CostSide,
     Intervention,
     LegalReference,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from accounts import mfa
-from advice.closure import close_case
+from advice.closure.services import close_case
 from advice.follow_through import complete_action, confirm_action
 from casefiles import services as case_services
 from casefiles.blockage import services as blockage

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from advice.closure import close_case, record_followup
+from advice.closure.services import close_case, record_followup
 from advice.drafting import add_action, draft_advice, update_draft
 from advice.follow_through import complete_action, confirm_action
 from advice.issuing import issue_advice

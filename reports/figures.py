@@ -61,16 +61,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
-    ClosureOutcome,
     CostLine,
     CostSide,
-    FollowupResult,
 )
 from advice.org_figures import OrgFollowThrough, follow_through, monthly_trend
 from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings

@@ -8,12 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from advice import jobs
-from advice.closure import close_case
+from advice.closure import jobs as closure_jobs
+from advice.closure.models import CaseClosure
+from advice.closure.services import close_case
 from advice.follow_through import complete_action, confirm_action, follow_up_items
 from advice.models import (
     Action,
     ActionStatus,
-    CaseClosure,
     EscalationKind,
 )
 from advice.settings import AdviceSettings
@@ -51,8 +52,9 @@ def two_actions(aw, issued):
 
 
 def test_jobs_are_registered(app):
-    for name in ("remind_due_soon", "mark_overdue", "escalate_overdue", "ask_followup"):
+    for name in ("remind_due_soon", "mark_overdue", "escalate_overdue"):
         assert registered(app)[f"advice.{name}"].func is getattr(jobs, name)
+    assert registered(app)["advice.ask_followup"].func is closure_jobs.ask_followup
 
 
 def test_remind_due_soon_once(aw, two_actions):
@@ -116,10 +118,10 @@ def test_followup_asked_once(aw, two_actions):
     closure = close_case(advice.case, aw.owner, outcome="reached", note="ok")
     db.session.commit()
     due = closure.followup_due_on
-    assert jobs.ask_followup(noon(due - timedelta(days=1))) == "0 follow-up evaluations asked"
-    assert jobs.ask_followup(noon(due)) == "1 follow-up evaluations asked"
+    assert closure_jobs.ask_followup(noon(due - timedelta(days=1))) == "0 follow-up evaluations asked"
+    assert closure_jobs.ask_followup(noon(due)) == "1 follow-up evaluations asked"
     first = snapshot()
-    assert jobs.ask_followup(noon(due + timedelta(days=1))) == "0 follow-up evaluations asked"
+    assert closure_jobs.ask_followup(noon(due + timedelta(days=1))) == "0 follow-up evaluations asked"
     assert snapshot() == first
     assert db.session.scalars(sa.select(Notification.kind).where(
         Notification.user_id == aw.owner.id, Notification.kind == "advice.followup_due")).all() == ["advice.followup_due"]

@@ -10,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from advice import jobs
+from advice.closure import jobs as closure_jobs
+from advice.closure.models import CaseClosure
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
 )
 from advice.settings import DEFAULT_GRACE_DAYS, DEFAULT_REMINDER_DAYS, AdviceSettings
 from casefiles.models import Case, CaseStatus
@@ -184,7 +185,7 @@ def test_each_team_by_its_own_date_and_settings(app, country, job, run, marker, 
                                                                   Action.escalated_at == NOW))) == expected
 
 
-@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, jobs.ask_followup])
+@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_followup])
 def test_running_twice_tells_once(app, country, run):
     country(teams=3, actions=30)
     first = run(NOW)
@@ -201,7 +202,7 @@ def test_followup_asked_by_each_teams_date(app, country):
     teams = country(teams=6, actions=1)
     due = {t.id for t in teams if db.session.scalar(
         sa.select(CaseClosure.followup_due_on).where(CaseClosure.team_id == t.id)) <= team_today(t, NOW)}
-    assert jobs.ask_followup(NOW) == f"{len(due)} follow-up evaluations asked"
+    assert closure_jobs.ask_followup(NOW) == f"{len(due)} follow-up evaluations asked"
     assert set(db.session.scalars(sa.select(CaseClosure.team_id).where(CaseClosure.followup_asked_at == NOW))) == due
     owners = set(db.session.scalars(sa.select(Notification.user_id).where(Notification.kind == "advice.followup_due")))
     assert owners == set(db.session.scalars(sa.select(Case.owner_id).where(Case.team_id.in_(due))))
@@ -217,7 +218,7 @@ def test_an_inactive_team_is_left_alone(app, country):
     assert {team for _id, team in _team_of(_marked(Action.overdue_notified_at))} == {teams[0].id}
 
 
-@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, jobs.ask_followup])
+@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_followup])
 def test_statements_do_not_grow_with_teams_or_actions(app, country, count_queries, run):
     def statements(teams: int, actions: int) -> int:
         country(teams=teams, actions=actions)  # added to the teams built before

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from advice import action_lists
-from advice.closure import record_followup_review
+from advice.closure.models import CaseClosure
+from advice.closure.services import record_followup_review
 from advice.follow_through import (
     complete_action,
     follow_up_items,
@@ -23,7 +24,6 @@ from advice.models import (
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
     EscalationKind,
 )
 from casefiles.models import Case

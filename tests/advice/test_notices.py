@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from advice.closure import close_case
+from advice.closure.models import CaseClosure
+from advice.closure.services import close_case
 from advice.follow_through import complete_action
-from advice.models import CaseClosure
 from core.db import db
 from tests.conftest import login
 

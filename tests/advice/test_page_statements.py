@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice import ties
+from advice.closure.models import CaseClosure, ClosureOutcome
 from advice.escalation import services as escalation
 from advice.escalation.models import Escalation, Level, with_ladder_level
 from advice.issuing import issue_advice
@@ -19,8 +20,6 @@ from advice.models import (
     Action,
     ActionStatus,
     Advice,
-    CaseClosure,
-    ClosureOutcome,
     EscalationKind,
 )
 from advice.plan import services as plan

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from advice.closure import close_case, record_followup
+from advice.closure.services import close_case, record_followup
 from advice.follow_through import complete_action
 from advice.guard import ImmutableAdviceError
 from advice.issuing import (

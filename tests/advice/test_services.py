@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice.closure import close_case, record_followup, record_followup_review
+from advice.closure.models import CaseClosure
+from advice.closure.services import close_case, record_followup, record_followup_review
 from advice.drafting import (
     add_action,
     add_cost_line,
@@ -37,7 +38,7 @@ from advice.lifecycle import (
     transition_action,
     transition_advice,
 )
-from advice.models import Action, ActionStatus, Advice, AdviceStatus, CaseClosure, CostLine, EscalationKind
+from advice.models import Action, ActionStatus, Advice, AdviceStatus, CostLine, EscalationKind
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
 from core.clock import team_today

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice import tokens
-from advice.closure import closure_of
+from advice.closure.services import closure_of
 from advice.follow_through import complete_action
 from advice.issuing import verify_hash
 from advice.lifecycle import draft_of

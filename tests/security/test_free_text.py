@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice.catalogue import add_intervention, add_legal_reference
-from advice.closure import close_case, record_followup, record_followup_review
+from advice.closure.services import close_case, record_followup, record_followup_review
 from advice.drafting import add_action, draft_advice, update_draft
 from advice.follow_through import complete_action, record_team_decision, refuse_action
 from advice.issuing import correct_advice, issue_advice

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice.closure import close_case
+from advice.closure.services import close_case
 from advice.drafting import add_action, draft_advice, update_draft
 from advice.follow_through import complete_action
 from advice.issuing import issue_advice
@@ -164,7 +164,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     - a held meeting (minutes) with two discussed cases (agenda item notes);
     - ``adv``: an issued advice with an action for ``org`` (and one for ``own_org`` if given);
     - ``closed``: an advice whose only action ``org_contact`` completed, the case closed by its
-      owner through advice.closure.close_case (a real CaseClosure);
+      owner through advice.closure.services.close_case (a real CaseClosure);
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
     from casefiles.attachments.services import attach

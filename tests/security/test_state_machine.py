@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice import drafting as advice_drafting
-from advice.closure import close_case
+from advice.closure.services import close_case
 from advice.drafting import draft_advice, update_draft
 from advice.follow_through import complete_action, confirm_action, record_team_decision, refuse_action
 from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash

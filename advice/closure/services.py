@@ -7,6 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import TransitionError, add_months, audit_step
+from advice.plan import services as plan
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
 from core.clock import team_today, utcnow
@@ -14,10 +17,7 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import User
 
-from . import permissions
-from .lifecycle import TransitionError, add_months, audit_step
 from .models import CaseClosure, ClosureOutcome, FollowupResult
-from .plan import services as plan
 
 FOLLOWUP_MONTHS = 3
 

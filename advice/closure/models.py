@@ -1,5 +1,4 @@
-"""How a case ended and the three-month follow-up evaluation (re-exported by ``advice.models``):
-the closure the case owner records, the outcome, and whether the breakthrough still holds.
+"""How a case ended and the three-month follow-up evaluation: the closure the case owner records, the outcome, and whether the breakthrough still holds.
 """
 from __future__ import annotations
 
@@ -60,7 +59,7 @@ class CaseClosure(db.Model):
 
     __tablename__ = "advice_case_closures"
     __table_args__ = (
-        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.jobs.ask_followup
+        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.closure.jobs.ask_followup
             f"{dialect}_where": sa.text("followup_asked_at IS NULL AND followup_at IS NULL") for dialect in ("postgresql", "sqlite")}),
         # The follow-up list: closures the team has not noted yet, by due date.
         sa.Index("ix_advice_case_closures_to_note", "team_id", "followup_due_on", "id",
