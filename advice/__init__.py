@@ -8,7 +8,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from casefiles.attachments.permissions import register_access_rule
-    from casefiles.blockage.services import register_need_reference
     from casefiles.notices import register_case_notices
     from core.i18n import N_, labels
     from core.jobs import register as register_job
@@ -26,25 +25,19 @@ def init_app(app: Flask) -> None:
         kinds,
         models,
         permissions,
-        privacy,
         recipients,
         recipients_views,
-        ties,
-        views,
     )
 
     guard.install()
     action_team.install()
-    register_need_reference(app, ties.need_is_tied)
     register_case_notices(app, recipients.case_notices)
-    app.register_blueprint(views.bp)
     app.register_blueprint(recipients_views.bp)
     app.register_blueprint(follow_through_views.bp)
     app.jinja_env.globals.update(follow_through_views.template_globals())
     register_kinds(app, kinds.ADVICE_KINDS)
     for key, label in events.ADVICE_EVENTS.items():
         register_event(app, key, label)
-    privacy.register_parts(app)
     # Case files the chair shares with an action: the page, the action page's list, the read rule.
     app.register_blueprint(attachment_views.bp)
     app.jinja_env.globals["shared_attachments"] = attachment_shares.shared_with

@@ -23,9 +23,10 @@ from core.people import organisation_contacts, team_members
 from meeting.models import Meeting
 from notifications.services import notify
 
-from . import permissions, ties
+from . import permissions
 from .action_lists import status_in
 from .closure.models import CaseClosure
+from .drafting import ties
 from .escalation.models import with_ladder_level
 from .events import action_event
 from .lifecycle import (

@@ -1,15 +1,13 @@
-"""Advice forms. Choices are filled per request from the team; tampered values fail validation.
-Business rules (committed organisations, reasons, quantities) live in the services."""
+"""The follow-through's forms: an action's steps, the team's decision, closing the case and the
+three-month evaluation. Tampered values fail validation; business rules (reasons, dates) live in
+the services."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
-    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -17,22 +15,14 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
 )
 
 from core.forms import Form
 
 from .closure.models import CLOSURE_OUTCOME_LABELS, FOLLOWUP_LABELS
+from .lifecycle import NOTE_MAX
 from .models import TEAM_DECISION_LABELS
-
-TEXT_MAX = 20_000
-NOTE_MAX = 5_000
-
-
-class ReasonForm(Form):
-    reason = TextAreaField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=NOTE_MAX)])
-    submit = SubmitField(_l("Start the correction"))
 
 
 class VersionForm(Form):
@@ -80,38 +70,3 @@ class FollowupForm(Form):
 class ReviewForm(Form):
     note = TextAreaField(_l("What the team concluded"), validators=[DataRequired(), Length(max=NOTE_MAX)])
     submit = SubmitField(_l("Record"))
-
-
-class LegalReferenceForm(Form):
-    law = StringField(_l("Law"), validators=[DataRequired(), Length(max=160)])
-    article = StringField(_l("Article"), validators=[Optional(), Length(max=80)])
-    note = StringField(_l("Short note"), validators=[Optional(), Length(max=500)])
-    url = StringField(_l("Link"), validators=[Optional(), Length(max=300)])
-    add_reference = SubmitField(_l("Add the reference"))
-
-
-class InterventionForm(Form):
-    name = StringField(_l("Intervention"), validators=[DataRequired(), Length(max=160)])
-    unit_cost = StringField(_l("Unit cost (euro)"), validators=[DataRequired(), Length(max=20)])
-    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=60)])
-    source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
-    price_year = IntegerField(_l("Price year"), validators=[Optional(), NumberRange(min=1990, max=2100)],
-                              description=_l("The year of the price level; index it before use."))
-    is_example = BooleanField(_l("Example amount (not sourced)"))
-    add_intervention = SubmitField(_l("Add the intervention"))
-
-
-class SettingsForm(Form):
-    reminder_days = IntegerField(_l("Remind this many days before a deadline"),
-                                 validators=[InputRequired(), NumberRange(min=0, max=60)])
-    grace_days = IntegerField(_l("Escalate this many days after a deadline"),
-                              validators=[InputRequired(), NumberRange(min=0, max=120)])
-    ladder_team_days = IntegerField(_l("Level 1 · chair and team (yellow): days to settle before the director"),
-                                    validators=[InputRequired(), NumberRange(min=1, max=120)])
-    ladder_director_days = IntegerField(_l("Level 2 · director (orange): days to answer before the steering group"),
-                                        validators=[InputRequired(), NumberRange(min=1, max=120)])
-    ladder_steering_days = IntegerField(_l("Level 3 · steering group (red): days for an outcome before the national Maatwerkloket"),
-                                        validators=[InputRequired(), NumberRange(min=1, max=180)])
-    save_settings = SubmitField(_l("Save the settings"))
-
-

@@ -23,9 +23,7 @@ from core.db import db, enum_column
 from core.models import Organisation, User
 from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
 
-# The team's catalogues live in their own module; imported from here elsewhere.
-from .catalogue_models import Intervention, LegalReference  # noqa: F401
-from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
+from .document_models import ActionAttachment  # noqa: F401,E402  (the files shared with an action)
 
 # --- states -----------------------------------------------------------------------------------
 

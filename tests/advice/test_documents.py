@@ -10,8 +10,8 @@ import zipfile
 
 import sqlalchemy as sa
 
-from advice.issuing import correct_advice, issue_advice
-from advice.models import AdviceDocument
+from advice.drafting.issuing import correct_advice, issue_advice
+from advice.drafting.models import AdviceDocument
 from core import privacy
 from core.audit import AuditEvent
 from core.db import db

@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import ties
 from advice.closure.models import CaseClosure, ClosureOutcome
+from advice.drafting import ties
+from advice.drafting.issuing import issue_advice
 from advice.escalation import services as escalation
 from advice.escalation.models import Escalation, Level, with_ladder_level
-from advice.issuing import issue_advice
 from advice.models import (
     Action,
     ActionStatus,

@@ -9,15 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from advice.closure.services import close_case, record_followup
+from advice.drafting.issuing import canonical_content, compute_hash, correct_advice, issue_advice, verify_hash
 from advice.follow_through import complete_action
 from advice.guard import ImmutableAdviceError
-from advice.issuing import (
-    canonical_content,
-    compute_hash,
-    correct_advice,
-    issue_advice,
-    verify_hash,
-)
 from advice.plan import services as plan
 from core.audit import AuditEvent
 from core.db import db

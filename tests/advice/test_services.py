@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from advice.closure.models import CaseClosure
 from advice.closure.services import close_case, record_followup, record_followup_review
-from advice.drafting import (
+from advice.drafting.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.drafting.services import (
     add_action,
     add_cost_line,
     add_legal_ground,
@@ -26,7 +27,6 @@ from advice.follow_through import (
     refuse_action,
 )
 from advice.guard import ImmutableAdviceError
-from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
 from advice.lifecycle import (
     ACTION_TRANSITIONS,
     ADVICE_TRANSITIONS,

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from advice import ties
+from advice.drafting import ties
+from advice.drafting.issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from advice.follow_through import complete_action
 from advice.guard import ImmutableAdviceError
-from advice.issuing import canonical_content, correct_advice, issue_advice, verify_hash
 from advice.models import Advice
 from casefiles.blockage import services as blockage
 from casefiles.blockage.models import Need, NeedStatus

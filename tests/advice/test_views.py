@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from advice import tokens
 from advice.closure.services import closure_of
+from advice.drafting.issuing import verify_hash
 from advice.follow_through import complete_action
-from advice.issuing import verify_hash
 from advice.lifecycle import draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles.models import CaseStatus

@@ -575,8 +575,8 @@ def meeting_with_case(live_server, world, make_case):
     walks the same steps through the pages)."""
     from datetime import date
 
-    from advice.drafting import add_action, draft_advice, update_draft
-    from advice.issuing import issue_advice
+    from advice.drafting.issuing import issue_advice
+    from advice.drafting.services import add_action, draft_advice, update_draft
     from core.clock import utcnow
     from core.db import db
     from core.models import Team, User

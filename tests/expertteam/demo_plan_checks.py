@@ -4,7 +4,7 @@ stalled bill, the plan with its coordinator in the issued hash, progress notes, 
 goal, and signals counted in the figures."""
 import sqlalchemy as sa
 
-from advice.issuing import canonical_content, verify_hash
+from advice.drafting.issuing import canonical_content, verify_hash
 from advice.models import Advice, AdviceStatus
 from advice.plan import services as plan
 from advice.plan import signals

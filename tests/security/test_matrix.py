@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from advice.closure.services import close_case
-from advice.drafting import add_action, draft_advice, update_draft
+from advice.drafting.issuing import issue_advice
+from advice.drafting.services import add_action, draft_advice, update_draft
 from advice.follow_through import complete_action
-from advice.issuing import issue_advice
 from core.db import db
 from tests.conftest import csrf_token, login
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice.closure.models import CaseClosure
-from advice.issuing import issue_advice
+from advice.drafting.issuing import issue_advice
 from advice.models import Action, Advice
 from casefiles import privacy as case_privacy
 from casefiles import services as case_services

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
 
+from advice.models import Advice
+from advice.plan import services as plan
 from casefiles.blockage import services as blockage
 from core.db import db
 from core.filters import euros
@@ -13,9 +15,8 @@ from core.people import committed_organisations
 
 from . import ties
 from .draft_form import DraftForm
-from .drafting import TEXT_FIELDS
-from .models import Advice, Intervention, LegalReference
-from .plan import services as plan
+from .models import Intervention, LegalReference
+from .services import TEXT_FIELDS
 
 
 class DraftPage:

@@ -1,6 +1,6 @@
 """What the advice package adds to a case's GDPR export, and what retention clears.
 
-Registered with ``core.privacy`` by ``advice.init_app``.
+Registered with ``core.privacy`` by ``advice.drafting.init_app``.
 """
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from advice.closure.models import CaseClosure
+from advice.guard import RETENTION_FIELDS
+from advice.models import Action, Advice
 from core import privacy
 from core.db import db
 
-from .closure.models import CaseClosure
 from .documents import anonymise_documents, archive_hashes, export_archive_copies
-from .guard import RETENTION_FIELDS
-from .models import Action, Advice
 
 CLOSURE_TEXT = ("note", "followup_note", "team_note")
 

@@ -9,6 +9,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from advice import permissions
+from advice.closure.models import CaseClosure
+from advice.escalation.models import with_ladder_level
+from advice.lifecycle import StaleDraft, current_advice, draft_of, versions
+from advice.models import (
+    Advice,
+    AdviceStatus,
+    CostSide,
+)
+from advice.plan.models import AdvicePlan
+from advice.settings import settings_for
+from advice.web import advice_options, get_advice, visible
 from casefiles import permissions as case_permissions
 from casefiles.web import get_case
 from core.db import db
@@ -17,33 +29,15 @@ from core.errors import ServiceError
 from core.forms import PostForm
 from core.web import audit_read, get_team, posted_version, show_refusal
 
-from . import documents, forms, permissions, ties
-from .catalogue import (
-    add_intervention,
-    add_legal_reference,
-    deactivate_catalogue_entry,
-    update_settings,
-)
-from .closure.models import CaseClosure
+from . import documents, forms, ties
+from .catalogue import add_intervention, add_legal_reference, deactivate_catalogue_entry, update_settings
 from .draft_page import DraftPage
 from .draft_save import save_draft
-from .drafting import TEXT_FIELDS, discard_draft, draft_advice
-from .escalation.models import with_ladder_level
 from .issuing import canonical_content, correct_advice, issue_advice, verify_hash
-from .lifecycle import StaleDraft, current_advice, draft_of, versions
-from .models import (
-    Advice,
-    AdviceDocument,
-    AdviceStatus,
-    CostSide,
-    Intervention,
-    LegalReference,
-)
-from .plan.models import AdvicePlan
-from .settings import settings_for
-from .web import advice_options, get_advice, visible
+from .models import AdviceDocument, Intervention, LegalReference
+from .services import TEXT_FIELDS, discard_draft, draft_advice
 
-bp = Blueprint("advice", __name__, url_prefix="/advice")
+bp = Blueprint("advice", __name__, url_prefix="/advice", template_folder="templates")
 
 
 @bp.before_request
@@ -116,7 +110,7 @@ def edit(case_id: int):
                 flash(_("The draft advice has been started."), "success")
                 return redirect(url_for("advice.edit", case_id=case.id))
         audit_read(case, "advice_start")
-        return render_template("advice/start.html", case=case, form=start)
+        return render_template("advice/drafting/start.html", case=case, form=start)
     if not permissions.can_edit(current_user, advice):
         abort(403)
     page = DraftPage(advice)
@@ -158,7 +152,7 @@ def edit(case_id: int):
 
 def _render_draft(page: DraftPage, form, *, status: int = 200, unsaved: dict | None = None):
     advice = page.advice
-    return render_template("advice/edit.html", advice=advice, case=advice.case, form=form, page=page,
+    return render_template("advice/drafting/edit.html", advice=advice, case=advice.case, form=form, page=page,
                            post=PostForm(), unsaved=unsaved or {}), status
 
 
@@ -207,7 +201,7 @@ def correct(advice_id: int):
             db.session.commit()
             flash(_("A correction has been started as a new version."), "success")
             return redirect(url_for("advice.edit", case_id=advice.case_id))
-    return render_template("advice/correct.html", advice=advice, form=form)
+    return render_template("advice/drafting/correct.html", advice=advice, form=form)
 
 
 @bp.post("/<int:advice_id>/discard")
@@ -254,7 +248,7 @@ def show(advice_id: int):
     if advice.status == AdviceStatus.DRAFT and permissions.can_edit(current_user, advice):
         return redirect(url_for("advice.edit", case_id=advice.case_id))
     audit_read(advice.case, "advice_show")
-    return render_template("advice/show.html", **_show_context(*shown))
+    return render_template("advice/drafting/show.html", **_show_context(*shown))
 
 
 def print_(advice_id: int):
@@ -262,7 +256,7 @@ def print_(advice_id: int):
     if shown[0].status == AdviceStatus.DRAFT:
         abort(404)
     audit_read(shown[0].case, "advice_print")
-    return render_template("advice/print.html", **_show_context(*shown))
+    return render_template("advice/drafting/print.html", **_show_context(*shown))
 
 
 bp.add_url_rule("/<int:advice_id>/print", endpoint="print", view_func=print_)
@@ -334,7 +328,7 @@ def _render_catalogue(team, ref_form, int_form, set_form):
                               .order_by(LegalReference.law, LegalReference.article)).all()
     items = db.session.scalars(sa.select(Intervention).where(Intervention.team_id == team.id, Intervention.active.is_(True))
                                .order_by(Intervention.name)).all()
-    return render_template("advice/catalogue.html", team=team, refs=refs, items=items, ref_form=ref_form,
+    return render_template("advice/drafting/catalogue.html", team=team, refs=refs, items=items, ref_form=ref_form,
                            int_form=int_form, set_form=set_form, post=PostForm())
 
 

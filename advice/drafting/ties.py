@@ -15,15 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.models import Action, Advice, AdviceNeed, AdviceStatus
 from casefiles.blockage import services as blockage
 from casefiles.blockage.models import Need
 from core import audit
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import User
-
-from . import permissions
-from .models import Action, Advice, AdviceNeed, AdviceStatus
 
 
 def tie_needs(advice: Advice, actor: User, *, need_ids: Iterable[int], action_needs: dict[int, int | None]) -> None:

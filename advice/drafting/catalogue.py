@@ -7,15 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import audit_step
+from advice.settings import AdviceSettings
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Team, User
 
-from . import permissions
-from .drafting import parse_euros
-from .lifecycle import audit_step
 from .models import Intervention, LegalReference
-from .settings import AdviceSettings
+from .services import parse_euros
 
 
 def _require_catalogue(actor: User, team: Team) -> None:

@@ -1,5 +1,5 @@
 """The draft advice as one form: the texts, the legal grounds, the cost lines, the actions and
-the ties to the blockage map, saved together by one button (``advice.draft_save``). Rows are
+the ties to the blockage map, saved together by one button (``advice.drafting.draft_save``). Rows are
 added and removed in place: without JavaScript the form offers blank rows and a "remove" box per
 existing row; with it (``static/advice_draft.js``) a row is added on request.
 
@@ -21,10 +21,11 @@ from wtforms import (
 from wtforms import Form as RowForm
 from wtforms.validators import Length, Optional
 
+from advice.lifecycle import NOTE_MAX
+from advice.models import COST_SIDE_LABELS
 from core.forms import Form, MultiCheckboxField
 
-from .forms import NOTE_MAX, TEXT_MAX
-from .models import COST_SIDE_LABELS
+from .services import TEXT_MAX
 
 #: Blank rows offered without JavaScript, and the most new rows one save takes.
 BLANK_ROWS = 1

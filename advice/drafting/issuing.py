@@ -10,6 +10,26 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions, tokens
+from advice.events import action_event, correction_events
+from advice.lifecycle import (
+    TransitionError,
+    action_context,
+    advice_link,
+    audit_step,
+    draft_of,
+    sync_case,
+    transition_advice,
+)
+from advice.models import (
+    Action,
+    ActionStatus,
+    Advice,
+    AdviceLegalGround,
+    AdviceStatus,
+    CostLine,
+)
+from advice.plan import services as plan
 from casefiles import services as case_services
 from casefiles.models import CaseStatus
 from core.clock import team_today, utcnow
@@ -19,28 +39,9 @@ from core.models import Organisation, User
 from core.people import organisation_contacts
 from notifications.services import notify
 
-from . import permissions, ties, tokens
+from . import ties
 from .documents import store_archive_copy
-from .drafting import TEXT_FIELDS, require_committed
-from .events import action_event, correction_events
-from .lifecycle import (
-    TransitionError,
-    action_context,
-    advice_link,
-    audit_step,
-    draft_of,
-    sync_case,
-    transition_advice,
-)
-from .models import (
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceLegalGround,
-    AdviceStatus,
-    CostLine,
-)
-from .plan import services as plan
+from .services import TEXT_FIELDS, require_committed
 
 
 def canonical_content(advice: Advice) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from advice.models import Advice, CostSide
 from core import audit
 from core.db import db
 from core.documents import DOCUMENT_LOCALE, Embedded, render_pdf
@@ -27,7 +28,7 @@ from core.models import User
 from meeting.models import Attendance, AttendanceStatus
 
 from . import ties
-from .models import Advice, AdviceDocument, CostSide
+from .models import AdviceDocument
 
 #: The name of the embedded machine-readable content.
 JSON_NAME = "advice.json"
@@ -61,7 +62,7 @@ def render(advice: Advice, content: dict[str, Any]) -> bytes:
                   version=advice.version)
         described = _("The advice's content as JSON; its SHA-256 is the content hash.")
     return render_pdf(
-        "documents/advice.html", title=title,
+        "advice/drafting/documents/advice.html", title=title,
         embedded=(Embedded(JSON_NAME, canonical_json(content), described),),
         advice=advice, case=advice.case, present=present_at(advice), sides=list(CostSide),
         **ties.needs_on_page(advice),

@@ -9,6 +9,22 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import (
+    NOTE_MAX,
+    StaleDraft,
+    TransitionError,
+    audit_step,
+    discussed_meeting_id,
+)
+from advice.models import (
+    Action,
+    Advice,
+    AdviceLegalGround,
+    AdviceStatus,
+    CostLine,
+    CostSide,
+)
 from casefiles.models import Case, CaseStatus
 from core.clock import team_today, utcnow
 from core.db import db
@@ -17,24 +33,7 @@ from core.filters import euros
 from core.models import Organisation, Team, User
 from core.people import committed_organisations
 
-from . import permissions
-from .lifecycle import (
-    NOTE_MAX,
-    StaleDraft,
-    TransitionError,
-    audit_step,
-    discussed_meeting_id,
-)
-from .models import (
-    Action,
-    Advice,
-    AdviceLegalGround,
-    AdviceStatus,
-    CostLine,
-    CostSide,
-    Intervention,
-    LegalReference,
-)
+from .models import Intervention, LegalReference
 
 #: The draft's text fields (markdown).
 TEXT_FIELDS = ("situation", "blockage", "advice_text", "legal_free_text")

@@ -1,12 +1,15 @@
-"""The team's catalogues (legal grounds an advice can cite, the cost catalogue): per-team tables
-the advice copies from, never parts of an advice. Re-exported by ``advice.models``."""
+"""The drafting's own records: the team's catalogues (legal grounds an advice can cite, the cost
+catalogue), per-team tables the advice copies from, never parts of an advice; and the archive
+copy of each issued version (``AdviceDocument``)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.clock import utcnow
 from core.db import db
 
 # --- catalogues --------------------------------------------------------------------------------
@@ -56,3 +59,21 @@ class Intervention(db.Model):
     price_year: Mapped[Optional[int]]
     """The year of the price level (index before use); NULL when not known."""
     active: Mapped[bool] = mapped_column(default=True)
+
+
+# --- the archive copy ---------------------------------------------------------------------------
+
+class AdviceDocument(db.Model):
+    """The PDF/A of one issued advice version, made once at issue and kept byte for byte: what
+    an organisation downloads is the document that was issued. Kept in the database, in the
+    issuing transaction (an issue that rolls back leaves no copy; a backup holds both)."""
+
+    __tablename__ = "advice_documents"
+
+    advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    """The PDF/A-3u bytes (loaded only when downloaded)."""
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    """SHA-256 (hex) of the PDF bytes, shown on the advice page beside the content hash."""
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """Saving the whole draft advice in one step: what the one-form draft page posts.
 
-One transaction through the same services as each part on its own (``advice.drafting``,
-``advice.ties``), so every rule, audit row and check is theirs: the texts (with the draft's lock
+One transaction through the same services as each part on its own (``advice.drafting.services``,
+``advice.drafting.ties``), so every rule, audit row and check is theirs: the texts (with the draft's lock
 version, so a save based on an older version is refused and changes nothing), the legal grounds
 cited, cost lines and actions removed and added, and the ties to the blockage map. Any refusal
 raises before the caller commits, so a save changes everything or nothing. Removing something
@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from advice.models import Advice
+from advice.plan import services as plan
 from core.models import User
 
 from . import ties
-from .drafting import (
+from .services import (
     TEXT_FIELDS,
     add_action,
     add_cost_line,
@@ -24,8 +26,6 @@ from .drafting import (
     remove_legal_ground,
     update_draft,
 )
-from .models import Advice
-from .plan import services as plan
 
 
 def save_draft(advice: Advice, actor: User, *, expected_version: int, texts: dict[str, str],
