@@ -25,7 +25,7 @@ __all__ = ["PACKAGES", "ConfigurationError", "create_app", "settle"]
 
 #: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
 PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "casefiles.attachments", "meeting", "advice",
-            "advice.drafting", "advice.plan", "advice.escalation", "advice.closure",
+            "advice.drafting", "advice.plan", "advice.follow_through", "advice.escalation", "advice.closure",
             "reports", "financing", "api")
 
 

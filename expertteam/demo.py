@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from accounts import mfa
 from advice.closure.services import close_case
-from advice.follow_through import complete_action, confirm_action
+from advice.follow_through.services import complete_action, confirm_action
 from casefiles import services as case_services
 from casefiles.blockage import services as blockage
 from casefiles.models import Case, InclusionCriterion

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from advice import jobs
 from advice.drafting.issuing import issue_advice
 from advice.drafting.models import Intervention
 from advice.drafting.services import add_action, add_cost_line, draft_advice, update_draft
@@ -27,7 +26,8 @@ from advice.escalation import services as escalation
 from advice.escalation.director import answer_as_director
 from advice.escalation.jobs import climb
 from advice.escalation.models import Escalation
-from advice.follow_through import complete_action, refuse_action
+from advice.follow_through import jobs
+from advice.follow_through.services import complete_action, refuse_action
 from casefiles import services as case_services
 from casefiles.models import FINAL_STATUSES, Case, InclusionCriterion
 from casefiles.repeats import mark_repeat

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from advice.closure.services import close_case, record_followup
 from advice.drafting.issuing import issue_advice
 from advice.drafting.services import add_action, draft_advice, update_draft
-from advice.follow_through import complete_action, confirm_action
+from advice.follow_through.services import complete_action, confirm_action
 from advice.models import Advice, AdviceStatus
 from advice.plan import services as plan
 from advice.plan import signals

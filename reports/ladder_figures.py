@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from advice.escalation.models import Escalation
+from advice.follow_through.org_figures import advice_status
 from advice.models import Action, AdviceStatus
-from advice.org_figures import advice_status
 from casefiles.models import Case
 from core.db import db
 from core.models import Organisation

@@ -23,7 +23,7 @@ LAYERS = [
     ["casefiles"],
     ["casefiles.blockage", "casefiles.holds", "casefiles.attachments"],
     ["meeting"],
-    ["advice", "advice.drafting", "advice.plan", "advice.escalation", "advice.closure"],
+    ["advice", "advice.drafting", "advice.plan", "advice.follow_through", "advice.escalation", "advice.closure"],
     ["reports", "financing", "api"],
     ["expertteam"],
 ]

@@ -1,6 +1,6 @@
 """Advice pages (blueprint ``advice``): drafting, issuing, correcting and printing the advice,
 its ties to the blockage map, and the team's catalogue. The organisations' follow-through is in
-``advice.follow_through_views``. Thin: forms validate, services change state, we commit.
+``advice.follow_through.views``. Thin: forms validate, services change state, we commit.
 Anything a user may not see is a 404, whatever its id."""
 from __future__ import annotations
 

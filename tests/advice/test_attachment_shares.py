@@ -5,7 +5,7 @@ import io
 
 import sqlalchemy as sa
 
-from advice.models import ActionAttachment
+from advice.follow_through.models import ActionAttachment
 from casefiles.attachments.services import attach
 from core import privacy
 from core.audit import AuditEvent

@@ -14,7 +14,7 @@ from advice.escalation import director as escalation_director
 from advice.escalation import services as escalation
 from advice.escalation.jobs import climb
 from advice.escalation.models import Escalation, EscalationStep, Level
-from advice.follow_through import complete_action, refuse_action
+from advice.follow_through.services import complete_action, refuse_action
 from core.audit import AuditEvent
 from core.clock import utcnow
 from core.db import db
@@ -138,7 +138,7 @@ def test_director_link_once_and_only_for_its_action(app, aw, refused, client):
 def test_done_closes_the_ladder_and_a_decided_team_is_not_passed(aw, refused, issued):
     advice, housing = refused
     climb(housing.escalated_at + timedelta(days=15))
-    from advice.follow_through import confirm_action, record_team_decision
+    from advice.follow_through.services import confirm_action, record_team_decision
     record_team_decision(housing, aw.chair, decision="extend", note="Try again.",
                          new_deadline=date.today() + timedelta(days=30))
     confirm_action(housing, aw.contact, expected_version=housing.version)
@@ -183,7 +183,7 @@ def test_chair_climbs_by_hand_and_records_the_steering_group(aw, refused, login_
 def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, client):
     from datetime import datetime, time
 
-    from advice import jobs
+    from advice.follow_through import jobs
     advice, _housing = refused
     ggz = next(a for a in advice.actions if a.organisation_id == aw.org2.id)
     late = datetime.combine(ggz.deadline + timedelta(days=8), time(9), tzinfo=UTC)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from advice.escalation.jobs import climb
 from advice.escalation.models import Escalation, LadderStart
-from advice.follow_through import refuse_action
+from advice.follow_through.services import refuse_action
 from core.clock import team_today, utcnow
 from core.db import db
 from core.jobs import JobRun

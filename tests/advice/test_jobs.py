@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice import jobs
 from advice.closure import jobs as closure_jobs
 from advice.closure.models import CaseClosure
 from advice.closure.services import close_case
-from advice.follow_through import complete_action, confirm_action, follow_up_items
+from advice.follow_through import jobs
+from advice.follow_through.services import complete_action, confirm_action, follow_up_items
 from advice.models import (
     Action,
     ActionStatus,

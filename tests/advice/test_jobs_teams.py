@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import jobs
 from advice.closure import jobs as closure_jobs
 from advice.closure.models import CaseClosure
+from advice.follow_through import jobs
 from advice.models import (
     Action,
     ActionStatus,

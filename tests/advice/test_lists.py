@@ -10,15 +10,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import action_lists
 from advice.closure.models import CaseClosure
 from advice.closure.services import record_followup_review
-from advice.follow_through import (
-    complete_action,
-    follow_up_items,
-    record_team_decision,
-    refuse_action,
-)
+from advice.follow_through import action_lists
+from advice.follow_through.services import complete_action, follow_up_items, record_team_decision, refuse_action
 from advice.models import (
     Action,
     ActionStatus,

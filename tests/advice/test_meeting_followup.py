@@ -1,7 +1,7 @@
 """Escalated actions are back on the table: the next meeting's page lists them for the team."""
 from datetime import timedelta
 
-from advice.follow_through import refuse_action
+from advice.follow_through.services import refuse_action
 from core.clock import utcnow
 from core.db import db
 from meeting.models import Meeting

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from advice.closure.models import CaseClosure
 from advice.closure.services import close_case
-from advice.follow_through import complete_action
+from advice.follow_through.services import complete_action
 from core.db import db
 from tests.conftest import login
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from advice.closure.services import close_case, record_followup
 from advice.drafting.issuing import canonical_content, compute_hash, correct_advice, issue_advice, verify_hash
-from advice.follow_through import complete_action
+from advice.follow_through.services import complete_action
 from advice.guard import ImmutableAdviceError
 from advice.plan import services as plan
 from core.audit import AuditEvent

@@ -19,7 +19,7 @@ from advice.drafting.services import (
     remove_action,
     update_draft,
 )
-from advice.follow_through import (
+from advice.follow_through.services import (
     complete_action,
     confirm_action,
     follow_up_items,

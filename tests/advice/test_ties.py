@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from advice.drafting import ties
 from advice.drafting.issuing import canonical_content, correct_advice, issue_advice, verify_hash
-from advice.follow_through import complete_action
+from advice.follow_through.services import complete_action
 from advice.guard import ImmutableAdviceError
 from advice.models import Advice
 from casefiles.blockage import services as blockage

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from advice import tokens
 from advice.closure.services import closure_of
 from advice.drafting.issuing import verify_hash
-from advice.follow_through import complete_action
+from advice.follow_through.services import complete_action
 from advice.lifecycle import draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles.models import CaseStatus
@@ -272,8 +272,8 @@ def test_correction_pages(client, aw, issued):
 
 
 def test_the_contacts_action_page_says_whom_to_ask_and_shows_the_history(client, aw, issued):
-    from advice.follow_through import confirm_action, refuse_action
-    from advice.jobs import remind_due_soon
+    from advice.follow_through.jobs import remind_due_soon
+    from advice.follow_through.services import confirm_action, refuse_action
     from tests.advice.test_jobs import noon
 
     advice = issued()

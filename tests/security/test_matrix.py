@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from advice.closure.services import close_case
 from advice.drafting.issuing import issue_advice
 from advice.drafting.services import add_action, draft_advice, update_draft
-from advice.follow_through import complete_action
+from advice.follow_through.services import complete_action
 from core.db import db
 from tests.conftest import csrf_token, login
 
@@ -413,7 +413,7 @@ TEXT_ROLES = ["owner", "chair", "secretary", "expert", "contact", "municipality"
               "other_chair", "other_owner", "other_contact"]
 ADV = "ADV-"  # the label of the advised case of this test
 #: The intake details (the household pseudonym is not among them: the contact's action page
-#: shows it by design, next to the case reference - templates/follow_through/action.html).
+#: shows it by design, next to the case reference - advice/follow_through/templates/advice/follow_through/action.html).
 INTAKE = [f"{MARKER}{ADV}-INTAKE-{f}" for f in SENSITIVE]
 NOTES, MINUTES = f"{MARKER}{ADV}-NOTES", f"{MARKER}{ADV}-MINUTES"
 ADVICE_TEXT, OWN_ACTION = f"{MARKER}{ADV}-ADVICE", f"{MARKER}{ADV}-OWNACTION"

@@ -26,7 +26,7 @@ from advice.closure.services import close_case
 from advice.drafting import services as advice_drafting
 from advice.drafting.issuing import compute_hash, correct_advice, issue_advice, verify_hash
 from advice.drafting.services import draft_advice, update_draft
-from advice.follow_through import complete_action, confirm_action, record_team_decision, refuse_action
+from advice.follow_through.services import complete_action, confirm_action, record_team_decision, refuse_action
 from advice.lifecycle import ACTION_TRANSITIONS, current_advice, draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles import services as case_services

@@ -20,20 +20,19 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from casefiles.models import Case
-from core.audit import AuditEvent
-from core.db import db
-from core.models import Role, User
-from core.paging import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
-
-from .escalation.models import with_ladder_level
-from .models import (
+from advice.escalation.models import with_ladder_level
+from advice.models import (
     PENDING_ACTION,
     SETTLED_ACTION,
     Action,
     ActionStatus,
     Advice,
 )
+from casefiles.models import Case
+from core.audit import AuditEvent
+from core.db import db
+from core.models import Role, User
+from core.paging import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
 
 #: When an action left the open work: reported done, or dropped by the team (indexed with this
 #: very expression: ``ix_advice_actions_org_settled``, ``ix_advice_actions_team_settled``).

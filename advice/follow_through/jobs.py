@@ -21,16 +21,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from advice.events import overdue_events
+from advice.models import PENDING_ACTION, Action, Advice, EscalationKind
+from advice.windows import Windows, chunks, grouped, team_days, within
 from casefiles.models import Case
 from core import audit
 from core.db import db
 from core.models import Organisation, Role
 from core.people import contacts_by_team, members_by_team
 from notifications.services import notify_many
-
-from .events import overdue_events
-from .models import PENDING_ACTION, Action, Advice, EscalationKind
-from .windows import Windows, chunks, grouped, team_days, within
 
 EFFECTIVE_DEADLINE = sa.func.coalesce(Action.deadline_extended_to, Action.deadline)
 #: The pending statuses as literals in the SQL text, so the planner can match the partial indexes

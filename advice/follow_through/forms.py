@@ -18,11 +18,10 @@ from wtforms.validators import (
     Optional,
 )
 
+from advice.closure.models import CLOSURE_OUTCOME_LABELS, FOLLOWUP_LABELS
+from advice.lifecycle import NOTE_MAX
+from advice.models import TEAM_DECISION_LABELS
 from core.forms import Form
-
-from .closure.models import CLOSURE_OUTCOME_LABELS, FOLLOWUP_LABELS
-from .lifecycle import NOTE_MAX
-from .models import TEAM_DECISION_LABELS
 
 
 class VersionForm(Form):

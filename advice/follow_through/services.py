@@ -1,7 +1,7 @@
 """Follow-through: each committed organisation confirms, reports done or refuses its action
 (with optimistic locking), the team decides on an escalated action, the case follows its
 actions, and what comes back on the table at the next meeting (``follow_up_items``). The lists
-of the contact's home and the chair's overview are in ``advice.action_lists``."""
+of the contact's home and the chair's overview are in ``advice.follow_through.action_lists``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,29 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from advice import permissions
+from advice.closure.models import CaseClosure
+from advice.drafting import ties
+from advice.escalation.models import with_ladder_level
+from advice.events import action_event
+from advice.lifecycle import (
+    NOTE_MAX,
+    StaleAction,
+    TransitionError,
+    action_context,
+    action_link,
+    audit_step,
+    sync_case,
+    transition_action,
+)
+from advice.models import (
+    Action,
+    ActionStatus,
+    Advice,
+    AdviceStatus,
+    EscalationKind,
+    TeamDecision,
+)
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
 from core.clock import team_today, utcnow
@@ -23,30 +46,7 @@ from core.people import organisation_contacts, team_members
 from meeting.models import Meeting
 from notifications.services import notify
 
-from . import permissions
 from .action_lists import status_in
-from .closure.models import CaseClosure
-from .drafting import ties
-from .escalation.models import with_ladder_level
-from .events import action_event
-from .lifecycle import (
-    NOTE_MAX,
-    StaleAction,
-    TransitionError,
-    action_context,
-    action_link,
-    audit_step,
-    sync_case,
-    transition_action,
-)
-from .models import (
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceStatus,
-    EscalationKind,
-    TeamDecision,
-)
 
 
 def _state_message(action: Action) -> str:

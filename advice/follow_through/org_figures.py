@@ -23,10 +23,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from advice.models import Action, ActionStatus, Advice
 from core.db import days_between, db, month_of
 from core.models import Organisation
-
-from .models import Action, ActionStatus, Advice
 
 A = ActionStatus
 #: The counted columns, in the order of the query.
@@ -179,7 +178,7 @@ def follow_through(team_id: int, today: date, *, period=None,
 
 def follow_through_where(where, today: date) -> tuple[list[OrgFollowThrough], OrgFollowThrough]:
     """The same figures for any scope over Action, e.g. a contact's organisations in their
-    teams (``advice.action_lists.contact_clause``); only advice in force counts. One statement."""
+    teams (``advice.follow_through.action_lists.contact_clause``); only advice in force counts. One statement."""
     orgs = _figures(sa.and_(where, Action.in_force), today)
     return orgs, _total(orgs)
 

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from advice import permissions
 from casefiles import lawful_basis
 from casefiles.web import get_case
 from core.db import db
@@ -14,9 +15,9 @@ from core.errors import ServiceError
 from core.forms import PostForm
 from core.web import audit_read, show_refusal
 
-from . import permissions, recipients
+from . import recipients
 
-bp = Blueprint("recipients", __name__, url_prefix="/advice")
+bp = Blueprint("recipients", __name__, url_prefix="/advice", template_folder="templates")
 
 
 @bp.before_request
@@ -57,5 +58,5 @@ def grounds(case_id: int):
             return redirect(url_for("recipients.grounds", case_id=case.id))
     else:
         audit_read(case, "legal_grounds")
-    return render_template("advice/legal_grounds.html", case=case, recipients=listed, bases=bases, form=form,
+    return render_template("advice/follow_through/legal_grounds.html", case=case, recipients=listed, bases=bases, form=form,
                            channels=recipients.CHANNELS)

@@ -5,16 +5,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from advice import permissions
+from advice.web import get_advice
 from casefiles.attachments.services import case_attachments
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.web import audit_read, show_refusal
 
-from . import attachment_shares, permissions
-from .web import get_advice
+from . import attachment_shares
 
-bp = Blueprint("action_attachments", __name__, url_prefix="/advice")
+bp = Blueprint("action_attachments", __name__, url_prefix="/advice", template_folder="templates")
 
 
 @bp.before_request
@@ -49,5 +50,5 @@ def share(advice_id: int):
             flash(_("Sharing saved: %(added)d added, %(removed)d stopped.", added=added, removed=removed), "success")
         return redirect(url_for("action_attachments.share", advice_id=advice.id))
     audit_read(advice.case, "attachments_share")
-    return render_template("advice/attachments.html", advice=advice, case=advice.case, post=PostForm(),
+    return render_template("advice/follow_through/attachments.html", advice=advice, case=advice.case, post=PostForm(),
                            files=case_attachments(advice.case), shared=attachment_shares.shares_of(advice))

@@ -1,4 +1,4 @@
-"""The case files the chair shares with an action (re-exported by ``advice.models``)."""
+"""The follow-through's own records: the case files the chair shares with an action."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -17,6 +17,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from advice import permissions
+from advice.models import Action, Advice
 from casefiles.holds.models import ContactSignalRequest
 from casefiles.lawful_models import CaseRecipientGround, LegalBasis
 from casefiles.models import Case, CaseOrganisation, CaseStatus
@@ -24,9 +26,6 @@ from casefiles.notices import Notice
 from core.db import db
 from core.models import Membership, Organisation, Role
 from meeting.models import AgendaItem, Attendance, AttendanceStatus
-
-from . import permissions
-from .models import Action, Advice
 
 CHANNELS = {
     "involved": _l("Involved in the case"),

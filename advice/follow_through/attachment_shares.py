@@ -9,15 +9,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from advice import permissions
+from advice.lifecycle import audit_step
+from advice.models import Action, Advice
 from casefiles.attachments.models import CaseAttachment
 from casefiles.attachments.services import case_attachments
 from core.db import db
 from core.errors import PermissionDenied
 from core.models import User
 
-from . import permissions
-from .lifecycle import audit_step
-from .models import Action, ActionAttachment, Advice
+from .models import ActionAttachment
 
 
 def shares_of(advice: Advice) -> set[tuple[int, int]]:

@@ -10,6 +10,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from advice import permissions, tokens
+from advice.closure.models import CaseClosure
+from advice.closure.services import close_case, closure_of, record_followup, record_followup_review
+from advice.lifecycle import StaleAction
+from advice.models import Action, AdviceStatus, TeamDecision
+from advice.plan import services as plan
 from casefiles import permissions as case_permissions
 from casefiles.web import get_case
 from core.clock import local_today, team_today
@@ -21,22 +27,11 @@ from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
-from . import action_lists, forms, permissions, tokens
-from .closure.models import CaseClosure
-from .closure.services import close_case, closure_of, record_followup, record_followup_review
-from .follow_through import (
-    complete_action,
-    confirm_action,
-    follow_up_items,
-    record_team_decision,
-    refuse_action,
-)
-from .lifecycle import StaleAction
-from .models import Action, AdviceStatus, TeamDecision
+from . import action_lists, forms
 from .org_figures import follow_through_where
-from .plan import services as plan
+from .services import complete_action, confirm_action, follow_up_items, record_team_decision, refuse_action
 
-bp = Blueprint("follow_through", __name__, url_prefix="/advice")
+bp = Blueprint("follow_through", __name__, url_prefix="/advice", template_folder="templates")
 
 
 @bp.before_request
@@ -89,7 +84,7 @@ def actions():
     period_name, period = recent_period(request.args.get("period"), today, DEFAULT_TZ)
     figures, total = follow_through_where(sa.and_(where, period.contains(Action.assigned_at)), today)
     return render_template(
-        "follow_through/actions.html", today=today, figures=figures, total=total,
+        "advice/follow_through/actions.html", today=today, figures=figures, total=total,
         periods=RECENT_PERIODS, period_name=period_name, period=period,
         groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
         refused=action_lists.refused_waiting(where, cursor=request.args.get("refused")),
@@ -113,7 +108,7 @@ def _render_action(action: Action, confirm=None, done=None, refuse=None, status:
     today = team_today(case.team)
     if request.method == "GET" and done.done_on.data is None:
         done.done_on.data = today
-    template = "follow_through/action.html"
+    template = "advice/follow_through/action.html"
     return render_template(template, action=action, advice=action.advice, case=case,
                            confirm=confirm, done=done, refuse=refuse, today=today,
                            is_contact=permissions.is_contact_for(current_user, action),
@@ -194,7 +189,7 @@ def confirm_link(action_id: int, token: str):
     action = get_action(action_id)
     if not permissions.can_confirm(current_user, action):
         return redirect(url_for("follow_through.action", action_id=action.id))
-    return render_template("follow_through/confirm_link.html", action=action, case=action.advice.case,
+    return render_template("advice/follow_through/confirm_link.html", action=action, case=action.advice.case,
                            form=forms.VersionForm(prefix="c", version=str(action.version)))
 
 
@@ -215,7 +210,7 @@ def agenda(team_id: int):
     if not case_permissions.can_view_queue(current_user, team.id):
         abort(404)
     meeting = _meeting_arg(team, request.args.get("meeting"))
-    return render_template("follow_through/agenda.html", team=team, meeting=meeting, items=_follow_up(team, meeting))
+    return render_template("advice/follow_through/agenda.html", team=team, meeting=meeting, items=_follow_up(team, meeting))
 
 
 @bp.route("/actions/<int:action_id>/decide", methods=["GET", "POST"])
@@ -238,7 +233,7 @@ def decide(action_id: int):
             db.session.commit()
             flash(_("The team's decision has been recorded."), "success")
             return redirect(url_for("follow_through.agenda", team_id=team.id, meeting=form.meeting.data or None))
-    return render_template("follow_through/decide.html", action=action, case=action.advice.case, form=form,
+    return render_template("advice/follow_through/decide.html", action=action, case=action.advice.case, form=form,
                            decisions=TeamDecision)
 
 
@@ -259,7 +254,7 @@ def review(closure_id: int):
             db.session.commit()
             flash(_("The team's conclusion has been recorded."), "success")
             return redirect(url_for("follow_through.agenda", team_id=closure.team_id))
-    return render_template("follow_through/review.html", closure=closure, case=closure.case, form=form)
+    return render_template("advice/follow_through/review.html", closure=closure, case=closure.case, form=form)
 
 
 @bp.route("/cases/<int:case_id>/close", methods=["GET", "POST"])
@@ -278,7 +273,7 @@ def close(case_id: int):
             flash(_("Case %(reference)s is closed. In three months you will be asked whether it holds.",
                     reference=case.reference), "success")
             return redirect(url_for("casefiles.detail", case_id=case.id))
-    return render_template("follow_through/close.html", case=case, form=form)
+    return render_template("advice/follow_through/close.html", case=case, form=form)
 
 
 @bp.route("/cases/<int:case_id>/followup", methods=["GET", "POST"])
@@ -303,7 +298,7 @@ def followup(case_id: int):
                 db.session.commit()
                 flash(_("Thank you: the follow-up evaluation has been recorded."), "success")
                 return redirect(url_for("follow_through.followup", case_id=case.id))
-    return render_template("follow_through/followup.html", case=case, closure=closure, form=form, may=may,
+    return render_template("advice/follow_through/followup.html", case=case, closure=closure, form=form, may=may,
                            goals=goals, goal_reviews=plan.goal_reviews(case))
 
 
