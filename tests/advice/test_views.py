@@ -274,7 +274,7 @@ def test_correction_pages(client, aw, issued):
 def test_the_contacts_action_page_says_whom_to_ask_and_shows_the_history(client, aw, issued):
     from advice.follow_through.jobs import remind_due_soon
     from advice.follow_through.services import confirm_action, refuse_action
-    from tests.advice.test_jobs import noon
+    from tests.advice.follow_through.test_jobs import noon
 
     advice = issued()
     housing = next(a for a in advice.actions if a.organisation_id == aw.org.id)

@@ -19,10 +19,10 @@ from core.db import db
 from core.jobs import JobRun
 from core.models import Commitment
 from notifications.models import Notification
-from tests.advice.test_escalation_ladder import state, told
+from tests.advice.escalation.test_escalation_ladder import state, told
 from tests.notifications.conftest import smtp_server  # noqa: F401  (the real SMTP server fixture)
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0013_ladder_start.py"
+MIGRATION = Path(__file__).resolve().parents[3] / "migrations" / "versions" / "0013_ladder_start.py"
 
 
 @pytest.fixture
