@@ -136,7 +136,7 @@ def advice_pages_untranslated() -> bool:
 
 UNTRANSLATED_ADVICE = pytest.mark.xfail(
     condition=advice_pages_untranslated(), strict=True,
-    reason="the advice pages (advice/, templates/advice/) have no Dutch translation in "
+    reason="the advice pages (advice/ and its templates) have no Dutch translation in "
            "translations/nl yet, e.g. 'Advice and actions', 'Issue the advice', 'Our actions'; "
            "this marker switches itself off once the catalogue has them",
 )
