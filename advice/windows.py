@@ -1,5 +1,5 @@
 """The timed jobs' windows of days per team, shared by the follow-through jobs and the
-three-month evaluation's.
+three-month evaluation's (and the escalation ladder's grouping of teams).
 
 Teams differ in their local date (``core.clock.team_today``) and their settings (reminder and
 grace days, ``advice.settings``). One query reads every active team with its settings
