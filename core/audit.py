@@ -4,7 +4,8 @@ Rows are append-only and chained (BIO 8.15): each row stores the hash of the pre
 hash over its own fields plus that previous hash, so a changed, removed or inserted row breaks
 the chain from that point, which ``core.audit_verify`` (``flask audit verify [--full]`` and the
 nightly job ``audit.verify``) reports; its checkpoints (``AuditCheckpoint``) also make removed
-newest rows detectable. The chain stays linear with concurrent writers: before the first new
+newest rows detectable. This module knows nothing of the verification (``core.audit_verify``
+imports it, never the other way round). The chain stays linear with concurrent writers: before the first new
 row of a flush is hashed, the transaction takes the chain lock (a one-row table ``audit_chain``,
 updated, so PostgreSQL holds a row lock and SQLite the database write lock until commit), and only
 then reads the last row. Updates and deletes of audit rows are refused by a session guard on
@@ -270,11 +271,3 @@ def install_pg_guard(bind) -> bool:
         bind.exec_driver_sql(statement)
     return True
 
-
-# --- verification: core.audit_verify -----------------------------------------------------------
-
-def verify_job(now: datetime) -> str:
-    """Nightly (job ``audit.verify``): check the rows added since the last checkpoint."""
-    from .audit_verify import verify_job as job
-
-    return job(now)
