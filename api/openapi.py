@@ -8,10 +8,10 @@ from flask import current_app
 
 from advice.lifecycle import NOTE_MAX as ACTION_NOTE_MAX
 from casefiles.holds.models import NOTE_MAX as SIGNAL_NOTE_MAX
+from core.routing import MAX_ID
 
 from .http import API_VERSION
 from .models import SCOPES
-from .resources import MAX_ID
 
 _NULL_STR = {"type": ["string", "null"]}
 _DATETIME = {"type": "string", "format": "date-time"}
