@@ -30,6 +30,7 @@ from core.filters import waited
 from core.i18n import labels
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
+from core.routing import parse_id
 from core.web import audit_read, get_team, show_refusal
 
 from . import lawful_basis, lists, notices, permissions, services
@@ -135,8 +136,8 @@ def _bases(team_id: int):
 
 
 def _posted_grounds(form: CaseForm) -> dict[int, int]:
-    return {org_id: int(raw) for org_id, _name in form.organisations.choices
-            if (raw := request.form.get(f"ground-{org_id}", "")).isdigit()}
+    return {org_id: ground for org_id, _name in form.organisations.choices
+            if (ground := parse_id(request.form.get(f"ground-{org_id}"))) is not None}
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])

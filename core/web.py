@@ -25,6 +25,7 @@ from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
 from .registry import add, registry
+from .routing import MAX_ID
 from .text import UNSTORABLE_MESSAGE, unstorable
 
 # --- views ------------------------------------------------------------------------------------
@@ -65,11 +66,15 @@ def require(allowed: bool) -> None:
 
 
 def posted_version(value: str | None) -> int:
-    """The version a form was loaded at (optimistic locking); a tampered value is a 400."""
+    """The version a form was loaded at (optimistic locking), or the id of a row a button names;
+    a tampered value, also one no integer column holds, is a 400."""
     try:
-        return int(value or "")
+        number = int(value or "")
     except ValueError:
         abort(400)
+    if not 0 <= number <= MAX_ID:
+        abort(400)
+    return number
 
 
 def audit_read(case, what: str) -> None:
