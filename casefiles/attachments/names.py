@@ -13,7 +13,7 @@ from .filetypes import FileType
 NAME_MAX = 200
 
 #: Characters a name never shows: control characters (Cc), format characters (Cf: the
-#: bidirectional overrides that make ``gpj.exe<U+202E>.txt`` read as ``txt.exe.jpg``, zero-width
+#: bidirectional overrides that make ``gpj.exe<U+202E>.txt`` show as ``txt.exe…``, zero-width
 #: characters), lone surrogates (Cs) and line and paragraph separators (Zl, Zp).
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 

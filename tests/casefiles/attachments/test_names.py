@@ -120,7 +120,7 @@ def test_the_download_keeps_its_own_sandboxing_policy(client, world, create_case
 
 
 @pytest.mark.parametrize("uploaded, content, stored", [
-    ("gpj.exe\u202e.txt", files.TEXT, "gpj.exe.txt"),          # right-to-left override: shown as txt.exe.jpg
+    ("gpj.exe\u202e.txt", files.TEXT, "gpj.exe.txt"),          # right-to-left override: shown as txt.exe…
     ("\u202dbrief\u202c\u2066.pdf\u2069", files.PDF, "brief.pdf"),  # embeddings and isolates
     ("rapport.p\u200bdf", files.PDF, "rapport.pdf"),           # a zero-width space does not hide the extension
     ("Cafe\u0301 de\u00ad Zon.pdf", files.PDF, "Café de Zon.pdf"),  # NFC; the soft hyphen is a format character
