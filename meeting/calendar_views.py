@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from core.clock import utcnow
 from core.db import db
+from core.documents import send_document
 from core.forms import PostForm
 
 from . import calendar
@@ -39,8 +40,7 @@ def _require_login():
 
 
 def _ics(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = send_document(body, filename, "text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
