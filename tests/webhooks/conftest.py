@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -89,11 +90,12 @@ def _valid(secret: str, headers, body: bytes) -> bool:
     return fresh and any(hmac.compare_digest(expected, s) for s in headers["webhook-signature"].split())
 
 
-def serve(status_holder, wrap=None):
-    """A threaded HTTP server on 127.0.0.1 recording each POST in ``status_holder.received`` and
-    answering ``status_holder.status``; ``wrap`` may turn its socket into a TLS one. Returns
-    (server, thread)."""
-    state = status_holder
+@contextmanager
+def serving(wrap=None, **extra):
+    """A threaded HTTP server on 127.0.0.1, as its state: each POST recorded in ``received``
+    (path, headers, body, signature valid), answered with ``status`` (settable; 200 by default);
+    ``wrap`` may turn its socket into a TLS one; ``extra`` adds to the state."""
+    state = SimpleNamespace(received=[], status=200, secrets={}, delay=0.0, lock=threading.Lock(), **extra)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -115,20 +117,18 @@ def serve(status_holder, wrap=None):
         server.socket = wrap(server.socket)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    return server, thread
-
-
-@pytest.fixture
-def receiver():
-    """A real HTTP receiver on 127.0.0.1: records each POST (path, headers, body, signature valid)
-    and answers ``status`` (settable; 200 by default)."""
-    state = SimpleNamespace(received=[], status=200, secrets={}, delay=0.0, lock=threading.Lock())
-    server, thread = serve(state)
-    state.url = f"http://127.0.0.1:{server.server_port}"
     state.port = server.server_port
+    state.url = f"http://127.0.0.1:{state.port}"
     try:
         yield state
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on 127.0.0.1 (``serving``)."""
+    with serving() as state:
+        yield state

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -32,7 +32,7 @@ from webhooks.models import (
     WebhookEndpoint,
 )
 
-from .conftest import serve
+from .conftest import serving
 
 PUBLIC = "93.184.216.34"  # a public address: answered by the test resolver, never connected to
 
@@ -95,18 +95,12 @@ def tls_receiver(tmp_path, monkeypatch):
     ca_file, server_file = _tls_files(tmp_path, "hooks.example.test")
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
-    state = SimpleNamespace(received=[], status=200, secrets={}, delay=0.0, lock=threading.Lock(), names=[])
+    names: list[str] = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(server_file)
-    context.sni_callback = lambda _sock, name, _ctx: state.names.append(name)
-    server, thread = serve(state, wrap=lambda sock: context.wrap_socket(sock, server_side=True))
-    state.port = server.server_port
-    try:
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    with serving(wrap=lambda sock: context.wrap_socket(sock, server_side=True), names=names) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(
