@@ -142,7 +142,7 @@ class WebhookDelivery(db.Model):
     @property
     def answer(self) -> str:
         """What the delivery log shows of the last attempt: ``HTTP 503``, or a generic reason.
-        A row written before reasons were kept as values shows a generic "Delivery failed"."""
+        Any other stored text is never shown: such a row reads "Delivery failed"."""
         if self.last_status_code is not None:
             return f"HTTP {self.last_status_code}"
         if not self.last_error:

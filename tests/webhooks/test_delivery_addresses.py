@@ -200,7 +200,7 @@ def test_the_delivery_log_shows_a_generic_reason_never_the_remote_text(case, app
         assert remote not in page
 
 
-def test_a_log_row_from_before_keeps_its_text_hidden(app, world, client, login_as):
+def test_a_log_row_with_other_stored_text_keeps_it_hidden(app, world, client, login_as):
     app.config["WEBHOOKS_ALLOW_HTTP_LOOPBACK"] = True
     endpoint = _endpoint(world, "http://127.0.0.1:9/hook")
     db.session.execute(sa.update(WebhookDelivery).values(
