@@ -91,8 +91,9 @@ def from_environment(instance_path: str) -> dict:
         # The API and webhooks (issue 14; README "Organisations' own systems"): bearer tokens live
         # this many seconds; a client may make API_RATE_LIMIT calls per API_RATE_PERIOD seconds;
         # WEBHOOKS_SOURCE names this installation in CloudEvents (default APP_BASE_URL); an endpoint
-        # is disabled after WEBHOOKS_DISABLE_AFTER failures in a row. Plain-HTTP loopback
-        # endpoints only with WEBHOOKS_ALLOW_HTTP_LOOPBACK (tests, a local trial; never production).
+        # is disabled after WEBHOOKS_DISABLE_AFTER failures in a row. Loopback endpoints (plain
+        # HTTP too) only with WEBHOOKS_ALLOW_HTTP_LOOPBACK (tests, a local trial; never production);
+        # every other internal address is always refused (webhooks.addresses).
         "API_TOKEN_LIFETIME": int(os.environ.get("API_TOKEN_LIFETIME", "900")),
         "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "300")),
         "API_RATE_PERIOD": int(os.environ.get("API_RATE_PERIOD", "60")),
