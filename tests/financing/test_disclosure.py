@@ -66,6 +66,17 @@ def _book(agreement, when):
     db.session.commit()
 
 
+def _six_successes_and(client, world, builder, agreement, followup, k: int) -> list:
+    """Six successes and k households closed with ``followup``, booked on 1 July; the
+    municipality signed in. The k cases, for a later correction."""
+    for _ in range(6):
+        _closed(builder, FollowupResult.HELD)
+    others = [_closed(builder, followup) for _ in range(k)]
+    _book(agreement, NOW)
+    login(client, world.municipality)
+    return others
+
+
 # --- reading every output back as {(table, row): (count, amount in cents)} -------------------------
 
 def _count(text: str):
@@ -160,14 +171,10 @@ def test_corrections_below_five_show_no_amount(client, world, builder, agreement
     """Six successes and k households first booked as no success in July, then corrected to
     success on 6 July (k corrections of + € 2.500,00). Below five, the corrections' amount is left
     out, and so is the successes' row: the amount due minus the successes would give it back."""
-    for _ in range(6):
-        _closed(builder, FollowupResult.HELD)
-    corrected = [_closed(builder, FollowupResult.NOT) for _ in range(k)]
-    _book(agreement, NOW)
+    corrected = _six_successes_and(client, world, builder, agreement, FollowupResult.NOT, k)
     db.session.execute(sa.update(CaseClosure).where(CaseClosure.case_id.in_([c.id for c in corrected]))
                        .values(followup_result=FollowupResult.HELD))
     _book(agreement, CORRECTED_ON)
-    login(client, world.municipality)
 
     due = 6 * PRICE + k * PRICE
     if k < 5:
@@ -184,12 +191,7 @@ def test_partly_successful_below_five_show_no_amount(client, world, builder, agr
     """Six successes and k partly successful households booked in July: below five, the partial
     row's amount is left out, and the successes' too (else the amount due would give it back);
     the position's number of cases with it."""
-    for _ in range(6):
-        _closed(builder, FollowupResult.HELD)
-    for _ in range(k):
-        _closed(builder, FollowupResult.PARTLY)
-    _book(agreement, NOW)
-    login(client, world.municipality)
+    _six_successes_and(client, world, builder, agreement, FollowupResult.PARTLY, k)
 
     due = 6 * PRICE + k * PARTIAL
     if k < 5:
@@ -205,12 +207,7 @@ def test_partly_successful_below_five_show_no_amount(client, world, builder, agr
 def test_a_row_without_money_needs_no_second_row_left_out(client, world, builder, agreement, k):
     """k households without success (no amount): "< 5" and "—"; the successes stay, since the
     amount due gives nothing away; the position's number of cases is left out."""
-    for _ in range(6):
-        _closed(builder, FollowupResult.HELD)
-    for _ in range(k):
-        _closed(builder, FollowupResult.NOT)
-    _book(agreement, NOW)
-    login(client, world.municipality)
+    _six_successes_and(client, world, builder, agreement, FollowupResult.NOT, k)
 
     rows = {"success": (6, 6 * PRICE), "no_success": ("< 5", "—")}
     assert read(client, agreement, "csv") == expected(rows, 6 * PRICE,
