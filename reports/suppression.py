@@ -55,16 +55,20 @@ def protect(counts: Mapping[Hashable, int], lines: Iterable[Line] = (), *,
         if 0 < n < SUPPRESS_BELOW:
             cells.hide(key)
     todo = [(total, tuple(parts)) for total, parts in lines]
-    while todo:
-        exposed = [line for line in todo if cells.gives_away(line)]
-        if not exposed:
-            break
-        line = exposed[0]
-        choice = cells.complement(line)
-        if choice is None:
-            todo.remove(line)  # nothing left to hide: the total says what it says
-        else:
-            cells.hide(choice)
+    touching: dict[Hashable, list[int]] = {}
+    for i, (total, parts) in enumerate(todo):
+        for key in (total, *parts):
+            touching.setdefault(key, []).append(i)
+    pending = set(range(len(todo)))
+    while pending:
+        i = min(pending)
+        pending.discard(i)
+        if not cells.gives_away(todo[i]):
+            continue
+        choice = cells.complement(todo[i])
+        if choice is not None:  # else nothing is left to hide: the total says what it says
+            for key in cells.hide(choice):
+                pending.update(touching.get(key, ()))
     return frozenset(cells.hidden)
 
 
@@ -82,8 +86,11 @@ class _Cells:
                 self.tied.setdefault(key, {key}).update(members)
         self.hidden: set = set()
 
-    def hide(self, key) -> None:
-        self.hidden.update(self.tied.get(key, {key}))
+    def hide(self, key) -> set:
+        """Hide the cell and those tied to it; the ones newly hidden."""
+        new = self.tied.get(key, {key}) - self.hidden
+        self.hidden |= new
+        return new
 
     def bounds(self, key, hidden=None) -> tuple[float, float]:
         """What a reader knows of the cell: its value when shown, else a range."""
@@ -101,15 +108,15 @@ class _Cells:
         if not any(k in hidden and self.value[k] for k in (total, *parts)):
             return False
         b = {k: self.bounds(k, hidden) for k in (total, *parts)}
+        low, high = _Sum(b[k][0] for k in parts), _Sum(b[k][1] for k in parts)
         for key in (total, *parts):
             if key not in hidden or not self.value[key]:
                 continue
             if key == total:
-                lo, hi = sum(b[k][0] for k in parts), sum(b[k][1] for k in parts)
+                lo, hi = low.value(), high.value()
             else:  # the total minus every other part, at their bounds
-                others = [b[k] for k in parts if k != key]
-                lo = b[total][0] - sum(h for _l, h in others)
-                hi = b[total][1] - sum(lo_ for lo_, _h in others)
+                lo = b[total][0] - high.without(b[key][1])
+                hi = b[total][1] - low.without(b[key][0])
             lo, hi = max(lo, b[key][0]), min(hi, b[key][1])
             if lo == hi:
                 return True
@@ -126,3 +133,23 @@ class _Cells:
             if not self.gives_away(line, self.hidden | self.tied.get(key, {key})):
                 return key
         return candidates[0] if candidates else None
+
+
+class _Sum:
+    """A sum of bounds, some infinite, from which one term can be taken out again."""
+
+    def __init__(self, terms):
+        self.finite, self.infinite = 0, []
+        for t in terms:
+            if math.isinf(t):
+                self.infinite.append(t)
+            else:
+                self.finite += t
+
+    def value(self) -> float:
+        return self.infinite[0] if self.infinite else self.finite
+
+    def without(self, term: float) -> float:
+        if math.isinf(term):
+            return self.infinite[0] if len(self.infinite) > 1 else self.finite
+        return self.infinite[0] if self.infinite else self.finite - term

@@ -88,3 +88,21 @@ def test_no_line_gives_a_hidden_cell_away_brute_force():
             assert all(k in hidden for k, v in cells.items() if v), (cells, hidden, away)
         checked += bool(hidden)
     assert checked > 200
+
+
+def test_a_table_with_row_and_column_totals_gives_nothing_away_line_by_line():
+    """Rows and columns with their totals (as the follow-through table): after ``protect`` no
+    row and no column, each on its own, pins a hidden cell down."""
+    rng = random.Random(17)
+    for _ in range(60):
+        grid = {(r, c): rng.choice([0, 1, 2, 3, 6, 8]) for r in range(3) for c in range(3)}
+        cells = dict(grid)
+        cells.update({(r, "t"): sum(grid[r, c] for c in range(3)) for r in range(3)})
+        cells.update({("t", c): sum(grid[r, c] for r in range(3)) for c in range(3)})
+        lines = [((r, "t"), [(r, c) for c in range(3)]) for r in range(3)]
+        lines += [(("t", c), [(r, c) for r in range(3)]) for c in range(3)]
+        hidden = protect(cells, lines)
+        for total, parts in lines:
+            line = {k: cells[k] for k in (total, *parts)}
+            away = _given_away(line, hidden & set(line), total, parts)
+            assert not away or all(k in hidden for k, v in line.items() if v), (cells, hidden, total)
