@@ -271,7 +271,7 @@ def statement_rows(st: statement.Statement) -> list[list]:
         row = ("position", state.value)
         rows.append([position, state.label, shown.count(row), _euros(shown.amount(row))])
     rows.append([position, _("Total due"), shown.count(("position", "total")), _euros(st.position.total_cents)])
-    rows.append([_("Note"), footnote(), None, None])
+    rows.append([_("How this statement is made"), footnote(), None, None])
     return rows
 
 

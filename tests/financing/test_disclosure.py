@@ -121,7 +121,7 @@ def _table(rows: list[list]) -> dict:
     states = {"Success": "success", "Partly successful": "partial", "Follow-up missing": "followup_missing",
               "No success": "no_success", "Total due": "total"}
     out = {}
-    for part, state, n, amount in (r[:4] for r in rows[1:] if r[0] != "Note"):
+    for part, state, n, amount in (r[:4] for r in rows[1:] if r[0] != "How this statement is made"):
         table = "position" if part.startswith("Position") else "period"
         row = states.get(state) or ("corrections" if part.startswith("Corrections") else "due")
         out[table, row] = (_count(n) if n != "" else None, _cents(amount))
@@ -212,3 +212,22 @@ def test_a_row_without_money_needs_no_second_row_left_out(client, world, builder
     rows = {"success": (6, 6 * PRICE), "no_success": ("< 5", "—")}
     assert read(client, agreement, "csv") == expected(rows, 6 * PRICE,
                                                       {**rows, "total": ("—", 6 * PRICE)})
+
+
+def test_every_output_says_what_the_marks_mean(client, world, builder, agreement):
+    from markupsafe import escape
+
+    from financing.views import footnote
+
+    _six_successes_and(client, world, builder, agreement, FollowupResult.PARTLY, 2)
+    base = f"/financing/agreements/{agreement.id}/statement"
+    with force_locale("en"):
+        english = footnote()
+    for url in (f"{base}?{JULY}", f"{base}/print?{JULY}"):
+        assert str(escape(english)) in client.get(url).get_data(as_text=True), url
+    assert english in client.get(f"{base}.csv?{JULY}").get_data().decode("utf-8-sig")
+    content = zipfile.ZipFile(io.BytesIO(client.get(f"{base}.ods?{JULY}").get_data())).read("content.xml")
+    assert english in "".join(ElementTree.fromstring(content).itertext())
+    with force_locale("nl"):
+        dutch = " ".join(footnote().split())
+    assert dutch in read_pdf(client.get(f"{base}.pdf?{JULY}").get_data())["text"]
