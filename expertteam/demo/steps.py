@@ -1,6 +1,7 @@
 """The steps every chapter of the demo story takes, through the same services as real use: a
-case found by its pseudonym or made, the owner's blockage map at intake, the team's meeting in a
-past week, and cases discussed at it as the chair does live. The caller commits.
+case found by its pseudonym or made, submitted and accepted, the owner's blockage map at intake,
+the team's meeting in a past week, and cases discussed at it as the chair does live. The caller
+commits.
 """
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def find_or_create_case(team: Team, owner: User, pseudonym: str, **fields) -> tu
     if case is not None:
         return case, False
     return case_services.create_case(team, owner, household_pseudonym=pseudonym, **fields), True
+
+
+def submit_and_accept(case: Case, owner: User, submitted: datetime, accepter: User, accepted: datetime,
+                      criteria: list[int]) -> None:
+    """The owner submits the case at ``submitted``; the chair or the secretary accepts it at
+    ``accepted``, the team's ``criteria`` met."""
+    with running_at(submitted):
+        case_services.submit_case(case, owner)
+    with running_at(accepted):
+        case_services.accept_case(case, accepter, criteria_met=criteria)
 
 
 def map_needs(case: Case, owner: User, needs: list[tuple[str, str, Organisation | None]],

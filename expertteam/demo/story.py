@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from advice.closure import close_case
 from advice.follow_through import complete_action, confirm_action
-from casefiles import services as case_services
 from casefiles.models import Case
 from core.clock import running_at, utcnow
 from core.db import db
@@ -30,7 +29,13 @@ from .cast import Cast, assemble
 from .financing import seed_financing_demo
 from .ladder import seed_ladder_demo
 from .plan import seed_plan_demo
-from .steps import discuss, find_or_create_case, map_needs, past_meeting
+from .steps import (
+    discuss,
+    find_or_create_case,
+    map_needs,
+    past_meeting,
+    submit_and_accept,
+)
 from .waiting import seed_waiting_cases
 
 
@@ -81,6 +86,7 @@ def _sessions(c: Cast) -> _Sessions:
         c.experts, ["present"] * 6 + ["deputy", "absent"])]
     return _Sessions(last_quarter, last_week, attendance)
 
+
 def _fransen(c: Cast, s: _Sessions) -> None:
     """6. Closed with a breakthrough last quarter; the three-month follow-up is due."""
     with running_at(c.on(160)):
@@ -96,10 +102,7 @@ def _fransen(c: Cast, s: _Sessions) -> None:
             urgency="normal", **c.consent(162),
         )
     if fransen_new:
-        with running_at(c.on(159, 14)):
-            case_services.submit_case(fransen, c.noor)
-        with running_at(c.on(155, 11)):
-            case_services.accept_case(fransen, c.chair, criteria_met=c.criteria)
+        submit_and_accept(fransen, c.noor, c.on(159, 14), c.chair, c.on(155, 11), c.criteria)
         session = s.last_quarter.starts_at
         with running_at(session - timedelta(days=6)):
             discuss(s.last_quarter, [fransen], c.chair, s.attendance)
@@ -150,10 +153,7 @@ def _bos(c: Cast) -> tuple[Case, bool]:
                 (0, 2, "Geen tussenoplossing zolang de indicatie op gesloten plaatsing staat"),
             ])
     if bos_new:
-        with running_at(c.on(39, 16)):
-            case_services.submit_case(bos, c.daan)
-        with running_at(c.on(37, 9, 30)):
-            case_services.accept_case(bos, c.secretary, criteria_met=c.criteria)
+        submit_and_accept(bos, c.daan, c.on(39, 16), c.secretary, c.on(37, 9, 30), c.criteria)
     return bos, bos_new
 
 
@@ -190,10 +190,7 @@ def _amber(c: Cast) -> tuple[Case, bool]:
                 (3, 0, "Zonder woning alleen de vrouwenopvang, en dan gaan de kinderen naar een pleeggezin"),
             ])
     if amber_new:
-        with running_at(c.on(30, 15)):
-            case_services.submit_case(amber, c.sophie)
-        with running_at(c.on(29, 9)):
-            case_services.accept_case(amber, c.chair, criteria_met=c.criteria)
+        submit_and_accept(amber, c.sophie, c.on(30, 15), c.chair, c.on(29, 9), c.criteria)
     return amber, amber_new
 
 

@@ -17,7 +17,7 @@ from meeting.agenda import add_item, publish_agenda
 from meeting.models import Meeting, MeetingStatus
 
 from .cast import Cast
-from .steps import find_or_create_case, map_needs
+from .steps import find_or_create_case, map_needs, submit_and_accept
 
 
 def seed_waiting_cases(c: Cast) -> None:
@@ -52,10 +52,7 @@ def _cedar(c: Cast) -> None:
                 (2, 1, "Geen re-integratie zolang de verslaving niet behandeld is"),
             ])
     if new:
-        with running_at(c.on(25, 11)):
-            case_services.submit_case(cedar, c.sophie)
-        with running_at(c.on(20, 9)):
-            case_services.accept_case(cedar, c.chair, criteria_met=c.criteria)
+        submit_and_accept(cedar, c.sophie, c.on(25, 11), c.chair, c.on(20, 9), c.criteria)
         upcoming = db.session.scalars(
             sa.select(Meeting).where(Meeting.team_id == c.team.id, Meeting.starts_at > c.now,
                                      Meeting.status.in_([MeetingStatus.PLANNED, MeetingStatus.PUBLISHED]))
@@ -81,10 +78,7 @@ def _dijk(c: Cast) -> None:
             urgency="normal", **c.consent(10),
         )
     if new:
-        with running_at(c.on(8, 10)):
-            case_services.submit_case(dijk, c.noor)
-        with running_at(c.on(5, 10)):
-            case_services.accept_case(dijk, c.secretary, criteria_met=c.criteria)
+        submit_and_accept(dijk, c.noor, c.on(8, 10), c.secretary, c.on(5, 10), c.criteria)
 
 
 def _eik(c: Cast) -> None:

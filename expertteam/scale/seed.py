@@ -49,7 +49,6 @@ def ensure_schema() -> None:
     install_pg_guard(db.engine)
 
 
-
 def seed_scale(shape: Shape, echo=print) -> dict:
     """Fill the empty database; returns counts and seconds per step."""
     timings: dict[str, float] = {}
