@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from accounts.security import password_problem
 from casefiles.privacy import BATCH_SIZE, anonymise_expired
 from core import audit
+from core.audit import AuditCheckpoint
 from core.backup import backup_sqlite
 from core.clock import utcnow
 from core.db import db
@@ -75,6 +76,12 @@ def demo_code(email: str) -> None:
 def seed_demo() -> None:
     """Load the demo team, people, organisations and cases (idempotent)."""
     created = seed()
+    if created and db.session.scalar(sa.select(AuditCheckpoint.id).limit(1)) is None:
+        # The demo's history lies in the past: its first checkpoint, as the nightly check would
+        # have written it (a trail that old without one reads as checkpoints removed).
+        from core.audit_verify import seal_chain
+
+        seal_chain()
     click.echo("Demo data loaded." if created else "Demo data already present; nothing added.")
 
 
@@ -108,14 +115,36 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--full", is_flag=True, help="Check the whole chain, not only the rows added since the last checkpoint.")
 def audit_verify(full: bool) -> None:
-    """Check the hash chain of the audit trail: the rows added since the last checkpoint, or
+    """Check the hash chain of the audit trail as the nightly job does (the checkpoints' seals
+    and head, the rows added since the last checkpoint, the next slice of the older rows), or
     with --full every row. Writes a checkpoint when intact; names the first broken row (exit 1)."""
     from core import audit_verify as verification
 
-    report = verification.verify_chain(checkpoint=True) if full else verification.verify_incremental()
+    report = verification.verify_chain(checkpoint=True) if full else verification.verify_incremental(sweep=True)
     click.echo(str(report))
     if not report.ok:
         raise SystemExit(1)
+
+
+@audit_group.command("seal")
+def audit_seal() -> None:
+    """Walk the whole chain and, when it agrees with every checkpoint, seal all checkpoints with
+    the current key and keep the head outside the database. It trusts the chain as it stands:
+    once after the upgrade that brought the seals, after changing AUDIT_HMAC_KEY (or SECRET_KEY
+    without it), after restoring a backup; never to silence a report you cannot explain."""
+    from core import audit_verify as verification
+
+    report, sealed = verification.seal_chain()
+    if not report.ok:
+        click.echo(f"{report}\nNothing sealed.")
+        raise SystemExit(1)
+    if report.head_id is None:
+        click.echo("The audit trail is empty: nothing to seal.")
+        return
+    audit.record("audit.seal", object_type="audit", object_id=report.head_id, actor=None,
+                 details={"rows": report.rows, "checkpoints": sealed})
+    db.session.commit()
+    click.echo(f"{report}\n{sealed} checkpoints sealed; a sealed checkpoint of the head written.")
 
 
 @click.command("backup")

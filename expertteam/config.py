@@ -62,6 +62,7 @@ def from_environment(instance_path: str) -> dict:
         **_security(),
         **_documents(instance_path),
         **_api_and_webhooks(production),
+        **_audit(),
     }
 
 
@@ -126,6 +127,16 @@ def _api_and_webhooks(production: bool) -> dict:
     }
 
 
+def _audit() -> dict:
+    """The audit chain's checkpoints (core.audit_seal; README "What each audit check detects"):
+    sealed with AUDIT_HMAC_KEY (derived from SECRET_KEY when unset), their head kept outside the
+    database in AUDIT_HEAD_FILE (default: audit-head.json in the instance folder)."""
+    return {
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY") or None,
+        "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE") or None,
+    }
+
+
 class ConfigurationError(RuntimeError):
     """The app refuses to start with an unsafe or impossible configuration."""
 
@@ -146,6 +157,9 @@ def check_production(config: dict[str, Any], environ: dict[str, str], debug: boo
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == dev_secret or len(config["SECRET_KEY"]) < 16:
         raise ConfigurationError("SECRET_KEY must be set to a random value in production.")
+    audit_key = config.get("AUDIT_HMAC_KEY")
+    if audit_key and (len(audit_key) < 32 or audit_key == config["SECRET_KEY"]):
+        raise ConfigurationError("AUDIT_HMAC_KEY must be a random value of at least 32 characters, not SECRET_KEY.")
     if debug or config.get("DEBUG") or environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
         raise ConfigurationError("Debug mode must be off in production.")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and web_workers(environ) > 1:

@@ -72,7 +72,7 @@ def renew_feed():
         abort(400)
     token = calendar.renew_feed(current_user)
     db.session.commit()
-    # Shown once on the next page (only its hash is stored), then gone from the session.
-    session[calendar.SHOW_ONCE] = token
+    # Shown once on the next page (only its hash is stored), sealed on the way, then gone from the session.
+    session[calendar.SHOW_ONCE] = calendar.sealed_for_page(token)
     flash(_("Your calendar address is ready. An earlier address no longer works."), "success")
     return redirect(url_for("meeting.index") + "#calendar")
