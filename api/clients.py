@@ -1,5 +1,6 @@
 """API clients: an administrator creates one for an organisation (the secret is shown once),
-rotates its secret (the old one stays valid for a grace period), sets its expiry, revokes it.
+rotates its secret (the old one and the tokens issued before stay valid for a grace period, none
+without it), sets its expiry, revokes it.
 Each client acts through its own account: see ``api.models``. One function per change, audited;
 the caller commits."""
 from __future__ import annotations
@@ -26,7 +27,7 @@ from core.models import (
 )
 from core.permissions import is_admin
 
-from .models import SCOPES, ApiClient
+from .models import SCOPES, ApiClient, ApiToken
 
 #: The password "hash" of a client's account: not a hash format, so no password ever matches.
 NO_PASSWORD = "!api-client"
@@ -107,7 +108,10 @@ def update_client(client: ApiClient, actor: User, *, scopes, expires_on: date | 
 
 def rotate_secret(client: ApiClient, actor: User, *, grace: timedelta = DEFAULT_GRACE,
                   now: datetime | None = None) -> str:
-    """A new secret (shown once); the current one stays valid for ``grace``."""
+    """A new secret (shown once); the current one stays valid for ``grace``, and so do the bearer
+    tokens issued before: none outlives the grace period, so a rotation without grace stops them
+    at once (a secret rotated because it leaked must not leave its tokens working). The audit row
+    counts the live tokens cut short."""
     _require_admin(actor)
     if client.revoked_at is not None:
         raise ServiceError(_("This client is revoked."))
@@ -116,8 +120,17 @@ def rotate_secret(client: ApiClient, actor: User, *, grace: timedelta = DEFAULT_
     client.previous_secret_hash, client.previous_valid_until = client.secret_hash, now + grace
     client.secret_hash = hash_secret(secret)
     db.session.flush()
-    _audit("api_client.rotate", client, actor, grace_hours=int(grace.total_seconds() // 3600))
+    ended = end_tokens(client, client.previous_valid_until)
+    _audit("api_client.rotate", client, actor, grace_hours=int(grace.total_seconds() // 3600), tokens_ended=ended)
     return secret
+
+
+def end_tokens(client: ApiClient, until: datetime) -> int:
+    """Make the client's tokens expire at ``until`` at the latest (``until`` now: revoked at
+    once); returns how many live ones were cut short."""
+    return db.session.execute(
+        sa.update(ApiToken).where(ApiToken.client_id == client.id, ApiToken.expires_at > until)
+        .values(expires_at=until)).rowcount
 
 
 def revoke_client(client: ApiClient, actor: User, now: datetime | None = None) -> None:
@@ -132,12 +145,16 @@ def revoke_client(client: ApiClient, actor: User, now: datetime | None = None) -
     _audit("api_client.revoke", client, actor)
 
 
-def check_secret(client: ApiClient, secret: str, now: datetime) -> bool:
+def check_secret(client: ApiClient, secret: str, now: datetime) -> str | None:
+    """Which of the client's secrets ``secret`` is: ``"current"``, ``"previous"`` (only within its
+    grace period: a token it gets lives no longer, see ``api.oauth``) or None."""
     given = hash_secret(secret or "")
     if hmac.compare_digest(given, client.secret_hash):
-        return True
-    return bool(client.previous_secret_hash and client.previous_valid_until and client.previous_valid_until > now
-                and hmac.compare_digest(given, client.previous_secret_hash))
+        return "current"
+    if (client.previous_secret_hash and client.previous_valid_until and client.previous_valid_until > now
+            and hmac.compare_digest(given, client.previous_secret_hash)):
+        return "previous"
+    return None
 
 
 def sync_teams(client: ApiClient, actor: User | None, now: datetime | None = None) -> None:

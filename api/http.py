@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -15,6 +16,7 @@ from flask import Response, g, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.clock import utcnow
 from core.db import db
@@ -113,16 +115,7 @@ def json_body(allowed: dict[str, type], required: tuple[str, ...] = (),
     """The request's JSON object, its fields of the right type and texts within ``lengths``
     (characters per field), as the OpenAPI document says (400 otherwise)."""
     lengths = lengths or {}
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: Any = {}
-    else:
-        if request.mimetype not in (JSON, "application/merge-patch+json") and not request.mimetype.endswith("+json"):
-            raise Problem(415, _("Use Content-Type: application/json."))
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise Problem(400, _("The body is not valid JSON.")) from None
+    data = _parsed_body()
     if not isinstance(data, dict):
         raise Problem(400, _("The body must be a JSON object."))
     invalid = [{"name": name, "reason": _("Unknown field.")} for name in data if name not in allowed]
@@ -138,6 +131,55 @@ def json_body(allowed: dict[str, type], required: tuple[str, ...] = (),
     if invalid:
         raise Problem(400, _("Some fields are not valid."), invalid=invalid)
     return data
+
+
+#: The largest body a write takes: room for the longest text (5,000 characters) twice over even
+#: when every character is sent as an escaped surrogate pair (12 bytes).
+BODY_MAX = 128 * 1024
+#: The deepest nesting of arrays and objects a body may have (the API's bodies are flat objects).
+DEPTH_MAX = 16
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _parsed_body() -> Any:
+    """The request's body as JSON ({} when empty), bounded before it is parsed: at most
+    ``BODY_MAX`` bytes (413) and ``DEPTH_MAX`` levels of nesting (400), so no body can make the
+    parser recurse without end; also 400 for a body that is not JSON, 415 for another type."""
+    too_large = Problem(413, _("The body may be at most %(size)d kB.", size=BODY_MAX // 1024))
+    if (request.content_length or 0) > BODY_MAX:
+        raise too_large
+    # A body sent without Content-Length (in chunks) is read to one byte past the limit at most.
+    request.max_content_length = BODY_MAX + 1
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(raw) > BODY_MAX:
+        raise too_large
+    if not raw.strip():
+        return {}
+    if request.mimetype not in (JSON, "application/merge-patch+json") and not request.mimetype.endswith("+json"):
+        raise Problem(415, _("Use Content-Type: application/json."))
+    if nesting(raw) > DEPTH_MAX:
+        raise Problem(400, _("The body is nested deeper than %(depth)d levels.", depth=DEPTH_MAX))
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Problem(400, _("The body is not valid JSON.")) from None
+
+
+def nesting(raw: bytes) -> int:
+    """How deep arrays and objects nest in the JSON text ``raw``: a scan of the brackets outside
+    strings, cheap and without recursion (at most what a valid document would have)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRING.sub(b"", raw)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def endpoint(scope: str | None):

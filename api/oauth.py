@@ -3,7 +3,9 @@ bearer-token check of every resource (``ResourceProtector``), one of each per ap
 
 Tokens are random (42 characters), short-lived (API_TOKEN_LIFETIME seconds, default 900) and
 stored as SHA-256 hashes. A token stops working when it expires, or at once when its client is
-revoked or expires or its account is deactivated.
+revoked or expires or its account is deactivated. A rotation of the secret ends the tokens issued
+before with its grace period (at once without one, ``clients.rotate_secret``); a token got with
+the previous secret during the grace period ends with it too.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ class Client(ClientMixin):
 
     def __init__(self, row: ApiClient):
         self.row = row
+        #: Which secret authenticated the request (``clients.check_secret``).
+        self.secret: str | None = None
 
     def get_client_id(self):
         return self.row.client_id
@@ -50,7 +54,8 @@ class Client(ClientMixin):
 
     def check_client_secret(self, client_secret):
         now = utcnow()
-        return self.row.usable(now) and clients.check_secret(self.row, client_secret, now)
+        self.secret = clients.check_secret(self.row, client_secret, now) if self.row.usable(now) else None
+        return self.secret is not None
 
     def check_endpoint_auth_method(self, method, endpoint):
         return endpoint == "token" and method in ("client_secret_basic", "client_secret_post")
@@ -106,8 +111,13 @@ def _query_client(client_id: str):
 def _save_token(token: dict, request) -> None:
     client: ApiClient = request.client.row
     now = utcnow()
+    expires_at = now + timedelta(seconds=token["expires_in"])
+    if request.client.secret == "previous" and client.previous_valid_until < expires_at:
+        # A token got with the rotated-out secret ends with its grace period; the answer says so.
+        expires_at = client.previous_valid_until
+        token["expires_in"] = max(int((expires_at - now).total_seconds()), 1)
     row = ApiToken(client_id=client.id, token_hash=hashlib.sha256(token["access_token"].encode()).hexdigest(),
-                   scope=token.get("scope", ""), issued_at=now, expires_at=now + timedelta(seconds=token["expires_in"]))
+                   scope=token.get("scope", ""), issued_at=now, expires_at=expires_at)
     db.session.add(row)
     clients.sync_teams(client, None, now)  # the organisation's commitments of today
     db.session.flush()

@@ -8,10 +8,10 @@ from flask import current_app
 
 from advice.lifecycle import NOTE_MAX as ACTION_NOTE_MAX
 from casefiles.holds.models import NOTE_MAX as SIGNAL_NOTE_MAX
+from core.routing import MAX_ID
 
-from .http import API_VERSION
+from .http import API_VERSION, BODY_MAX
 from .models import SCOPES
-from .resources import MAX_ID
 
 _NULL_STR = {"type": ["string", "null"]}
 _DATETIME = {"type": "string", "format": "date-time"}
@@ -59,6 +59,7 @@ _ERRORS_WRITE = {
     "409": _problem("Not possible in the current state."),
     "412": _problem("If-Match does not match: the current representation is in `current`.",
                     {"ETag": {"schema": {"type": "string"}}}),
+    "413": _problem(f"The body is larger than {BODY_MAX // 1024} kB."),
     "415": _problem("The body is not JSON."),
     "422": _problem("The request cannot be carried out (e.g. an empty note)."),
     "428": _problem("If-Match is missing."),

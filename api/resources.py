@@ -20,9 +20,7 @@ from core.clock import team_today
 from core.db import db
 from core.models import User
 from core.paging import Page, keyset
-
-#: The largest id a path may name (a 32-bit key); larger ones are simply not found.
-MAX_ID = 2_147_483_647
+from core.routing import MAX_ID
 
 
 def iso(value: datetime | date | None) -> str | None:

@@ -21,6 +21,7 @@ from wtforms.validators import (
 
 from core.clock import local_today
 from core.forms import Form, MultiCheckboxField, domain_choices
+from core.routing import parse_id
 
 from .models import CONSENT_LABELS, URGENCY_LABELS, Urgency
 
@@ -86,8 +87,8 @@ class CaseForm(Form):
             raw = self._ground_raw(org_id)
             if not raw:
                 self.grounds[org_id] = None
-            elif raw.isdigit() and int(raw) in known:
-                self.grounds[org_id] = int(raw)
+            elif (ground := parse_id(raw)) in known:
+                self.grounds[org_id] = ground
             else:
                 self.organisations.errors = [*self.organisations.errors, _l("Choose a legal ground from the team's list.")]
                 valid = False

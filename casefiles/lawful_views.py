@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.routing import parse_id
 from core.web import get_team, posted_version, show_refusal
 
 from . import lawful_basis, permissions
@@ -37,7 +38,7 @@ def catalogue(team_id: int):
             elif form.save.data and form.validate():
                 lawful_basis.save_basis(team, current_user, statute=form.statute.data, article=form.article.data,
                                         allows=form.allows.data, status=form.status.data, source_url=form.source_url.data,
-                                        basis_id=int(form.basis_id.data) if (form.basis_id.data or "").isdigit() else None)
+                                        basis_id=parse_id(form.basis_id.data))
             else:
                 flash(_("Please correct the marked fields."), "error")
                 return _render(team, form), 400
@@ -47,9 +48,9 @@ def catalogue(team_id: int):
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("lawful_basis.catalogue", team_id=team.id))
-    edit_id = request.args.get("edit", "")
-    if edit_id.isdigit():
-        basis = next((b for b in lawful_basis.bases(team.id) if b.id == int(edit_id)), None)
+    edit_id = parse_id(request.args.get("edit"))
+    if edit_id is not None:
+        basis = next((b for b in lawful_basis.bases(team.id) if b.id == edit_id), None)
         if basis is not None:
             form = LegalBasisForm(obj=basis, basis_id=str(basis.id), status=basis.status.value)
     return _render(team, form)

@@ -9,9 +9,9 @@ import zipfile
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +30,7 @@ from core.filters import waited
 from core.i18n import labels
 from core.models import Domain, Role, Team
 from core.people import organisations_committed_first
+from core.routing import parse_id
 from core.web import audit_read, get_team, show_refusal
 
 from . import lawful_basis, lists, notices, permissions, services
@@ -135,8 +136,8 @@ def _bases(team_id: int):
 
 
 def _posted_grounds(form: CaseForm) -> dict[int, int]:
-    return {org_id: int(raw) for org_id, _name in form.organisations.choices
-            if (raw := request.form.get(f"ground-{org_id}", "")).isdigit()}
+    return {org_id: ground for org_id, _name in form.organisations.choices
+            if (ground := parse_id(request.form.get(f"ground-{org_id}"))) is not None}
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
@@ -368,36 +369,39 @@ def reads(case_id: int):
 @bp.get("/cases/<int:case_id>/export")
 def export(case_id: int):
     """JSON (``?format=json``, a download) or a readable HTML page; re-authentication first
-    (``accounts.security.require_recent_auth``, set by ``casefiles.init_app``); audited."""
+    (``accounts.security.require_recent_auth``, set by ``casefiles.init_app``); audited once the
+    answer is built (an export that fails to build is no read)."""
     case = get_case(case_id)
     if not permissions.can_export(current_user, case):
         abort(403)
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "json", "pdf", "zip"):
         abort(400)
-    data = privacy.build_export(case)
+    response = _export_response(case, privacy.build_export(case), fmt)
     audit.record("case.export", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
                  details={"reference": case.reference, "view": f"export_{fmt}"})
     db.session.commit()
-    if fmt == "json":
-        return Response(
-            json.dumps(data, ensure_ascii=False, indent=2),
-            mimetype="application/json",
-            headers={"Content-Disposition": f'attachment; filename="{case.reference}-export.json"'},
-        )
-    if fmt in ("pdf", "zip"):
-        def title():
-            return _("Export of %(reference)s", reference=case.reference)
+    return response
 
-        pdf = render_pdf("documents/export.html", title=title, case=case, data=data)
-        if fmt == "pdf":
-            return send_document(pdf, f"{case.reference}-export.pdf")
-        # Everything in one file: the data (JSON and PDF/A) and the files attached to the case.
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(f"{case.reference}-export.json", json.dumps(data, ensure_ascii=False, indent=2))
-            z.writestr(f"{case.reference}-export.pdf", pdf)
-            for name, body in privacy.export_files(case):
-                z.writestr(name, body)
-        return send_document(out.getvalue(), f"{case.reference}-export.zip", "application/zip")
-    return render_template("casefiles/export.html", case=case, data=data)
+
+def _export_response(case: Case, data: dict, fmt: str):
+    if fmt == "json":
+        return send_document(json.dumps(data, ensure_ascii=False, indent=2).encode(), f"{case.reference}-export.json",
+                             "application/json")
+    if fmt == "html":
+        return make_response(render_template("casefiles/export.html", case=case, data=data))
+
+    def title():
+        return _("Export of %(reference)s", reference=case.reference)
+
+    pdf = render_pdf("documents/export.html", title=title, case=case, data=data)
+    if fmt == "pdf":
+        return send_document(pdf, f"{case.reference}-export.pdf")
+    # Everything in one file: the data (JSON and PDF/A) and the files attached to the case.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{case.reference}-export.json", json.dumps(data, ensure_ascii=False, indent=2))
+        z.writestr(f"{case.reference}-export.pdf", pdf)
+        for name, body in privacy.export_files(case):
+            z.writestr(name, body)
+    return send_document(out.getvalue(), f"{case.reference}-export.zip", "application/zip")

@@ -10,7 +10,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, filters, paging, web
+    from . import audit, audit_verify, filters, paging, web
     from .clock import DEFAULT_ZONE
     from .db import configure_postgresql, configure_sqlite, db
     from .extensions import babel, csrf
@@ -29,5 +29,5 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     web.init_app(app)
     paging.init_app(app)
-    register_job(app, "audit.verify", audit.verify_job, "cron", N_("Check the hash chain of the audit trail"),
+    register_job(app, "audit.verify", audit_verify.verify_job, "cron", N_("Check the hash chain of the audit trail"),
                  hour=3, minute=15)

@@ -3,12 +3,14 @@
 Rows are append-only and chained (BIO 8.15): each row stores the hash of the previous row and a
 hash over its own fields plus that previous hash, so a changed, removed or inserted row breaks
 the chain from that point, which ``core.audit_verify`` (``flask audit verify [--full]`` and the
-nightly job ``audit.verify``) reports; its checkpoints (``AuditCheckpoint``) also make removed
-newest rows detectable. The chain stays linear with concurrent writers: before the first new
-row of a flush is hashed, the transaction takes the chain lock (a one-row table ``audit_chain``,
-updated, so PostgreSQL holds a row lock and SQLite the database write lock until commit), and only
-then reads the last row. Updates and deletes of audit rows are refused by a session guard on
-every database and, on PostgreSQL, by a trigger (``install_pg_guard``).
+nightly job ``audit.verify``) reports; its checkpoints (``AuditCheckpoint``, sealed by
+``core.audit_seal``) also make removed newest rows detectable. This module knows nothing of the
+verification (``core.audit_verify`` imports it, never the other way round). The chain stays
+linear with concurrent writers: before the first new row of a flush is hashed, the transaction
+takes the chain lock (a one-row table ``audit_chain``, updated, so PostgreSQL holds a row lock and
+SQLite the database write lock until commit), and only then reads the last row. Updates and
+deletes of audit rows are refused by a session guard on every database and, on PostgreSQL, by a
+trigger (``install_pg_guard``).
 """
 from __future__ import annotations
 
@@ -72,7 +74,9 @@ class AuditChain(db.Model):
 
 class AuditCheckpoint(db.Model):
     """A verified state of the chain (``core.audit_verify``): up to row ``last_id`` the chain held
-    ``row_count`` rows and ended in ``last_hash``. The nightly check starts from the newest one."""
+    ``row_count`` rows and ended in ``last_hash``. The nightly check starts from the newest one.
+    Every field is sealed (``seal``: an HMAC with a key outside the database, ``core.audit_seal``),
+    so a changed or forged checkpoint shows, and ``seq`` numbers them, so a removed one shows."""
 
     __tablename__ = "audit_checkpoints"
     __table_args__ = (sa.Index("ix_audit_checkpoints_last_id", "last_id"),)
@@ -87,6 +91,21 @@ class AuditCheckpoint(db.Model):
     """How many audit rows have an id up to ``last_id``."""
     full: Mapped[bool] = mapped_column(default=False)
     """Whether the check walked the whole chain (``audit verify --full``, or no checkpoint yet)."""
+    seq: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    """Its number in the sequence of checkpoints (1, 2, …; two checks at once may share one): a
+    gap shows a removed checkpoint. NULL only on a checkpoint written before they were sealed."""
+    swept_id: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    """Where the rotating slice of older rows stopped (the next slice starts after this row);
+    NULL: the next slice starts at the beginning of the chain."""
+    swept_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """The ``row_hash`` of row ``swept_id`` when the slice checked it: the next slice's known start."""
+    swept_count: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    """How many audit rows have an id up to ``swept_id``."""
+    sweep_run: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    """Slices done in the current round over the older chain (0 to 6; a round takes at most 7)."""
+    seal: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    """HMAC-SHA256 over every field above (``core.audit_seal.seal``); NULL only on a checkpoint
+    written before they were sealed (``flask audit seal`` seals those once)."""
 
 
 class AuditImmutable(RuntimeError):
@@ -129,7 +148,8 @@ def record(
 
 # --- hashing ----------------------------------------------------------------------------------
 
-def _at_text(at: datetime | None) -> str:
+def at_text(at: datetime | None) -> str:
+    """A moment as the chain hashes it: naive UTC, ISO 8601 with microseconds ("" for none)."""
     if at is None:
         return ""
     if at.tzinfo is not None:
@@ -151,7 +171,7 @@ def hash_fields(prev_hash: str, at, actor_id, team_id, action, object_type, obje
     function of the chain, for ORM objects (``row_hash``) and for plain result tuples alike."""
     payload = {
         "prev": prev_hash,
-        "at": _at_text(at),
+        "at": at_text(at),
         "actor": actor_id,
         "team": team_id,
         "action": action,
@@ -270,11 +290,3 @@ def install_pg_guard(bind) -> bool:
         bind.exec_driver_sql(statement)
     return True
 
-
-# --- verification: core.audit_verify -----------------------------------------------------------
-
-def verify_job(now: datetime) -> str:
-    """Nightly (job ``audit.verify``): check the rows added since the last checkpoint."""
-    from .audit_verify import verify_job as job
-
-    return job(now)

@@ -12,18 +12,26 @@
 
 Nothing is fetched from outside: the URL fetcher serves only files under the static folder, so a
 link or image in user text can never make the server fetch an address.
+
+``send_document(body, filename, mimetype)`` sends any file the app offers (a PDF, a table, a
+calendar, a case file) as a download: every file name goes out through it.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, render_template, send_file
 from flask_babel import force_locale
 
 #: The archive copies' language (the official documents of a Dutch municipality's team).
 DOCUMENT_LOCALE = "nl"
+
+#: The Content-Security-Policy of a download: nothing loads, nothing runs (``core.web`` keeps a
+#: response's own policy).
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,16 @@ def render_pdf(template: str, *, title: str | Callable[[], str], embedded: tuple
     )
 
 
-def send_document(body: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
-    """A document as a download: never shown inline, never cached by a shared cache."""
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+def send_document(body: bytes, filename: str, mimetype: str = "application/pdf", *, inline: bool = False) -> Response:
+    """A file made by the app (or kept for it) as a download, named ``filename``: the one way a
+    file name goes out. Flask's ``send_file`` writes the Content-Disposition, with
+    ``filename*=UTF-8''…`` and an ASCII fallback for a name outside ASCII (a header holds Latin-1
+    only). Never sniffed, never cached by a shared cache; a download (not ``inline``) is also
+    sandboxed, should a browser ever show it."""
+    response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=not inline, download_name=filename,
+                         conditional=False, etag=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if not inline:
+        response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     return response

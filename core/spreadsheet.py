@@ -23,6 +23,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response
 
+from .documents import send_document
+
 CSV_MIMETYPE = "text/csv"
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 FORMATS = ("csv", "ods")
@@ -133,8 +135,4 @@ def download(rows: list[list[Cell]], basename: str, fmt: str, sheet: str = "Shee
         body, mimetype = ods_bytes(rows, sheet), ODS_MIMETYPE
     else:
         body, mimetype = csv_bytes(rows), CSV_MIMETYPE
-    response = Response(body, mimetype=mimetype)
-    if fmt == "csv":
-        response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{basename}.{fmt}"'
-    return response
+    return send_document(body, f"{basename}.{fmt}", mimetype)  # text/csv gets charset=utf-8

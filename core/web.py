@@ -25,6 +25,7 @@ from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
 from .registry import add, registry
+from .routing import MAX_ID
 from .text import UNSTORABLE_MESSAGE, unstorable
 
 # --- views ------------------------------------------------------------------------------------
@@ -65,11 +66,15 @@ def require(allowed: bool) -> None:
 
 
 def posted_version(value: str | None) -> int:
-    """The version a form was loaded at (optimistic locking); a tampered value is a 400."""
+    """The version a form was loaded at (optimistic locking), or the id of a row a button names;
+    a tampered value, also one no integer column holds, is a 400."""
     try:
-        return int(value or "")
+        number = int(value or "")
     except ValueError:
         abort(400)
+    if not 0 <= number <= MAX_ID:
+        abort(400)
+    return number
 
 
 def audit_read(case, what: str) -> None:
@@ -129,9 +134,11 @@ def csp_nonce() -> str:
 
 
 def _security_headers(response):
+    """The site's headers on every response. A response that brings its own, stricter
+    Content-Security-Policy (a download: ``default-src 'none'; sandbox``) keeps it."""
     nonce = g.get("csp_nonce")
     source = f" 'nonce-{nonce}'" if nonce else ""
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault("Content-Security-Policy", (
         "default-src 'self'; "
         f"script-src 'self'{source}; "
         f"style-src 'self'{source}; "
@@ -142,7 +149,7 @@ def _security_headers(response):
         "base-uri 'none'; "
         "form-action 'self'; "
         "frame-ancestors 'none'"
-    )
+    ))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, jsonify
 
+from core import routing
 from core.db import db
 from core.extensions import migrate
 
@@ -47,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     check_production(app.config, dict(os.environ), app.debug, DEV_SECRET_KEY)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    routing.init_app(app)  # before any package adds a route
     for name in PACKAGES:
         importlib.import_module(name).init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -56,7 +56,19 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": next(iter(LANGUAGES)),
         "BABEL_DEFAULT_TIMEZONE": DEFAULT_ZONE,
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
-        # Mail (used by notifications): the names Flask-Mail users know.
+        **_mail(),
+        # Where a signed-in person starts (core.web.home_url): the app's composition decides.
+        "HOME_ENDPOINT": "casefiles.index",
+        **_security(),
+        **_documents(instance_path),
+        **_api_and_webhooks(production),
+        **_audit(),
+    }
+
+
+def _mail() -> dict:
+    """Mail (used by notifications): the names Flask-Mail users know."""
+    return {
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "8025")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
@@ -66,10 +78,15 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Expertteam <noreply@expertteam.local>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "APP_BASE_URL": os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000"),
-        # Where a signed-in person starts (core.web.home_url): the app's composition decides.
-        "HOME_ENDPOINT": "casefiles.index",
-        # Security (see accounts/security.py). REDIS_URL: shared store for sign-in throttling;
-        # without it the database is used (both are shared by every web worker).
+    }
+
+
+def _security() -> dict:
+    """Security (see accounts/security.py). REDIS_URL: shared store for sign-in throttling;
+    without it the database is used (both are shared by every web worker). Sign-in through
+    organisations' identity providers (accounts/oidc.py; README): a JSON list in
+    OIDC_PROVIDERS, or the path of a JSON file with that list."""
+    return {
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SESSION_IDLE_TIMEOUT": int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60))),
         "SESSION_ABSOLUTE_TIMEOUT": int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600))),
@@ -77,28 +94,47 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "100")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "500")),
         "TOTP_MAX_FAILURES": int(os.environ.get("TOTP_MAX_FAILURES", "10")),
-        # Sign-in through organisations' identity providers (accounts/oidc.py; README): a JSON
-        # list in OIDC_PROVIDERS, or the path of a JSON file with that list.
         "OIDC_PROVIDERS": os.environ.get("OIDC_PROVIDERS") or None,
         "OIDC_PROVIDERS_FILE": os.environ.get("OIDC_PROVIDERS_FILE") or None,
-        # Documents (issue 16): calendar UIDs carry the installation's domain (default: the host
-        # of APP_BASE_URL); a reminder this many minutes before a meeting (0: none); attachments
-        # up to this size, stored in this folder (default: <instance>/attachments).
+    }
+
+
+def _documents(instance_path: str) -> dict:
+    """Documents: calendar UIDs carry the installation's domain (default: the host of
+    APP_BASE_URL); a reminder this many minutes before a meeting (0: none); attachments up to
+    this size, stored in this folder (default: <instance>/attachments)."""
+    return {
         "CALENDAR_DOMAIN": os.environ.get("CALENDAR_DOMAIN") or None,
         "CALENDAR_ALARM_MINUTES": int(os.environ.get("CALENDAR_ALARM_MINUTES", str(24 * 60))),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENT_FOLDER": os.environ.get("ATTACHMENT_FOLDER") or str(Path(instance_path) / "attachments"),
-        # The API and webhooks (issue 14; README "Organisations' own systems"): bearer tokens live
-        # this many seconds; a client may make API_RATE_LIMIT calls per API_RATE_PERIOD seconds;
-        # WEBHOOKS_SOURCE names this installation in CloudEvents (default APP_BASE_URL); an endpoint
-        # is disabled after WEBHOOKS_DISABLE_AFTER failures in a row. Plain-HTTP loopback
-        # endpoints only with WEBHOOKS_ALLOW_HTTP_LOOPBACK (tests, a local trial; never production).
+    }
+
+
+def _api_and_webhooks(production: bool) -> dict:
+    """The API and webhooks (README "Organisations' own systems"): bearer tokens live this many
+    seconds; a client may make API_RATE_LIMIT calls per API_RATE_PERIOD seconds; WEBHOOKS_SOURCE
+    names this installation in CloudEvents (default APP_BASE_URL); an endpoint is disabled after
+    WEBHOOKS_DISABLE_AFTER failures in a row. Loopback endpoints (plain HTTP too) only with
+    WEBHOOKS_ALLOW_HTTP_LOOPBACK (tests, a local trial; never production); every other internal
+    address is always refused (webhooks.addresses)."""
+    return {
         "API_TOKEN_LIFETIME": int(os.environ.get("API_TOKEN_LIFETIME", "900")),
         "API_RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "300")),
         "API_RATE_PERIOD": int(os.environ.get("API_RATE_PERIOD", "60")),
         "WEBHOOKS_SOURCE": os.environ.get("WEBHOOKS_SOURCE") or None,
         "WEBHOOKS_DISABLE_AFTER": int(os.environ.get("WEBHOOKS_DISABLE_AFTER", "20")),
         "WEBHOOKS_ALLOW_HTTP_LOOPBACK": _bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK") and not production,
+    }
+
+
+def _audit() -> dict:
+    """The audit chain's checkpoints (core.audit_seal; README "What each audit check detects"):
+    sealed with AUDIT_HMAC_KEY (derived from SECRET_KEY when unset), their head kept outside the
+    database in AUDIT_HEAD_FILE (default: audit-head.json in the instance folder)."""
+    return {
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY") or None,
+        "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE") or None,
     }
 
 
@@ -122,6 +158,9 @@ def check_production(config: dict[str, Any], environ: dict[str, str], debug: boo
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == dev_secret or len(config["SECRET_KEY"]) < 16:
         raise ConfigurationError("SECRET_KEY must be set to a random value in production.")
+    audit_key = config.get("AUDIT_HMAC_KEY")
+    if audit_key and (len(audit_key) < 32 or audit_key == config["SECRET_KEY"]):
+        raise ConfigurationError("AUDIT_HMAC_KEY must be a random value of at least 32 characters, not SECRET_KEY.")
     if debug or config.get("DEBUG") or environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
         raise ConfigurationError("Debug mode must be off in production.")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and web_workers(environ) > 1:

@@ -4,7 +4,8 @@ keyset-paged), the corrections, and the statement of a period for the financier.
 The statement counts the book (``LedgerEntry``), not the live derivation: an entry belongs to
 the period in which it was booked, so a statement once sent never changes; a later correction
 appears in the statement of the period in which it was booked. Every figure is one grouped
-statement, whatever the number of cases.
+statement, whatever the number of cases. What leaves the team is ``disclosed``: a count of 1 to 4
+is "< 5" and its amount is left out, with complements so that no total gives a row back.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from casefiles.models import Case
 from core.db import db
 from core.paging import Page, keyset
+from reports.suppression import mark, protect
 
 from .ledger import _differs, derived, last_entries
 from .models import EntryKind, FinancingAgreement, LedgerEntry, LedgerState
@@ -23,6 +25,8 @@ from .models import EntryKind, FinancingAgreement, LedgerEntry, LedgerState
 #: The order of the states in every table.
 STATES = (LedgerState.SUCCESS, LedgerState.PARTIAL, LedgerState.FOLLOWUP_MISSING, LedgerState.NO_SUCCESS,
           LedgerState.RUNNING)
+#: The states a statement lists, a row each (a running case has nothing due).
+LISTED = STATES[:-1]
 
 
 @dataclass
@@ -126,3 +130,51 @@ def statement(agreement: FinancingAgreement, start: date, end: date) -> Statemen
         else:
             booked.cases[state], booked.cents[state] = int(n), int(cents or 0)
     return Statement(booked, corrections, correction_cents, position)
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """The statement as it leaves the team. Rows: ``("booked", state)``, ``("corrections",)``,
+    ``("due",)``, ``("position", state)``, ``("position", "total")``. A count is a number, "< 5"
+    (1 to 4) or "—" (left out so that a total cannot give a number below 5 back); an amount is in
+    cents, or None when left out with its count. The amounts due for the period and in all are
+    always given: the financier is paid by them (so learns them anyway)."""
+
+    counts: dict
+    cents: dict
+    hidden: frozenset
+
+    def count(self, row: tuple) -> int | str:
+        n = self.counts[row]
+        return mark(n) if ("n", *row) in self.hidden else n
+
+    def amount(self, row: tuple) -> int | None:
+        return None if ("€", *row) in self.hidden else self.cents[row]
+
+
+def disclosed(st: Statement) -> Disclosed:
+    """Which of the statement's figures may leave the team (``reports.suppression.protect``): the
+    rows of a period add up to the amount due for it, those of the position to its amount due in
+    all; both amounts are shown, so a row's amount left out always has a second one beside it.
+    The position's number of cases is left out as soon as a row's is: with the amount due and the
+    price it would give the rows left out back."""
+    counts: dict = {("corrections",): st.corrections}
+    cents: dict = {("corrections",): st.correction_cents, ("due",): st.due_cents,
+                   ("position", "total"): st.position.total_cents}
+    for part, totals in (("booked", st.booked), ("position", st.position)):
+        for s in LISTED:
+            counts[part, s.value], cents[part, s.value] = totals.cases[s.value], totals.cents[s.value]
+    counts["position", "total"] = sum(st.position.cases[s.value] for s in LISTED)
+    booked = [("booked", s.value) for s in LISTED]
+    position = [("position", s.value) for s in LISTED]
+    rows = [*booked, ("corrections",), *position]
+    hidden = protect(
+        {("n", *row): n for row, n in counts.items()},
+        [(("€", "due"), [("€", *row) for row in (*booked, ("corrections",))]),
+         (("€", "position", "total"), [("€", *row) for row in position])],
+        amounts={("€", *row): c for row, c in cents.items()},
+        together=[(("n", *row), ("€", *row)) for row in rows],
+        keep=[("€", "due"), ("€", "position", "total")])
+    if any(("n", *row) in hidden for row in position):
+        hidden |= {("n", "position", "total")}
+    return Disclosed(counts, cents, hidden)

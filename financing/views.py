@@ -25,8 +25,8 @@ from core.errors import ServiceError
 from core.forms import PostForm
 from core.models import Team
 from core.web import posted_version, require, show_refusal
-from reports.dashboard import PRESETS, Shown, period_from_request
-from reports.figures import enough, suppress
+from reports.dashboard import PRESETS, period_from_request
+from reports.suppression import LEFT_OUT
 
 from . import services, statement
 from .forms import AgreementForm, MarkForm
@@ -201,11 +201,20 @@ def book(agreement_id: int):
 
 # --- the financier's statement ------------------------------------------------------------------
 
+def footnote() -> str:
+    """How the statement leaves figures out: on the page, the printable page, the PDF and the
+    downloads alike."""
+    return _("No case details. Numbers from 1 to 4 are shown as “< 5”. A dash (—) marks a figure left "
+             "out: the amount of fewer than 5 cases, or a number or amount left out so that it cannot be "
+             "worked out from a total. The amounts due for the period and in all are always given.")
+
+
 def _statement_context(agreement: FinancingAgreement):
     period, error, preset_name = period_from_request(agreement.team)
     st = statement.statement(agreement, period.start, period.end)
     return dict(agreement=agreement, team=agreement.team, period=period, error=error, preset_name=preset_name,
-                presets=PRESETS, st=st, states=statement.STATES, shown=Shown(exact=False), enough=enough,
+                presets=PRESETS, st=st, states=statement.LISTED, shown=statement.disclosed(st),
+                footnote=footnote(),
                 period_args={"from": period.start.isoformat(), "to": period.end.isoformat()})
 
 
@@ -242,32 +251,27 @@ def statement_pdf(agreement_id: int):
     return send_document(body, name)
 
 
-def _euros(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
-
-
-def _count(n: int) -> int | str:
-    """A count that leaves the team: a number, or "< 5" for 1 to 4 (the council report's rule)."""
-    shown = suppress(n)
-    return int(shown) if shown.isdigit() else shown
+def _euros(cents: int | None) -> Decimal | str:
+    return LEFT_OUT if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 def statement_rows(st: statement.Statement) -> list[list]:
-    """The statement as table rows (a header first): counts 1 to 4 as "< 5", their sums left out;
-    the amount due for the period and in all are always given (the financier is paid by them)."""
+    """The statement as table rows (a header first, the footnote last), as the page shows it
+    (``statement.disclosed``): counts 1 to 4 as "< 5", what is left out as "—"."""
+    shown = statement.disclosed(st)
+    booked, position = _("Booked in the period"), _("Position at the end of the period")
     rows = [[_("Part"), _("State"), _("Cases"), _("Amount (euro)")]]
-    for state in statement.STATES[:-1]:
-        n = st.booked.cases[state.value]
-        rows.append([_("Booked in the period"), state.label, _count(n),
-                     _euros(st.booked.cents[state.value]) if enough(n) else None])
-    rows.append([_("Corrections in the period"), "", _count(st.corrections), _euros(st.correction_cents)])
+    for state in statement.LISTED:
+        row = ("booked", state.value)
+        rows.append([booked, state.label, shown.count(row), _euros(shown.amount(row))])
+    rows.append([_("Corrections in the period"), "", shown.count(("corrections",)),
+                 _euros(shown.amount(("corrections",)))])
     rows.append([_("Due for the period"), "", None, _euros(st.due_cents)])
-    for state in statement.STATES[:-1]:
-        n = st.position.cases[state.value]
-        rows.append([_("Position at the end of the period"), state.label, _count(n),
-                     _euros(st.position.cents[state.value]) if enough(n) else None])
-    rows.append([_("Position at the end of the period"), _("Total due"), _count(st.position.total_cases),
-                 _euros(st.position.total_cents)])
+    for state in statement.LISTED:
+        row = ("position", state.value)
+        rows.append([position, state.label, shown.count(row), _euros(shown.amount(row))])
+    rows.append([position, _("Total due"), shown.count(("position", "total")), _euros(st.position.total_cents)])
+    rows.append([_("How this statement is made"), footnote(), None, None])
     return rows
 
 

@@ -31,7 +31,7 @@ from icalendar import (
 )
 
 from casefiles.models import Case
-from core import audit
+from core import audit, sealing
 from core.clock import team_zone, utcnow
 from core.db import db
 from core.models import TEAM_ROLES, Role, User
@@ -43,8 +43,11 @@ from .models import AgendaItem, CalendarFeed, Meeting, MeetingStatus
 FEED_HISTORY = timedelta(days=42)
 
 
-#: The session key that carries a new feed token to the one page that shows it.
+#: The session key that carries a new feed token, sealed, to the one page that shows it.
 SHOW_ONCE = "calendar_feed_token"
+#: How long the sealed token waits for that page (the redirect after renewing lands there at once).
+SHOW_ONCE_SECONDS = 300
+_SEALING = "calendar.show_once"
 
 
 def new_token() -> str:
@@ -77,6 +80,20 @@ def renew_feed(user: User) -> str:
     db.session.flush()
     # The audit row never contains the token.
     audit.record(action, object_type="calendar_feed", object_id=feed.id, actor=user)
+    return token
+
+
+def sealed_for_page(token: str) -> str:
+    """The new token as it travels in the session cookie to the page that shows it: sealed, since
+    the cookie is signed but readable by anyone who sees it (a proxy's log, a shared computer)."""
+    return sealing.seal(_SEALING, token)
+
+
+def token_to_show(sealed: object, feed: CalendarFeed | None) -> str | None:
+    """The token to show once: only when it was sealed moments ago and is still the feed's."""
+    token = sealing.unseal(_SEALING, sealed, max_age=SHOW_ONCE_SECONDS)
+    if token is None or feed is None or token_hash(token) != feed.token_hash:
+        return None
     return token
 
 

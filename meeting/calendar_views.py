@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from core.clock import utcnow
 from core.db import db
+from core.documents import send_document
 from core.forms import PostForm
 
 from . import calendar
@@ -39,8 +40,7 @@ def _require_login():
 
 
 def _ics(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = send_document(body, filename, "text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -72,7 +72,7 @@ def renew_feed():
         abort(400)
     token = calendar.renew_feed(current_user)
     db.session.commit()
-    # Shown once on the next page (only its hash is stored), then gone from the session.
-    session[calendar.SHOW_ONCE] = token
+    # Shown once on the next page (only its hash is stored), sealed on the way, then gone from the session.
+    session[calendar.SHOW_ONCE] = calendar.sealed_for_page(token)
     flash(_("Your calendar address is ready. An earlier address no longer works."), "success")
     return redirect(url_for("meeting.index") + "#calendar")

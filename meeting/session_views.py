@@ -232,7 +232,8 @@ def minutes_pdf(meeting_id: int):
     local_day = meeting.starts_at.astimezone(team_zone(meeting.team)).date()
     body = render_pdf("documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
                       meeting=meeting)
+    response = send_document(body, f"{meeting.team.code}-notulen-{local_day.isoformat()}.pdf")
     privacy.record_reads([i.case for i in meeting.items], current_user, "minutes_pdf", team_id=meeting.team_id,
                          object_id=meeting.id)
     db.session.commit()
-    return send_document(body, f"{meeting.team.code}-notulen-{local_day.isoformat()}.pdf")
+    return response

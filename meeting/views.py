@@ -155,8 +155,8 @@ def index():
     ).all()
     feed = calendar.get_feed(current_user)
     feed_url = None
-    token = session.pop(calendar.SHOW_ONCE, None)
-    if feed is not None and token is not None:
+    token = calendar.token_to_show(session.pop(calendar.SHOW_ONCE, None), feed)
+    if token is not None:
         base = current_app.config.get("APP_BASE_URL") or request.host_url
         feed_url = base.rstrip("/") + url_for("calendar.feed", token=token)
     return render_template(

@@ -2,10 +2,11 @@
 every figure as CSV, and the printable period report for the council.
 
 Who sees what: the chair and secretary see exact figures on the dashboard. Anything that leaves
-the team shows counts of 1 to 4 as "< 5" and leaves out medians and sums over fewer than five
-cases: the CSV files, the period report, and the whole dashboard as the municipality sees it (the
-municipality is outside the team). The municipality role sees these pages only: no case
-content, queue, meetings or advice. A team the user has no part in answers 404.
+the team shows counts of 1 to 4 as "< 5", leaves out medians and sums over fewer than five cases,
+and leaves out ("—") any count from which a shown total would give one of them back
+(``reports.figure_sums``): the CSV files, the period report, and the whole dashboard as the
+municipality sees it (the municipality is outside the team). The municipality role sees these
+pages only: no case content, queue, meetings or advice. A team the user has no part in answers 404.
 """
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ from core.models import Team
 from core.period import Period, preset
 from core.text import xml_safe
 
-from . import figures
+from . import figure_sums, figures
 from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
 from .permissions import FIGURE_ROLES, can_view_figures, sees_exact_figures
+from .suppression import LEFT_OUT, among, mark
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -67,6 +69,8 @@ PRESETS = {
     "this_quarter": _l("This quarter"), "last_quarter": _l("Last quarter"),
     "this_year": _l("This year"), "last_year": _l("Last year"),
 }
+#: The follow-through counts in the order of the table download.
+FT_COLUMNS = ("total", "confirmed", "done_on_time", "done_late", "refused", "open", "overdue", "dropped")
 CSV_FIGURES = ("flow", "leadtimes", "followthrough", "outcomes", "domains", "organisations", "costs", "trend")
 #: Longest period the pages accept (the queries are fine with more; the charts are not).
 MAX_DAYS = 5 * 366
@@ -134,14 +138,22 @@ def _period_args(period: Period) -> dict:
 
 @dataclass
 class Shown:
-    """How figures are shown: exact (the team) or with small numbers suppressed."""
+    """How figures are shown: exact (the team) or with small numbers suppressed; ``hidden``: the
+    keys of the cells left out beyond that (``reports.figure_sums``)."""
 
     exact: bool
+    hidden: frozenset = frozenset()
 
-    def n(self, value: int | None) -> str:
+    def n(self, value: int | None, key=None) -> str:
         if value is None:
             return ""
+        if not self.exact and key in self.hidden:
+            return mark(value)
         return format_decimal(value) if self.exact or not 0 < value < figures.SUPPRESS_BELOW else suppress(value)
+
+    def among(self, value: int, cases: int) -> str:
+        """A count of things among ``cases`` (the signals of a cause): left out below five cases."""
+        return self.n(value) if self.exact or enough(cases) else among(value, cases)
 
     def stat(self, value: float | None, n: int) -> str:
         """A median or percentile over ``n`` cases: left out below five when not exact."""
@@ -154,9 +166,9 @@ class Shown:
     def money_ok(self, n: int) -> bool:
         return self.exact or enough(n)
 
-    def bar_value(self, value: int) -> float:
-        """Bar length: a suppressed count is drawn at a fixed half-length, never its value."""
-        if self.exact or not 0 < value < figures.SUPPRESS_BELOW:
+    def bar_value(self, value: int, key=None) -> float:
+        """Bar length: a suppressed or left-out count is drawn at a fixed half-length, never its value."""
+        if self.exact or not (0 < value < figures.SUPPRESS_BELOW or (key in self.hidden and value)):
             return value
         return figures.SUPPRESS_BELOW / 2
 
@@ -172,7 +184,7 @@ def hbar_chart(rows: list[tuple[str, float, str]], *, width: int = 680, bar: int
         y = i * (bar + gap)
         w = round(room * value / top, 1) if value and value > 0 else 0  # never a negative width
         bars.append({"label": xml_safe(label), "y": y, "w": w, "text": text, "text_x": label_width + w + 6,
-                     "text_y": round(y + bar * 0.7, 1), "suppressed": text == "< 5"})
+                     "text_y": round(y + bar * 0.7, 1), "suppressed": text in ("< 5", LEFT_OUT)})
     return {"bars": bars, "width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar,
             "label_width": label_width}
 
@@ -194,17 +206,18 @@ def column_chart(months: list[dict], keys: tuple[str, str], shown: Shown, *, hei
 
 
 def _charts(fig: Figures, shown: Shown) -> dict:
-    flow = [(str(FLOW_LABELS[k]), shown.bar_value(fig.flow.counts[k]), shown.n(fig.flow.counts[k]))
-            for k in figures.FLOW_KINDS]
+    def bar(label, value, key=None):
+        return label, shown.bar_value(value, key), shown.n(value, key)
+
+    flow = [bar(str(FLOW_LABELS[k]), fig.flow.counts[k], ("flow", k)) for k in figures.FLOW_KINDS]
     leads = []
     for k in figures.LEAD_KINDS:
         lt = fig.lead_times[k]
         ok = lt.median is not None and (shown.exact or enough(lt.count))
         leads.append((str(LEAD_LABELS[k]), lt.median if ok else 0, shown.stat(lt.median, lt.count)))
-    outcomes = [(o.label, shown.bar_value(fig.outcomes.total(o.value)), shown.n(fig.outcomes.total(o.value)))
-                for o in ClosureOutcome]
-    domains = [(domain_label(combo), shown.bar_value(n), shown.n(n)) for combo, n in fig.domains[:10]]
-    orgs = [(o.organisation, shown.bar_value(o.cases), shown.n(o.cases)) for o in fig.organisations]
+    outcomes = [bar(o.label, fig.outcomes.total(o.value), ("outcome", o.value)) for o in ClosureOutcome]
+    domains = [bar(domain_label(combo), n, ("domain", combo)) for combo, n in fig.domains[:10]]
+    orgs = [bar(o.organisation, o.cases) for o in fig.organisations]
     return {
         "flow": hbar_chart(flow), "leads": hbar_chart(leads), "outcomes": hbar_chart(outcomes),
         "domains": hbar_chart(domains), "organisations": hbar_chart(orgs),
@@ -227,7 +240,7 @@ class NormForm(Form):
 def _context(team: Team, *, exact: bool):
     period, error, preset_name = period_from_request(team)
     fig = figures.compute(team, period, utcnow(), norm_days=g.get("waiting_norm_days"))
-    shown = Shown(exact=exact)
+    shown = Shown(exact=exact, hidden=frozenset() if exact else figure_sums.hidden(fig))
     return dict(team=team, fig=fig, period=period, error=error, preset_name=preset_name, presets=PRESETS,
                 shown=shown, charts=_charts(fig, shown), flow_labels=FLOW_LABELS, lead_labels=LEAD_LABELS,
                 followup_labels=FOLLOWUP_COLUMN_LABELS, followup_keys=FOLLOWUP_KEYS, closure_outcomes=list(ClosureOutcome),
@@ -334,11 +347,16 @@ def _count(n: int | None) -> int | str:
 
 
 def csv_rows(fig: Figures, figure: str) -> list[list]:
-    """One figure as rows for a table download (a header first); counts below five suppressed."""
-    s = _count
+    """One figure as rows for a table download (a header first); counts below five suppressed, and
+    the counts a total would give them back by left out ("—")."""
+    hidden = figure_sums.hidden(fig)
+
+    def s(n: int | None, key=None) -> int | str:
+        return mark(n) if key in hidden else _count(n)
+
     if figure == "flow":
         rows = [[_("Figure"), _("Cases")]]
-        rows += [[str(FLOW_LABELS[k]), s(fig.flow.counts[k])] for k in figures.FLOW_KINDS]
+        rows += [[str(FLOW_LABELS[k]), s(fig.flow.counts[k], ("flow", k))] for k in figures.FLOW_KINDS]
         rows += [[_("Waiting in the queue now"), s(fig.flow.waiting_now)],
                  [_("Waiting longer than the norm now"), s(fig.flow.waiting_over_norm_now)]]
         return rows
@@ -347,7 +365,7 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
                  _("More than the norm of %(days)d days", days=fig.norm_days)]]
         for k in figures.LEAD_KINDS:
             lt = fig.lead_times[k]
-            rows.append([str(LEAD_LABELS[k]), s(lt.count), _plain_stat(lt.median, lt.count),
+            rows.append([str(LEAD_LABELS[k]), s(lt.count, ("lead", k)), _plain_stat(lt.median, lt.count),
                          _plain_stat(lt.p90, lt.count), s(lt.over_norm) if k == "waiting" else ""])
         return rows
     if figure == "followthrough":
@@ -355,18 +373,18 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
                  _("Open"), _("Overdue"), _("Dropped"), _("Median days to confirm"), _("Median days to complete")]]
         for o in fig.follow_through + [fig.follow_through_total]:
             name = o.organisation or _("All organisations")
-            rows.append([name, s(o.total), s(o.confirmed), s(o.done_on_time), s(o.done_late), s(o.refused),
-                         s(o.open), s(o.overdue), s(o.dropped),
+            rows.append([name, *(s(getattr(o, f), ("ft", o.organisation_id, f)) for f in FT_COLUMNS),
                          _plain_stat(o.median_days_to_confirm, o.confirmed),
                          _plain_stat(o.median_days_to_complete, o.done_on_time + o.done_late)])
         return rows
     if figure == "outcomes":
         rows = [[_("Outcome at closing"), _("Cases")] + [str(FOLLOWUP_COLUMN_LABELS[k]) for k in FOLLOWUP_KEYS]]
         for o in ClosureOutcome:
-            rows.append([o.label, s(fig.outcomes.total(o.value))] + [s(fig.outcomes.table[o.value][k]) for k in FOLLOWUP_KEYS])
+            rows.append([o.label, s(fig.outcomes.total(o.value), ("outcome", o.value))]
+                        + [s(fig.outcomes.table[o.value][k], ("outcome", o.value, k)) for k in FOLLOWUP_KEYS])
         return rows
     if figure == "domains":
-        return [[_("Domains"), _("Cases")]] + [[domain_label(c), s(n)] for c, n in fig.domains]
+        return [[_("Domains"), _("Cases")]] + [[domain_label(c), s(n, ("domain", c))] for c, n in fig.domains]
     if figure == "organisations":
         return [[_("Organisation"), _("Cases involved"), _("Cases with actions")]] + [
             [o.organisation, s(o.cases), s(o.with_actions)] for o in fig.organisations]

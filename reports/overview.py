@@ -13,6 +13,7 @@ from advice.follow_through import action_lists
 from advice.follow_through.org_figures import follow_through
 from core.clock import team_today
 from core.period import RECENT_PERIODS, recent_period
+from core.routing import parse_id
 from core.web import get_team
 
 from .permissions import can_view_overview
@@ -27,7 +28,7 @@ def _require_login():
 
 def _organisation_arg() -> int | None:
     value = request.args.get("organisation", "")
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 @bp.get("/teams/<int:team_id>/overview")

@@ -19,6 +19,7 @@ from core.period import Period
 
 from .dashboard import figures_team, period_from_request
 from .figures import suppress
+from .suppression import among
 
 bp = Blueprint("blocking", __name__, url_prefix="/dashboard")
 
@@ -59,12 +60,13 @@ def kind_label(kind: str | None) -> str:
 
 def national_rows(team, period: Period, blockers: list[Blocker]) -> list[list]:
     """The table for the national programme: team and period, then per cause its kind, name and
-    counts; every count of 1 to 4 as "< 5"; no case, person or free text."""
+    counts; every count of 1 to 4 as "< 5", and the signals of a cause with fewer than 5 cases left
+    out ("—"); no case, person or free text."""
     header = [_("Team"), _("Municipality"), _("From"), _("To"), _("Kind"), _("Rule, law, procedure or organisation"),
               _("Signals"), _("Cases"), _("Advice deviates")]
     return [header] + [
         [team.name, team.municipality, period.start, period.end, kind_label(b.kind), b.name or "—",
-         suppress(b.signals), suppress(b.cases), suppress(b.deviations)]
+         among(b.signals, b.cases), suppress(b.cases), among(b.deviations, b.cases)]
         for b in blockers
     ]
 

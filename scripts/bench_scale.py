@@ -92,7 +92,7 @@ def env_for(database: str) -> dict:
 def targets_and_cookies(database: str) -> tuple[dict, dict, dict]:
     """The key pages (from the seed) and a signed session cookie per user, as after a full
     sign-in with password and second factor (what Flask-Login and accounts.security read); and
-    the API client (id, fresh secret) with its requests (``expertteam.scale_api``)."""
+    the API client (id, fresh secret) with its requests (``expertteam.scale.api``)."""
     os.environ.update(env_for(database))
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
@@ -101,8 +101,7 @@ def targets_and_cookies(database: str) -> tuple[dict, dict, dict]:
     from core.db import db
     from core.models import User
     from expertteam import create_app
-    from expertteam.scale import bench_targets
-    from expertteam.scale_api import bench_api_client, bench_api_targets
+    from expertteam.scale import bench_api_client, bench_api_targets, bench_targets
 
     app = create_app()
     with app.app_context():

@@ -8,7 +8,7 @@ disabled: the planner still chooses one only when no index can serve the query, 
 statement. Each is explained twice: with its parameters (the plan of a first run) and as the
 generic plan PostgreSQL may keep for it once the driver prepared it (the app keeps prepared
 statements from request to request, ``core.db.configure_postgresql``). The API's actions list is requested the same way by an API client of the busiest
-organisation (``expertteam.scale_api``), with its bearer token. (On a small database the planner would rightly scan; ``enable_seqscan = off`` asks
+organisation (``expertteam.scale.api``), with its bearer token. (On a small database the planner would rightly scan; ``enable_seqscan = off`` asks
 whether it *could* do otherwise, which is what holds at national size.)
 """
 from __future__ import annotations
@@ -23,8 +23,14 @@ from psycopg import sql as psql
 from core.db import db
 from core.jobs import registered
 from core.models import User
-from expertteam.scale import SCALE_PASSWORD, Shape, bench_targets, seed_scale
-from expertteam.scale_api import bench_api_client, bench_api_targets
+from expertteam.scale import (
+    SCALE_PASSWORD,
+    Shape,
+    bench_api_client,
+    bench_api_targets,
+    bench_targets,
+    seed_scale,
+)
 from tests.conftest import TEST_DB, login, truncate_tables
 
 pytestmark = pytest.mark.skipif(TEST_DB == "sqlite", reason="query plans are checked on PostgreSQL")

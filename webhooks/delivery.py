@@ -10,7 +10,9 @@ the lease ends another run takes them over (at least once: the receiver deduplic
 """
 from __future__ import annotations
 
+import http.client
 import logging
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -25,8 +27,14 @@ from core.db import db
 from core.models import User
 from notifications.services import notify
 
-from . import events, signing
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from . import addresses, events, signing, transport
+from .models import (
+    DeliveryStatus,
+    FailureReason,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +56,6 @@ def setting(name: str):
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF)) - 1])
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not a place to go
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
 
 
 def claim(now: datetime, token: str, limit: int) -> list[int]:
@@ -82,20 +82,36 @@ def claim(now: datetime, token: str, limit: int) -> list[int]:
     return sorted(ids)
 
 
-def _post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """(HTTP status, error text) of one POST; the status is None when no answer came."""
+def _post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
+    """(HTTP status, failure reason, detail for the server log) of one POST; the status is None
+    when no answer came. The address is checked again now and the connection goes to the
+    addresses checked (``webhooks.transport``); a refused one is never connected to."""
+    try:
+        target = addresses.check(url, allow_loopback=bool(current_app.config.get("WEBHOOKS_ALLOW_HTTP_LOOPBACK")))
+    except addresses.Refused as refusal:
+        reason = FailureReason.CONNECTION if refusal.why == addresses.Refused.NOT_FOUND else FailureReason.ADDRESS
+        return None, reason, f"address refused: {refusal.why}"
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": "application/cloudevents+json; charset=utf-8", "User-Agent": "Expertteam-Webhooks/1",
         **headers})
     try:
-        with _opener.open(request, timeout=setting("WEBHOOKS_TIMEOUT")) as response:
+        with transport.opener(target).open(request, timeout=setting("WEBHOOKS_TIMEOUT")) as response:
             response.read(1024)
-            return response.status, ""
+            return response.status, "", ""
     except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, f"{type(reason).__name__}: {reason}"[:300]
+        return error.code, FailureReason.HTTP, f"HTTP {error.code}"
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        cause = error.reason if isinstance(error, urllib.error.URLError) else error
+        return None, failure_reason(cause), f"{type(cause).__name__}: {cause}"
+
+
+def failure_reason(cause) -> FailureReason:
+    """The generic reason for what went wrong on the way (the log keeps this, not the text)."""
+    if isinstance(cause, TimeoutError):
+        return FailureReason.TIMEOUT
+    if isinstance(cause, ssl.SSLError):  # certificate errors included
+        return FailureReason.TLS
+    return FailureReason.CONNECTION
 
 
 def _finish(delivery_id: int, token: str, values: dict) -> bool:
@@ -146,7 +162,7 @@ def deliver(now: datetime) -> str:
             db.session.commit()
             postponed += 1
             continue
-        status, error = _attempt(endpoint, event)
+        status, reason = _attempt(endpoint, event)
         attempts = delivery.attempts + 1
         values = {"attempts": attempts, "last_attempt_at": now, "last_status_code": status}
         if status is not None and 200 <= status < 300:
@@ -158,7 +174,7 @@ def deliver(now: datetime) -> str:
         else:
             down.add(endpoint.id)
             gave_up = attempts >= setting("WEBHOOKS_MAX_ATTEMPTS")
-            values.update(last_error=error or f"HTTP {status}",
+            values.update(last_error=reason or FailureReason.HTTP,
                           status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
                           next_attempt_at=now + backoff(attempts))
             if _finish(delivery_id, token, values):
@@ -170,15 +186,17 @@ def deliver(now: datetime) -> str:
 
 
 def _attempt(endpoint: WebhookEndpoint, event: WebhookEvent) -> tuple[int | None, str]:
+    """(HTTP status, failure reason) of one attempt; the details go to the server log only."""
     secret = signing.unseal(endpoint.secret_sealed)
     if secret is None:
-        return None, "The secret cannot be read (SECRET_KEY changed): give the endpoint a new secret."
+        log.warning("webhook %s to endpoint %s not sent: the secret cannot be read", event.uid, endpoint.id)
+        return None, FailureReason.SECRET
     data = events.body(event)
     headers = signing.headers(secret, event.uid, int(time.time()), data)
-    status, error = _post(endpoint.url, data, headers)
+    status, reason, detail = _post(endpoint.url, data, headers)
     if status is None or not 200 <= status < 300:
-        log.warning("webhook %s to endpoint %s failed: %s", event.uid, endpoint.id, error or status)
-    return status, error
+        log.warning("webhook %s to endpoint %s failed: %s", event.uid, endpoint.id, detail or status)
+    return status, reason
 
 
 def cleanup(now: datetime) -> str:

@@ -64,6 +64,32 @@ DELIVERY_STATUS_LABELS = {
 }
 
 
+class FailureReason(enum.StrEnum):
+    """Why an attempt failed, as the delivery log keeps and shows it: a generic reason, never the
+    remote side's error text (which would let the log probe the network behind an address)."""
+
+    HTTP = "http_status"              # an answer outside 2xx: the status code says which
+    CONNECTION = "connection_failed"  # no connection, or no valid answer on it (also: name not found)
+    TIMEOUT = "timed_out"
+    TLS = "tls_error"
+    ADDRESS = "address_not_allowed"   # the host is, or now resolves to, an internal address
+    SECRET = "secret_unreadable"      # SECRET_KEY changed: the endpoint needs a new secret
+
+    @property
+    def label(self) -> str:
+        return str(FAILURE_REASON_LABELS[self])
+
+
+FAILURE_REASON_LABELS = {
+    FailureReason.HTTP: _l("Error answer"),
+    FailureReason.CONNECTION: _l("Connection failed"),
+    FailureReason.TIMEOUT: _l("Timed out"),
+    FailureReason.TLS: _l("TLS error"),
+    FailureReason.ADDRESS: _l("Address not allowed"),
+    FailureReason.SECRET: _l("The secret cannot be read: give the webhook a new secret"),
+}
+
+
 class WebhookEvent(db.Model):
     """One event for one organisation: ids only (the receiver fetches details through the API).
     ``uid`` is the CloudEvents ``id`` and the ``webhook-id``: stable over retries, so receivers
@@ -107,7 +133,21 @@ class WebhookDelivery(db.Model):
     last_attempt_at: Mapped[Optional[datetime]]
     last_status_code: Mapped[Optional[int]]
     last_error: Mapped[str] = mapped_column(sa.String(300), default="")
+    """A ``FailureReason`` value ("" after a success)."""
     delivered_at: Mapped[Optional[datetime]]
 
     event: Mapped[WebhookEvent] = relationship()
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+    @property
+    def answer(self) -> str:
+        """What the delivery log shows of the last attempt: ``HTTP 503``, or a generic reason.
+        Any other stored text is never shown: such a row reads "Delivery failed"."""
+        if self.last_status_code is not None:
+            return f"HTTP {self.last_status_code}"
+        if not self.last_error:
+            return ""
+        try:
+            return FailureReason(self.last_error).label
+        except ValueError:
+            return str(_l("Delivery failed"))

@@ -2,10 +2,9 @@
 audited; the caller commits). The secret is returned once, at creation and at renewal."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core import audit
 from core.db import db
@@ -13,28 +12,27 @@ from core.errors import PermissionDenied, ServiceError
 from core.models import Organisation, User
 from core.permissions import is_admin
 
-from . import signing
+from . import addresses, signing
 from .events import registered
 from .models import WebhookEndpoint
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+REFUSALS = {
+    addresses.Refused.INVALID: _l("This is not a valid web address."),
+    addresses.Refused.SCHEME: _l("The address must start with https://."),
+    addresses.Refused.NOT_FOUND: _l("The host name of this address cannot be found."),
+    addresses.Refused.INTERNAL: _l("This address is in an internal network: webhooks only go to public addresses."),
+}
 
 
 def check_url(url: str) -> str:
-    """An HTTPS address (plain HTTP only to loopback, and only when WEBHOOKS_ALLOW_HTTP_LOOPBACK
-    is set: tests and a local trial); no credentials in it."""
+    """A public HTTPS address without credentials (``webhooks.addresses``: its host neither is
+    nor resolves to an internal address); plain HTTP only to loopback, and only when
+    WEBHOOKS_ALLOW_HTTP_LOOPBACK is set (tests and a local trial)."""
     url = (url or "").strip()
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port
-    except ValueError:
-        raise ServiceError(_("This is not a valid web address.")) from None
-    if len(url) > 500 or not host or parts.username or parts.password or parts.fragment:
-        raise ServiceError(_("This is not a valid web address."))
-    loopback_ok = parts.scheme == "http" and host in LOOPBACK and current_app.config.get("WEBHOOKS_ALLOW_HTTP_LOOPBACK")
-    if parts.scheme != "https" and not loopback_ok:
-        raise ServiceError(_("The address must start with https://."))
+        addresses.check(url, allow_loopback=bool(current_app.config.get("WEBHOOKS_ALLOW_HTTP_LOOPBACK")))
+    except addresses.Refused as refusal:
+        raise ServiceError(str(REFUSALS[refusal.why])) from None
     return url
 
 

@@ -4,8 +4,8 @@
 - A message is signed as ``base64(HMAC-SHA256(key, f"{webhook_id}.{webhook_timestamp}.{body}"))``
   and sent as ``webhook-signature: v1,<signature>`` beside ``webhook-id`` and
   ``webhook-timestamp`` (seconds since the epoch).
-- Stored secrets are sealed (Fernet) with a key derived from SECRET_KEY: the delivery job must
-  read them back to sign, so a one-way hash cannot be used.
+- Stored secrets are sealed (``core.sealing``: Fernet) with a key derived from SECRET_KEY: the
+  delivery job must read them back to sign, so a one-way hash cannot be used.
 """
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
+from core import sealing
 
 PREFIX = "whsec_"
 #: How far a receiver accepts a timestamp from its own clock (seconds); used by ``verify``.
@@ -55,18 +54,14 @@ def verify(secret: str, msg_id: str, timestamp: str, signature_header: str, body
     return any(hmac.compare_digest(expected, candidate) for candidate in (signature_header or "").split())
 
 
-def _fernet() -> Fernet:
-    derived = hashlib.sha256(b"expertteam.webhooks.secret:" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+#: The purpose of the key that seals stored secrets (``core.sealing``).
+SEALING = "webhooks.secret"
 
 
 def seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return sealing.seal(SEALING, secret)
 
 
 def unseal(sealed: str) -> str | None:
     """The secret, or None when it was sealed under another SECRET_KEY."""
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        return None
+    return sealing.unseal(SEALING, sealed)

@@ -12,6 +12,7 @@ from casefiles.blockage import services as blockage
 from core.db import db
 from core.filters import euros
 from core.people import committed_organisations
+from core.routing import parse_id
 
 from . import ties
 from .draft_form import DraftForm
@@ -81,8 +82,8 @@ class DraftPage:
             raw = formdata.get(f"tie-action-{action.id}", "")
             if raw == "":
                 chosen[action.id] = None
-            elif raw.isdigit() and int(raw) in valid:
-                chosen[action.id] = int(raw)
+            elif (need_id := parse_id(raw)) in valid:
+                chosen[action.id] = need_id
             else:
                 abort(400)
         return chosen

@@ -269,8 +269,9 @@ def pdf(advice_id: int):
     if not advice.is_locked:
         abort(404)
     body = documents.archive_pdf(advice, canonical_content, current_user)
+    response = send_document(body, documents.filename(advice))
     audit_read(advice.case, "advice_pdf")  # commits (with a copy made now for an older version)
-    return send_document(body, documents.filename(advice))
+    return response
 
 
 # --- the organisations' actions ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from advice.lifecycle import NOTE_MAX
 from advice.models import Action
 from core.clock import team_today, utcnow
 from core.db import db
+from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import Form, PostForm
 from core.models import Team
@@ -158,11 +159,9 @@ def summary(action_id: int):
     action, esc = _get(action_id)
     if esc is None or esc.level < Level.NATIONAL:
         abort(404)
-    audit_read(action.advice.case, "escalation_summary")
     body = render_template("advice/escalation/summary.txt", s=escalation.national_summary(esc))
-    response = Response(body, mimetype="text/plain")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="maatwerkloket-{action.advice.case.reference}.txt"')
+    response = send_document(body.encode(), f"maatwerkloket-{action.advice.case.reference}.txt", "text/plain")
+    audit_read(action.advice.case, "escalation_summary")  # once the answer is built
     return response
 
 

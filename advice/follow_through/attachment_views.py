@@ -11,6 +11,7 @@ from casefiles.attachments.services import case_attachments
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.routing import parse_id
 from core.web import audit_read, show_refusal
 
 from . import attachment_shares
@@ -27,9 +28,10 @@ def _require_login():
 def _pairs(values: list[str]) -> set[tuple[int, int]]:
     pairs = set()
     for value in values:
-        file_id, _sep, action_id = value.partition("-")
-        if file_id.isdigit() and action_id.isdigit():
-            pairs.add((int(file_id), int(action_id)))
+        file_part, _sep, action_part = value.partition("-")
+        file_id, action_id = parse_id(file_part), parse_id(action_part)
+        if file_id is not None and action_id is not None:
+            pairs.add((file_id, action_id))
     return pairs
 
 

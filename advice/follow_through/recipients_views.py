@@ -13,6 +13,7 @@ from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.routing import parse_id
 from core.web import audit_read, show_refusal
 
 from . import recipients
@@ -43,8 +44,8 @@ def grounds(case_id: int):
             raw = request.form.get(f"ground-{r.organisation_id}", "")
             if raw == "":
                 chosen[r.organisation_id] = None
-            elif raw.isdigit() and int(raw) in valid:
-                chosen[r.organisation_id] = int(raw)
+            elif (ground := parse_id(raw)) in valid:
+                chosen[r.organisation_id] = ground
             else:
                 abort(400)  # a tampered choice
         try:

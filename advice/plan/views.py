@@ -15,6 +15,7 @@ from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import Form, PostForm
+from core.routing import parse_id
 from core.web import audit_read, get_team, posted_version, show_refusal
 
 from . import services as plan
@@ -84,9 +85,10 @@ def advice_signals(advice_id: int):
         rows = []
         for i, (need_id, _title) in enumerate(blockages):
             raw = request.form.get(f"source-{i}", "")
-            if raw and not raw.isdigit():
+            source_id = parse_id(raw)
+            if raw and source_id is None:
                 abort(400)
-            rows.append({"need_id": need_id, "source_id": int(raw) if raw else None,
+            rows.append({"need_id": need_id, "source_id": source_id,
                          "free_text": request.form.get(f"text-{i}", ""), "deviates": request.form.get(f"deviates-{i}") == "1",
                          "deviation_ground": request.form.get(f"ground-{i}", "")})
         try:

@@ -11,8 +11,8 @@ from core.clock import utcnow
 from core.db import db
 from core.models import User
 
-#: Longest file name kept (the name is shown, never used to store or type the file).
-NAME_MAX = 200
+from .filetypes import BY_MIMETYPE
+from .names import NAME_MAX, clean_name
 
 
 class CaseAttachment(db.Model):
@@ -28,8 +28,8 @@ class CaseAttachment(db.Model):
     storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     """The file's name in the folder: 32 random hex digits."""
     filename: Mapped[str] = mapped_column(sa.String(NAME_MAX))
-    """The name it was uploaded with, cleaned (shown and offered on download; free text, so
-    retention removes the row)."""
+    """The name it was uploaded with, cleaned (free text, so retention removes the row); shown
+    and offered as ``name``."""
     mimetype: Mapped[str] = mapped_column(sa.String(100))
     """Detected from the content, one of ``filetypes.ALLOWED``."""
     size: Mapped[int]
@@ -39,3 +39,10 @@ class CaseAttachment(db.Model):
 
     case: Mapped[Case] = relationship()
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def name(self) -> str:
+        """The name shown and offered on download: the stored name through the naming rule
+        again (``names.clean_name``), so a name stored before the rule was this strict is
+        served clean as well."""
+        return clean_name(self.filename, BY_MIMETYPE.get(self.mimetype))

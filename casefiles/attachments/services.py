@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +26,8 @@ from core.errors import PermissionDenied, ServiceError
 from core.models import User
 
 from . import filetypes, permissions
-from .models import NAME_MAX, CaseAttachment
+from .models import CaseAttachment
+from .names import clean_name
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -45,19 +44,6 @@ def folder() -> Path:
 
 def _path(attachment: CaseAttachment) -> Path:
     return folder() / attachment.storage_key
-
-
-def clean_name(name: str, kind: filetypes.FileType) -> str:
-    """The uploaded name as shown and offered: no folders or control characters, at most
-    NAME_MAX characters, and the extension of the type the content has."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).strip(" .") or _("attachment")
-    stem, dot, ext = name.rpartition(".")
-    if not dot or ext.lower() not in kind.extensions:
-        stem = name
-        ext = kind.extension
-    stem = stem[: NAME_MAX - len(ext) - 1]
-    return f"{stem}.{ext}"
 
 
 def human_size(n: int) -> str:
@@ -129,7 +115,7 @@ def case_attachments(case: Case) -> list[CaseAttachment]:
 
 def export_attachments(case: Case) -> list[dict[str, Any]]:
     """The export lists every file with its hash (the files themselves download from the case)."""
-    return [{"id": a.id, "name": a.filename, "type": a.mimetype, "size": a.size, "sha256": a.sha256,
+    return [{"id": a.id, "name": a.name, "type": a.mimetype, "size": a.size, "sha256": a.sha256,
              "uploaded_at": a.uploaded_at, "uploaded_by": a.uploaded_by.name} for a in case_attachments(case)]
 
 
@@ -139,7 +125,7 @@ def export_files(case: Case) -> list[tuple[str, bytes]]:
     out = []
     for attachment in case_attachments(case):
         try:
-            out.append((f"{attachment.id}-{attachment.filename}", read(attachment)))
+            out.append((f"{attachment.id}-{attachment.name}", read(attachment)))
         except ServiceError:
             continue
     return out

@@ -1,14 +1,17 @@
 """Case attachments (blueprint ``attachments``): the list and upload form of a case, download,
-remove. Downloads are audited reads, always ``attachment`` with the detected type and nosniff."""
+remove. Downloads are audited reads, always ``attachment`` under the cleaned name
+(``core.documents.send_document``: UTF-8 names too), with the detected type, nosniff and a
+sandboxing Content-Security-Policy."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casefiles.web import get_case
 from core import audit, privacy
 from core.db import db
+from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.web import audit_read, show_refusal
@@ -58,7 +61,7 @@ def upload(case_id: int):
         flash(exc.message, "error")
         return _page(case, form, 400)
     db.session.commit()
-    flash(_("%(name)s is attached.", name=attachment.filename), "success")
+    flash(_("%(name)s is attached.", name=attachment.name), "success")
     return redirect(url_for("attachments.index", case_id=case.id))
 
 
@@ -77,16 +80,12 @@ def download(attachment_id: int):
     except ServiceError as exc:
         show_refusal(exc)
         return redirect(url_for("casefiles.index"))
+    response = send_document(body, attachment.name, attachment.mimetype)  # text/plain gets charset=utf-8
+    # Audited only now the answer is built: a download that fails to build is no read.
     case = attachment.case
     audit.record("case.read", object_type=privacy.ACCESS, object_id=case.id, actor=current_user, team_id=case.team_id,
                  details={"reference": case.reference, "view": "attachment", "attachment": attachment.id})
     db.session.commit()
-    mimetype = "text/plain; charset=utf-8" if attachment.mimetype == "text/plain" else attachment.mimetype
-    response = Response(body, content_type=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=attachment.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
@@ -97,7 +96,7 @@ def remove(attachment_id: int):
     if not PostForm().validate_on_submit():
         abort(400)
     try:
-        name = attachment.filename
+        name = attachment.name
         services.remove(attachment, current_user)
     except ServiceError as exc:
         show_refusal(exc)

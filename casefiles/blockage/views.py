@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -19,6 +18,7 @@ from flask_login import current_user, login_required
 
 from casefiles.web import get_case
 from core.db import db
+from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import PostForm
 from core.web import show_refusal
@@ -208,6 +208,4 @@ def map_svg(case_id: int):
     """The map alone, e.g. to download or print it."""
     case = get_case(case_id)
     bmap = services.blockage_map(case)
-    response = Response(render_svg(bmap), mimetype="image/svg+xml")
-    response.headers["Content-Disposition"] = f'inline; filename="{case.reference}-blockage-map.svg"'
-    return response
+    return send_document(render_svg(bmap).encode(), f"{case.reference}-blockage-map.svg", "image/svg+xml", inline=True)

@@ -1,62 +1,27 @@
 """Verifying the audit chain: incremental from the newest checkpoint, in full, and the CLI.
 
-Tampering goes behind the app's back, as an attacker with SQL access would: a plain connection
-(the session guard only watches the ORM) with the PostgreSQL append-only trigger switched off.
+Tampering goes behind the app's back (``tests.core.audit_tampering``). The rotating slice and the
+checkpoints' seals: ``test_audit_tamper.py``.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from core import audit, audit_verify, jobs
-from core.audit import AuditCheckpoint, AuditEvent
+from core.audit import AuditEvent
 from core.db import db
 from core.redaction import redact
-
-EVENTS = AuditEvent.__table__
-
-
-def _add(n: int) -> list[int]:
-    """Add ``n`` audit rows through the app (chained by the session guard); their ids."""
-    events = [audit.record("test.step", object_type="test", object_id=i, actor=None, details={"i": i})
-              for i in range(n)]
-    db.session.commit()
-    return [e.id for e in events]
-
-
-def _ids() -> list[int]:
-    db.session.rollback()  # a fresh snapshot after tampering on another connection
-    return db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
-
-
-def _checkpoints() -> list[AuditCheckpoint]:
-    db.session.rollback()
-    return db.session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id)).all()
-
-
-@contextmanager
-def _behind_the_apps_back():
-    with db.engine.begin() as conn:
-        pg = conn.dialect.name == "postgresql"
-        if pg:
-            conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
-        yield conn
-        if pg:
-            conn.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
-
-
-def _change(row_id: int) -> None:
-    with _behind_the_apps_back() as conn:
-        conn.execute(sa.update(EVENTS).where(EVENTS.c.id == row_id).values(action="test.tampered"))
-
-
-def _remove(*row_ids: int) -> None:
-    with _behind_the_apps_back() as conn:
-        conn.execute(sa.delete(EVENTS).where(EVENTS.c.id.in_(row_ids)))
+from tests.core.audit_tampering import EVENTS
+from tests.core.audit_tampering import add as _add
+from tests.core.audit_tampering import behind_the_apps_back as _behind_the_apps_back
+from tests.core.audit_tampering import change as _change
+from tests.core.audit_tampering import checkpoints as _checkpoints
+from tests.core.audit_tampering import ids as _ids
+from tests.core.audit_tampering import remove as _remove
 
 
 class _CountingHash:
@@ -202,8 +167,9 @@ def test_a_changed_checkpoint_row_is_found(app):
 
 
 def test_a_changed_older_row_is_found_by_the_full_check(app):
-    """The incremental check trusts rows before its checkpoint apart from their number and the
-    checkpointed hash (documented); the full check walks them."""
+    """Without its rotating slice the incremental check trusts rows before its checkpoint apart
+    from their number and the checkpointed hash; the full check walks them (the nightly job's
+    slices: ``test_audit_tamper.py``)."""
     ids = _add(6)
     audit_verify.verify_incremental()
     _change(ids[2])
@@ -295,11 +261,9 @@ def test_the_command_exit_codes(app):
     assert [c.full for c in _checkpoints()] == [True, False, True]
 
     _change(ids[1])
-    result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0  # older than the checkpoint: for the full check (documented)
     result = runner.invoke(args=["audit", "verify", "--full"])
     assert result.exit_code == 1 and f"broken at row {ids[1]}" in result.output, result.output
-    assert len(_checkpoints()) == 4  # the passing incremental run above; nothing after the break
+    assert len(_checkpoints()) == 3  # nothing after the break
 
 
 def test_the_command_names_removed_newest_rows(app):

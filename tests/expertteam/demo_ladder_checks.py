@@ -1,5 +1,5 @@
 """Checked from ``test_demo.test_demo_is_complete_and_idempotent`` on its seeded demo: issue 17,
-parts 1 and 5 (expertteam/demo_ladder.py)."""
+parts 1 and 5 (expertteam/demo/ladder.py)."""
 import sqlalchemy as sa
 
 from advice.escalation import services as escalation

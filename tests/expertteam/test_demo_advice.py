@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from advice.models import ActionStatus, AdviceStatus
 from casefiles.models import CaseStatus
 from core.db import db
-from expertteam import demo_advice as demo
+from expertteam.demo import advice as demo
 from tests.advice.conftest import _english, aw, discussed  # noqa: F401  (fixtures of the advice)
 
 

@@ -120,16 +120,16 @@ def test_statement_page_csv_ods_and_print_suppress_small_counts(client, booked):
     login(client, booked.municipality)
     base = f"/financing/agreements/{booked.agreement.id}/statement"
     page = text(client.get(f"{base}?{JULY}"))
-    # Five successes booked in July: exact; two partial, one missing: "< 5" and no amount.
+    # Five successes booked in July: exact; two partial, one missing: "< 5" and no amount ("—").
     assert '<th scope="row">Success</th><td class="num">5</td><td class="num">€12,500.00</td>' in page
-    assert '<th scope="row">Partly successful</th><td class="num">&lt; 5</td><td class="num">(fewer than 5)</td>' in page
+    assert '<th scope="row">Partly successful</th><td class="num">&lt; 5</td><td class="num">—</td>' in page
     assert "€15,500.00" in page  # due for the period: 5 × 2.500 + 3 × 1.000
     printable = text(client.get(f"{base}/print?{JULY}"))
     assert 'class="pilot-report financing-statement"' in printable and "€15,500.00" in printable
     csv = client.get(f"{base}.csv?{JULY}")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     body = csv.get_data().decode("utf-8-sig")
-    assert "Success;5;12500,00" in body and "Booked in the period;Partly successful;< 5;\r\n" in body and "15500,00" in body
+    assert "Success;5;12500,00" in body and "Booked in the period;Partly successful;< 5;—\r\n" in body and "15500,00" in body
     ods = client.get(f"{base}.ods?{JULY}")
     content = zipfile.ZipFile(io.BytesIO(ods.get_data())).read("content.xml").decode()
     assert "15500" in content and "&lt; 5" in content

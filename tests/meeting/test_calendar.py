@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import hashlib
-
+import re
+import zlib
 from datetime import datetime, timedelta, timezone
 
 import icalendar
 import sqlalchemy as sa
+from itsdangerous.encoding import base64_decode
 
 from core.audit import AuditEvent
 from core.clock import utcnow
 from core.db import db
+from meeting import calendar
 from meeting.models import CalendarFeed
 from meeting.schedule import (
     add_extra_meeting,
@@ -125,3 +128,32 @@ def test_renewing_the_token_retires_the_old_url(client, world):
     world.expert.active = False
     db.session.commit()
     assert client.get(new).status_code == 404
+
+
+def _session_payload(cookie: str) -> str:
+    """The session cookie read as anyone who sees it can: its payload is only signed, so base64
+    (and zlib when compressed) gives it back without the key."""
+    compressed = cookie.startswith(".")
+    payload = base64_decode(cookie.lstrip(".").split(".")[0])
+    return (zlib.decompress(payload) if compressed else payload).decode()
+
+
+def test_the_new_address_never_travels_readable_in_the_session_cookie(client, world):
+    login(client, world.expert)
+    renewed = post_form(client, "/meetings/feed/renew", token_from="/meetings/")
+    assert renewed.status_code == 302
+    carried = _session_payload(client.get_cookie("session").value)
+    assert "calendar_feed_token" in carried and "_user_id" in carried  # the cookie was read
+    page = client.get("/meetings/").get_data(as_text=True)
+    match = re.search(r'id="feed-url" readonly value="[^"]+/feed/([^"/]+)\.ics"', page)
+    assert match, "the new address is shown once"
+    token = match.group(1)
+    assert token not in carried and token not in client.get_cookie("session").value
+    assert client.get(f"/meetings/feed/{token}.ics").status_code == 200
+    assert 'id="feed-url"' not in client.get("/meetings/").get_data(as_text=True)  # and only once
+    # A sealed address that is no longer the feed's (renewed since) is never shown.
+    with client.session_transaction() as session:
+        session["calendar_feed_token"] = calendar.sealed_for_page(token)
+    calendar.renew_feed(world.expert)
+    db.session.commit()
+    assert 'id="feed-url"' not in client.get("/meetings/").get_data(as_text=True)

@@ -1,6 +1,8 @@
 """The council's period report as PDF/A-2u: the same suppressed figures as the printable page."""
 from __future__ import annotations
 
+from werkzeug.http import parse_options_header
+
 from tests.pdfcheck import assert_archive_pdf
 from tests.reports.test_views import Q1, login
 
@@ -9,7 +11,7 @@ def test_report_pdf(client, history):
     login(client, history.chair)
     r = client.get(f"/dashboard/teams/{history.team.id}/report.pdf?{Q1}")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
-    assert r.headers["Content-Disposition"].endswith('-periode-2026-01-01-2026-03-31.pdf"')
+    assert parse_options_header(r.headers["Content-Disposition"])[1]["filename"].endswith("-periode-2026-01-01-2026-03-31.pdf")
     seen = assert_archive_pdf(r.data)
     assert history.team.name in seen["dc:title"] and "01-01-2026" in seen["dc:title"]
     assert "< 5" in seen["text"] and "Alpha Wonen" in seen["text"]

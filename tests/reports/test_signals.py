@@ -67,7 +67,8 @@ def test_signals_aggregate_per_cause_with_small_counts_suppressed(aw, create_cas
         ("rule", "Kostendelersnorm", 6, 6, 3), ("organisation", "Woningcorporatie", 2, 2, 0)]
     rows = national_rows(aw.team, period, found)
     assert rows[1][5:] == ["Kostendelersnorm", "6", "6", "< 5"]
-    assert rows[2][5:] == ["Woningcorporatie", "< 5", "< 5", "0"]
+    # Fewer than 5 cases: their signals and deviations are left out, zero included.
+    assert rows[2][5:] == ["Woningcorporatie", "—", "< 5", "—"]
     body = csv_bytes(rows).decode("utf-8-sig")
     assert "Gezin Geheim" not in body and aw.owner.name not in body
 

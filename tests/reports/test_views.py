@@ -99,8 +99,10 @@ def test_csv_of_every_figure_is_suppressed(client, history):
     assert "attachment" in flow.headers["Content-Disposition"] and "2026-01-01-2026-03-31" in flow.headers["Content-Disposition"]
     assert [r[1] for r in rows(flow)[1:]] == ["8", "5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5", "< 5"]
     lead = rows(client.get(base + "leadtimes"))
-    # 6 intake lead times: shown; 4 meeting lead times: count suppressed, statistics left out.
-    assert lead[1][1:4] == ["6", "4,0", "13,0"]  # decimal comma
+    # 6 intake lead times: their statistics shown, the count left out ("—"): 6 intakes minus 5
+    # accepted would give the one declined case back. 4 meeting lead times: count suppressed,
+    # statistics left out.
+    assert lead[1][1:4] == ["—", "4,0", "13,0"]  # decimal comma
     assert lead[2][1:4] == ["< 5", "", ""]
     trend = rows(client.get(base + "trend"))
     assert trend[1:] == [["01-2026", "< 5", "0"], ["02-2026", "< 5", "< 5"], ["03-2026", "< 5", "< 5"]]

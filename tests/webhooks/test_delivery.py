@@ -1,18 +1,14 @@
 """Webhooks end to end: the services write events in their own transaction, the delivery job
 POSTs signed CloudEvents to a real receiver on loopback that checks the Standard Webhooks
 signature itself; two runs at once deliver each event once per endpoint; a receiver that is
-down gets it later; an endpoint that keeps failing is disabled and the administrators told."""
+down gets it later; an endpoint that keeps failing is disabled and the administrators told.
+The receiver and the resolver are in ``conftest.py``; the address checks in ``test_addresses.py``."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 import threading
-import time
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
+from http.server import ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -28,48 +24,12 @@ from notifications.models import Notification
 from tests.advice.conftest import _english, aw, discussed, drafted, issued
 from webhooks import delivery, services
 from webhooks.events import emit
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-
-def _valid(secret: str, headers, body: bytes) -> bool:
-    """The receiver's own check of the Standard Webhooks signature (independent of the app's code)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    fresh = abs(time.time() - int(headers["webhook-timestamp"])) < 300
-    return fresh and any(hmac.compare_digest(expected, s) for s in headers["webhook-signature"].split())
-
-
-@pytest.fixture
-def receiver():
-    """A real HTTP receiver on 127.0.0.1: records each POST (path, headers, body, signature valid)
-    and answers ``status`` (settable; 200 by default)."""
-    state = SimpleNamespace(received=[], status=200, secrets={}, delay=0.0, lock=threading.Lock())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            time.sleep(state.delay)
-            secret = state.secrets.get(self.path)
-            with state.lock:
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                state.received.append(SimpleNamespace(path=self.path, headers=headers, event=json.loads(body),
-                                                      valid=secret is not None and _valid(secret, headers, body)))
-            self.send_response(state.status)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        thread.join(5)
+from webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 @pytest.fixture
@@ -193,7 +153,8 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_the_administrators_told(
     assert delivery.deliver(now + timedelta(days=2)) == "delivered 2, to retry 0, failed 0, postponed 0"
 
 
-def test_endpoints_need_https_except_loopback_when_allowed(app, aw):
+def test_endpoints_need_https_except_loopback_when_allowed(app, aw, dns):
+    dns.answers["crm.example.org"] = ["93.184.216.34"]  # public; never connected to here
     for url in ("http://example.org/hook", "ftp://example.org", "https://user:pw@example.org/", "not a url"):
         with pytest.raises(ServiceError):
             services.check_url(url)

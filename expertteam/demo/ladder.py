@@ -1,5 +1,5 @@
-"""Demo data for issue 17, parts 1 and 5, told in time (``core.clock.running_at``), each step
-through the real services and the real ladder job:
+"""The demo's escalation ladder and retention terms, told in time (``core.clock.running_at``),
+each step through the real services and the real ladder job:
 
 - every commitment names a director-level escalation contact;
 - Fam. Hazelaar: the housing corporation refuses its action; the ladder climbs to the director
@@ -11,10 +11,12 @@ through the real services and the real ladder job:
 - Fam. Wilg: a repeat referral within 12 months of closing an earlier case, waiting for intake;
 - the team's retention terms per case result, the archive category to be confirmed.
 
-Called with one line from ``expertteam.demo.seed``; a second run changes nothing.
+Called with one line from ``expertteam.demo.story.seed``; a second run changes nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -36,6 +38,8 @@ from core.clock import running_at
 from core.db import db
 from core.models import Commitment, Domain, Membership, Role, Team, User
 
+from .steps import discuss, past_meeting
+
 DIRECTORS = {
     Domain.HOUSING: ("mw. drs. A. de Wit, directeur-bestuurder", "directie@devaart.example"),
     Domain.WORK_INCOME: ("dhr. R. Veldman, directeur Sociale Dienst", "directie@sociale-dienst-gooistad.example"),
@@ -45,11 +49,8 @@ DIRECTORS = {
 
 
 def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts: dict, on, today: date) -> None:
-    from .demo import (  # the demo's own helpers (demo.py imports this module)
-        _discuss,
-        _past_meeting,
-    )
-
+    """The escalation contacts, the retention terms and the ladder's three households (nothing
+    new when Fam. Hazelaar exists). ``on(days_ago, hour)`` is the demo's clock."""
     for domain, (name, email) in DIRECTORS.items():
         commitment = db.session.scalar(sa.select(Commitment).where(
             Commitment.team_id == team.id, Commitment.organisation_id == orgs[domain].id))
@@ -68,28 +69,50 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
         InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))).all()
     experts = db.session.scalars(sa.select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.team_id == team.id, Membership.role == Role.EXPERT)).all()
+    steps = _Steps(team, chair, owner, on, criteria, experts)
+    _hazelaar(steps, orgs, contacts)
+    _olm(steps, orgs)
+    _wilg(team, owner, orgs, on)
+    db.session.commit()
 
-    def case(pseudonym: str, days_ago: int, domains, organisations, **fields) -> Case:
-        with running_at(on(days_ago, 10)):
+
+@dataclass
+class _Steps:
+    """What the ladder's households share: the team, its chair, their owner, the demo's clock,
+    the team's criteria and its experts (all present at the meetings)."""
+
+    team: Team
+    chair: User
+    owner: User
+    on: Callable[..., datetime]
+    criteria: list[int]
+    experts: list[User]
+
+    def case(self, pseudonym: str, days_ago: int, domains, organisations, **fields) -> Case:
+        """A case made, submitted and accepted ``days_ago`` days ago."""
+        with running_at(self.on(days_ago, 10)):
             new = case_services.create_case(
-                team, owner, household_pseudonym=pseudonym, domains=domains,
+                self.team, self.owner, household_pseudonym=pseudonym, domains=domains,
                 organisation_ids=[o.id for o in organisations], urgency="high",
-                consent_date=on(days_ago + 1).date(), consent_method="written", legal_ground="consent", **fields)
-            case_services.submit_case(new, owner)
-        with running_at(on(days_ago - 2, 11)):
-            case_services.accept_case(new, chair, criteria_met=criteria)
+                consent_date=self.on(days_ago + 1).date(), consent_method="written", legal_ground="consent", **fields)
+            case_services.submit_case(new, self.owner)
+        with running_at(self.on(days_ago - 2, 11)):
+            case_services.accept_case(new, self.chair, criteria_met=self.criteria)
         return new
 
-    def advise(target: Case, meeting, actions, costs=()) -> list:
+    def advise(self, target: Case, meeting, actions, costs=()) -> list:
+        """Discussed at ``meeting``, then its binding advice issued: ``actions`` (organisation,
+        what, deadline), ``costs`` (side, intervention, quantity, unit cost, reason)."""
+        chair = self.chair
         with running_at(meeting.starts_at - timedelta(days=6)):
-            _discuss(meeting, [target], chair, [(e, "present") for e in experts])
+            discuss(meeting, [target], chair, [(e, "present") for e in self.experts])
         with running_at(meeting.starts_at + timedelta(hours=2)):
             advice = draft_advice(target, chair)
             update_draft(advice, chair, expected_version=advice.lock_version, situation=target.question,
                          blockage=target.blockage, advice_text="Voer de acties hieronder uit; het advies is bindend.",
                          legal_free_text="")
             for side, name, quantity, unit_cost, reason in costs:
-                item = db.session.scalar(sa.select(Intervention).where(Intervention.team_id == team.id,
+                item = db.session.scalar(sa.select(Intervention).where(Intervention.team_id == self.team.id,
                                                                         Intervention.name == name))
                 if item is not None:
                     add_cost_line(advice, chair, side=side, intervention_id=item.id, quantity=quantity,
@@ -100,18 +123,20 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
             issue_advice(advice, chair)
         return advice.actions
 
-    # Fam. Hazelaar: refused, up the whole ladder.
-    hazelaar = case("Fam. Hazelaar", 110, [Domain.HOUSING, Domain.DEBT], [orgs[Domain.HOUSING], orgs[Domain.DEBT]],
-                    household_composition="Moeder (44) en drie kinderen.",
-                    tried="Urgentieaanvraag afgewezen; schuldhulp wacht op een vaste woning.",
-                    blockage="Geen woning zolang de huurschuld bij de corporatie openstaat, geen schuldregeling "
-                             "zonder vaste woning.",
-                    household_goal="\"Een huis waar we kunnen blijven.\"",
-                    question="Kan de corporatie een woning toewijzen met de huurschuld in de schuldregeling?")
-    with running_at(on(106)):
-        meeting = _past_meeting(team, on(104))
+
+def _hazelaar(steps: _Steps, orgs: dict, contacts: dict) -> None:
+    """Fam. Hazelaar: refused, up the whole ladder."""
+    hazelaar = steps.case("Fam. Hazelaar", 110, [Domain.HOUSING, Domain.DEBT], [orgs[Domain.HOUSING], orgs[Domain.DEBT]],
+                          household_composition="Moeder (44) en drie kinderen.",
+                          tried="Urgentieaanvraag afgewezen; schuldhulp wacht op een vaste woning.",
+                          blockage="Geen woning zolang de huurschuld bij de corporatie openstaat, geen schuldregeling "
+                                   "zonder vaste woning.",
+                          household_goal="\"Een huis waar we kunnen blijven.\"",
+                          question="Kan de corporatie een woning toewijzen met de huurschuld in de schuldregeling?")
+    with running_at(steps.on(106)):
+        meeting = past_meeting(steps.team, steps.on(104))
     session = meeting.starts_at
-    housing, debt = advise(hazelaar, meeting, [
+    housing, debt = steps.advise(hazelaar, meeting, [
         (orgs[Domain.HOUSING], "Wijs binnen twee weken een passende woning toe; de huurschuld gaat mee in de regeling.",
          (session + timedelta(days=14)).date()),
         (orgs[Domain.DEBT], "Start de schuldregeling met de huurschuld erin.", (session + timedelta(days=30)).date()),
@@ -130,26 +155,28 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
         answer_as_director(esc, answer="explain", explanation=(
             "De wachtlijst is voor ons bindend zolang de gemeente geen urgentiebesluit neemt; wij vragen de gemeente daarom."))
     with running_at(session + timedelta(days=24)):
-        escalation.climb_by_hand(housing, chair)  # level 3: the steering group
+        escalation.climb_by_hand(housing, steps.chair)  # level 3: the steering group
     with running_at(session + timedelta(days=25)):
-        escalation.record_steering(esc, chair, referred_on=(session + timedelta(days=25)).date(), outcome="")
+        escalation.record_steering(esc, steps.chair, referred_on=(session + timedelta(days=25)).date(), outcome="")
     db.session.commit()
     _climb(session + timedelta(days=25 + 30))  # no outcome in time: level 4, the national Maatwerkloket
     with running_at(session + timedelta(days=57)):
-        escalation.record_national_sent(db.session.get(Escalation, esc.id), chair,
+        escalation.record_national_sent(db.session.get(Escalation, esc.id), steps.chair,
                                         sent_on=(session + timedelta(days=57)).date())
     db.session.commit()
 
-    # Dhr. Olm: overdue, with the director now.
-    olm = case("Dhr. Olm", 40, [Domain.WORK_INCOME, Domain.GGZ], [orgs[Domain.WORK_INCOME], orgs[Domain.GGZ]],
-                 household_composition="Man (49), alleenstaand.",
-                 tried="Bijstand stopgezet na een gemiste afspraak tijdens een opname.",
-                 blockage="Zonder inkomen geen huur, zonder huur geen woning om na de opname naar terug te gaan.",
-                 household_goal="\"Mijn uitkering terug en mijn huis houden.\"",
-                 question="Kan de bijstand met terugwerkende kracht worden hersteld?")
-    with running_at(on(36)):
-        meeting = _past_meeting(team, on(34))
-    (benefit,) = advise(olm, meeting, [
+
+def _olm(steps: _Steps, orgs: dict) -> None:
+    """Dhr. Olm: overdue, with the director now."""
+    olm = steps.case("Dhr. Olm", 40, [Domain.WORK_INCOME, Domain.GGZ], [orgs[Domain.WORK_INCOME], orgs[Domain.GGZ]],
+                     household_composition="Man (49), alleenstaand.",
+                     tried="Bijstand stopgezet na een gemiste afspraak tijdens een opname.",
+                     blockage="Zonder inkomen geen huur, zonder huur geen woning om na de opname naar terug te gaan.",
+                     household_goal="\"Mijn uitkering terug en mijn huis houden.\"",
+                     question="Kan de bijstand met terugwerkende kracht worden hersteld?")
+    with running_at(steps.on(36)):
+        meeting = past_meeting(steps.team, steps.on(34))
+    (benefit,) = steps.advise(olm, meeting, [
         (orgs[Domain.WORK_INCOME], "Herstel de bijstand met terugwerkende kracht tot de datum van opname.",
          (meeting.starts_at + timedelta(days=3)).date()),
     ])
@@ -158,9 +185,11 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
     with running_at(late):
         jobs.mark_overdue(late)
         jobs.escalate_overdue(late)  # level 1: overdue past the grace period, on the follow-up list
-    _climb(on(1, 9))  # the team did not settle it in 14 days: the director (answer due in 10 days)
+    _climb(steps.on(1, 9))  # the team did not settle it in 14 days: the director (answer due in 10 days)
 
-    # Fam. Wilg: a repeat referral within 12 months of an earlier case's end.
+
+def _wilg(team: Team, owner: User, orgs: dict, on) -> None:
+    """Fam. Wilg: a repeat referral within 12 months of an earlier case's end."""
     earlier = db.session.scalar(sa.select(Case).where(Case.team_id == team.id, Case.status.in_(sorted(FINAL_STATUSES)))
                                 .order_by(Case.closed_at.desc().nulls_last(), Case.id.desc()).limit(1))
     with running_at(on(3, 9)):
@@ -176,7 +205,6 @@ def seed_ladder_demo(team: Team, chair: User, owner: User, orgs: dict, contacts:
         if earlier is not None:
             mark_repeat(wilg, owner, earlier_reference=earlier.reference)
         case_services.submit_case(wilg, owner)
-    db.session.commit()
 
 
 def _climb(moment: datetime) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from core.audit import GENESIS, row_hash
 
-from .scale_copy import Copier
+from .copier import Copier
 
 COLUMNS = ("id", "at", "actor_id", "team_id", "action", "object_type", "object_id", "result", "details",
            "ip", "user_agent", "prev_hash", "row_hash")

@@ -1,9 +1,9 @@
-"""Demo data of issue 17, parts 2 to 4: one household through the whole loop with a lawful basis
+"""The demo's one plan and lawful basis: one household through the whole loop with a lawful basis
 per recipient, one plan and one coordinator, the team's lessons for the system and the follow-up
 per goal (Gezin Peeters); signals on the flagship cases' issued advice; and a draft that cannot be
 submitted because its recipient's ground is a stalled bill (Gezin Linde). Each step runs at its
 own moment (``core.clock.running_at``), so timelines, lead times and figures agree. Called once
-from ``expertteam.demo.seed``; a second run changes nothing."""
+from ``expertteam.demo.story.seed``; a second run changes nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,6 +24,10 @@ from casefiles.models import Case, InclusionCriterion
 from core.clock import running_at
 from core.db import db
 from core.models import Domain, Membership, Organisation, Role, Team, User
+from financing import ledger
+from financing.models import FinancingAgreement
+
+from .steps import discuss, past_meeting
 
 SOURCES = [
     ("law", "Participatiewet art. 22a (kostendelersnorm)"),
@@ -52,14 +56,25 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
     """``owner``: a case owner of the team; ``orgs``: the team's organisations by domain; ``on(days_ago, hour)``."""
     if db.session.scalar(sa.select(Case.id).where(Case.team_id == team.id, Case.household_pseudonym == "Gezin Peeters")):
         return
-    from .demo import _discuss, _past_meeting  # the demo's own helpers (same package)
-
-    income, debt, housing, police = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT], orgs[Domain.HOUSING], orgs[Domain.POLICE]
     with running_at(on(155, 9)):  # the lists the team keeps
         lawful_basis.ensure_list(team.id)
         sources = {name: signals.add_source(team, chair, kind=kind, name=name) for kind, name in SOURCES}
+    peeters, meeting, experts = _peeters_discussed(team, chair, owner, orgs, on, today)
+    advice, coordinator = _peeters_advised(chair, owner, orgs, peeters, meeting, experts)
+    _peeters_followed_through(team, chair, owner, orgs, sources, peeters, meeting, advice, coordinator)
 
-    # Part 4: the case names its referring partner (the owner's organisation) and a ground in force per recipient.
+    # The household was accepted within the pilot's financing period: last night's booking took it in.
+    with running_at(on(0, 2)):
+        for agreement in db.session.scalars(sa.select(FinancingAgreement).where(FinancingAgreement.team_id == team.id)):
+            ledger.book(agreement)
+    _signals_on_flagships(team, chair, sources, on)
+    _linde(team, owner, orgs, on, today)
+
+
+def _peeters_discussed(team: Team, chair: User, owner: User, orgs: dict, on, today):
+    """Gezin Peeters made, submitted, accepted and discussed: (case, meeting, experts)."""
+    income, debt = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT]
+    # The case names its referring partner (the owner's organisation) and a ground in force per recipient.
     with running_at(on(150, 10)):
         peeters = case_services.create_case(
             team, owner, household_pseudonym="Gezin Peeters",
@@ -78,13 +93,17 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
         InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))).all()
     with running_at(on(149, 9)):
         case_services.accept_case(peeters, chair, criteria_met=criteria)
-    meeting = _past_meeting(team, on(140))
+    meeting = past_meeting(team, on(140))
     experts = db.session.scalars(sa.select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.team_id == team.id, Membership.role == Role.EXPERT).order_by(User.id)).all()
     with running_at(meeting.starts_at - timedelta(days=6)):
-        _discuss(meeting, [peeters], chair, [(e, "present") for e in experts])
+        discuss(meeting, [peeters], chair, [(e, "present") for e in experts])
+    return peeters, meeting, experts
 
-    # Part 2: one plan, one coordinator, part of the issued advice.
+
+def _peeters_advised(chair: User, owner: User, orgs: dict, peeters: Case, meeting, experts) -> tuple[Advice, User]:
+    """One plan, one coordinator, part of the issued advice: (advice, coordinator)."""
+    income, debt = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT]
     coordinator = next((e for e in experts if any(m.domain == Domain.WORK_INCOME for m in e.memberships)), owner)
     with running_at(meeting.starts_at + timedelta(hours=3)):
         advice = draft_advice(peeters, chair)
@@ -103,7 +122,14 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
         add_action(advice, chair, organisation_id=debt.id, deadline=deadline + timedelta(days=14),
                    description="Start de schuldregeling op basis van het herberekende inkomen.")
         issue_advice(advice, chair)
-    # Part 3: what caused the blockage, and the advice deviates from it on a stated ground.
+    return advice, coordinator
+
+
+def _peeters_followed_through(team: Team, chair: User, owner: User, orgs: dict, sources: dict, peeters: Case,
+                              meeting, advice: Advice, coordinator: User) -> None:
+    """The signals; then both actions done, the coordinator's notes, closing and follow-up per goal."""
+    income, debt = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT]
+    # What caused the blockage, and the advice deviates from it on a stated ground.
     with running_at(meeting.starts_at + timedelta(hours=3, minutes=10)):
         signals.record_signals(advice, chair, [{
             "need_id": None, "source_id": sources[SOURCES[0][1]].id, "deviates": True,
@@ -126,15 +152,9 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
         record_followup(peeters, owner, result="partly", note="De huur loopt goed; de schuldregeling vraagt nog begeleiding.",
                         goal_answers={0: (True, True), 1: (True, True), 2: (True, False)})
 
-    # The household was accepted within the pilot's financing period: last night's booking took it in.
-    from financing import ledger
-    from financing.models import FinancingAgreement
 
-    with running_at(on(0, 2)):
-        for agreement in db.session.scalars(sa.select(FinancingAgreement).where(FinancingAgreement.team_id == team.id)):
-            ledger.book(agreement)
-
-    # Signals on the flagship cases' issued advice (Amber's blockage map, Bos without a map).
+def _signals_on_flagships(team: Team, chair: User, sources: dict, on) -> None:
+    """Signals on the flagship cases' issued advice (Amber's blockage map, Bos without a map)."""
     with running_at(on(1, 16)):
         amber = _issued(team, "Gezin Amber")
         if amber is not None:
@@ -150,7 +170,10 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
             signals.record_signals(bos, chair, [{"need_id": signals.blockages_of(bos)[0][0], "source_id": None,
                                                  "free_text": "Geen plek in de gesloten jeugdzorg in de regio"}])
 
-    # Part 4 again: a draft whose recipient has only a stalled bill as ground cannot be submitted.
+
+def _linde(team: Team, owner: User, orgs: dict, on, today) -> None:
+    """A draft whose recipient has only a stalled bill as ground cannot be submitted."""
+    housing, police = orgs[Domain.HOUSING], orgs[Domain.POLICE]
     with running_at(on(1, 11)):
         case_services.create_case(
             team, owner, household_pseudonym="Gezin Linde", household_composition="Moeder (29), dochter (3).",

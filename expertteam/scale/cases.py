@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
 from core.privacy import ACCESS, ANONYMISED
 
-from .scale import DOMAINS, HISTORY_DAYS, ORGS_PER_TEAM, UTC, Shape
-from .scale_audit import AuditWriter
-from .scale_copy import Copier
+from .audit import AuditWriter
+from .copier import Copier
+from .shape import DOMAINS, HISTORY_DAYS, ORGS_PER_TEAM, Shape
 
 FIXED = [(100, "in_execution"), (60, "in_execution"), (21, "advised"), (12, "scheduled"), (5, "accepted"), (1, "submitted")]
 DISCUSSED_ON = {"discussed", "advised", "in_execution", "completed", "closed"}
@@ -88,6 +89,27 @@ def natural_status(age: float, h: int) -> str:
     return "in_execution" if h < 85 else "closed"
 
 
+@dataclass
+class _Life:
+    """One case while the writer builds it: who and when, and the audit events of its history."""
+
+    t: int
+    k: int
+    cid: int
+    h: int
+    status: str
+    created: datetime
+    owner: int
+    chair: int
+    ref: str
+    submitted: datetime | None = None
+    intake: datetime | None = None
+    queued: datetime | None = None
+    updated: datetime | None = None
+    closed_at: datetime | None = None
+    events: list[tuple] = field(default_factory=list)
+
+
 class CaseWriter:
     def __init__(self, cp: Copier, shape: Shape):
         self.cp, self.s = cp, shape
@@ -124,7 +146,8 @@ class CaseWriter:
                      [(t, y, last) for (t, y), last in sorted(self.counters.items())])
 
     def case(self, t: int, k: int, n: int) -> None:
-        s, now = self.s, self.now
+        """Case ``k`` of ``n`` of team ``t``: its path, its rows and its history."""
+        s = self.s
         cid = self.next("cases")
         h = mix(cid)
         fixed = min(len(FIXED), n)
@@ -134,86 +157,99 @@ class CaseWriter:
             rest = n - fixed
             age = 1.5 + (HISTORY_DAYS - 1.5) * (1 - (k - 0.5) / rest)
             status = natural_status(age, h)
-        created = now - timedelta(days=age)
-        owner, chair = s.owner(t, cid), s.chair(t)
-        ref = f"{s.code(t)}-{created.year}-{k:05d}"
+        created = self.now - timedelta(days=age)
+        c = _Life(t=t, k=k, cid=cid, h=h, status=status, created=created, owner=s.owner(t, cid), chair=s.chair(t),
+                  ref=f"{s.code(t)}-{created.year}-{k:05d}")
         self.counters[(t, created.year)] = max(self.counters.get((t, created.year), 0), k)
         orgs = [s.org(t, cid), s.org(t, cid + 5)]
-        ev = []  # (at, actor, action, object_type, object_id, details)
-        ev.append((created, owner, "case.create", "case", cid, {}))
-        submitted = None if status == "draft" else created + timedelta(hours=1)
-        if submitted:
-            ev.append((submitted, owner, "case.submit", "case", cid, {"from": "draft", "to": "submitted"}))
-        intake = created + timedelta(days=2) if status not in ("draft", "submitted", "returned") else None
-        queued = intake if intake and status != "declined" else None
-        updated = intake or submitted or created
-        if status == "returned":
-            updated = created + timedelta(days=2)
-            self.message(cid, "return", "Graag de eerdere hulp aanvullen (scale seed).", chair, updated)
-            ev.append((updated, chair, "case.return", "case", cid, {}))
-        if intake:
-            ev.append((intake, chair, "case.read", ACCESS, cid, {"reference": ref, "view": "intake"}))
-            ev.append((intake, chair, "case.decline" if status == "declined" else "case.accept", "case", cid, {}))
-            if status == "declined":
-                self.message(cid, "decline", "Valt buiten de criteria van het team (scale seed).", chair, intake)
-        if status == "withdrawn":
-            updated = intake + timedelta(days=6)
-            ev.append((updated, owner, "case.withdraw", "case", cid, {}))
-        closed_at = None
+        c.events.append((created, c.owner, "case.create", "case", cid, {}))
+        self.intake(c)
         if status == "scheduled":
             j = 0 if k > n - fixed else k % 3
-            self.item(t, j, cid, None, chair)
-            ev.append((s.meeting_start(t, j) - timedelta(days=5), chair, "case.schedule", "case", cid, {}))
+            self.item(t, j, cid, None, c.chair)
+            c.events.append((s.meeting_start(t, j) - timedelta(days=5), c.chair, "case.schedule", "case", cid, {}))
         if status in DISCUSSED_ON:
-            j = self.past_slot(t, queued + timedelta(days=2))
-            discussed = self.item(t, j, cid, "discussed", chair)
-            ev.append((discussed - timedelta(days=7), chair, "case.schedule", "case", cid, {}))
-            ev.append((discussed, chair, "case.discuss", "case", cid, {}))
-            updated = discussed
-            issued = discussed + timedelta(days=2) if status in ADVISED else None
-            needs = self.needs(t, cid, status, discussed) if h % 10 < 3 else []
-            aid = self.advice(t, cid, status, s.meeting_id(t, j), discussed, issued, chair, needs)
-            if issued:
-                ev.append((issued, chair, "advice.issue", "advice", aid, {"version": 1}))
-                updated = issued
-            ev += self.actions(t, cid, aid, status, discussed, issued, needs)
-            if status in ("completed", "closed"):
-                done = self.clamp(issued + timedelta(days=130))
-                ev.append((done, None, "case.complete", "case", cid, {}))
-                updated = done
-            if status == "closed":
-                closed_at = self.clamp(issued + timedelta(days=140 + h % 20))
-                ev.append((closed_at, owner, "case.close", "case", cid, {}))
-                ev += self.closure(t, cid, owner, chair, closed_at, h)
-                updated = closed_at
+            self.discussed(c)
         if status in ("accepted", "in_execution") and h % 50 == 7:
-            self.hold(t, cid, owner, h)
-        end = closed_at or updated
-        anonymised = status in FINAL and end + timedelta(days=2 * 365 + 1) < now
-        if anonymised:
-            ev.append((end + timedelta(days=2 * 365), None, "case.anonymise", "case", cid,
-                       {"fields": ["household_pseudonym"], "reason": "retention"}))
-        # Reads of the case page make up the rest of its 30 rows of history.
-        last = min(end + timedelta(days=30), now - timedelta(minutes=10))
-        span = max(60.0, (last - created).total_seconds())
-        for r in range(max(0, 30 - len(ev))):
-            at = created + timedelta(seconds=span * (r + 1) / 31)
-            reader = (chair, owner, s.expert(t, (cid + r) % len(DOMAINS)))[r % 3]
-            ev.append((at, reader, "case.read", ACCESS, cid, {"reference": ref, "view": "detail"}))
-        ev.sort(key=lambda e: e[0])
-        for at, actor, action, otype, oid, details in ev:
-            self.audit.add(at, actor, t, action, otype, oid, details)
-        self.notifications(t, cid, ref, created, end, owner, orgs, h)
+            self.hold(t, cid, c.owner, h)
+        end = c.closed_at or c.updated
+        anonymised = status in FINAL and end + timedelta(days=2 * 365 + 1) < self.now
+        self.history(c, end, anonymised)
+        self.notifications(t, cid, c.ref, created, end, c.owner, orgs, h)
         text = "" if anonymised else "Tekst van de casus (scale seed)."
         urgency = "crisis" if h % 97 == 0 else ("high" if h % 11 == 0 else "normal")
-        self.add("cases", (cid, t, owner, created.year, k, ref, status, ANONYMISED if anonymised else f"Gezin {cid}",
-                           text, text, text, text, text, "", urgency, created.date(), "written", "", "consent",
-                           created, updated, submitted, intake, queued, 0, closed_at, 1,
-                           end + timedelta(days=2 * 365) if anonymised else None))
+        self.add("cases", (cid, t, c.owner, created.year, k, c.ref, status,
+                           ANONYMISED if anonymised else f"Gezin {cid}", text, text, text, text, text, "", urgency,
+                           created.date(), "written", "", "consent", created, c.updated, c.submitted, c.intake,
+                           c.queued, 0, c.closed_at, 1, end + timedelta(days=2 * 365) if anonymised else None))
         self.add("case_domains", (cid, DOMAINS[cid % len(DOMAINS)].value))
         self.add("case_domains", (cid, DOMAINS[(cid + 3) % len(DOMAINS)].value))
         for org in orgs:
             self.add("case_organisations", (cid, org))
+
+    def intake(self, c: _Life) -> None:
+        """Submitted, then returned, declined or accepted (and perhaps withdrawn)."""
+        cid, owner, chair, status, created = c.cid, c.owner, c.chair, c.status, c.created
+        c.submitted = None if status == "draft" else created + timedelta(hours=1)
+        if c.submitted:
+            c.events.append((c.submitted, owner, "case.submit", "case", cid, {"from": "draft", "to": "submitted"}))
+        c.intake = created + timedelta(days=2) if status not in ("draft", "submitted", "returned") else None
+        c.queued = c.intake if c.intake and status != "declined" else None
+        c.updated = c.intake or c.submitted or created
+        if status == "returned":
+            c.updated = created + timedelta(days=2)
+            self.message(cid, "return", "Graag de eerdere hulp aanvullen (scale seed).", chair, c.updated)
+            c.events.append((c.updated, chair, "case.return", "case", cid, {}))
+        if c.intake:
+            c.events.append((c.intake, chair, "case.read", ACCESS, cid, {"reference": c.ref, "view": "intake"}))
+            c.events.append((c.intake, chair, "case.decline" if status == "declined" else "case.accept", "case", cid, {}))
+            if status == "declined":
+                self.message(cid, "decline", "Valt buiten de criteria van het team (scale seed).", chair, c.intake)
+        if status == "withdrawn":
+            c.updated = c.intake + timedelta(days=6)
+            c.events.append((c.updated, owner, "case.withdraw", "case", cid, {}))
+
+    def discussed(self, c: _Life) -> None:
+        """Discussed at a past meeting; then its advice and actions, completion and closing."""
+        t, cid, status, chair, ev = c.t, c.cid, c.status, c.chair, c.events
+        j = self.past_slot(t, c.queued + timedelta(days=2))
+        discussed = self.item(t, j, cid, "discussed", chair)
+        ev.append((discussed - timedelta(days=7), chair, "case.schedule", "case", cid, {}))
+        ev.append((discussed, chair, "case.discuss", "case", cid, {}))
+        c.updated = discussed
+        issued = discussed + timedelta(days=2) if status in ADVISED else None
+        needs = self.needs(t, cid, status, discussed) if c.h % 10 < 3 else []
+        aid = self.advice(t, cid, status, self.s.meeting_id(t, j), discussed, issued, chair, needs)
+        if issued:
+            ev.append((issued, chair, "advice.issue", "advice", aid, {"version": 1}))
+            c.updated = issued
+        ev += self.actions(t, cid, aid, status, discussed, issued, needs)
+        if status in ("completed", "closed"):
+            done = self.clamp(issued + timedelta(days=130))
+            ev.append((done, None, "case.complete", "case", cid, {}))
+            c.updated = done
+        if status == "closed":
+            c.closed_at = self.clamp(issued + timedelta(days=140 + c.h % 20))
+            ev.append((c.closed_at, c.owner, "case.close", "case", cid, {}))
+            ev += self.closure(t, cid, c.owner, chair, c.closed_at, c.h)
+            c.updated = c.closed_at
+
+    def history(self, c: _Life, end: datetime, anonymised: bool) -> None:
+        """The audit trail of the case: its events, its anonymisation, and reads of the case
+        page that make up the rest of its 30 rows, in time order."""
+        s, t, cid, ev = self.s, c.t, c.cid, c.events
+        if anonymised:
+            ev.append((end + timedelta(days=2 * 365), None, "case.anonymise", "case", cid,
+                       {"fields": ["household_pseudonym"], "reason": "retention"}))
+        last = min(end + timedelta(days=30), self.now - timedelta(minutes=10))
+        span = max(60.0, (last - c.created).total_seconds())
+        for r in range(max(0, 30 - len(ev))):
+            at = c.created + timedelta(seconds=span * (r + 1) / 31)
+            reader = (c.chair, c.owner, s.expert(t, (cid + r) % len(DOMAINS)))[r % 3]
+            ev.append((at, reader, "case.read", ACCESS, cid, {"reference": c.ref, "view": "detail"}))
+        ev.sort(key=lambda e: e[0])
+        for at, actor, action, otype, oid, details in ev:
+            self.audit.add(at, actor, t, action, otype, oid, details)
 
     def past_slot(self, t: int, after: datetime) -> int:
         s = self.s

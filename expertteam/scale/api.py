@@ -21,7 +21,7 @@ from core.db import db
 from core.models import Organisation, User
 from core.paging import encode_cursor
 
-from .scale import DOMAIN
+from .shape import DOMAIN
 
 #: The name of the benchmark's client (one per database).
 CLIENT_NAME = "Benchmark (scale seed)"

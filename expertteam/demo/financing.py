@@ -29,7 +29,8 @@ from core.models import Domain, Membership, Organisation, Role, Team, User
 from financing import ledger, services
 from financing.models import FinancingAgreement
 
-from . import demo_advice as advice_demo
+from .advice import demo_advise
+from .steps import discuss, past_meeting
 
 FINANCIER = "Stichting Doorbraakfonds Gooi"
 PRICE_CENTS = 250_000  # a round example amount ("voorbeeldbedrag"), not a sourced price
@@ -51,11 +52,6 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
     agreement already). ``on(days_ago, hour)`` is the demo's clock."""
     if db.session.scalar(sa.select(FinancingAgreement.id).where(FinancingAgreement.team_id == team.id).limit(1)):
         return None
-    from .demo import (  # the demo's own helpers (demo.py imports this module)
-        _discuss,
-        _past_meeting,
-    )
-
     start = on(200, 9)
     with running_at(start + timedelta(hours=2)):
         agreement = services.create_agreement(team, chair, services.Terms(
@@ -66,6 +62,24 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
         InclusionCriterion.team_id == team.id, InclusionCriterion.active.is_(True))).all()
     experts = db.session.scalars(sa.select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.team_id == team.id, Membership.role == Role.EXPERT)).all()
+    cases = _pilot_cases(team, chair, owner, orgs, on, criteria)
+    _advise_and_close(team, chair, owner, orgs, contacts, on, experts, [(c, outcome) for c, outcome, *_rest in cases])
+    db.session.flush()
+    # The night five weeks ago: Mulder's and Nauta's follow-ups are missing past the grace period.
+    for case, _outcome, followup, days_ago in cases:
+        if followup and days_ago > 35:
+            _followup(case, owner, followup, on(days_ago, 14))
+    ledger.book(agreement, on(35, 2))
+    for case, _outcome, followup, days_ago in cases:
+        if followup and days_ago <= 35:  # Nauta's came in late: a correction at the next booking
+            _followup(case, owner, followup, on(days_ago, 14))
+    ledger.book(agreement)
+    return agreement
+
+
+def _pilot_cases(team: Team, chair: User, owner: User, orgs: dict[Domain, Organisation], on,
+                 criteria) -> list[tuple[Case, str, str | None, int | None]]:
+    """The pilot's households, submitted and accepted: (case, outcome, follow-up, its days ago)."""
     cases: list[tuple[Case, str, str | None, int | None]] = []
     for i, (pseudonym, outcome, followup, followup_days_ago) in enumerate(PILOT):
         with running_at(on(196 - i, 10)):
@@ -81,14 +95,20 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
         with running_at(on(194 - i, 11)):
             case_services.accept_case(case, chair, criteria_met=criteria)
         cases.append((case, outcome, followup, followup_days_ago))
+    return cases
+
+
+def _advise_and_close(team: Team, chair: User, owner: User, orgs: dict[Domain, Organisation],
+                      contacts: dict[Domain, User], on, experts, cases: list[tuple[Case, str]]) -> None:
+    """All discussed at one meeting, advised, their actions done, and closed: (case, outcome)."""
     with running_at(on(190)):
-        meeting = _past_meeting(team, on(188))
+        meeting = past_meeting(team, on(188))
     with running_at(meeting.starts_at - timedelta(days=6)):
-        _discuss(meeting, [c for c, *_rest in cases], chair, [(e, "present") for e in experts])
+        discuss(meeting, [c for c, _outcome in cases], chair, [(e, "present") for e in experts])
     session = meeting.starts_at
-    for case, outcome, followup, followup_days_ago in cases:
+    for case, outcome in cases:
         with running_at(session + timedelta(hours=2)):
-            advice = advice_demo.demo_advise(
+            advice = demo_advise(
                 case, chair, situation="Schulden en inkomen wachten op elkaar.",
                 advice_text="Schuldhulp start de regeling **nu**, op basis van het huidige inkomen; de Sociale Dienst "
                             "stemt de re-integratie daarop af.",
@@ -101,17 +121,6 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
                                 note="Regeling gestart.", done_on=(session + timedelta(days=10)).date())
         with running_at(on(165, 15)):
             close_case(case, owner, outcome=outcome, note="Afgesloten na de evaluatie met het gezin.")
-    db.session.flush()
-    # The night five weeks ago: Mulder's and Nauta's follow-ups are missing past the grace period.
-    for case, _outcome, followup, days_ago in cases:
-        if followup and days_ago > 35:
-            _followup(case, owner, followup, on(days_ago, 14))
-    ledger.book(agreement, on(35, 2))
-    for case, _outcome, followup, days_ago in cases:
-        if followup and days_ago <= 35:  # Nauta's came in late: a correction at the next booking
-            _followup(case, owner, followup, on(days_ago, 14))
-    ledger.book(agreement)
-    return agreement
 
 
 def _followup(case: Case, owner: User, result: str, when: datetime) -> None:
