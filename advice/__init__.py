@@ -1,88 +1,29 @@
-"""Binding advice and each committed organisation's follow-through on its actions: drafting,
-issuing and correcting the advice, its ties to the blockage map, the actions per organisation,
-escalation, closing the case and the three-month follow-up, the team's catalogue."""
+"""Binding advice and each committed organisation's follow-through on its actions. What every part
+shares lives here: the advice and its actions (``models``) with their state machines
+(``lifecycle``), who may do what (``permissions``), the guard on issued advice (``guard``), the
+action's denormalised team (``action_team``), notification kinds and webhook events, the team's
+settings, the jobs' team windows, one-click links and loading an advice with need-to-know. Each
+concept is a sub-package with its own ``init_app`` (listed in ``expertteam.PACKAGES``): drafting
+and issuing (``drafting``), the plan and the lessons for the system (``plan``), the actions'
+follow-through (``follow_through``), the escalation ladder (``escalation``), closing the case and
+the three-month evaluation (``closure``)."""
 from __future__ import annotations
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from casefiles.attachments.permissions import register_access_rule
-    from casefiles.blockage.services import register_need_reference
-    from casefiles.notices import register_case_notices, register_home_notices
-    from core.i18n import N_, labels
-    from core.jobs import register as register_job
+    from core.i18n import labels
     from notifications.kinds import register_all as register_kinds
     from webhooks.events import register as register_event
 
-    from . import (
-        action_team,
-        attachment_shares,
-        attachment_views,
-        escalation,
-        escalation_views,
-        events,
-        follow_through_views,
-        guard,
-        jobs,
-        kinds,
-        models,
-        notices,
-        permissions,
-        privacy,
-        recipients,
-        recipients_views,
-        ties,
-        views,
-    )
+    from . import action_team, events, guard, kinds, models
 
     guard.install()
     action_team.install()
-    register_need_reference(app, ties.need_is_tied)
-    register_home_notices(app, notices.home_notices)
-    register_case_notices(app, notices.case_notices)
-    register_case_notices(app, recipients.case_notices)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(recipients_views.bp)
-    app.register_blueprint(follow_through_views.bp)
-    app.jinja_env.globals.update(follow_through_views.template_globals())
     register_kinds(app, kinds.ADVICE_KINDS)
     for key, label in events.ADVICE_EVENTS.items():
         register_event(app, key, label)
-    privacy.register_parts(app)
-    # One plan, one coordinator; lessons for the system (issue 17, parts 2 and 3).
-    from . import plan, plan_views
-    plan.install_guard()
-    app.register_blueprint(plan_views.bp)
-    app.jinja_env.globals["advice_plan"] = plan.plan_of
-    from core.privacy import register_anonymiser as _register_anonymiser
-    from core.privacy import register_export as _register_export
-    _register_export(app, "advice_plan", plan.export_plan)
-    _register_anonymiser(app, "advice_plan", plan.anonymise_plan)
-    from . import signals
-    _register_anonymiser(app, "advice_signals", signals.anonymise_signals)
-    # Case files the chair shares with an action: the page, the action page's list, the read rule.
-    app.register_blueprint(attachment_views.bp)
-    app.jinja_env.globals["shared_attachments"] = attachment_shares.shared_with
-    register_access_rule(app, "advice.shared_with_action", permissions.can_read_shared)
-    register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
-                 N_("Remind organisations of actions due soon"), hour=7, minute=0)
-    register_job(app, "advice.mark_overdue", jobs.mark_overdue, "cron",
-                 N_("Mark overdue actions and tell the organisations"), hour=7, minute=10)
-    register_job(app, "advice.escalate_overdue", jobs.escalate_overdue, "cron",
-                 N_("Escalate actions overdue past the grace period"), hour=7, minute=20)
-    # The escalation ladder (director, steering group, national Maatwerkloket): its pages and job.
-    app.register_blueprint(escalation_views.bp)
-    app.jinja_env.globals["ladder_levels"] = escalation.levels_of
-    app.jinja_env.globals["ladder_levels_all"] = [lv for lv in escalation.Level if lv >= escalation.Level.TEAM]
-    # The labels of a list's statuses and levels, translated once per table (core.i18n.labels).
+    # The labels of a list's statuses, translated once per table (core.i18n.labels).
     app.jinja_env.globals["action_status_labels"] = lambda: labels(models.ActionStatus)
-    app.jinja_env.globals["ladder_level_labels"] = lambda: labels(escalation.Level)
     app.jinja_env.globals["escalation_kind_labels"] = lambda: labels(models.EscalationKind)
-    register_case_notices(app, escalation.case_notices)
-    from core.privacy import register_anonymiser
-    register_anonymiser(app, "advice_escalation", escalation.anonymise_escalations)
-    register_job(app, "advice.escalation_ladder", escalation.climb, "cron",
-                 N_("Move unanswered escalations up the ladder and e-mail the directors"), hour=7, minute=25)
-    register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
-                 N_("Ask for the three-month follow-up evaluation"), hour=7, minute=30)

@@ -18,7 +18,7 @@ ADVICE_MUTABLE_AFTER_ISSUE = frozenset({"status", "superseded_at"})
 
 #: The one sanctioned exception: retention (GDPR storage limitation) clears free text of a
 #: closed case's advice after the team's retention period, only these columns, with set-based
-#: UPDATE statements that name nothing else (``advice.privacy.anonymise_advice``; they do not
+#: UPDATE statements that name nothing else (``advice.drafting.privacy.anonymise_advice``; they do not
 #: pass through this ORM hook). The stored content hash stays, as proof the advice existed.
 RETENTION_FIELDS = {
     "Advice": frozenset({"situation", "blockage", "advice_text", "legal_free_text", "correction_reason"}),

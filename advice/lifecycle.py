@@ -2,8 +2,8 @@
 
 ``ADVICE_TRANSITIONS`` (a version: draft -> issued -> superseded) and ``ACTION_TRANSITIONS`` (an
 organisation's action) list every allowed move; ``transition_advice()`` and
-``transition_action()`` are the only places those statuses change, each writing its audit row.
-Services check who may do it, change objects, flush, write the audit record and queue
+``transition_action()`` are the only places those statuses change, each writing its audit row;
+the case follows its actions (``sync_case``: in execution, completed). Services check who may do it, change objects, flush, write the audit record and queue
 notifications; the caller (view, job, CLI) owns the commit. An issued version is never edited:
 a correction is a new version (and ``advice.guard`` refuses any other path).
 """
@@ -16,24 +16,18 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from casefiles.models import Case
+from casefiles import services as case_services
+from casefiles.models import Case, CaseStatus
 from core import audit
 from core.db import db
 from core.errors import ServiceError
 from core.models import User
 from meeting.models import AgendaItem
 from meeting.models import Outcome as ItemOutcome
+from notifications.services import notify
 
-from .models import (
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_LADDER_DAYS,
-    DEFAULT_REMINDER_DAYS,
-    Action,
-    ActionStatus,
-    Advice,
-    AdviceSettings,
-    AdviceStatus,
-)
+from .models import SETTLED_ACTION, Action, ActionStatus, Advice, AdviceStatus
+from .permissions import CORRECTABLE
 
 #: The longest note or description anyone types on an action.
 NOTE_MAX = 5_000
@@ -89,6 +83,22 @@ def transition_action(action: Action, to: ActionStatus, actor: User | None, deta
            {"from": key[0].value, "to": to.value, "case": action.advice.case_id, **(details or {})})
 
 
+# --- the case follows its actions ------------------------------------------------------------
+
+def sync_case(advice: Advice, actor: User | None) -> None:
+    """The case follows its actions: `in_execution` once one is confirmed or done; `completed`
+    once every action is done (or dropped by the team)."""
+    case = advice.case
+    statuses = [a.status for a in advice.actions]
+    if case.status not in CORRECTABLE or not statuses:
+        return
+    if all(s in SETTLED_ACTION for s in statuses):
+        case_services.complete_case(case, actor, advice_id=advice.id)
+        notify([case.owner], "advice.case_completed", {"reference": case.reference}, case_link(case))
+    elif case.status == CaseStatus.ADVISED and any(s in (ActionStatus.CONFIRMED, ActionStatus.DONE) for s in statuses):
+        case_services.start_execution(case, actor, advice_id=advice.id)
+
+
 # --- shared by the parts of the advice -------------------------------------------------------
 
 def audit_step(action: str, obj_type: str, obj_id: int | None, actor: User | None, team_id: int,
@@ -101,14 +111,6 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def settings_for(team_id: int) -> AdviceSettings:
-    """The team's follow-through settings (defaults when none were saved)."""
-    row = db.session.get(AdviceSettings, team_id)
-    return row or AdviceSettings(team_id=team_id, reminder_days=DEFAULT_REMINDER_DAYS, grace_days=DEFAULT_GRACE_DAYS,
-                                 ladder_team_days=DEFAULT_LADDER_DAYS[1], ladder_director_days=DEFAULT_LADDER_DAYS[2],
-                                 ladder_steering_days=DEFAULT_LADDER_DAYS[3])
 
 
 def case_link(case: Case) -> str:

@@ -1,5 +1,7 @@
 """Binding advice (versions, justification, cost-benefit estimate), the actions per organisation
-and their follow-through, the team's catalogues, per-team settings and the case's closure.
+and their follow-through: the records every part of the advice shares. Each sub-package keeps
+its own (the team's catalogues and the archive copies in ``advice.drafting.models``, the plan's,
+the ladder's, the closure's, the shared files'); the team's settings are ``advice.settings``.
 
 Issued advice is immutable: services refuse to change it, and a ``before_flush`` guard
 (``advice.guard``) raises if any code path tries. Follow-through fields of an action (status,
@@ -22,26 +24,6 @@ from core.clock import local_today, utcnow
 from core.db import db, enum_column
 from core.models import Organisation, User
 from meeting.models import Meeting  # noqa: F401  (resolves Advice.meeting)
-
-# The team's catalogues and settings live in their own module; imported from here elsewhere.
-from .catalogue_models import (  # noqa: F401
-    DEFAULT_GRACE_DAYS,
-    DEFAULT_LADDER_DAYS,
-    DEFAULT_REMINDER_DAYS,
-    DEFAULT_WAITING_NORM_DAYS,
-    AdviceSettings,
-    Intervention,
-    LegalReference,
-)
-from .closure_models import (  # noqa: F401,E402  (how a case ended, the three-month follow-up)
-    CLOSURE_OUTCOME_LABELS,
-    FOLLOWUP_LABELS,
-    CaseClosure,
-    ClosureOutcome,
-    FollowupResult,
-)
-from .document_models import ActionAttachment, AdviceDocument  # noqa: F401,E402  (archive copies, shared files)
-from .escalation_models import DirectorAnswer, Escalation, EscalationStep, Level  # noqa: F401,E402  (the ladder)
 
 # --- states -----------------------------------------------------------------------------------
 
@@ -288,11 +270,11 @@ class Action(db.Model):
     __tablename__ = "advice_actions"
     __table_args__ = (
         sa.Index("ix_advice_actions_org_status", "organisation_id", "status"),
-        # The timed jobs (advice.jobs): per job the pending actions it has not claimed yet, by effective deadline.
+        # The timed jobs (advice.follow_through.jobs): per job the pending actions it has not claimed yet, by effective deadline.
         *(sa.Index(f"ix_advice_actions_{name}", sa.text("coalesce(deadline_extended_to, deadline)"), **{
             f"{dialect}_where": sa.text(f"status IN ('confirmed', 'open') AND {marker} IS NULL") for dialect in ("postgresql", "sqlite")})
           for name, marker in (("to_remind", "reminded_at"), ("to_mark_overdue", "overdue_notified_at"), ("to_escalate", "escalated_at"))),
-        # The follow-up list (advice.follow_through.follow_up_items): escalated actions waiting
+        # The follow-up list (advice.follow_through.services.follow_up_items): escalated actions waiting
         # for the team, oldest first; few, whatever the history.
         sa.Index("ix_advice_actions_escalated", "escalated_at", "id",
                  postgresql_where=sa.text("escalated_at IS NOT NULL"), sqlite_where=sa.text("escalated_at IS NOT NULL")),
@@ -301,24 +283,24 @@ class Action(db.Model):
         sa.Index("ix_advice_actions_team_escalated", "team_id", "escalated_at", "id",
                  postgresql_where=sa.text("escalated_at IS NOT NULL AND status IN ('confirmed', 'open', 'refused')"),
                  sqlite_where=sa.text("escalated_at IS NOT NULL AND status IN ('confirmed', 'open', 'refused')")),
-        # The team's pages (advice.org_figures, advice.action_lists) by the denormalised team:
+        # The team's pages (advice.follow_through.org_figures, .action_lists) by the denormalised team:
         # the figures of a period by assignment, the open and refused work by status.
         sa.Index("ix_advice_actions_team_assigned", "team_id", "assigned_at"),
         sa.Index("ix_advice_actions_team_status", "team_id", "status"),
-        # The pilot dashboard's monthly trend (advice.org_figures.monthly_trend): confirmed in a period.
+        # The pilot dashboard's monthly trend (advice.follow_through.org_figures.monthly_trend): confirmed in a period.
         sa.Index("ix_advice_actions_team_confirmed", "team_id", "confirmed_at"),
         # The history of settled actions, newest first by when they were settled
-        # (advice.action_lists.SETTLED_AT): of the team and of an organisation (the contact's home).
+        # (advice.follow_through.action_lists.SETTLED_AT): of the team and of an organisation (the contact's home).
         sa.Index("ix_advice_actions_team_settled", "team_id", sa.text("coalesce(done_at, decided_at)"), "id",
                  postgresql_where=sa.text("status IN ('done', 'dropped')"),
                  sqlite_where=sa.text("status IN ('done', 'dropped')")),
         sa.Index("ix_advice_actions_org_settled", "organisation_id", sa.text("coalesce(done_at, decided_at)"), "id",
                  postgresql_where=sa.text("status IN ('done', 'dropped')"),
                  sqlite_where=sa.text("status IN ('done', 'dropped')")),
-        # An organisation's actions in a team by id (advice.action_lists.contact_clause): the API's
+        # An organisation's actions in a team by id (advice.follow_through.action_lists.contact_clause): the API's
         # keyset-paged list (api.resources.action_page) reads one page, whatever the history.
         sa.Index("ix_advice_actions_contact", "team_id", "organisation_id", "id"),
-        # The open work of a team and of an organisation in a team (advice.action_lists.open_work):
+        # The open work of a team and of an organisation in a team (advice.follow_through.action_lists.open_work):
         # only pending actions of advice in force, by status and effective deadline, so each group
         # is a short range in page order and its count an index-only scan.
         *(sa.Index(f"ix_advice_actions_{name}_pending", *columns, "status", sa.text("coalesce(deadline_extended_to, deadline)"), "id",
@@ -391,7 +373,8 @@ class Action(db.Model):
     ladder_level: Mapped[Optional[int]] = sa.orm.query_expression()
     """The level of the action's open escalation (2 to 4), 0 without one, when the statement that
     loaded the action asked for it (``with_ladder_level()``: the lists, the advice page); None
-    otherwise. ``advice.escalation.levels_of`` turns it into the ladder level."""
+    otherwise. ``advice.escalation.services.levels_of`` turns it into the ladder level; the option
+    is ``advice.escalation.models.with_ladder_level``."""
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -412,17 +395,6 @@ class Action(db.Model):
         return f"<Action {self.id} org={self.organisation_id} {self.status}>"
 
 
-def with_ladder_level():
-    """Loader option: fill ``Action.ladder_level`` in the statement that loads the actions (a
-    correlated subquery on the action's one escalation row), so a list's ladder badges cost no
-    statement of their own. Use it where ``Action`` is the loaded entity, or as a sub-option of
-    a relationship loader of actions."""
-    open_level = (sa.select(Escalation.level)
-                  .where(Escalation.action_id == Action.id, Escalation.closed_at.is_(None))
-                  .scalar_subquery())
-    return sa.orm.with_expression(Action.ladder_level, sa.func.coalesce(open_level, 0))
-
-
 class AdviceNeed(db.Model):
     """A need of the case's blockage map that this advice version names as the one it breaks."""
 
@@ -430,12 +402,3 @@ class AdviceNeed(db.Model):
 
     advice_id: Mapped[int] = mapped_column(sa.ForeignKey("advice.id", ondelete="CASCADE"), primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("case_needs.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-from .plan_models import (  # noqa: E402,F401 - one metadata for the package
-    AdvicePlan,
-    BlockageSignal,
-    PlanGoalReview,
-    PlanNote,
-    SignalSource,
-)

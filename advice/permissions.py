@@ -17,7 +17,6 @@ from core.permissions import is_chair, is_lead, is_owner, signed_in
 from .models import (
     PENDING_ACTION,
     Action,
-    ActionAttachment,
     ActionStatus,
     Advice,
     AdviceStatus,
@@ -116,23 +115,6 @@ def can_share_attachments(user: User | None, advice: Advice) -> bool:
     return advice.status == AdviceStatus.ISSUED and is_chair(user, advice.case.team_id)
 
 
-def can_read_shared(user: User | None, attachment) -> bool:
-    """An organisation's contact reads a case file the chair shared with one of its actions
-    (an issued version's; the access rule ``casefiles.attachments`` asks, set by ``init_app``)."""
-    orgs = user.organisation_ids(attachment.case.team_id) if signed_in(user) else set()
-    if not orgs:
-        return False
-    return db.session.scalar(
-        sa.select(ActionAttachment.action_id)
-        .join(Action, Action.id == ActionAttachment.action_id)
-        .join(Advice, Advice.id == Action.advice_id)
-        .where(ActionAttachment.attachment_id == attachment.id, Action.organisation_id.in_(orgs),
-               Advice.status != AdviceStatus.DRAFT)
-        .limit(1)
-    ) is not None
-
-
-
 def can_keep_ladder(user: User | None, action: Action) -> bool:
     """Keep an action's escalation ladder (advice.escalation): climb by hand, record the steering
     group, download the national summary: the chair or secretary of the action's team."""
@@ -166,6 +148,6 @@ def can_keep_signal_sources(user: User | None, team_id: int) -> bool:
 
 def can_record_grounds(user: User | None, case: Case) -> bool:
     """The case owner, the chair or the secretary record the legal ground of each organisation
-    that receives the case's data (``advice.recipients``), while that data is kept."""
+    that receives the case's data (``advice.follow_through.recipients``), while that data is kept."""
     return case.anonymised_at is None and case_permissions.can_view(user, case) and (
         is_owner(user, case) or is_lead(user, case.team_id))

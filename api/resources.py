@@ -11,7 +11,7 @@ from flask import url_for
 from sqlalchemy.orm import contains_eager, joinedload
 
 from advice import permissions as advice_permissions
-from advice.action_lists import contact_clause
+from advice.follow_through.action_lists import contact_clause
 from advice.models import Action, Advice, AdviceStatus
 from casefiles.holds.models import ContactSignalRequest
 from casefiles.holds.permissions import is_signal_contact

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from advice.follow_through import complete_action, confirm_action, refuse_action
+from advice.follow_through.services import complete_action, confirm_action, refuse_action
 from advice.lifecycle import NOTE_MAX as ACTION_NOTE_MAX
 from advice.lifecycle import StaleAction, TransitionError
 from casefiles.holds.models import NOTE_MAX as SIGNAL_NOTE_MAX

@@ -166,7 +166,7 @@ def record_grounds(case: Case, actor: User | None, grounds: Mapping[int, int | N
     """Record the ground per receiving organisation (``{organisation_id: legal_basis_id}``; None
     or a missing key leaves that organisation without a ground). Grounds of organisations no
     longer receiving are dropped: by default the receivers are those involved in the case (the
-    case form); ``recipients`` gives them all, later ones included (``advice.recipients``).
+    case form); ``recipients`` gives them all, later ones included (``advice.follow_through.recipients``).
     ``legacy`` (the old single choice) fills the organisations the caller gave no ground.
     Audited with ids only."""
     ensure_list(case.team_id)

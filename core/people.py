@@ -52,6 +52,47 @@ def organisation_contacts(team_id: int, organisation_ids: Iterable[int]) -> dict
     return out
 
 
+def _members(role: Role, team_ids: Iterable[int], organisation_ids: Iterable[int] | None = None):
+    """(team id, organisation id, user) of the active memberships with ``role`` in the teams
+    (and organisations), by user: one query for all teams."""
+    query = (
+        sa.select(Membership.team_id, Membership.organisation_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id.in_(sorted(team_ids)), Membership.role == role, Membership.active.is_(True),
+               User.active.is_(True))
+        .order_by(User.id)
+    )
+    if organisation_ids is not None:
+        query = query.where(Membership.organisation_id.in_(sorted(organisation_ids)))
+    return db.session.execute(query)
+
+
+def members_by_team(team_ids: Iterable[int], role: Role) -> dict[int, list[User]]:
+    """Active people with ``role`` per team, for any number of teams in one query (a set-based
+    job tells the chairs of all the teams it touched); a team without one is missing."""
+    team_ids = set(team_ids)
+    out: dict[int, list[User]] = defaultdict(list)
+    if not team_ids:
+        return out
+    for team_id, _organisation_id, user in _members(role, team_ids):
+        if user not in out[team_id]:
+            out[team_id].append(user)
+    return out
+
+
+def contacts_by_team(team_ids: Iterable[int], organisation_ids: Iterable[int]) -> dict[tuple[int, int], list[User]]:
+    """Active contacts per (team id, organisation id), for any number of teams and organisations
+    in one query (``organisation_contacts`` across teams); a pair without one is missing."""
+    team_ids, organisation_ids = set(team_ids), set(organisation_ids)
+    out: dict[tuple[int, int], list[User]] = defaultdict(list)
+    if not team_ids or not organisation_ids:
+        return out
+    for team_id, organisation_id, user in _members(Role.ORG_CONTACT, team_ids, organisation_ids):
+        if user not in out[(team_id, organisation_id)]:
+            out[(team_id, organisation_id)].append(user)
+    return out
+
+
 def _committed_on(team_id: int, on: date):
     return sa.and_(
         Commitment.team_id == team_id,

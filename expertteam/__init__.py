@@ -24,8 +24,12 @@ from .config import (
 
 __all__ = ["PACKAGES", "ConfigurationError", "create_app", "settle"]
 
-#: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``.
+#: The packages of the app, lowest layer first; ``create_app`` calls each one's ``init_app``. The
+#: sub-packages of advice (one layer, importing each other without a cycle) are listed in the
+#: order their parts are listed in (the jobs: the follow-through's, the ladder's, the evaluation's;
+#: the privacy parts: the drafting's, the plan's, the ladder's).
 PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "casefiles.blockage", "casefiles.holds", "casefiles.attachments", "meeting", "advice",
+            "advice.drafting", "advice.plan", "advice.follow_through", "advice.escalation", "advice.closure",
             "reports", "financing", "api")
 
 

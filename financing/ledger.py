@@ -30,14 +30,12 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
 from advice.models import (
     Advice,
     AdviceStatus,
-    CaseClosure,
-    ClosureOutcome,
     CostLine,
     CostSide,
-    FollowupResult,
 )
 from casefiles.models import Case, CaseStatus
 from core import audit

@@ -1,6 +1,6 @@
 """Reports: the pilot figures (dashboard, CSV, the council's period report) and the chair's
 follow-through overview. Every figure is computed once, in SQL (``reports.figures``;
-follow-through per organisation in ``advice.org_figures``)."""
+follow-through per organisation in ``advice.follow_through.org_figures``)."""
 from __future__ import annotations
 
 from flask import Flask

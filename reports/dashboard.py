@@ -32,12 +32,8 @@ from flask_login import current_user, login_required
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
-from advice.models import (
-    DEFAULT_WAITING_NORM_DAYS,
-    AdviceSettings,
-    ClosureOutcome,
-    FollowupResult,
-)
+from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings
 from core import audit, spreadsheet
 from core.clock import team_today, utcnow
 from core.db import db

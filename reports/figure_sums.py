@@ -18,7 +18,7 @@ never less.
 """
 from __future__ import annotations
 
-from advice.models import ClosureOutcome
+from advice.closure.models import ClosureOutcome
 
 from .figures import FLOW_KINDS, FOLLOWUP_KEYS, Figures
 from .ladder_figures import LEVELS

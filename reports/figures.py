@@ -37,7 +37,7 @@ advice in force; status as of now): confirmed (ever), done on time / late (again
 own deadline, as the follow-through overview counts), refused (now), open (pending, not past the
 possibly extended deadline), overdue (pending and past it), dropped. The median days to confirm
 and to complete are the average of the middle one or two values. Computed once, by
-``advice.org_figures.follow_through`` (the chair's overview uses the same), for the cohort. Trend: actions confirmed and reported done per month of the period.
+``advice.follow_through.org_figures.follow_through`` (the chair's overview uses the same), for the cohort. Trend: actions confirmed and reported done per month of the period.
 
 Outcomes: closures recorded in the period, by outcome, crossed with the three-month follow-up
 result (held / partly / not / not yet known).
@@ -61,20 +61,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.follow_through.org_figures import OrgFollowThrough, follow_through, monthly_trend
 from advice.models import (
-    DEFAULT_WAITING_NORM_DAYS,
     Action,
     ActionStatus,
     Advice,
-    AdviceSettings,
     AdviceStatus,
-    CaseClosure,
-    ClosureOutcome,
     CostLine,
     CostSide,
-    FollowupResult,
 )
-from advice.org_figures import OrgFollowThrough, follow_through, monthly_trend
+from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings
 from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
 from core.audit import AuditEvent
 from core.db import days_between, db

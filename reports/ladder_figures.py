@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from advice.models import Action, AdviceStatus, Escalation
-from advice.org_figures import advice_status
+from advice.escalation.models import Escalation
+from advice.follow_through.org_figures import advice_status
+from advice.models import Action, AdviceStatus
 from casefiles.models import Case
 from core.db import db
 from core.models import Organisation

@@ -1,6 +1,6 @@
 """The chair's follow-through overview (blueprint ``overview``): the open work in full (overdue,
 open, confirmed; optionally of one organisation), and for a period (the last three months unless
-chosen) the per-organisation figures of ``advice.org_figures`` (one grouped statement) and the
+chosen) the per-organisation figures of ``advice.follow_through.org_figures`` (one grouped statement) and the
 history (done, dropped) a page at a time, newest first, counted by those figures. Refused actions
 waiting for the team are on the follow-up list. A fixed number of statements, whatever the
 team's history; the period bounds the rows the figures read."""
@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from advice import action_lists
-from advice.org_figures import follow_through
+from advice.follow_through import action_lists
+from advice.follow_through.org_figures import follow_through
 from core.clock import team_today
 from core.period import RECENT_PERIODS, recent_period
 from core.routing import parse_id

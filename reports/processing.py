@@ -12,8 +12,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from advice.recipients import CHANNELS as RECIPIENT_CHANNELS
-from advice.recipients import recipient_rows
+from advice.follow_through.recipients import CHANNELS as RECIPIENT_CHANNELS
+from advice.follow_through.recipients import recipient_rows
 from casefiles.lawful_models import CaseRecipientGround, LegalBasis
 from casefiles.models import Case
 from core.clock import utcnow
@@ -54,7 +54,7 @@ class Recipient:
 
 def _recipient_rows(team_id: int):
     """(case_id, organisation_id, channel) of every organisation that receives a live case's data
-    (one definition with the case's own page: ``advice.recipients``)."""
+    (one definition with the case's own page: ``advice.follow_through.recipients``)."""
     return recipient_rows(sa.and_(Case.team_id == team_id, Case.anonymised_at.is_(None)), team_id)
 
 

@@ -1,5 +1,5 @@
 """Lessons for the system in the pilot figures: the rules, laws, procedures and organisations
-that block cases most often (``advice.signals`` records them per blockage of an issued advice),
+that block cases most often (``advice.plan.signals`` records them per blockage of an issued advice),
 counted in one grouped statement, with the council report's small-count suppression, and a
 CSV/ODS table shaped for the report to the national programme (no personal data)."""
 from __future__ import annotations
@@ -11,7 +11,8 @@ from flask import Blueprint, abort
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from advice.models import Advice, BlockageSignal, SignalSource
+from advice.models import Advice
+from advice.plan.models import BlockageSignal, SignalSource
 from core import spreadsheet
 from core.db import db
 from core.period import Period
@@ -52,7 +53,7 @@ def blocking(team_id: int, period: Period) -> list[Blocker]:
 
 
 def kind_label(kind: str | None) -> str:
-    from advice.plan_models import SOURCE_KIND_LABELS, SourceKind
+    from advice.plan.models import SOURCE_KIND_LABELS, SourceKind
 
     return str(SOURCE_KIND_LABELS[SourceKind(kind)]) if kind else _("Other (in the team's own words)")
 

@@ -32,7 +32,8 @@ UTC = timezone.utc
 
 def populate(n_cases: int, seed: int = 8, code: str = "BEN") -> int:
     """Bulk-insert the history of one team (``code`` makes its names unique); returns the team id."""
-    from advice.models import Action, Advice, CaseClosure, CostLine
+    from advice.closure.models import CaseClosure
+    from advice.models import Action, Advice, CostLine
     from casefiles.models import Case, CaseDomain, CaseOrganisation
     from core.audit import AuditEvent
     from core.models import Commitment, Domain, Membership, Organisation, Team, User

@@ -1,6 +1,8 @@
-"""The layout holds (docs/architecture.md): layers only import downward, each package registers
-its parts in its own ``init_app`` (nothing by import side effect), rules live in
-``permissions.py``, only ``casefiles`` writes case fields, and no module grows past 500 lines.
+"""The layout holds (docs/architecture.md): layers only import downward, the packages of one
+layer import each other without a cycle, each package registers its parts in its own
+``init_app`` (nothing by import side effect), rules live in ``permissions.py``, only
+``casefiles`` writes case fields, no module grows past 500 lines and no package directory holds
+more than about 15 modules.
 
 Every check parses the source (imports inside functions too) and names the file and line of
 what breaks the rule; each is also run on a small bad example, so none of them can pass vacuously.
@@ -15,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The layers, lowest first. A module may import from its own layer and the ones below it.
-#: The sub-packages of casefiles build on casefiles (and not the other way round).
+#: The sub-packages of casefiles build on casefiles, those of advice on advice (and not the other
+#: way round).
 LAYERS = [
     ["core"],
     ["accounts", "notifications", "webhooks"],
@@ -23,6 +26,7 @@ LAYERS = [
     ["casefiles.blockage", "casefiles.holds", "casefiles.attachments"],
     ["meeting"],
     ["advice"],
+    ["advice.drafting", "advice.plan", "advice.follow_through", "advice.escalation", "advice.closure"],
     ["reports", "financing", "api"],
     ["expertteam"],
 ]
@@ -96,6 +100,59 @@ def test_no_module_imports_a_layer_above_its_own():
         for line, target, layer in upward_imports(path.read_text("utf-8"), module, path.name == "__init__.py"):
             offenders.append(f"{path.relative_to(ROOT)}:{line} imports {target} (layer {layer}, above {_layer(module)})")
     assert offenders == []
+
+
+def package_imports(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """Which package of the app imports which other one (its layer's name: ``advice.drafting``),
+    from ``sources``: module name -> (source, is a package's ``__init__``)."""
+    found: dict[str, set[str]] = {}
+    for module, (source, is_package) in sources.items():
+        here = _layer(module)
+        for _line, target in _imports(ast.parse(source), module, is_package):
+            there = _layer(target)
+            if here and there and there != here:
+                found.setdefault(here, set()).add(there)
+    return found
+
+
+def import_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of packages that import each other (``[a, b, a]``), or None."""
+    done: set[str] = set()
+
+    def visit(package: str, path: list[str]) -> list[str] | None:
+        if package in path:
+            return path[path.index(package):] + [package]
+        if package in done:
+            return None
+        for target in sorted(edges.get(package, ())):
+            cycle = visit(target, path + [package])
+            if cycle:
+                return cycle
+        done.add(package)
+        return None
+
+    return next((c for c in (visit(p, []) for p in sorted(edges)) if c), None)
+
+
+def test_the_cycle_checker_finds_packages_that_import_each_other():
+    sources = {"advice.drafting.views": ("from advice.closure.models import CaseClosure\n", False),
+               "advice.closure": ("def init_app(app):\n    from ..drafting import views\n", True),
+               "advice.plan.services": ("from advice.models import Advice\n", False)}
+    edges = package_imports(sources)
+    assert edges == {"advice.drafting": {"advice.closure"}, "advice.closure": {"advice.drafting"},
+                     "advice.plan": {"advice"}}
+    assert import_cycle(edges) == ["advice.closure", "advice.drafting", "advice.closure"]
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "d": {"b"}}) is None
+
+
+def test_the_packages_of_one_layer_import_each_other_without_a_cycle():
+    """Between layers imports only go down; within one (the sub-packages of advice, of casefiles)
+    a package may use another, as long as none of them ends up importing itself. Shared code of
+    advice lives in advice itself, a layer below its sub-packages."""
+    sources = {_module_name(p): (p.read_text("utf-8"), p.name == "__init__.py") for p in _sources()}
+    edges = package_imports(sources)
+    assert len(edges.get("advice.follow_through", ())) > 3  # it really read the imports
+    assert import_cycle(edges) is None
 
 
 def test_every_package_of_the_app_is_in_a_layer():
@@ -218,6 +275,38 @@ def test_no_module_is_over_500_lines():
     lengths = {path.relative_to(ROOT).as_posix(): len(path.read_text("utf-8").splitlines()) for path in _sources()}
     assert max(lengths.values()) > 300  # it really measured the code
     assert {p: n for p, n in lengths.items() if n > MAX_LINES and p not in LONG_MODULES} == {}
+
+
+#: A package directory (a room of the house) holds at most about this many modules, its
+#: ``__init__.py`` included; a bigger one gets a sub-package per concept, as casefiles and advice
+#: have.
+MAX_MODULES = 15
+#: Directories that still hold more: none may join them, and each leaves the list once split.
+CROWDED = {"core", "casefiles", "meeting"}
+
+
+def modules_per_directory(root: Path) -> dict[str, int]:
+    """Python modules per package directory under ``root`` (a directory with an ``__init__.py``)."""
+    return {d.relative_to(root.parent).as_posix(): len(list(d.glob("*.py")))
+            for d in [root, *root.rglob("*")] if (d / "__init__.py").exists()}
+
+
+def test_the_module_counter_counts_each_directory_on_its_own(tmp_path):
+    package = tmp_path / "shop"
+    (package / "sales").mkdir(parents=True)
+    for name in ("__init__", "models", "views"):
+        (package / f"{name}.py").write_text("", "utf-8")
+    for name in ("__init__", "services"):
+        (package / "sales" / f"{name}.py").write_text("", "utf-8")
+    (package / "templates").mkdir()
+    assert modules_per_directory(package) == {"shop": 3, "shop/sales": 2}
+
+
+def test_no_package_directory_holds_more_than_about_15_modules():
+    counts = {d: n for package in PACKAGES for d, n in modules_per_directory(ROOT / package).items()}
+    assert counts["advice"] > 5 and "advice/drafting" in counts  # it really counted the rooms
+    assert {d: n for d, n in counts.items() if n > MAX_MODULES and d not in CROWDED} == {}
+    assert {d for d in CROWDED if counts.get(d, 0) <= MAX_MODULES} == set()  # split: take it off the list
 
 
 #: The machine's own calendar and clock: a day behind the teams' for an hour or two after their

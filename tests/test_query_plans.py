@@ -160,7 +160,7 @@ def test_key_pages_and_jobs_need_no_sequential_scan_of_a_large_table(app, client
 
 
 #: The period's range of an index behind the pilot dashboard's heaviest figures (reports.figures,
-#: reports.moments, advice.org_figures): none reads the team's history. (The actions assigned and
+#: reports.moments, advice.follow_through.org_figures): none reads the team's history. (The actions assigned and
 #: the closures of a period have their ranges too, ``ix_advice_actions_team_assigned`` and
 #: ``ix_advice_case_closures_team_closed``; on the small seed the planner may rightly read the
 #: team's few rows by another of the team's indexes instead.)

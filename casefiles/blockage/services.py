@@ -1,5 +1,5 @@
 """Services of the blockage map: needs and their "waits for" links. (Their ties to the advice
-live in ``advice.ties``, which plugs into ``need_in_use`` and calls ``solve_by_action``.)
+live in ``advice.drafting.ties``, which plugs into ``need_in_use`` and calls ``solve_by_action``.)
 
 Like every service: check who may do it and from which state, change objects, flush, write the
 audit record; the caller (view, job) owns the commit. Audit rows name ids and statuses, never the

@@ -12,16 +12,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from advice.drafting import (
-    add_action,
-    add_cost_line,
-    add_legal_ground,
-    draft_advice,
-    update_draft,
-)
-from advice.issuing import issue_advice
+from advice.drafting.issuing import issue_advice
+from advice.drafting.models import Intervention, LegalReference
+from advice.drafting.services import add_action, add_cost_line, add_legal_ground, draft_advice, update_draft
 from advice.lifecycle import draft_of
-from advice.models import Advice, Intervention, LegalReference
+from advice.models import Advice
 from core.clock import team_today
 from core.db import db
 from core.models import Organisation, Team, User

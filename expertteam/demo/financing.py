@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from advice.closure import close_case, record_followup
-from advice.follow_through import complete_action
+from advice.closure.services import close_case, record_followup
+from advice.follow_through.services import complete_action
 from casefiles import services as case_services
 from casefiles.models import Case, InclusionCriterion
 from core.clock import running_at

@@ -21,11 +21,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from advice import escalation, jobs
-from advice.drafting import add_action, add_cost_line, draft_advice, update_draft
-from advice.follow_through import complete_action, refuse_action
-from advice.issuing import issue_advice
-from advice.models import Escalation, Intervention
+from advice.drafting.issuing import issue_advice
+from advice.drafting.models import Intervention
+from advice.drafting.services import add_action, add_cost_line, draft_advice, update_draft
+from advice.escalation import services as escalation
+from advice.escalation.director import answer_as_director
+from advice.escalation.jobs import climb
+from advice.escalation.models import Escalation
+from advice.follow_through import jobs
+from advice.follow_through.services import complete_action, refuse_action
 from casefiles import services as case_services
 from casefiles.models import FINAL_STATUSES, Case, InclusionCriterion
 from casefiles.repeats import mark_repeat
@@ -148,7 +152,7 @@ def _hazelaar(steps: _Steps, orgs: dict, contacts: dict) -> None:
     _climb(session + timedelta(days=18))  # the team did not settle it: level 2, the director
     esc = db.session.scalar(sa.select(Escalation).where(Escalation.action_id == housing.id))
     with running_at(session + timedelta(days=21)):
-        escalation.answer_as_director(esc, answer="explain", explanation=(
+        answer_as_director(esc, answer="explain", explanation=(
             "De wachtlijst is voor ons bindend zolang de gemeente geen urgentiebesluit neemt; wij vragen de gemeente daarom."))
     with running_at(session + timedelta(days=24)):
         escalation.climb_by_hand(housing, steps.chair)  # level 3: the steering group
@@ -206,4 +210,4 @@ def _wilg(team: Team, owner: User, orgs: dict, on) -> None:
 def _climb(moment: datetime) -> None:
     """The ladder job as the scheduler ran it then (its messages are history)."""
     with running_at(moment):
-        escalation.climb(moment)
+        climb(moment)

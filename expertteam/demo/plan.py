@@ -10,12 +10,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from advice import plan, signals
-from advice.closure import close_case, record_followup
-from advice.drafting import add_action, draft_advice, update_draft
-from advice.follow_through import complete_action, confirm_action
-from advice.issuing import issue_advice
+from advice.closure.services import close_case, record_followup
+from advice.drafting.issuing import issue_advice
+from advice.drafting.services import add_action, draft_advice, update_draft
+from advice.follow_through.services import complete_action, confirm_action
 from advice.models import Advice, AdviceStatus
+from advice.plan import services as plan
+from advice.plan import signals
 from casefiles import lawful_basis
 from casefiles import services as case_services
 from casefiles.lawful_models import LegalBasis

@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from advice.closure import close_case
-from advice.follow_through import complete_action, confirm_action
+from advice.closure.services import close_case
+from advice.follow_through.services import complete_action, confirm_action
 from casefiles.models import Case
 from core.clock import running_at, utcnow
 from core.db import db

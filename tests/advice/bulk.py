@@ -13,13 +13,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
+from advice.closure.models import CaseClosure, ClosureOutcome
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
-    ClosureOutcome,
     EscalationKind,
     TeamDecision,
 )

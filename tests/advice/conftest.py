@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from advice.drafting import add_action, draft_advice, update_draft
-from advice.issuing import issue_advice
-from advice.models import Advice, Intervention, LegalReference
+from advice.drafting.issuing import issue_advice
+from advice.drafting.models import Intervention, LegalReference
+from advice.drafting.services import add_action, draft_advice, update_draft
+from advice.models import Advice
 from casefiles.models import CaseStatus
 from core.clock import utcnow
 from core.db import db

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from advice.action_team import ActionTeamError
+from advice.drafting.issuing import correct_advice, issue_advice
 from advice.guard import ImmutableAdviceError
-from advice.issuing import correct_advice, issue_advice
 from advice.models import Action, Advice, AdviceStatus
 from casefiles.models import Case, CaseStatus
 from core.db import db

@@ -7,7 +7,7 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 
-from advice.drafting import add_cost_line
+from advice.drafting.services import add_cost_line
 from advice.models import CostLine
 from core.db import db
 from core.errors import ServiceError

@@ -11,19 +11,18 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import escalation, plan, ties
-from advice.issuing import issue_advice
+from advice.closure.models import CaseClosure, ClosureOutcome
+from advice.drafting import ties
+from advice.drafting.issuing import issue_advice
+from advice.escalation import services as escalation
+from advice.escalation.models import Escalation, Level, with_ladder_level
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
-    CaseClosure,
-    ClosureOutcome,
-    Escalation,
     EscalationKind,
-    Level,
-    with_ladder_level,
 )
+from advice.plan import services as plan
 from casefiles.blockage import services as blockage
 from casefiles.holds import services as holds
 from casefiles.models import CaseStatus

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice.closure import close_case, record_followup, record_followup_review
-from advice.drafting import (
+from advice.closure.models import CaseClosure
+from advice.closure.services import close_case, record_followup, record_followup_review
+from advice.drafting.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.drafting.services import (
     add_action,
     add_cost_line,
     add_legal_ground,
@@ -17,7 +19,7 @@ from advice.drafting import (
     remove_action,
     update_draft,
 )
-from advice.follow_through import (
+from advice.follow_through.services import (
     complete_action,
     confirm_action,
     follow_up_items,
@@ -25,7 +27,6 @@ from advice.follow_through import (
     refuse_action,
 )
 from advice.guard import ImmutableAdviceError
-from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
 from advice.lifecycle import (
     ACTION_TRANSITIONS,
     ADVICE_TRANSITIONS,
@@ -37,7 +38,7 @@ from advice.lifecycle import (
     transition_action,
     transition_advice,
 )
-from advice.models import Action, ActionStatus, Advice, AdviceStatus, CaseClosure, CostLine, EscalationKind
+from advice.models import Action, ActionStatus, Advice, AdviceStatus, CostLine, EscalationKind
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
 from core.clock import team_today

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from advice import tokens
-from advice.closure import closure_of
-from advice.follow_through import complete_action
-from advice.issuing import verify_hash
+from advice.closure.services import closure_of
+from advice.drafting.issuing import verify_hash
+from advice.follow_through.services import complete_action
 from advice.lifecycle import draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles.models import CaseStatus
@@ -272,9 +272,9 @@ def test_correction_pages(client, aw, issued):
 
 
 def test_the_contacts_action_page_says_whom_to_ask_and_shows_the_history(client, aw, issued):
-    from advice.follow_through import confirm_action, refuse_action
-    from advice.jobs import remind_due_soon
-    from tests.advice.test_jobs import noon
+    from advice.follow_through.jobs import remind_due_soon
+    from advice.follow_through.services import confirm_action, refuse_action
+    from tests.advice.follow_through.test_jobs import noon
 
     advice = issued()
     housing = next(a for a in advice.actions if a.organisation_id == aw.org.id)

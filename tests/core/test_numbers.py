@@ -20,9 +20,9 @@ def test_overview_rate_and_medians_in_dutch(client, world, create_case):
     """The follow-through table (overview, contact's home, dashboard) uses the filters."""
     from flask import render_template_string
 
-    from advice.org_figures import OrgFollowThrough
+    from advice.follow_through.org_figures import OrgFollowThrough
     row = OrgFollowThrough(1, "Woonstichting", total=4000, done=2000, median_days_to_confirm=2.5, median_days_to_complete=10.0)
     with client.application.test_request_context(), force_locale("nl"):
         html = render_template_string(
-            '{% from "advice/_macros.html" import figures_table %}{{ figures_table([row]) }}', row=row)
+            '{% from "advice/follow_through/_macros.html" import figures_table %}{{ figures_table([row]) }}', row=row)
     assert "50,0\u00a0%" in html and "4.000" in html and "2,5" in html and "10,0" in html and "50.0" not in html

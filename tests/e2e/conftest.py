@@ -136,7 +136,7 @@ def advice_pages_untranslated() -> bool:
 
 UNTRANSLATED_ADVICE = pytest.mark.xfail(
     condition=advice_pages_untranslated(), strict=True,
-    reason="the advice pages (advice/, templates/advice/) have no Dutch translation in "
+    reason="the advice pages (advice/ and its templates) have no Dutch translation in "
            "translations/nl yet, e.g. 'Advice and actions', 'Issue the advice', 'Our actions'; "
            "this marker switches itself off once the catalogue has them",
 )
@@ -575,8 +575,8 @@ def meeting_with_case(live_server, world, make_case):
     walks the same steps through the pages)."""
     from datetime import date
 
-    from advice.drafting import add_action, draft_advice, update_draft
-    from advice.issuing import issue_advice
+    from advice.drafting.issuing import issue_advice
+    from advice.drafting.services import add_action, draft_advice, update_draft
     from core.clock import utcnow
     from core.db import db
     from core.models import Team, User

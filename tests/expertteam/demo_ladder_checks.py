@@ -2,8 +2,9 @@
 parts 1 and 5 (expertteam/demo/ladder.py)."""
 import sqlalchemy as sa
 
-from advice import escalation
-from advice.models import Action, Advice, CostLine, Escalation, Level
+from advice.escalation import services as escalation
+from advice.escalation.models import Escalation, Level
+from advice.models import Action, Advice, CostLine
 from casefiles.models import Case, CaseStatus
 from casefiles.retention_terms import terms_of
 from core.db import db

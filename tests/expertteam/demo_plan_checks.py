@@ -4,9 +4,10 @@ stalled bill, the plan with its coordinator in the issued hash, progress notes, 
 goal, and signals counted in the figures."""
 import sqlalchemy as sa
 
-from advice import plan, signals
-from advice.issuing import canonical_content, verify_hash
+from advice.drafting.issuing import canonical_content, verify_hash
 from advice.models import Advice, AdviceStatus
+from advice.plan import services as plan
+from advice.plan import signals
 from casefiles import lawful_basis
 from casefiles.models import Case
 from core.clock import team_today, utcnow

@@ -50,7 +50,8 @@ def test_demo_is_complete_and_idempotent(app):
         **LADDER_STATUSES,  # expertteam/demo/ladder.py
     }
     # The advice is issued and locked; the follow-up of the closed case is due.
-    from advice.models import Advice, AdviceStatus, CaseClosure
+    from advice.closure.models import CaseClosure
+    from advice.models import Advice, AdviceStatus
 
     issued = db.session.scalars(sa.select(Advice).where(Advice.status == AdviceStatus.ISSUED)).all()
     assert len(issued) == 4 + len(PILOT) + 2 and all(len(a.content_hash) == 64 for a in issued)  # + the ladder's two

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from advice.models import AdviceStatus, ClosureOutcome, CostSide, FollowupResult
+from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.models import AdviceStatus, CostSide
 from casefiles.models import CaseStatus
 from core.db import db
 from financing.models import FinancingAgreement, MissingRule, PriceKind, Scope

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from advice.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import User

@@ -6,8 +6,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from advice import closure as closure_service
-from advice.models import CaseClosure, FollowupResult
+from advice.closure import services as closure_service
+from advice.closure.models import CaseClosure, FollowupResult
 from core.audit import AuditEvent
 from core.clock import team_today
 from core.db import db

@@ -138,7 +138,7 @@ def test_statement_page_csv_ods_and_print_suppress_small_counts(client, booked):
 
 
 def _add_cases(fin, builder, n):
-    from advice.models import ClosureOutcome, FollowupResult
+    from advice.closure.models import ClosureOutcome, FollowupResult
     from casefiles.models import CaseStatus
 
     for _ in range(n):

@@ -8,16 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
     AdviceStatus,
-    CaseClosure,
-    ClosureOutcome,
     CostLine,
     CostSide,
-    FollowupResult,
 )
 from casefiles.models import Case, CaseDomain, CaseOrganisation, CaseStatus
 from core.audit import AuditEvent

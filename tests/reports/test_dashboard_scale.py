@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from advice.models import ActionStatus, ClosureOutcome, CostSide, FollowupResult
+from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.models import ActionStatus, CostSide
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import Domain

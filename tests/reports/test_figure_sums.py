@@ -14,17 +14,15 @@ from xml.etree import ElementTree
 import pytest
 from flask_babel import force_locale
 
+from advice.closure.models import ClosureOutcome, FollowupResult
 from advice.models import (
     Action,
     ActionStatus,
     Advice,
     AdviceStatus,
-    BlockageSignal,
-    ClosureOutcome,
     EscalationKind,
-    FollowupResult,
-    SignalSource,
 )
+from advice.plan.models import BlockageSignal, SignalSource
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import Domain

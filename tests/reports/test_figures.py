@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from advice import org_figures
-from advice.models import AdviceSettings
+from advice.follow_through import org_figures
+from advice.settings import AdviceSettings
 from casefiles.models import Case, CaseStatus
 from core.db import db
 from core.models import Domain as D

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from advice import org_figures
-from advice.issuing import issue_advice
+from advice.drafting.issuing import issue_advice
+from advice.follow_through import org_figures
 from advice.models import ActionStatus
 from core.db import db
 from tests.advice.conftest import _english, aw, discussed, drafted  # noqa: F401  (fixtures of the advice)

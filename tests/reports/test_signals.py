@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from advice import signals
-from advice.models import Advice, AdviceStatus, BlockageSignal
+from advice.models import Advice, AdviceStatus
+from advice.plan import signals
+from advice.plan.models import BlockageSignal
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import ServiceError

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice.models import AdviceSettings
+from advice.settings import AdviceSettings
 from casefiles.models import CaseStatus
 from core.audit import AuditEvent
 from core.db import db

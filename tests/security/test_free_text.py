@@ -17,13 +17,13 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice.catalogue import add_intervention, add_legal_reference
-from advice.closure import close_case, record_followup, record_followup_review
-from advice.drafting import add_action, draft_advice, update_draft
-from advice.follow_through import complete_action, record_team_decision, refuse_action
-from advice.issuing import correct_advice, issue_advice
+from advice.closure.services import close_case, record_followup, record_followup_review
+from advice.drafting.catalogue import add_intervention, add_legal_reference
+from advice.drafting.issuing import correct_advice, issue_advice
+from advice.drafting.services import add_action, draft_advice, update_draft
+from advice.drafting.ties import tie_needs
+from advice.follow_through.services import complete_action, record_team_decision, refuse_action
 from advice.lifecycle import current_advice
-from advice.ties import tie_needs
 from casefiles import privacy as case_privacy
 from casefiles import services as case_services
 from casefiles.blockage import services as blockage

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice.closure import close_case
-from advice.drafting import add_action, draft_advice, update_draft
-from advice.follow_through import complete_action
-from advice.issuing import issue_advice
+from advice.closure.services import close_case
+from advice.drafting.issuing import issue_advice
+from advice.drafting.services import add_action, draft_advice, update_draft
+from advice.follow_through.services import complete_action
 from core.db import db
 from tests.conftest import csrf_token, login
 
@@ -164,7 +164,7 @@ def build_bundle(create_case, *, team, owner, chair, org, org_contact, label, ow
     - a held meeting (minutes) with two discussed cases (agenda item notes);
     - ``adv``: an issued advice with an action for ``org`` (and one for ``own_org`` if given);
     - ``closed``: an advice whose only action ``org_contact`` completed, the case closed by its
-      owner through advice.closure.close_case (a real CaseClosure);
+      owner through advice.closure.services.close_case (a real CaseClosure);
     - ``mapped``: an accepted case with two needs, a link, a hold and a signal request to ``org``.
     """
     from casefiles.attachments.services import attach
@@ -413,7 +413,7 @@ TEXT_ROLES = ["owner", "chair", "secretary", "expert", "contact", "municipality"
               "other_chair", "other_owner", "other_contact"]
 ADV = "ADV-"  # the label of the advised case of this test
 #: The intake details (the household pseudonym is not among them: the contact's action page
-#: shows it by design, next to the case reference - templates/follow_through/action.html).
+#: shows it by design, next to the case reference - advice/follow_through/templates/advice/follow_through/action.html).
 INTAKE = [f"{MARKER}{ADV}-INTAKE-{f}" for f in SENSITIVE]
 NOTES, MINUTES = f"{MARKER}{ADV}-NOTES", f"{MARKER}{ADV}-MINUTES"
 ADVICE_TEXT, OWN_ACTION = f"{MARKER}{ADV}-ADVICE", f"{MARKER}{ADV}-OWNACTION"

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from advice.issuing import issue_advice
-from advice.models import Action, Advice, CaseClosure
+from advice.closure.models import CaseClosure
+from advice.drafting.issuing import issue_advice
+from advice.models import Action, Advice
 from casefiles import privacy as case_privacy
 from casefiles import services as case_services
 from casefiles.blockage import services as blockage

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.template_files import template_files
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "accounts", "notifications", "webhooks", "casefiles", "meeting", "advice", "reports", "api",
             "expertteam")
@@ -37,8 +39,7 @@ def test_no_safe_filter_in_templates():
     """User data reaches HTML only escaped, or through the markdown filter (which sanitises)."""
     offenders = [
         f"{p.relative_to(ROOT)}:{n}"
-        for p in (ROOT / "templates").rglob("*")
-        if p.is_file()
+        for p in template_files()
         for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
         if re.search(r"\|\s*safe\b|autoescape\s+false", line)
     ]

@@ -22,11 +22,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice import drafting as advice_drafting
-from advice.closure import close_case
-from advice.drafting import draft_advice, update_draft
-from advice.follow_through import complete_action, confirm_action, record_team_decision, refuse_action
-from advice.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.closure.services import close_case
+from advice.drafting import services as advice_drafting
+from advice.drafting.issuing import compute_hash, correct_advice, issue_advice, verify_hash
+from advice.drafting.services import draft_advice, update_draft
+from advice.follow_through.services import complete_action, confirm_action, record_team_decision, refuse_action
 from advice.lifecycle import ACTION_TRANSITIONS, current_advice, draft_of
 from advice.models import Action, ActionStatus, Advice, AdviceStatus
 from casefiles import services as case_services

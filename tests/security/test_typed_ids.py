@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from advice.models import ActionAttachment, Advice
+from advice.follow_through.models import ActionAttachment
+from advice.models import Advice
 from casefiles.models import Case
 from core.db import db
 from core.routing import MAX_ID, parse_id

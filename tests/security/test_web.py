@@ -12,6 +12,7 @@ from core.redaction import redact
 from expertteam import create_app
 from expertteam.config import ConfigurationError, check_production, web_workers
 from tests.conftest import PASSWORD, login, post_form, totp_ready
+from tests.template_files import template_files, template_folders
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE_TEXT_FIELDS = ("household_composition", "tried", "blockage", "household_goal", "question", "proposed_invitees", "consent_note")
@@ -42,9 +43,15 @@ def test_authenticated_pages_are_not_stored(client, world, create_case):
     assert client.get("/static/app.css").headers.get("Cache-Control") != "no-store"
 
 
+def test_the_template_checks_read_every_folder_the_app_loads_templates_from(app):
+    folders = {Path(app.root_path, app.template_folder)} | {
+        Path(bp.root_path, bp.template_folder) for bp in app.blueprints.values() if bp.template_folder}
+    assert set(template_folders()) == folders and len(folders) > 1
+
+
 def test_templates_have_no_inline_scripts_or_styles():
     offenders = []
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in template_files("*.html"):
         if "email" in path.relative_to(ROOT).parts:
             continue  # e-mail bodies: mail clients need inline styles; no CSP applies there
         text = path.read_text("utf-8")

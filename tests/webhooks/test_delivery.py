@@ -13,8 +13,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from advice.follow_through import confirm_action
-from advice.jobs import mark_overdue
+from advice.follow_through.jobs import mark_overdue
+from advice.follow_through.services import confirm_action
 from casefiles.holds.services import put_on_hold, request_signals
 from core.audit import AuditEvent
 from core.clock import utcnow
