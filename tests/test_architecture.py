@@ -339,3 +339,82 @@ def test_the_clock_checker_catches_a_read_of_the_machine_calendar(tmp_path):
 
 def test_the_app_never_reads_the_machine_calendar():
     assert _machine_clock_reads(_sources()) == []
+
+
+#: The one module that writes an action's escalation (``docs/architecture.md``, the escalation room).
+ESCALATION_OWNER = "advice.escalation.ladder"
+#: The action's escalation columns.
+ACTION_ESCALATION = {"escalated_at", "escalation_kind", "ladder_level"}
+#: The ladder's tables, by their model's name.
+LADDER_MODELS = {"Escalation", "EscalationStep"}
+
+
+def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
+    """(line, what) for every write of escalation state in ``source``: an assignment to one of
+    ``columns`` (``action.escalated_at = …``, ``setattr(x, "ladder_level", …)``), such a column in
+    ``.values(…)`` or an ``Action(…)``, a ladder row made (``Escalation(…)``), an INSERT or UPDATE
+    of a ladder table (``sa.update(Escalation)``, ``insert(EscalationStep.__table__)``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                if isinstance(t, ast.Attribute) and t.attr in columns:
+                    found.append((node.lineno, f"assigns {t.attr}"))
+        if isinstance(node, ast.Attribute) and node.attr == "__table__" \
+                and isinstance(node.value, ast.Name) and node.value.id in LADDER_MODELS:
+            found.append((node.lineno, f"{node.value.id}.__table__"))
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in LADDER_MODELS:
+            found.append((node.lineno, f"makes {name}"))
+        if name in ("insert", "update") and node.args and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id in LADDER_MODELS:
+            found.append((node.lineno, f"{name} {node.args[0].id}"))
+        if name in ("values", "Action"):
+            found += [(node.lineno, f"{name} {k.arg}") for k in node.keywords if k.arg in columns]
+        if name == "setattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
+                and node.args[1].value in columns:
+            found.append((node.lineno, f"setattr {node.args[1].value}"))
+    return sorted(found)
+
+
+def _escalation_columns() -> set[str]:
+    """The action's escalation columns and the ladder's own (``level_due_on``, ``director_answer``
+    …: named for a level, and no other table has them; not ``id``, ``by_id`` or ``closed_at``)."""
+    from advice.escalation.models import Escalation
+    from core.db import db
+
+    own = {c.name for c in Escalation.__table__.columns if c.name.startswith(("level_", "director_", "steering_",
+                                                                               "national_"))}
+    others = {c.name for t in db.metadata.tables.values() if t is not Escalation.__table__ for c in t.columns}
+    return ACTION_ESCALATION | (own - others)
+
+
+def test_the_escalation_checker_catches_every_kind_of_write(app):
+    columns = _escalation_columns()
+    assert {"director_answered_at", "level_due_on", "steering_outcome"} <= columns and "closed_at" not in columns
+    sample = ("action.escalated_at, action.escalation_kind = now, kind\n"
+              "row.level_due_on = None\n"
+              "db.session.add(EscalationStep(action_id=1))\n"
+              "db.session.execute(sa.update(Escalation).values(closed_at=now))\n"
+              "sa.update(Action).values(ladder_level=2)\n"
+              "insert_or_skip(Escalation.__table__)\n"
+              "setattr(new, 'escalated_at', old.escalated_at)\n"
+              "Action(description='x', escalation_kind='refused')\n"
+              "case.closed_at = now\n")
+    assert [line for line, _what in escalation_writes(sample, columns)] == [1, 1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_only_the_ladder_writes_an_actions_escalation(app):
+    columns = _escalation_columns()
+    owner = ROOT / (ESCALATION_OWNER.replace(".", "/") + ".py")
+    assert escalation_writes(owner.read_text("utf-8"), columns)  # the owner really writes it
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} {what}"
+        for path in _sources() if path != owner
+        for line, what in escalation_writes(path.read_text("utf-8"), columns)
+    ]
+    assert offenders == []
