@@ -351,9 +351,11 @@ LADDER_MODELS = {"Escalation", "EscalationStep"}
 
 def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
     """(line, what) for every write of escalation state in ``source``: an assignment to one of
-    ``columns`` (``action.escalated_at = …``, ``setattr(x, "ladder_level", …)``), such a column in
-    ``.values(…)`` or an ``Action(…)``, a ladder row made (``Escalation(…)``), an INSERT or UPDATE
-    of a ladder table (``sa.update(Escalation)``, ``insert(EscalationStep.__table__)``)."""
+    ``columns`` (``action.escalated_at = …``), such a column as a keyword (``.values(…)``,
+    ``Action(…)``, a helper's ``**extra``) or an action's escalation column named in a string
+    (``setattr(x, "ladder_level", …)``, a list of fields to copy), a ladder row made
+    (``Escalation(…)``), an INSERT or UPDATE of a ladder table (``sa.update(Escalation)``,
+    ``insert(EscalationStep.__table__)``)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
@@ -365,6 +367,8 @@ def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
         if isinstance(node, ast.Attribute) and node.attr == "__table__" \
                 and isinstance(node.value, ast.Name) and node.value.id in LADDER_MODELS:
             found.append((node.lineno, f"{node.value.id}.__table__"))
+        if isinstance(node, ast.Constant) and node.value in ACTION_ESCALATION:
+            found.append((node.lineno, f"names {node.value}"))  # setattr, a list of fields to copy
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
@@ -373,11 +377,7 @@ def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
         if name in ("insert", "update") and node.args and isinstance(node.args[0], ast.Name) \
                 and node.args[0].id in LADDER_MODELS:
             found.append((node.lineno, f"{name} {node.args[0].id}"))
-        if name in ("values", "Action"):
-            found += [(node.lineno, f"{name} {k.arg}") for k in node.keywords if k.arg in columns]
-        if name == "setattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
-                and node.args[1].value in columns:
-            found.append((node.lineno, f"setattr {node.args[1].value}"))
+        found += [(node.lineno, f"{name} {k.arg}") for k in node.keywords if k.arg in columns]
     return sorted(found)
 
 
@@ -404,8 +404,18 @@ def test_the_escalation_checker_catches_every_kind_of_write(app):
               "insert_or_skip(Escalation.__table__)\n"
               "setattr(new, 'escalated_at', old.escalated_at)\n"
               "Action(description='x', escalation_kind='refused')\n"
-              "case.closed_at = now\n")
-    assert [line for line, _what in escalation_writes(sample, columns)] == [1, 1, 2, 3, 4, 5, 6, 7, 8]
+              "_claim(Action.reminded_at, windows, now, escalation_kind=kind)\n"
+              "FIELDS = ('status', 'escalated_at')\n"
+              "case.closed_at = now\n"
+              "sa.select(Action.escalated_at).where(Action.ladder_level >= 1)\n")
+    assert [line for line, _what in escalation_writes(sample, columns)] == [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+#: Modules that name the escalation columns without going through the owner, and why.
+ESCALATION_SCHEMA = {
+    "advice/models.py": "declares the columns and the partial indexes on them",
+    "expertteam/scale/cases.py": "the national-scale seed writes every table's rows by COPY, past every service",
+}
 
 
 def test_only_the_ladder_writes_an_actions_escalation(app):
@@ -414,7 +424,9 @@ def test_only_the_ladder_writes_an_actions_escalation(app):
     assert escalation_writes(owner.read_text("utf-8"), columns)  # the owner really writes it
     offenders = [
         f"{path.relative_to(ROOT)}:{line} {what}"
-        for path in _sources() if path != owner
+        for path in _sources() if path != owner and path.relative_to(ROOT).as_posix() not in ESCALATION_SCHEMA
         for line, what in escalation_writes(path.read_text("utf-8"), columns)
     ]
     assert offenders == []
+    for name in ESCALATION_SCHEMA:  # each exception still names them (else it leaves the list)
+        assert escalation_writes((ROOT / name).read_text("utf-8"), columns), name
