@@ -71,6 +71,4 @@ def downgrade():
         batch.drop_constraint(op.f('fk_advice_escalation_steps_action_id_advice_actions'), type_='foreignkey')
         batch.alter_column('escalation_id', existing_type=sa.Integer(), nullable=False)
         batch.drop_column('action_id')
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint('ck_advice_actions_ladder_level_range', 'advice_actions', type_='check')
-    op.execute("ALTER TABLE advice_actions DROP COLUMN ladder_level")
+    op.execute("ALTER TABLE advice_actions DROP COLUMN ladder_level")  # its CHECK goes with it
