@@ -240,20 +240,25 @@ def test_permission_rules_live_in_permissions_modules():
     assert offenders == []
 
 
+def assigned_attributes(node: ast.AST) -> list[ast.Attribute]:
+    """The attributes an assignment statement assigns (``a.x = …``, ``a.x, b.y = …``, ``a.x += …``)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+        if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+    return [t for target in targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+            if isinstance(t, ast.Attribute)]
+
+
 def case_field_writes(source: str, fields: set[str]) -> list[int]:
     """Lines that assign a case column through a name or attribute called ``case``
     (``case.status = …``, ``item.case.queue_priority = …``)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
-                if isinstance(t, ast.Attribute) and t.attr in fields:
-                    owner = t.value
-                    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
-                    if name == "case":
-                        found.append(node.lineno)
+        for t in assigned_attributes(node):
+            if t.attr in fields:
+                owner = t.value
+                name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                if name == "case":
+                    found.append(node.lineno)
     return found
 
 
@@ -358,12 +363,7 @@ def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
     ``insert(EscalationStep.__table__)``)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
-                if isinstance(t, ast.Attribute) and t.attr in columns:
-                    found.append((node.lineno, f"assigns {t.attr}"))
+        found += [(node.lineno, f"assigns {t.attr}") for t in assigned_attributes(node) if t.attr in columns]
         if isinstance(node, ast.Attribute) and node.attr == "__table__" \
                 and isinstance(node.value, ast.Name) and node.value.id in LADDER_MODELS:
             found.append((node.lineno, f"{node.value.id}.__table__"))
