@@ -36,7 +36,7 @@ from .kinds import registered as registered_kinds
 from .mail import fill, render_text
 from .models import EmailStatus, Notification
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 
 
 @bp.before_request
