@@ -46,7 +46,7 @@ from .forms import (
 from .models import Case, CaseStatus, InclusionCriterion, Urgency
 from .web import get_case
 
-bp = Blueprint("casefiles", __name__)
+bp = Blueprint("casefiles", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -394,7 +394,7 @@ def _export_response(case: Case, data: dict, fmt: str):
     def title():
         return _("Export of %(reference)s", reference=case.reference)
 
-    pdf = render_pdf("documents/export.html", title=title, case=case, data=data)
+    pdf = render_pdf("casefiles/documents/export.html", title=title, case=case, data=data)
     if fmt == "pdf":
         return send_document(pdf, f"{case.reference}-export.pdf")
     # Everything in one file: the data (JSON and PDF/A) and the files attached to the case.

@@ -29,7 +29,7 @@ from .models import Need, NeedLink
 from .svg import drawing as svg_drawing
 from .svg import render as render_svg
 
-bp = Blueprint("blockage", __name__)
+bp = Blueprint("blockage", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -93,7 +93,7 @@ def _get_need(need_id: int) -> tuple[Need, object]:
 def _manage_page(case, *, need_form=None, link_form=None, status=200):
     bmap = _request_map(case)
     return render_template(
-        "blockage/needs.html", case=case, bmap=bmap, need_form=need_form or _need_form(case),
+        "casefiles/blockage/needs.html", case=case, bmap=bmap, need_form=need_form or _need_form(case),
         link_form=link_form or _link_form(bmap), post=PostForm(),
     ), status
 
@@ -165,7 +165,7 @@ def need_edit(need_id: int):
                 if message:
                     flash(message, "success")
                 return redirect(url_for("blockage.needs", case_id=case.id))
-    return render_template("blockage/need_edit.html", case=case, need=need, form=form, remove=remove)
+    return render_template("casefiles/blockage/need_edit.html", case=case, need=need, form=form, remove=remove)
 
 
 @bp.post("/cases/<int:case_id>/needs/link")

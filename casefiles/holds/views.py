@@ -21,7 +21,7 @@ from . import permissions, queries, services
 from .forms import HoldForm, SeenForm, SignalRequestForm
 from .models import ContactSignalRequest, HoldReason
 
-bp = Blueprint("holds", __name__)
+bp = Blueprint("holds", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -48,7 +48,7 @@ def _signal_form(case) -> SignalRequestForm:
 
 def _page(case, hold_form=None, signal_form=None, status=200):
     return render_template(
-        "holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
+        "casefiles/holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
         signal_form=signal_form or _signal_form(case), requests=queries.case_signal_requests(case), post=PostForm(),
         can_hold=permissions.can_hold(current_user, case), can_request=permissions.can_request_signals(current_user, case),
     ), status
@@ -117,7 +117,7 @@ def signals():
     """The contact's open signal requests."""
     if not current_user.organisation_ids():
         abort(404)
-    return render_template("holds/signals.html", requests=queries.contact_requests(current_user))
+    return render_template("casefiles/holds/signals.html", requests=queries.contact_requests(current_user))
 
 
 @bp.route("/signals/<int:request_id>", methods=["GET", "POST"])
@@ -138,4 +138,4 @@ def signal(request_id: int):
                 db.session.commit()
                 flash(_("Thank you. The case owner has been told."), "success")
                 return redirect(url_for("holds.signal", request_id=request_.id))
-    return render_template("holds/signal.html", req=request_, form=form)
+    return render_template("casefiles/holds/signal.html", req=request_, form=form)
