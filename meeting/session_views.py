@@ -36,7 +36,7 @@ from .models import Meeting, MeetingStatus
 from .session import end_session, mark_discussed, postpone_item, withdraw_item
 from .views import get_item, get_meeting
 
-bp = Blueprint("meeting_session", __name__, url_prefix="/meetings")
+bp = Blueprint("meeting_session", __name__, url_prefix="/meetings", template_folder="templates")
 
 
 @bp.before_request
@@ -230,7 +230,7 @@ def minutes_pdf(meeting_id: int):
     if not permissions.is_team_member(current_user, meeting.team_id) or meeting.minutes_closed_at is None:
         abort(404)
     local_day = meeting.starts_at.astimezone(team_zone(meeting.team)).date()
-    body = render_pdf("documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
+    body = render_pdf("meeting/documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
                       meeting=meeting)
     response = send_document(body, f"{meeting.team.code}-notulen-{local_day.isoformat()}.pdf")
     privacy.record_reads([i.case for i in meeting.items], current_user, "minutes_pdf", team_id=meeting.team_id,

@@ -60,7 +60,7 @@ from .schedule import (
     presenting_items_of,
 )
 
-bp = Blueprint("meeting", __name__, url_prefix="/meetings")
+bp = Blueprint("meeting", __name__, url_prefix="/meetings", template_folder="templates")
 
 #: Past meetings per page of the meeting list; queued cases offered on the agenda page.
 PAST_PAGE = 20

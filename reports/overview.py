@@ -18,7 +18,7 @@ from core.web import get_team
 
 from .permissions import can_view_overview
 
-bp = Blueprint("overview", __name__, url_prefix="/advice")
+bp = Blueprint("overview", __name__, url_prefix="/advice", template_folder="templates")
 
 @bp.before_request
 @login_required
