@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casefiles.blockage.views import map_section
 from core import privacy
 from core.clock import team_zone, utcnow
 from core.db import db
@@ -43,6 +44,13 @@ bp = Blueprint("meeting_session", __name__, url_prefix="/meetings", template_fol
 @login_required
 def _require_login():
     """Every page of this blueprint needs a signed-in user."""
+
+
+def _case_map(context: dict):
+    """The blockage map of the current item's case, where the live page shows it (for who runs
+    the meeting), loaded before the page is rendered (``casefiles.blockage``)."""
+    current = context["current"]
+    return map_section(current.case) if context["can_run"] and current is not None else None
 
 
 def _live_context(meeting: Meeting) -> dict:
@@ -76,7 +84,7 @@ def live(meeting_id: int):
         audit_read(current.case, "meeting_live")
     notes_form = NotesForm(formdata=None, notes=current.notes if current else "",
                            notes_version=current.notes_version if current else 0)
-    return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
+    return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(), case_map=_case_map(context),
                            action_form=PostForm(), conflict=None, **context)
 
 
@@ -111,7 +119,7 @@ def save_notes(item_id: int):
         context["current"] = next((i for i in meeting.items if i.id == item_id), context["current"])
         notes_form = NotesForm(formdata=None, notes=text, notes_version=exc.current_version)
         flash(exc.message, "error")
-        return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
+        return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(), case_map=_case_map(context),
                                action_form=PostForm(), conflict=exc.current_text, **context), 409
     except ServiceError as exc:
         db.session.rollback()

@@ -339,3 +339,81 @@ def test_the_clock_checker_catches_a_read_of_the_machine_calendar(tmp_path):
 
 def test_the_app_never_reads_the_machine_calendar():
     assert _machine_clock_reads(_sources()) == []
+
+
+# --- templates: the same layers ------------------------------------------------------------------
+
+#: The root ``templates/`` folder is core's (the base layout, forms, paging, errors, the documents'
+#: base); every other template lies in its package's own folder (``casefiles/holds/templates/``).
+TEMPLATE_SUFFIXES = {".html", ".txt"}
+
+
+def template_owners(root: Path = ROOT) -> dict[str, tuple[str, str]]:
+    """Template name -> (the package that owns it, its file), for every template the app can load:
+    the name is its path inside a ``templates`` folder, the owner the package that folder lies in."""
+    owners: dict[str, tuple[str, str]] = {}
+    folders = [(root / "templates", "core")] + [
+        (folder, folder.parent.relative_to(root).as_posix().replace("/", "."))
+        for package in PACKAGES for folder in sorted((root / package).rglob("templates")) if folder.is_dir()]
+    for folder, package in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in TEMPLATE_SUFFIXES:
+                name = path.relative_to(folder).as_posix()
+                assert name not in owners, f"{name} is in two folders: {owners[name][1]} and {path}"
+                owners[name] = (package, path.relative_to(root).as_posix())
+    return owners
+
+
+def template_uses(source: str) -> list[tuple[int, str]]:
+    """(line, template name) of every include, import, from-import and extends with a constant
+    name (a list of names counts each)."""
+    from jinja2 import Environment, nodes
+
+    found = []
+    for node in Environment().parse(source).find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
+        found += [(node.lineno, t.value) for t in targets if isinstance(t, nodes.Const) and isinstance(t.value, str)]
+    return found
+
+
+def template_layer_offences(owners: dict[str, tuple[str, str]], root: Path = ROOT) -> list[str]:
+    """Every use of a template of a higher layer, and every name that resolves to no file."""
+    offences = []
+    for package, file in sorted(owners.values(), key=lambda o: o[1]):
+        for line, name in template_uses((root / file).read_text("utf-8")):
+            if name not in owners:
+                offences.append(f"{file}:{line} uses {name}, which is no template")
+            elif RANK[owners[name][0]] > RANK[package]:
+                offences.append(f"{file}:{line} uses {name} (layer {owners[name][0]}, above {package})")
+    return offences
+
+
+def test_the_template_layering_checker_catches_an_upward_include_and_a_missing_name(tmp_path):
+    for folder, files in {
+        "templates": {"base.html": "{% block body %}{% endblock %}"},
+        "casefiles/templates/casefiles": {
+            "detail.html": '{% extends "base.html" %}{% block body %}\n{% include "casefiles/holds/_badge.html" %}'
+                           '{% from "meeting/_macros.html" import day %}{% include ["casefiles/_gone.html"] %}{% endblock %}'},
+        "casefiles/holds/templates/casefiles/holds": {"_badge.html": '{% include "casefiles/_notices.html" %}'},
+        "casefiles/templates/casefiles/x": {},
+        "meeting/templates/meeting": {"_macros.html": "{% macro day() %}{% endmacro %}"},
+    }.items():
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (tmp_path / folder / name).write_text(text, "utf-8")
+    owners = template_owners(tmp_path)
+    assert owners["casefiles/holds/_badge.html"] == ("casefiles.holds", "casefiles/holds/templates/casefiles/holds/_badge.html")
+    assert owners["base.html"][0] == "core"
+    assert template_layer_offences(owners, tmp_path) == [
+        "casefiles/holds/templates/casefiles/holds/_badge.html:1 uses casefiles/_notices.html, which is no template",
+        "casefiles/templates/casefiles/detail.html:2 uses casefiles/holds/_badge.html (layer casefiles.holds, above casefiles)",
+        "casefiles/templates/casefiles/detail.html:2 uses meeting/_macros.html (layer meeting, above casefiles)",
+        "casefiles/templates/casefiles/detail.html:2 uses casefiles/_gone.html, which is no template",
+    ]
+
+
+def test_no_template_uses_a_template_of_a_layer_above_its_own():
+    owners = template_owners()
+    assert len(owners) > 100 and owners["base.html"][0] == "core"  # it really found them all
+    assert {package for package, _file in owners.values()} >= {"core", "casefiles.holds", "advice.escalation", "reports"}
+    assert template_layer_offences(owners) == []

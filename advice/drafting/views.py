@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from advice import permissions
 from advice.closure.models import CaseClosure
 from advice.escalation.models import with_ladder_level
+from advice.escalation.services import levels_of
 from advice.lifecycle import StaleDraft, current_advice, draft_of, versions
 from advice.models import (
     Advice,
@@ -19,6 +20,7 @@ from advice.models import (
     CostSide,
 )
 from advice.plan.models import AdvicePlan
+from advice.plan.services import plan_of
 from advice.settings import settings_for
 from advice.web import advice_options, get_advice, visible
 from casefiles import permissions as case_permissions
@@ -48,9 +50,6 @@ def _require_login():
 
 
 
-@bp.app_context_processor
-def _globals():
-    return {"advice_perms": permissions}
 
 
 # --- loading with need-to-know ----------------------------------------------------------------
@@ -237,6 +236,8 @@ def _show_context(advice: Advice, archive: AdviceDocument | None, closure: CaseC
         "sides": list(CostSide),
         "post": PostForm(),
         "closure": closure,
+        "plan": plan_of(advice),
+        "action_levels": levels_of(advice.actions) if advice.is_locked else {},
         **needs,
     }
 

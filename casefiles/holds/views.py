@@ -35,9 +35,19 @@ def _held_cases_for(team_id: int):
 
 
 def template_globals() -> dict:
-    """Helpers for the templates that show holds (the case page, the meeting's follow-up part)."""
-    return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for,
-            "hold_reason_labels": lambda: labels(HoldReason)}
+    """The labels of the hold reasons, translated once per list (``core.i18n.labels``)."""
+    return {"hold_reason_labels": lambda: labels(HoldReason)}
+
+
+def hold_badge(case, **_context) -> str:
+    """The hold marker below the case page's status line (slot ``casefiles.detail.status``)."""
+    return render_template("casefiles/holds/_badge.html", case=case, hold=queries.active_hold(case))
+
+
+def held_cases(meeting, **_context) -> str:
+    """The team's held cases in the follow-up part of the meeting page (slot
+    ``meeting.detail.on_hold``), those the viewer may read."""
+    return render_template("casefiles/holds/_followup.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
 
 
 def _signal_form(case) -> SignalRequestForm:
