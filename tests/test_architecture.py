@@ -417,3 +417,52 @@ def test_no_template_uses_a_template_of_a_layer_above_its_own():
     assert len(owners) > 100 and owners["base.html"][0] == "core"  # it really found them all
     assert {package for package, _file in owners.values()} >= {"core", "casefiles.holds", "advice.escalation", "reports"}
     assert template_layer_offences(owners) == []
+
+
+# --- template globals: only through core.registry ------------------------------------------------
+
+#: The registry itself writes the globals (``core.registry.add_template_global``).
+GLOBALS_REGISTRY = "core/registry.py"
+#: Flask's and Jinja's own ways to add what every template sees.
+GLOBAL_SETTERS = {"add_template_global", "template_global", "app_template_global", "context_processor",
+                  "app_context_processor"}
+
+
+def jinja_global_writes(source: str) -> list[int]:
+    """Lines that add a template global other than through ``core.registry.add_template_global``:
+    ``….globals[name] = …``, ``….globals.update(…)``, ``app.add_template_global(…)`` and the
+    decorators ``template_global`` / ``context_processor`` (and their ``app_`` forms)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and target.value.attr == "globals":
+                found.append(node.lineno)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in GLOBAL_SETTERS or (
+                    node.func.attr == "update" and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "globals"):
+                found.append(node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for deco in node.decorator_list:
+                func = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(func, ast.Attribute) and func.attr in GLOBAL_SETTERS:
+                    found.append(deco.lineno)
+    return sorted(set(found))
+
+
+def test_the_globals_checker_catches_every_way_round_the_registry():
+    bad = ('app.jinja_env.globals["x"] = 1\n'
+           'app.jinja_env.globals.update(views.template_globals())\n'
+           'app.add_template_global(f, "f")\n'
+           '@bp.app_context_processor\ndef g():\n    return {}\n'
+           '@app.template_global()\ndef h():\n    return 1\n'
+           'add_template_global(app, "ok", ok)\n')
+    assert jinja_global_writes(bad) == [1, 2, 3, 4, 7]
+
+
+def test_template_globals_are_added_only_through_the_registry():
+    offenders = {path.relative_to(ROOT).as_posix(): lines for path in _sources()
+                 if path.relative_to(ROOT).as_posix() != GLOBALS_REGISTRY
+                 and (lines := jinja_global_writes(path.read_text("utf-8")))}
+    assert jinja_global_writes((ROOT / GLOBALS_REGISTRY).read_text("utf-8")) != []  # it sees the one writer
+    assert offenders == {}
