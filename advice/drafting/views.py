@@ -249,7 +249,9 @@ def show(advice_id: int):
     if advice.status == AdviceStatus.DRAFT and permissions.can_edit(current_user, advice):
         return redirect(url_for("advice.edit", case_id=advice.case_id))
     audit_read(advice.case, "advice_show")
-    return render_template("advice/drafting/show.html", **_show_context(*shown))
+    # Whether the owner may close the case asks the database (an open correction): the view asks.
+    return render_template("advice/drafting/show.html", **_show_context(*shown),
+                           may_close=permissions.can_close(current_user, advice.case))
 
 
 def print_(advice_id: int):
