@@ -5,14 +5,18 @@ A page offers slots by name (``"meeting.detail.back_on_table"``: the page ``meet
 its slot ``back_on_table``); a package registers a provider for a slot in its ``init_app``
 (``register_slot``). The page's *view* calls ``fill_slots("meeting.detail", meeting=meeting)``
 and passes the result to its template as ``slots``; each provider loads its own data (with
-need-to-know) and renders its own partial, returning markup or ``None`` for nothing to show. The
-template writes ``{{ slots.back_on_table }}``: empty when no package fills it.
+need-to-know) and renders its own partial with ``render_partial``, returning ``None`` for nothing
+to show. The template writes ``{{ slots.back_on_table }}``: empty when no package fills it.
+
+Only a rendered (autoescaped) template is placed in a page as it is: ``render_partial`` is, with
+the markdown filter, the one place that marks text as markup (``tests/security/test_rules.py``),
+and ``fill_slots`` refuses anything else a provider returns.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, render_template
 from markupsafe import Markup
 
 from .registry import add, registry
@@ -32,7 +36,12 @@ class Slots(dict):
         return self[name]
 
 
-def register_slot(app: Flask, slot: str, provider: Callable[..., str | None]) -> None:
+def render_partial(template: str, **context) -> Markup:
+    """A provider's partial, rendered by Jinja with autoescaping: safe to place in a page as it is."""
+    return Markup(render_template(template, **context))
+
+
+def register_slot(app: Flask, slot: str, provider: Callable[..., Markup | None]) -> None:
     """Fill ``slot`` (``"<page>.<name>"``) with what ``provider(**context)`` renders; several
     providers of one slot are shown in the order they registered (the packages' layer order)."""
     page, _, name = slot.rpartition(".")
@@ -47,6 +56,8 @@ def fill_slots(page: str, **context) -> Slots:
     for slot_page, name, provider in registry(_SLOTS).values():
         if slot_page == page:
             markup = provider(**context)
+            if markup is not None and not isinstance(markup, Markup):
+                raise TypeError(f"slot {page}.{name}: a provider returns render_partial's markup, not {type(markup).__name__}")
             if markup:
-                filled[name] = filled[name] + Markup(markup)
+                filled[name] = filled[name] + markup
     return filled

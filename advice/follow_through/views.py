@@ -25,6 +25,7 @@ from core.errors import ServiceError
 from core.models import Role, Team
 from core.people import team_members
 from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
+from core.slots import render_partial
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
@@ -50,15 +51,15 @@ def _follow_up(team: Team, meeting: Meeting | None):
                            followups_cursor=request.args.get(FOLLOWUPS_ARG))
 
 
-def back_on_table(meeting: Meeting, **_context) -> str | None:
+def back_on_table(meeting: Meeting, **_context):
     """What comes back on the table, in the meeting page's slot ``meeting.detail.back_on_table``:
     the follow-up items (first page of each list, or the page its cursor argument asks for),
     if the viewer is on the team."""
     if not case_permissions.can_view_queue(current_user, meeting.team_id):
         return None
     items = _follow_up(meeting.team, meeting)
-    return render_template("advice/follow_through/_followup.html", meeting=meeting, followup_items=items,
-                           followup_levels=levels_of(items.escalated))
+    return render_partial("advice/follow_through/_followup.html", meeting=meeting, followup_items=items,
+                          followup_levels=levels_of(items.escalated))
 
 
 def get_action(action_id: int) -> Action:

@@ -15,13 +15,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from casefiles.web import get_case
 from core.db import db
 from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.slots import render_partial
 from core.web import show_refusal
 
 from . import permissions, services
@@ -58,15 +58,15 @@ def template_globals() -> dict:
     return {"blockage_svg_data": lambda bmap, prefix="bm": svg_drawing(bmap, id_prefix=prefix)}
 
 
-def map_section(case, **_context) -> Markup | None:
+def map_section(case, **_context):
     """The case's blockage map on a page that shows the case (the case page's slot
     ``after_story``; the live meeting, a layer above, calls it); nothing for who may not read
     the case."""
     bmap = _map_or_none(case)
     if bmap is None:
         return None
-    return Markup(render_template("casefiles/blockage/_map.html", case=case, bmap=bmap,
-                           can_edit=permissions.can_edit_map(current_user, case)))
+    return render_partial("casefiles/blockage/_map.html", case=case, bmap=bmap,
+                          can_edit=permissions.can_edit_map(current_user, case))
 
 
 def _require_edit(case) -> None:

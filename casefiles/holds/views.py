@@ -15,6 +15,7 @@ from core.errors import ServiceError
 from core.forms import PostForm
 from core.i18n import labels
 from core.people import committed_organisations
+from core.slots import render_partial
 from core.web import show_refusal
 
 from . import permissions, queries, services
@@ -39,15 +40,15 @@ def template_globals() -> dict:
     return {"hold_reason_labels": lambda: labels(HoldReason)}
 
 
-def hold_badge(case, **_context) -> str:
+def hold_badge(case, **_context):
     """The hold marker below the case page's status line (slot ``casefiles.detail.status``)."""
-    return render_template("casefiles/holds/_badge.html", case=case, hold=queries.active_hold(case))
+    return render_partial("casefiles/holds/_badge.html", case=case, hold=queries.active_hold(case))
 
 
-def held_cases(meeting, **_context) -> str:
+def held_cases(meeting, **_context):
     """The team's held cases in the follow-up part of the meeting page (slot
     ``meeting.detail.on_hold``), those the viewer may read."""
-    return render_template("casefiles/holds/_followup.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
+    return render_partial("casefiles/holds/_followup.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
 
 
 def _signal_form(case) -> SignalRequestForm:
