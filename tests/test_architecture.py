@@ -466,3 +466,24 @@ def test_template_globals_are_added_only_through_the_registry():
                  and (lines := jinja_global_writes(path.read_text("utf-8")))}
     assert jinja_global_writes((ROOT / GLOBALS_REGISTRY).read_text("utf-8")) != []  # it sees the one writer
     assert offenders == {}
+
+
+RENDERERS = {"render_template", "render_pdf", "render_partial"}
+
+
+def rendered_names(source: str) -> list[tuple[int, str]]:
+    """(line, template name) of every ``render_template`` / ``render_pdf`` / ``render_partial``
+    call with a constant name."""
+    return [(node.lineno, node.args[0].value) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)) in RENDERERS]
+
+
+def test_every_template_the_code_renders_is_there():
+    assert rendered_names('render_template("a/b.html", x=1)\nviews.render_pdf("c.html")\nrender_template(name)\n') == [
+        (1, "a/b.html"), (2, "c.html")]
+    owners = template_owners()
+    rendered = [(path, line, name) for path in _sources() for line, name in rendered_names(path.read_text("utf-8"))]
+    assert len(rendered) > 100  # it really found the views
+    assert [f"{path.relative_to(ROOT)}:{line} renders {name}" for path, line, name in rendered if name not in owners] == []
