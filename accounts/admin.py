@@ -35,7 +35,7 @@ from .services import (
     update_user,
 )
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 USERS_PER_PAGE = 50
 #: The people list's status filter (a GET argument): everyone, only active, only deactivated.

@@ -35,7 +35,7 @@ from .teams import (
     update_team,
 )
 
-bp = Blueprint("admin_teams", __name__, url_prefix="/admin")
+bp = Blueprint("admin_teams", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(require_admin_page)
 
 

@@ -32,7 +32,7 @@ from core.web import home_url, keep_user_figures, safe_next, user_figure_columns
 from . import mfa, oidc, security
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

@@ -43,7 +43,7 @@ from . import security
 from .forms import ConfirmForm, ReauthForm, TwoFactorForm
 from .models import RecoveryCode
 
-bp = Blueprint("mfa", __name__)
+bp = Blueprint("mfa", __name__, template_folder="templates")
 
 ISSUER = "Expertteam"
 RECOVERY_CODES = 10

@@ -36,6 +36,7 @@ from core import audit
 from core.clock import utcnow
 from core.db import db
 from core.models import User
+from core.registry import add_template_global
 
 from .oidc_models import IdentityLink
 
@@ -205,7 +206,7 @@ def init_app(app: Flask) -> None:
                            "default_timeout": app.config["OIDC_HTTP_TIMEOUT"]},
         )
     app.extensions[_EXTENSION] = {p.name: p for p in providers}
-    app.add_template_global(sign_in_providers, "oidc_providers")
+    add_template_global(app, "oidc_providers", sign_in_providers)
 
 
 def providers() -> dict[str, Provider]:

@@ -22,7 +22,7 @@ from core.web import require
 from . import oidc
 from .oidc_models import IdentityLink
 
-bp = Blueprint("oidc_admin", __name__, url_prefix="/admin/sign-in")
+bp = Blueprint("oidc_admin", __name__, url_prefix="/admin/sign-in", template_folder="templates")
 
 
 @bp.before_request

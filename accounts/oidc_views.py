@@ -31,7 +31,7 @@ from core.web import home_url, safe_next
 from . import mfa, oidc, security
 from .forms import TwoFactorForm
 
-bp = Blueprint("oidc", __name__)
+bp = Blueprint("oidc", __name__, template_folder="templates")
 
 #: The session key that says through which provider the person signed in (sign-out, reauth).
 SIGNED_IN_WITH = mfa.SIGNED_IN_WITH

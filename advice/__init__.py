@@ -14,10 +14,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.i18n import labels
+    from core.registry import add_template_global
     from notifications.kinds import register_all as register_kinds
     from webhooks.events import register as register_event
 
-    from . import action_team, events, guard, kinds, models
+    from . import action_team, events, guard, kinds, models, permissions
 
     guard.install()
     action_team.install()
@@ -25,5 +26,8 @@ def init_app(app: Flask) -> None:
     for key, label in events.ADVICE_EVENTS.items():
         register_event(app, key, label)
     # The labels of a list's statuses, translated once per table (core.i18n.labels).
-    app.jinja_env.globals["action_status_labels"] = lambda: labels(models.ActionStatus)
-    app.jinja_env.globals["escalation_kind_labels"] = lambda: labels(models.EscalationKind)
+    # Who may do what, for the pages of every part of the advice (rules that need the database
+    # are worked out by the view and passed in).
+    add_template_global(app, "advice_perms", permissions)
+    add_template_global(app, "action_status_labels", lambda: labels(models.ActionStatus))
+    add_template_global(app, "escalation_kind_labels", lambda: labels(models.EscalationKind))

@@ -25,7 +25,7 @@ from core.web import require, show_refusal
 from . import clients
 from .models import SCOPES, ApiClient
 
-bp = Blueprint("api_admin", __name__, url_prefix="/admin/api-clients")
+bp = Blueprint("api_admin", __name__, url_prefix="/admin/api-clients", template_folder="templates")
 
 SCOPE_LABELS = {
     "actions:read": _l("Read the organisation's actions"),

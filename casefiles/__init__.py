@@ -11,13 +11,12 @@ def init_app(app: Flask) -> None:
     from flask_login import current_user
 
     from accounts.security import require_recent_auth
-    from core.db import db
     from core.i18n import N_
     from core.jobs import register as register_job
+    from core.registry import add_template_global
     from notifications.kinds import register_all as register_kinds
 
     from . import kinds, lawful_views, permissions, privacy, views
-    from .models import Case
 
     app.register_blueprint(views.bp)
     app.register_blueprint(lawful_views.bp)
@@ -27,9 +26,9 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(retention_views.bp)
     app.register_blueprint(repeat_views.bp)
-    app.jinja_env.globals["case_by_id"] = lambda case_id: db.session.get(Case, case_id) if case_id else None
-    app.jinja_env.globals["can_maintain_legal_bases"] = lambda team_id: permissions.can_maintain_legal_bases(current_user, team_id)
-    app.jinja_env.globals["event_label"] = views.event_label
+    add_template_global(app, "can_maintain_legal_bases",
+                        lambda team_id: permissions.can_maintain_legal_bases(current_user, team_id))
+    add_template_global(app, "event_label", views.event_label)
     require_recent_auth(app, "casefiles.export")
     register_kinds(app, kinds.CASE_KINDS)
     privacy.register_parts(app)

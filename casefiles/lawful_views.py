@@ -14,7 +14,7 @@ from core.web import get_team, posted_version, show_refusal
 from . import lawful_basis, permissions
 from .lawful_forms import LegalBasisForm
 
-bp = Blueprint("lawful_basis", __name__, url_prefix="/legal-grounds")
+bp = Blueprint("lawful_basis", __name__, url_prefix="/legal-grounds", template_folder="templates")
 
 
 @bp.before_request

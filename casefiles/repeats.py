@@ -21,6 +21,11 @@ from .models import FINAL_STATUSES, Case, CaseStatus
 LINKABLE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.RETURNED})
 
 
+def earlier_case(case: Case) -> Case | None:
+    """The earlier case a repeat referral is linked to, for the pages that show the link."""
+    return db.session.get(Case, case.repeat_of_id) if case.repeat_of_id else None
+
+
 def _months_12_before(when: datetime) -> datetime:
     try:
         return when.replace(year=when.year - 1)

@@ -25,7 +25,7 @@ from .retention_terms import (
     terms_of,
 )
 
-bp = Blueprint("retention_terms", __name__)
+bp = Blueprint("retention_terms", __name__, template_folder="templates")
 
 
 class TermForm(Form):

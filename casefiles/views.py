@@ -33,7 +33,9 @@ from core.people import organisations_committed_first
 from core.routing import parse_id
 from core.web import audit_read, get_team, show_refusal
 
-from . import lawful_basis, lists, notices, permissions, services
+from core.slots import fill_slots
+
+from . import lawful_basis, lists, notices, permissions, repeats, services
 from .forms import (
     CaseForm,
     CriterionForm,
@@ -46,7 +48,7 @@ from .forms import (
 from .models import Case, CaseStatus, InclusionCriterion, Urgency
 from .web import get_case
 
-bp = Blueprint("casefiles", __name__)
+bp = Blueprint("casefiles", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -190,6 +192,8 @@ def detail(case_id: int):
         submit_form=SubmitForm(version=str(case.version)),
         perms=permissions,
         notices=notices.case_notices(current_user, case),
+        earlier=repeats.earlier_case(case),
+        slots=fill_slots("casefiles.detail", case=case),
     )
 
 
@@ -252,7 +256,7 @@ def intake(case_id: int):
             db.session.commit()
             flash(done, "success")
             return redirect(url_for("casefiles.detail", case_id=case.id))
-    return render_template("casefiles/intake.html", case=case, form=form)
+    return render_template("casefiles/intake.html", case=case, form=form, earlier=repeats.earlier_case(case))
 
 
 @bp.route("/cases/<int:case_id>/withdraw", methods=["GET", "POST"])
@@ -394,7 +398,7 @@ def _export_response(case: Case, data: dict, fmt: str):
     def title():
         return _("Export of %(reference)s", reference=case.reference)
 
-    pdf = render_pdf("documents/export.html", title=title, case=case, data=data)
+    pdf = render_pdf("casefiles/documents/export.html", title=title, case=case, data=data)
     if fmt == "pdf":
         return send_document(pdf, f"{case.reference}-export.pdf")
     # Everything in one file: the data (JSON and PDF/A) and the files attached to the case.

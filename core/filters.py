@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from .clock import utcnow
 from .i18n import request_locale
+from .registry import add_template_global
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
@@ -141,5 +142,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["waited"] = waited
-    app.jinja_env.globals["date_formatter"] = date_formatter
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    add_template_global(app, "date_formatter", date_formatter)
+    add_template_global(app, "current_locale", lambda: str(get_locale()))

@@ -186,4 +186,6 @@ def url_with(**changes: Any) -> str:
 
 
 def init_app(app) -> None:
-    app.add_template_global(url_with, "url_with")
+    from .registry import add_template_global
+
+    add_template_global(app, "url_with", url_with)

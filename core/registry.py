@@ -21,3 +21,24 @@ def add(key: str, app: Flask, name: str, entry: Any, what: str) -> Any:
         raise ValueError(f"{what} {name!r} registered twice")
     entries[name] = entry
     return entry
+
+
+_TEMPLATE_GLOBALS = "core.template_globals"
+
+
+def add_template_global(app: Flask, name: str, value: Any) -> Any:
+    """Make ``value`` a template global called ``name``: the one way a package adds one (a test
+    checks that no module sets ``jinja_env.globals`` otherwise). A name another package claimed,
+    or one Flask or Jinja already provide (``url_for``, ``_`` …), is refused. A global only
+    formats or looks up what it is given: none may query the database (the view or a slot's
+    provider loads what a template shows; ``tests/security/test_template_globals.py``)."""
+    if name not in registry(_TEMPLATE_GLOBALS, app) and name in app.jinja_env.globals:
+        raise ValueError(f"template global {name!r} is already provided by Flask or Jinja")
+    add(_TEMPLATE_GLOBALS, app, name, value, "template global")
+    app.jinja_env.globals[name] = value
+    return value
+
+
+def template_globals(app: Flask | None = None) -> dict[str, Any]:
+    """The template globals the packages registered (name -> value)."""
+    return dict(registry(_TEMPLATE_GLOBALS, app))

@@ -24,7 +24,7 @@ from . import privacy
 from .db import db
 from .errors import PermissionDenied, ServiceError
 from .models import Team
-from .registry import add, registry
+from .registry import add, add_template_global, registry
 from .routing import MAX_ID
 from .text import UNSTORABLE_MESSAGE, unstorable
 
@@ -246,6 +246,6 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.before_request(_refuse_unstorable)
     app.after_request(_security_headers)
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
-    app.jinja_env.globals["id_link"] = id_link
+    add_template_global(app, "csp_nonce", csp_nonce)
+    add_template_global(app, "id_link", id_link)
     register_errors(app)

@@ -34,7 +34,7 @@ from .forms import AgreementForm, MarkForm
 from .models import FinancingAgreement, LedgerState, Scope
 from .permissions import VIEW_ROLES, can_manage_agreements, can_view_financing
 
-bp = Blueprint("financing", __name__, url_prefix="/financing")
+bp = Blueprint("financing", __name__, url_prefix="/financing", template_folder="templates")
 
 
 @bp.before_request
@@ -252,7 +252,7 @@ def statement_pdf(agreement_id: int):
     def title():
         return f"{agreement.team.name} — {_('Pay for success: statement')} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}"
 
-    body = render_pdf("documents/financing_statement.html", title=title, generated=utcnow(), **ctx)
+    body = render_pdf("financing/documents/financing_statement.html", title=title, generated=utcnow(), **ctx)
     name = f"{agreement.team.code}-financing-{agreement.id}-{period.start.isoformat()}-{period.end.isoformat()}.pdf"
     return send_document(body, name)
 

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casefiles.blockage.views import map_section
 from core import privacy
 from core.clock import team_zone, utcnow
 from core.db import db
@@ -36,13 +37,20 @@ from .models import Meeting, MeetingStatus
 from .session import end_session, mark_discussed, postpone_item, withdraw_item
 from .views import get_item, get_meeting
 
-bp = Blueprint("meeting_session", __name__, url_prefix="/meetings")
+bp = Blueprint("meeting_session", __name__, url_prefix="/meetings", template_folder="templates")
 
 
 @bp.before_request
 @login_required
 def _require_login():
     """Every page of this blueprint needs a signed-in user."""
+
+
+def _case_map(context: dict):
+    """The blockage map of the current item's case, where the live page shows it (for who runs
+    the meeting), loaded before the page is rendered (``casefiles.blockage``)."""
+    current = context["current"]
+    return map_section(current.case) if context["can_run"] and current is not None else None
 
 
 def _live_context(meeting: Meeting) -> dict:
@@ -76,7 +84,7 @@ def live(meeting_id: int):
         audit_read(current.case, "meeting_live")
     notes_form = NotesForm(formdata=None, notes=current.notes if current else "",
                            notes_version=current.notes_version if current else 0)
-    return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
+    return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(), case_map=_case_map(context),
                            action_form=PostForm(), conflict=None, **context)
 
 
@@ -111,7 +119,7 @@ def save_notes(item_id: int):
         context["current"] = next((i for i in meeting.items if i.id == item_id), context["current"])
         notes_form = NotesForm(formdata=None, notes=text, notes_version=exc.current_version)
         flash(exc.message, "error")
-        return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(),
+        return render_template("meeting/live.html", notes_form=notes_form, outcome_form=OutcomeForm(), case_map=_case_map(context),
                                action_form=PostForm(), conflict=exc.current_text, **context), 409
     except ServiceError as exc:
         db.session.rollback()
@@ -230,7 +238,7 @@ def minutes_pdf(meeting_id: int):
     if not permissions.is_team_member(current_user, meeting.team_id) or meeting.minutes_closed_at is None:
         abort(404)
     local_day = meeting.starts_at.astimezone(team_zone(meeting.team)).date()
-    body = render_pdf("documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
+    body = render_pdf("meeting/documents/minutes.html", title=lambda: f"{meeting.team.name} — {_('Minutes')} {local_day:%d-%m-%Y}",
                       meeting=meeting)
     response = send_document(body, f"{meeting.team.code}-notulen-{local_day.isoformat()}.pdf")
     privacy.record_reads([i.case for i in meeting.items], current_user, "minutes_pdf", team_id=meeting.team_id,

@@ -36,6 +36,7 @@ from core.i18n import labels
 from core.models import LEAD_ROLES, TEAM_ROLES, Membership, Role, Team, User
 from core.paging import keyset
 from core.web import get_team, require, show_refusal
+from core.slots import Slots, fill_slots
 
 from . import calendar, permissions
 from .agenda import (
@@ -60,7 +61,7 @@ from .schedule import (
     presenting_items_of,
 )
 
-bp = Blueprint("meeting", __name__, url_prefix="/meetings")
+bp = Blueprint("meeting", __name__, url_prefix="/meetings", template_folder="templates")
 
 #: Past meetings per page of the meeting list; queued cases offered on the agenda page.
 PAST_PAGE = 20
@@ -191,6 +192,8 @@ def detail(meeting_id: int):
         quorum=quorum_status(meeting) if member else None,
         action_form=PostForm(),
         perms=permissions,
+        # What comes back on the table, filled by the packages above (shown to the team only).
+        slots=fill_slots("meeting.detail", meeting=meeting) if member else Slots(),
     )
 
 
@@ -407,6 +410,5 @@ def clock(value: datetime | None) -> str:
     return once_per_request("meeting_clock", value, lambda: local_datetime(value, "HH:mm"))
 
 
-@bp.app_context_processor
-def _meeting_globals():
-    return {"Outcome": Outcome, "Urgency": Urgency, "Role": Role}
+#: The enumerations the meeting's templates compare with (registered by ``meeting.init_app``).
+TEMPLATE_GLOBALS = {"Outcome": Outcome, "Urgency": Urgency, "Role": Role}

@@ -27,11 +27,14 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from core.i18n import N_
     from core.jobs import register as register_job
+    from core.registry import add_template_global
     from core.web import register_user_figure
 
     from . import cli, jobs, services, views
 
     app.register_blueprint(views.bp)
+    for name, value in views.template_globals().items():
+        add_template_global(app, name, value)
     register_user_figure(app, "unread_count", services.unread_count_column)
     cli.register_cli(app)
     register_job(app, "notifications.send_pending", jobs.send_pending_job, "interval", N_("Send queued e-mails"), minutes=1)

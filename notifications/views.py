@@ -36,7 +36,7 @@ from .kinds import registered as registered_kinds
 from .mail import fill, render_text
 from .models import EmailStatus, Notification
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 
 
 @bp.before_request
@@ -67,8 +67,8 @@ def _unread_count() -> int:
     return g.unread_count
 
 
-@bp.app_context_processor
-def _inbox_globals():
+def template_globals() -> dict:
+    """The bell's number on every page (read with the user), and a notification's text."""
     return {"unread_count": _unread_count, "notification_text": render_text}
 
 

@@ -7,10 +7,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from core.registry import add_template_global
+
     from . import dashboard, overview, processing, signals
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(processing.bp)
     app.register_blueprint(signals.bp)
-    app.jinja_env.globals["blocking_kind_label"] = signals.kind_label
+    add_template_global(app, "blocking_kind_label", signals.kind_label)

@@ -48,7 +48,7 @@ from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
 from .permissions import FIGURE_ROLES, can_view_figures, sees_exact_figures
 from .suppression import LEFT_OUT, among, mark
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 
 FLOW_LABELS = {
@@ -295,7 +295,7 @@ def report_pdf(team_id: int):
     def title():
         return f"{team.name} — {_('Period report')} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}"
 
-    body = render_pdf("documents/report.html", title=title, generated=utcnow(), **ctx)
+    body = render_pdf("reports/documents/report.html", title=title, generated=utcnow(), **ctx)
     return send_document(body, f"{team.code}-periode-{period.start.isoformat()}-{period.end.isoformat()}.pdf")
 
 

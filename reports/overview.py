@@ -18,7 +18,7 @@ from core.web import get_team
 
 from .permissions import can_view_overview
 
-bp = Blueprint("overview", __name__, url_prefix="/advice")
+bp = Blueprint("overview", __name__, url_prefix="/advice", template_folder="templates")
 
 @bp.before_request
 @login_required
@@ -45,10 +45,11 @@ def index(team_id: int):
         org_id = None  # an organisation without actions in this period: the whole team
     where = action_lists.team_clause(team.id, org_id)
     counted = chosen or total
+    groups = action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args))
     return render_template(
         "reports/overview.html", team=team, figures=figures, total=total, chosen=chosen, today=today,
         periods=RECENT_PERIODS, period_name=period_name, period=period,
-        groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
+        groups=groups, levels=action_lists.list_levels(*groups.values()),
         history=action_lists.history(where, cursor=request.args.get("done"), period=period,
                                      total=counted.done + counted.dropped),
     )

@@ -22,7 +22,7 @@ from core.models import Organisation, Team
 
 from .permissions import can_view_figures, sees_exact_figures
 
-bp = Blueprint("processing", __name__, url_prefix="/processing")
+bp = Blueprint("processing", __name__, url_prefix="/processing", template_folder="templates")
 
 CHANNELS = RECIPIENT_CHANNELS
 

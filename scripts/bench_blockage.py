@@ -37,7 +37,7 @@ def main(n: int = 50, repeat: int = 20) -> None:
                                circles=lambda: [([by_id[m] for m in c.members], by_id[c.breaker]) for c in analysis.circles])
         from flask import render_template
         for _ in range(repeat):
-            svg = render_template("blockage/_map_svg.html", svg=drawing(bmap))
+            svg = render_template("casefiles/blockage/_map_svg.html", svg=drawing(bmap))
         t2 = time.perf_counter()
     print(f"{n} needs, {len(links)} links, {len(analysis.circles)} circles listed (truncated={analysis.truncated})")
     print(f"analyse: {(t1 - t0) / repeat * 1000:.1f} ms   draw (SVG, {len(svg)} bytes): {(t2 - t1) / repeat * 1000:.1f} ms")

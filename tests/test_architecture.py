@@ -430,3 +430,151 @@ def test_only_the_ladder_writes_an_actions_escalation(app):
     assert offenders == []
     for name in ESCALATION_SCHEMA:  # each exception still names them (else it leaves the list)
         assert escalation_writes((ROOT / name).read_text("utf-8"), columns), name
+
+
+# --- templates: the same layers ------------------------------------------------------------------
+
+#: The root ``templates/`` folder is core's (the base layout, forms, paging, errors, the documents'
+#: base); every other template lies in its package's own folder (``casefiles/holds/templates/``).
+TEMPLATE_SUFFIXES = {".html", ".txt"}
+
+
+def template_owners(root: Path = ROOT) -> dict[str, tuple[str, str]]:
+    """Template name -> (the package that owns it, its file), for every template the app can load:
+    the name is its path inside a ``templates`` folder, the owner the package that folder lies in."""
+    owners: dict[str, tuple[str, str]] = {}
+    folders = [(root / "templates", "core")] + [
+        (folder, folder.parent.relative_to(root).as_posix().replace("/", "."))
+        for package in PACKAGES for folder in sorted((root / package).rglob("templates")) if folder.is_dir()]
+    for folder, package in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in TEMPLATE_SUFFIXES:
+                name = path.relative_to(folder).as_posix()
+                assert name not in owners, f"{name} is in two folders: {owners[name][1]} and {path}"
+                owners[name] = (package, path.relative_to(root).as_posix())
+    return owners
+
+
+def template_uses(source: str) -> list[tuple[int, str]]:
+    """(line, template name) of every include, import, from-import and extends with a constant
+    name (a list of names counts each)."""
+    from jinja2 import Environment, nodes
+
+    found = []
+    for node in Environment().parse(source).find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
+        found += [(node.lineno, t.value) for t in targets if isinstance(t, nodes.Const) and isinstance(t.value, str)]
+    return found
+
+
+def template_layer_offences(owners: dict[str, tuple[str, str]], root: Path = ROOT) -> list[str]:
+    """Every use of a template of a higher layer, and every name that resolves to no file."""
+    offences = []
+    for package, file in sorted(owners.values(), key=lambda o: o[1]):
+        for line, name in template_uses((root / file).read_text("utf-8")):
+            if name not in owners:
+                offences.append(f"{file}:{line} uses {name}, which is no template")
+            elif RANK[owners[name][0]] > RANK[package]:
+                offences.append(f"{file}:{line} uses {name} (layer {owners[name][0]}, above {package})")
+    return offences
+
+
+def test_the_template_layering_checker_catches_an_upward_include_and_a_missing_name(tmp_path):
+    for folder, files in {
+        "templates": {"base.html": "{% block body %}{% endblock %}"},
+        "casefiles/templates/casefiles": {
+            "detail.html": '{% extends "base.html" %}{% block body %}\n{% include "casefiles/holds/_badge.html" %}'
+                           '{% from "meeting/_macros.html" import day %}{% include ["casefiles/_gone.html"] %}{% endblock %}'},
+        "casefiles/holds/templates/casefiles/holds": {"_badge.html": '{% include "casefiles/_notices.html" %}'},
+        "casefiles/templates/casefiles/x": {},
+        "meeting/templates/meeting": {"_macros.html": "{% macro day() %}{% endmacro %}"},
+    }.items():
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (tmp_path / folder / name).write_text(text, "utf-8")
+    owners = template_owners(tmp_path)
+    assert owners["casefiles/holds/_badge.html"] == ("casefiles.holds", "casefiles/holds/templates/casefiles/holds/_badge.html")
+    assert owners["base.html"][0] == "core"
+    assert template_layer_offences(owners, tmp_path) == [
+        "casefiles/holds/templates/casefiles/holds/_badge.html:1 uses casefiles/_notices.html, which is no template",
+        "casefiles/templates/casefiles/detail.html:2 uses casefiles/holds/_badge.html (layer casefiles.holds, above casefiles)",
+        "casefiles/templates/casefiles/detail.html:2 uses meeting/_macros.html (layer meeting, above casefiles)",
+        "casefiles/templates/casefiles/detail.html:2 uses casefiles/_gone.html, which is no template",
+    ]
+
+
+def test_no_template_uses_a_template_of_a_layer_above_its_own():
+    owners = template_owners()
+    assert len(owners) > 100 and owners["base.html"][0] == "core"  # it really found them all
+    assert {package for package, _file in owners.values()} >= {"core", "casefiles.holds", "advice.escalation", "reports"}
+    assert template_layer_offences(owners) == []
+
+
+# --- template globals: only through core.registry ------------------------------------------------
+
+#: The registry itself writes the globals (``core.registry.add_template_global``).
+GLOBALS_REGISTRY = "core/registry.py"
+#: Flask's and Jinja's own ways to add what every template sees.
+GLOBAL_SETTERS = {"add_template_global", "template_global", "app_template_global", "context_processor",
+                  "app_context_processor"}
+
+
+def jinja_global_writes(source: str) -> list[int]:
+    """Lines that add a template global other than through ``core.registry.add_template_global``:
+    ``….globals[name] = …``, ``….globals.update(…)``, ``app.add_template_global(…)`` and the
+    decorators ``template_global`` / ``context_processor`` (and their ``app_`` forms)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and target.value.attr == "globals":
+                found.append(node.lineno)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in GLOBAL_SETTERS or (
+                    node.func.attr == "update" and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "globals"):
+                found.append(node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for deco in node.decorator_list:
+                func = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(func, ast.Attribute) and func.attr in GLOBAL_SETTERS:
+                    found.append(deco.lineno)
+    return sorted(set(found))
+
+
+def test_the_globals_checker_catches_every_way_round_the_registry():
+    bad = ('app.jinja_env.globals["x"] = 1\n'
+           'app.jinja_env.globals.update(views.template_globals())\n'
+           'app.add_template_global(f, "f")\n'
+           '@bp.app_context_processor\ndef g():\n    return {}\n'
+           '@app.template_global()\ndef h():\n    return 1\n'
+           'add_template_global(app, "ok", ok)\n')
+    assert jinja_global_writes(bad) == [1, 2, 3, 4, 7]
+
+
+def test_template_globals_are_added_only_through_the_registry():
+    offenders = {path.relative_to(ROOT).as_posix(): lines for path in _sources()
+                 if path.relative_to(ROOT).as_posix() != GLOBALS_REGISTRY
+                 and (lines := jinja_global_writes(path.read_text("utf-8")))}
+    assert jinja_global_writes((ROOT / GLOBALS_REGISTRY).read_text("utf-8")) != []  # it sees the one writer
+    assert offenders == {}
+
+
+RENDERERS = {"render_template", "render_pdf", "render_partial"}
+
+
+def rendered_names(source: str) -> list[tuple[int, str]]:
+    """(line, template name) of every ``render_template`` / ``render_pdf`` / ``render_partial``
+    call with a constant name."""
+    return [(node.lineno, node.args[0].value) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)) in RENDERERS]
+
+
+def test_every_template_the_code_renders_is_there():
+    assert rendered_names('render_template("a/b.html", x=1)\nviews.render_pdf("c.html")\nrender_template(name)\n') == [
+        (1, "a/b.html"), (2, "c.html")]
+    owners = template_owners()
+    rendered = [(path, line, name) for path in _sources() for line, name in rendered_names(path.read_text("utf-8"))]
+    assert len(rendered) > 100  # it really found the views
+    assert [f"{path.relative_to(ROOT)}:{line} renders {name}" for path, line, name in rendered if name not in owners] == []

@@ -25,7 +25,7 @@ from . import services
 from .events import TYPE_PREFIX, registered
 from .models import WebhookDelivery, WebhookEndpoint
 
-bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
+bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks", template_folder="templates")
 
 
 class EndpointForm(Form):

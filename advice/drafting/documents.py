@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from advice.models import Advice, CostSide
+from advice.plan.services import plan_of
 from core import audit
 from core.db import db
 from core.documents import DOCUMENT_LOCALE, Embedded, render_pdf
@@ -64,7 +65,7 @@ def render(advice: Advice, content: dict[str, Any]) -> bytes:
     return render_pdf(
         "advice/drafting/documents/advice.html", title=title,
         embedded=(Embedded(JSON_NAME, canonical_json(content), described),),
-        advice=advice, case=advice.case, present=present_at(advice), sides=list(CostSide),
+        advice=advice, case=advice.case, present=present_at(advice), sides=list(CostSide), plan=plan_of(advice),
         **ties.needs_on_page(advice),
     )
 

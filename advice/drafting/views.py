@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from advice import permissions
 from advice.closure.models import CaseClosure
+from advice.escalation.services import levels_of
 from advice.lifecycle import StaleDraft, current_advice, draft_of, versions
 from advice.models import (
     Advice,
@@ -18,6 +19,7 @@ from advice.models import (
     CostSide,
 )
 from advice.plan.models import AdvicePlan
+from advice.plan.services import plan_of
 from advice.settings import settings_for
 from advice.web import advice_options, get_advice, visible
 from casefiles import permissions as case_permissions
@@ -47,9 +49,6 @@ def _require_login():
 
 
 
-@bp.app_context_processor
-def _globals():
-    return {"advice_perms": permissions}
 
 
 # --- loading with need-to-know ----------------------------------------------------------------
@@ -236,6 +235,8 @@ def _show_context(advice: Advice, archive: AdviceDocument | None, closure: CaseC
         "sides": list(CostSide),
         "post": PostForm(),
         "closure": closure,
+        "plan": plan_of(advice),
+        "action_levels": levels_of(advice.actions) if advice.is_locked else {},
         **needs,
     }
 
@@ -247,7 +248,9 @@ def show(advice_id: int):
     if advice.status == AdviceStatus.DRAFT and permissions.can_edit(current_user, advice):
         return redirect(url_for("advice.edit", case_id=advice.case_id))
     audit_read(advice.case, "advice_show")
-    return render_template("advice/drafting/show.html", **_show_context(*shown))
+    # Whether the owner may close the case asks the database (an open correction): the view asks.
+    return render_template("advice/drafting/show.html", **_show_context(*shown),
+                           may_close=permissions.can_close(current_user, advice.case))
 
 
 def print_(advice_id: int):

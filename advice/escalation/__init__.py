@@ -14,14 +14,14 @@ def init_app(app: Flask) -> None:
     from core.i18n import N_, labels
     from core.jobs import register as register_job
     from core.privacy import register_anonymiser
+    from core.registry import add_template_global
 
     from . import jobs, ladder, models, services, views
 
     app.register_blueprint(views.bp)
-    app.jinja_env.globals["ladder_levels"] = services.levels_of
-    app.jinja_env.globals["ladder_levels_all"] = [lv for lv in models.Level if lv >= models.Level.TEAM]
+    add_template_global(app, "ladder_levels_all", [lv for lv in models.Level if lv >= models.Level.TEAM])
     # The labels of a list's levels, translated once per table (core.i18n.labels).
-    app.jinja_env.globals["ladder_level_labels"] = lambda: labels(models.Level)
+    add_template_global(app, "ladder_level_labels", lambda: labels(models.Level))
     register_case_notices(app, services.case_notices)
     register_anonymiser(app, "advice_escalation", ladder.anonymise)
     register_job(app, "advice.escalation_ladder", jobs.climb, "cron",

@@ -17,16 +17,16 @@ def init_app(app: Flask) -> None:
     from casefiles.notices import register_case_notices
     from core.i18n import N_
     from core.jobs import register as register_job
+    from core.slots import register_slot
 
     from . import attachment_shares, attachment_views, jobs, permissions, recipients, recipients_views, views
 
     register_case_notices(app, recipients.case_notices)
     app.register_blueprint(recipients_views.bp)
     app.register_blueprint(views.bp)
-    app.jinja_env.globals.update(views.template_globals())
+    register_slot(app, "meeting.detail.back_on_table", views.back_on_table)
     # Case files the chair shares with an action: the page, the action page's list, the read rule.
     app.register_blueprint(attachment_views.bp)
-    app.jinja_env.globals["shared_attachments"] = attachment_shares.shared_with
     register_access_rule(app, "advice.shared_with_action", permissions.can_read_shared)
     register_job(app, "advice.remind_due_soon", jobs.remind_due_soon, "cron",
                  N_("Remind organisations of actions due soon"), hour=7, minute=0)

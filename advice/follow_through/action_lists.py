@@ -20,6 +20,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from advice.escalation.models import Level
+from advice.escalation.services import levels_of
 from advice.models import (
     PENDING_ACTION,
     SETTLED_ACTION,
@@ -86,6 +88,15 @@ def _in_force(query: sa.Select) -> sa.Select:
 
 #: Rows per group of open work on a page (most urgent first); the rest on request.
 OPEN_PAGE = 25
+
+
+def list_levels(*lists) -> dict[int, Level]:
+    """The ladder level of every action of the open lists a page shows, by id, for its tables
+    (``_macros.html``): per list, without a statement for actions loaded with their level."""
+    levels: dict[int, Level] = {}
+    for actions in lists:
+        levels.update(levels_of(actions))
+    return levels
 
 
 def open_work(where, today: date, *, cursors: dict[str, str | None] | None = None,

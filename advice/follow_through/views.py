@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from advice import permissions, tokens
 from advice.closure.models import CaseClosure
 from advice.closure.services import close_case, closure_of, record_followup, record_followup_review
+from advice.escalation.services import levels_of
 from advice.lifecycle import StaleAction
 from advice.models import Action, AdviceStatus, TeamDecision
 from advice.plan import services as plan
@@ -24,10 +25,11 @@ from core.errors import ServiceError
 from core.models import Role, Team
 from core.people import team_members
 from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
+from core.slots import render_partial
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
-from . import action_lists, forms
+from . import action_lists, attachment_shares, forms
 from .org_figures import follow_through_where
 from .services import complete_action, confirm_action, follow_up_items, record_team_decision, refuse_action
 
@@ -40,11 +42,6 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-def template_globals() -> dict:
-    """For the meeting page's include: what comes back on the table."""
-    return {"advice_follow_up_items": _follow_up_for_meeting}
-
-
 #: The cursor arguments of the two follow-up lists (on the meeting page and the follow-up page).
 ESCALATED_ARG, FOLLOWUPS_ARG = "fu_actions", "fu_closures"
 
@@ -54,12 +51,15 @@ def _follow_up(team: Team, meeting: Meeting | None):
                            followups_cursor=request.args.get(FOLLOWUPS_ARG))
 
 
-def _follow_up_for_meeting(meeting: Meeting):
-    """For the meeting page's include: the follow-up items (first page of each list, or the
-    page its cursor argument asks for), if the viewer is on the team."""
+def back_on_table(meeting: Meeting, **_context):
+    """What comes back on the table, in the meeting page's slot ``meeting.detail.back_on_table``:
+    the follow-up items (first page of each list, or the page its cursor argument asks for),
+    if the viewer is on the team."""
     if not case_permissions.can_view_queue(current_user, meeting.team_id):
         return None
-    return _follow_up(meeting.team, meeting)
+    items = _follow_up(meeting.team, meeting)
+    return render_partial("advice/follow_through/_followup.html", meeting=meeting, followup_items=items,
+                          followup_levels=levels_of(items.escalated))
 
 
 def get_action(action_id: int) -> Action:
@@ -83,11 +83,12 @@ def actions():
     # the chair's overview: never the whole history on every visit.
     period_name, period = recent_period(request.args.get("period"), today, DEFAULT_TZ)
     figures, total = follow_through_where(sa.and_(where, period.contains(Action.assigned_at)), today)
+    groups = action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args))
+    refused = action_lists.refused_waiting(where, cursor=request.args.get("refused"))
     return render_template(
         "advice/follow_through/actions.html", today=today, figures=figures, total=total,
         periods=RECENT_PERIODS, period_name=period_name, period=period,
-        groups=action_lists.open_work(where, today, cursors=action_lists.open_cursors(request.args)),
-        refused=action_lists.refused_waiting(where, cursor=request.args.get("refused")),
+        groups=groups, refused=refused, levels=action_lists.list_levels(*groups.values(), refused),
         history=action_lists.history(where, cursor=request.args.get("done"), period=period,
                                      total=total.done + total.dropped),
     )
@@ -113,6 +114,7 @@ def _render_action(action: Action, confirm=None, done=None, refuse=None, status:
                            confirm=confirm, done=done, refuse=refuse, today=today,
                            is_contact=permissions.is_contact_for(current_user, action),
                            history=action_lists.action_history(action),
+                           shared=attachment_shares.shared_with(action),
                            ask=[(_("Case owner"), case.owner)] + [(_("Chair"), u) for u in team_members(case.team_id, Role.CHAIR)]
                            ), status
 
@@ -210,7 +212,9 @@ def agenda(team_id: int):
     if not case_permissions.can_view_queue(current_user, team.id):
         abort(404)
     meeting = _meeting_arg(team, request.args.get("meeting"))
-    return render_template("advice/follow_through/agenda.html", team=team, meeting=meeting, items=_follow_up(team, meeting))
+    items = _follow_up(team, meeting)
+    return render_template("advice/follow_through/agenda.html", team=team, meeting=meeting, items=items,
+                           followup_levels=levels_of(items.escalated))
 
 
 @bp.route("/actions/<int:action_id>/decide", methods=["GET", "POST"])

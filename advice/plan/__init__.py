@@ -15,7 +15,6 @@ def init_app(app: Flask) -> None:
 
     services.install_guard()
     app.register_blueprint(views.bp)
-    app.jinja_env.globals["advice_plan"] = services.plan_of
     register_export(app, "advice_plan", services.export_plan)
     register_anonymiser(app, "advice_plan", services.anonymise_plan)
     register_anonymiser(app, "advice_signals", signals.anonymise_signals)

@@ -20,7 +20,7 @@ from . import permissions, services
 from .forms import AttachForm
 from .models import CaseAttachment
 
-bp = Blueprint("attachments", __name__)
+bp = Blueprint("attachments", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -30,7 +30,7 @@ def _require_login():
 
 
 def _page(case, form: AttachForm, status: int = 200):
-    return render_template("attachments/index.html", case=case, form=form, post=PostForm(),
+    return render_template("casefiles/attachments/index.html", case=case, form=form, post=PostForm(),
                            attachments=services.case_attachments(case), max_size=services.human_size(services.max_bytes()),
                            can_attach=permissions.can_attach(current_user, case), attachment_perms=permissions), status
 

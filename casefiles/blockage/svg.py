@@ -73,7 +73,7 @@ def _box_texts(need, analysis) -> dict:
 
 def drawing(bmap, *, id_prefix: str = "bm") -> dict:
     """Geometry and texts of the SVG of a ``casefiles.blockage.services.BlockageMap``; the template
-    ``blockage/_map_svg.html`` draws it (Jinja escapes every text). Each box is as tall as its
+    ``casefiles/blockage/_map_svg.html`` draws it (Jinja escapes every text). Each box is as tall as its
     text; a row is as tall as its tallest box."""
     needs = bmap.needs
     graph = nx.DiGraph()
@@ -139,7 +139,7 @@ def drawing(bmap, *, id_prefix: str = "bm") -> dict:
 
 def render(bmap, *, id_prefix: str = "bm") -> str:
     """The SVG as text (escaped by the template)."""
-    return render_template("blockage/_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
+    return render_template("casefiles/blockage/_map_svg.html", svg=drawing(bmap, id_prefix=id_prefix))
 
 
 def _describe(bmap) -> str:

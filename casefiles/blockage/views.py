@@ -1,6 +1,6 @@
 """Pages of the blockage map (blueprint ``blockage``). Thin: forms validate, services change,
-we commit. The map itself is drawn by templates/blockage/_map.html, included on the case page
-and the live meeting page (the ``blockage_map_for`` template helper checks need-to-know)."""
+we commit. The map itself is drawn by ``casefiles/blockage/_map.html``: on its own page, and by
+``map_section`` (after need-to-know) in the case page's slot and on the live meeting page."""
 from __future__ import annotations
 
 from flask import (
@@ -21,6 +21,7 @@ from core.db import db
 from core.documents import send_document
 from core.errors import ServiceError
 from core.forms import PostForm
+from core.slots import render_partial
 from core.web import show_refusal
 
 from . import permissions, services
@@ -29,7 +30,7 @@ from .models import Need, NeedLink
 from .svg import drawing as svg_drawing
 from .svg import render as render_svg
 
-bp = Blueprint("blockage", __name__)
+bp = Blueprint("blockage", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -53,12 +54,19 @@ def _map_or_none(case):
 
 
 def template_globals() -> dict:
-    """Helpers for the templates that show the map (the case page, the live meeting)."""
-    return {
-        "blockage_map_for": _map_or_none,
-        "blockage_svg_data": lambda bmap, prefix="bm": svg_drawing(bmap, id_prefix=prefix),
-        "can_edit_map": lambda case: permissions.can_edit_map(current_user, case),
-    }
+    """The map's drawing from a loaded map (no statement: the map is loaded with its needs)."""
+    return {"blockage_svg_data": lambda bmap, prefix="bm": svg_drawing(bmap, id_prefix=prefix)}
+
+
+def map_section(case, **_context):
+    """The case's blockage map on a page that shows the case (the case page's slot
+    ``after_story``; the live meeting, a layer above, calls it); nothing for who may not read
+    the case."""
+    bmap = _map_or_none(case)
+    if bmap is None:
+        return None
+    return render_partial("casefiles/blockage/_map.html", case=case, bmap=bmap,
+                          can_edit=permissions.can_edit_map(current_user, case))
 
 
 def _require_edit(case) -> None:
@@ -93,7 +101,8 @@ def _get_need(need_id: int) -> tuple[Need, object]:
 def _manage_page(case, *, need_form=None, link_form=None, status=200):
     bmap = _request_map(case)
     return render_template(
-        "blockage/needs.html", case=case, bmap=bmap, need_form=need_form or _need_form(case),
+        "casefiles/blockage/needs.html", case=case, bmap=bmap, can_edit=permissions.can_edit_map(current_user, case),
+        need_form=need_form or _need_form(case),
         link_form=link_form or _link_form(bmap), post=PostForm(),
     ), status
 
@@ -165,7 +174,7 @@ def need_edit(need_id: int):
                 if message:
                     flash(message, "success")
                 return redirect(url_for("blockage.needs", case_id=case.id))
-    return render_template("blockage/need_edit.html", case=case, need=need, form=form, remove=remove)
+    return render_template("casefiles/blockage/need_edit.html", case=case, need=need, form=form, remove=remove)
 
 
 @bp.post("/cases/<int:case_id>/needs/link")

@@ -9,13 +9,18 @@ def init_app(app: Flask) -> None:
     from core.i18n import N_
     from core.jobs import register as register_job
     from core.privacy import register_anonymiser
+    from core.registry import add_template_global
+    from core.slots import register_slot
     from notifications.kinds import register_all as register_kinds
     from webhooks.events import register as register_event
 
     from . import events, jobs, kinds, services, views
 
     app.register_blueprint(views.bp)
-    app.jinja_env.globals.update(views.template_globals())
+    for name, value in views.template_globals().items():
+        add_template_global(app, name, value)
+    register_slot(app, "casefiles.detail.status", views.hold_badge)
+    register_slot(app, "meeting.detail.on_hold", views.held_cases)
     register_kinds(app, kinds.HOLD_KINDS)
     for key, label in events.HOLD_EVENTS.items():
         register_event(app, key, label)

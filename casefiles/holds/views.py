@@ -15,13 +15,14 @@ from core.errors import ServiceError
 from core.forms import PostForm
 from core.i18n import labels
 from core.people import committed_organisations
+from core.slots import render_partial
 from core.web import show_refusal
 
 from . import permissions, queries, services
 from .forms import HoldForm, SeenForm, SignalRequestForm
 from .models import ContactSignalRequest, HoldReason
 
-bp = Blueprint("holds", __name__)
+bp = Blueprint("holds", __name__, template_folder="templates")
 
 
 @bp.before_request
@@ -35,9 +36,19 @@ def _held_cases_for(team_id: int):
 
 
 def template_globals() -> dict:
-    """Helpers for the templates that show holds (the case page, the meeting's follow-up part)."""
-    return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for,
-            "hold_reason_labels": lambda: labels(HoldReason)}
+    """The labels of the hold reasons, translated once per list (``core.i18n.labels``)."""
+    return {"hold_reason_labels": lambda: labels(HoldReason)}
+
+
+def hold_badge(case, **_context):
+    """The hold marker below the case page's status line (slot ``casefiles.detail.status``)."""
+    return render_partial("casefiles/holds/_badge.html", case=case, hold=queries.active_hold(case))
+
+
+def held_cases(meeting, **_context):
+    """The team's held cases in the follow-up part of the meeting page (slot
+    ``meeting.detail.on_hold``), those the viewer may read."""
+    return render_partial("casefiles/holds/_followup.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
 
 
 def _signal_form(case) -> SignalRequestForm:
@@ -48,7 +59,7 @@ def _signal_form(case) -> SignalRequestForm:
 
 def _page(case, hold_form=None, signal_form=None, status=200):
     return render_template(
-        "holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
+        "casefiles/holds/hold.html", case=case, hold=queries.active_hold(case), hold_form=hold_form or HoldForm(prefix="h"),
         signal_form=signal_form or _signal_form(case), requests=queries.case_signal_requests(case), post=PostForm(),
         can_hold=permissions.can_hold(current_user, case), can_request=permissions.can_request_signals(current_user, case),
     ), status
@@ -117,7 +128,7 @@ def signals():
     """The contact's open signal requests."""
     if not current_user.organisation_ids():
         abort(404)
-    return render_template("holds/signals.html", requests=queries.contact_requests(current_user))
+    return render_template("casefiles/holds/signals.html", requests=queries.contact_requests(current_user))
 
 
 @bp.route("/signals/<int:request_id>", methods=["GET", "POST"])
@@ -138,4 +149,4 @@ def signal(request_id: int):
                 db.session.commit()
                 flash(_("Thank you. The case owner has been told."), "success")
                 return redirect(url_for("holds.signal", request_id=request_.id))
-    return render_template("holds/signal.html", req=request_, form=form)
+    return render_template("casefiles/holds/signal.html", req=request_, form=form)
