@@ -152,7 +152,7 @@ class Shown:
         return format_decimal(value) if self.exact or not 0 < value < figures.SUPPRESS_BELOW else suppress(value)
 
     def among(self, value: int, cases: int) -> str:
-        """A count of things among ``cases`` (the signals of a cause): left out below five cases."""
+        """A count of things among ``cases`` (the lessons of a cause): left out below five cases."""
         return self.n(value) if self.exact or enough(cases) else among(value, cases)
 
     def stat(self, value: float | None, n: int) -> str:
@@ -250,8 +250,8 @@ def _context(team: Team, *, exact: bool):
 
 
 def _blocking(team_id: int, period: Period):
-    """The rules and organisations that block most often (``reports.signals``)."""
-    from .signals import blocking
+    """The rules and organisations that block most often (``reports.blocking``)."""
+    from .blocking import blocking
 
     return blocking(team_id, period)
 
