@@ -101,7 +101,7 @@ def has_open_draft(case: Case) -> bool:
     )
 
 
-def can_record_followup(user: User | None, case: Case) -> bool:
+def can_record_evaluation(user: User | None, case: Case) -> bool:
     return case.status == CaseStatus.CLOSED and is_owner(user, case)
 
 

@@ -1,7 +1,7 @@
 """The escalation ladder's records.
 
 The levels follow the AVE model's phases, green to dark red. Levels 0 (the organisation's
-contact: reminders) and 1 (the chair and the team: an escalated action on the follow-up list)
+contact: reminders) and 1 (the chair and the team: an escalated action on the list back on the table)
 live on the action itself (``Action.escalated_at``); an ``Escalation`` row exists once an action
 climbs to level 2 and above: the director, the municipality's steering group, the national
 Maatwerkloket Multiproblematiek. ``EscalationStep`` keeps the ladder's history, one row per move. ``LadderStart`` holds the moment

@@ -4,7 +4,7 @@ lists and figures of the follow-through pages (``action_lists``, ``org_figures``
 reminders, overdue notices and escalation to the team (``jobs``), the case files the chair shares
 with an action (``attachment_shares``, its read rule in ``permissions``), who receives a case's
 data and on which legal ground (``recipients``), and the pages: blueprints ``follow_through``
-(the contact's home and action pages, decisions, the follow-up list, and closing the case with
+(the contact's home and action pages, decisions, the list back on the table, and closing the case with
 its three-month evaluation, whose services are ``advice.closure``), ``recipients`` and
 ``action_attachments``."""
 from __future__ import annotations

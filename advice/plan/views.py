@@ -67,7 +67,7 @@ def notes(case_id: int):
         status = 200
     audit_read(case, "plan_notes")
     return render_template("advice/plan/plan_notes.html", case=case, form=form, may_write=may_write,
-                           coordinator=plan.coordinator_of(case), goals=plan.goals_for_followup(case),
+                           coordinator=plan.coordinator_of(case), goals=plan.goals_for_evaluation(case),
                            notes=plan.notes_of(case), reviews=plan.goal_reviews(case)), status
 
 

@@ -35,7 +35,7 @@ def _held_cases_for(team_id: int):
 
 
 def template_globals() -> dict:
-    """Helpers for the templates that show holds (the case page, the meeting's follow-up part)."""
+    """Helpers for the templates that show holds (the case page, the meeting's back-on-the-table part)."""
     return {"active_hold": queries.active_hold, "held_cases_for": _held_cases_for,
             "hold_reason_labels": lambda: labels(HoldReason)}
 

@@ -1,5 +1,5 @@
 """The demo's one plan and lawful basis: one household through the whole loop with a lawful basis
-per recipient, one plan and one coordinator, the team's lessons for the system and the follow-up
+per recipient, one plan and one coordinator, the team's lessons for the system and the evaluation
 per goal (Gezin Peeters); lessons on the flagship cases' issued advice; and a draft that cannot be
 submitted because its recipient's ground is a stalled bill (Gezin Linde). Each step runs at its
 own moment (``core.clock.running_at``), so timelines, lead times and figures agree. Called once
@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from advice.closure.services import close_case, record_followup
+from advice.closure.services import close_case, record_evaluation
 from advice.drafting.issuing import issue_advice
 from advice.drafting.services import add_action, draft_advice, update_draft
 from advice.follow_through.services import complete_action, confirm_action
@@ -127,7 +127,7 @@ def _peeters_advised(chair: User, owner: User, orgs: dict, peeters: Case, meetin
 
 def _peeters_followed_through(team: Team, chair: User, owner: User, orgs: dict, sources: dict, peeters: Case,
                               meeting, advice: Advice, coordinator: User) -> None:
-    """The lessons; then both actions done, the coordinator's notes, closing and follow-up per goal."""
+    """The lessons; then both actions done, the coordinator's notes, closing and evaluation per goal."""
     income, debt = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT]
     # What caused the blockage, and the advice deviates from it on a stated ground.
     with running_at(meeting.starts_at + timedelta(hours=3, minutes=10)):
@@ -149,7 +149,7 @@ def _peeters_followed_through(team: Team, chair: User, owner: User, orgs: dict, 
     with running_at(closed_at):
         close_case(peeters, owner, outcome="reached", note="Zoon woont thuis; de schuldregeling loopt.")
     with running_at(closed_at + timedelta(days=92)):
-        record_followup(peeters, owner, result="partly", note="De huur loopt goed; de schuldregeling vraagt nog begeleiding.",
+        record_evaluation(peeters, owner, result="partly", note="De huur loopt goed; de schuldregeling vraagt nog begeleiding.",
                         goal_answers={0: (True, True), 1: (True, True), 2: (True, False)})
 
 

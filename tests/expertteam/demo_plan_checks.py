@@ -1,6 +1,6 @@
 """Checked from ``test_demo.test_demo_is_complete_and_idempotent`` on its seeded demo (one seed
 for both). The demo shows issue 17's parts on its cases: grounds per recipient and a draft held back by a
-stalled bill, the plan with its coordinator in the issued hash, progress notes, the follow-up per
+stalled bill, the plan with its coordinator in the issued hash, progress notes, the evaluation per
 goal, and lessons counted in the figures."""
 import sqlalchemy as sa
 

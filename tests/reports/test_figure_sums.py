@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import pytest
 from flask_babel import force_locale
 
-from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.closure.models import ClosureOutcome, EvaluationResult
 from advice.models import (
     Action,
     ActionStatus,
@@ -140,14 +140,14 @@ def test_intakes_do_not_give_the_declined_back(client, world, municipality, inta
     assert _flow_cells(output, client, world, municipality) == expected
 
 
-# --- outcomes: each row is the sum of its follow-up columns --------------------------------------
+# --- outcomes: each row is the sum of its evaluation columns --------------------------------------
 
 @pytest.mark.parametrize("k", KS)
 def test_an_outcome_row_does_not_give_its_small_column_back(client, world, builder, municipality, k):
-    for followup, n in ((FollowupResult.HELD, 6), (FollowupResult.PARTLY, k)):
+    for result, n in ((EvaluationResult.HELD, 6), (EvaluationResult.PARTLY, k)):
         for _ in range(n):
             c = builder.case(status=S.CLOSED)
-            builder.closure(c, DAY, ClosureOutcome.REACHED, followup)
+            builder.closure(c, DAY, ClosureOutcome.REACHED, result)
             builder.event(c, "case.close", DAY)
     db.session.commit()
     held, partly = ("—", "< 5") if k < 5 else ("6", "5")

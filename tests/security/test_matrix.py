@@ -63,7 +63,7 @@ ACCESS = {
     "follow_through.action": "object", "follow_through.agenda": "object", "advice.case": "object", "advice.catalogue": "object",
     "follow_through.close": "object", "follow_through.confirm": "object", "follow_through.confirm_link": "object", "advice.correct": "object",
     "follow_through.decide": "object", "advice.discard": "object", "follow_through.done": "object", "advice.edit": "object",
-    "follow_through.followup": "object", "advice.issue": "object", "overview.index": "object", "advice.print": "object",
+    "follow_through.evaluation": "object", "advice.issue": "object", "overview.index": "object", "advice.print": "object",
     "follow_through.refuse": "object", "follow_through.review": "object", "advice.show": "object",
     "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
     "blockage.needs": "object", "blockage.need_add": "object", "blockage.need_edit": "object",
