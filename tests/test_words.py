@@ -93,6 +93,8 @@ def test_the_word_checker_catches_each_kind_of_name():
 def test_code_says_one_word_per_idea():
     found = []
     for path in _tracked("*.py"):
+        if path == "tests/test_words.py":
+            continue  # the checker: its patterns and samples name the old words
         names, lost_contact = python_names((ROOT / path).read_text(encoding="utf-8"))
         found += misused(path, names, lost_contact)
     assert found == [], "follow-up / signal in names (docs/architecture.md, Glossary):\n" + "\n".join(found)

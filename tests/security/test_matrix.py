@@ -81,6 +81,7 @@ ACCESS = {
     "plan.notes": "object", "plan.advice_lessons": "object", "plan.sources": "object",
     # Old addresses of pages that were renamed: a permanent redirect to the new one, which must refuse.
     "plan.advice_lessons_moved": "object", "plan.sources_moved": "object",
+    "follow_through.agenda_moved": "object", "follow_through.evaluation_moved": "object",
     # Issue 17 parts 1 and 5: the escalation ladder (the director's page is reached by a signed
     # link, tests/test_access.py), retention per case result, repeat referrals.
     "escalation.ladder": "object", "escalation.climb": "object", "escalation.steering": "object",
@@ -333,7 +334,7 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                 values = {a: (world.owner.id if a == "user_id" else MISSING) for a in rule.arguments}
             url = _build(rule, values)
             if (rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
-                                 "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
+                                 "follow_through.agenda", "follow_through.agenda_moved", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
                                  "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf",
                                  "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources", "plan.sources_moved",
                                  "retention_terms.terms")
