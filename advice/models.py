@@ -269,6 +269,7 @@ class Action(db.Model):
 
     __tablename__ = "advice_actions"
     __table_args__ = (
+        sa.CheckConstraint("ladder_level BETWEEN 0 AND 4", name="ladder_level_range"),
         sa.Index("ix_advice_actions_org_status", "organisation_id", "status"),
         # The timed jobs (advice.follow_through.jobs): per job the pending actions it has not claimed yet, by effective deadline.
         *(sa.Index(f"ix_advice_actions_{name}", sa.text("coalesce(deadline_extended_to, deadline)"), **{
@@ -353,8 +354,13 @@ class Action(db.Model):
     """When the action was marked overdue and the contacts told (once per deadline)."""
     escalated_at: Mapped[Optional[datetime]]
     """Escalated to the chair and waiting for the team's decision; cleared by the decision (and
-    when the action is reported done)."""
+    when the action is reported done). Written only by ``advice.escalation.ladder``."""
     escalation_kind: Mapped[Optional[EscalationKind]] = mapped_column(enum_column(EscalationKind))
+    ladder_level: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default=sa.text("0"))
+    """The action's level on the escalation ladder (``advice.escalation.models.Level``): 0 the
+    contact, 1 the chair and the team, 2 to 4 past the team (the ``Escalation`` row keeps who was
+    asked and the answer). Kept by ``advice.escalation.ladder`` alone, in the flush or the
+    transaction that writes the rest of the escalation; every page reads it from here."""
     team_decision: Mapped[Optional[TeamDecision]] = mapped_column(enum_column(TeamDecision))
     team_decision_note: Mapped[str] = mapped_column(sa.Text, default="")
     decided_at: Mapped[Optional[datetime]]
@@ -369,12 +375,6 @@ class Action(db.Model):
     done_by: Mapped[Optional[User]] = relationship(foreign_keys=[done_by_id])
     refused_by: Mapped[Optional[User]] = relationship(foreign_keys=[refused_by_id])
     decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
-
-    ladder_level: Mapped[Optional[int]] = sa.orm.query_expression()
-    """The level of the action's open escalation (2 to 4), 0 without one, when the statement that
-    loaded the action asked for it (``with_ladder_level()``: the lists, the advice page); None
-    otherwise. ``advice.escalation.services.levels_of`` turns it into the ladder level; the option
-    is ``advice.escalation.models.with_ladder_level``."""
 
     __mapper_args__ = {"version_id_col": version}
 

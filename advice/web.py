@@ -15,7 +15,7 @@ from .models import Action, Advice
 def advice_options(*action_options) -> list:
     """What every page of an advice shows, loaded with it: one statement for the advice, its
     case, meeting, legal grounds and cost lines (a few each), one for its actions with their
-    organisations (and ``action_options``, e.g. their ladder level for the advice page): the
+    organisations (and ``action_options``, e.g. a narrower load of them): the
     page's statements do not grow with them."""
     return [sa.orm.joinedload(Advice.case), sa.orm.joinedload(Advice.meeting),
             sa.orm.joinedload(Advice.legal_grounds), sa.orm.joinedload(Advice.cost_lines),

@@ -268,8 +268,8 @@ class CaseMessage(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
     """The step it belongs to: 'return', 'decline', 'withdraw', 'intake_note' (intake);
-    'action_refused', 'team_decision', 'advice_correction',
-    'followup_review' (advice)."""
+    'team_decision', 'advice_correction', 'followup_review' (advice); 'action_refused' only in
+    older rows (a refusal reason now lives on the action alone, ``Action.refused_reason``)."""
     text: Mapped[str] = mapped_column(sa.Text)
     author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

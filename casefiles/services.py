@@ -74,7 +74,7 @@ class TransitionError(ServiceError):
 
 def keep_text(case: Case, kind: str, text: str, author: User | None) -> dict[str, int]:
     """Keep the free text of a step about ``case`` (of this package, the meeting or the advice:
-    a return question, a refusal reason, a team decision …) as a ``CaseMessage`` that retention
+    a return question, a team decision …) as a ``CaseMessage`` that retention
     clears; returns ``{"message_id": id}`` for the audit row's details. Audit rows are
     append-only and hold ids and enumerated values only, never text."""
     message = CaseMessage(case_id=case.id, kind=kind, text=text, author_id=author.id if author else None)

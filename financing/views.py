@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core import spreadsheet
@@ -201,12 +202,17 @@ def book(agreement_id: int):
 
 # --- the financier's statement ------------------------------------------------------------------
 
-def footnote() -> str:
-    """How the statement leaves figures out: on the page, the printable page, the PDF and the
-    downloads alike."""
-    return _("No case details. Numbers from 1 to 4 are shown as “< 5”. A dash (—) marks a figure left "
+#: How the statement leaves figures out: on the page, the printable page, the PDF and the
+#: downloads alike. Lazy, so the archived PDF, rendered in Dutch whatever the reader's language,
+#: says it in Dutch too.
+FOOTNOTE = _l("No case details. Numbers from 1 to 4 are shown as “< 5”. A dash (—) marks a figure left "
              "out: the amount of fewer than 5 cases, or a number or amount left out so that it cannot be "
              "worked out from a total. The amounts due for the period and in all are always given.")
+
+
+def footnote() -> str:
+    """The footnote in the reader's language (the downloads' last row)."""
+    return str(FOOTNOTE)
 
 
 def _statement_context(agreement: FinancingAgreement):
@@ -214,7 +220,7 @@ def _statement_context(agreement: FinancingAgreement):
     st = statement.statement(agreement, period.start, period.end)
     return dict(agreement=agreement, team=agreement.team, period=period, error=error, preset_name=preset_name,
                 presets=PRESETS, st=st, states=statement.LISTED, shown=statement.disclosed(st),
-                footnote=footnote(),
+                footnote=FOOTNOTE,
                 period_args={"from": period.start.isoformat(), "to": period.end.isoformat()})
 
 

@@ -240,20 +240,25 @@ def test_permission_rules_live_in_permissions_modules():
     assert offenders == []
 
 
+def assigned_attributes(node: ast.AST) -> list[ast.Attribute]:
+    """The attributes an assignment statement assigns (``a.x = …``, ``a.x, b.y = …``, ``a.x += …``)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+        if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+    return [t for target in targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+            if isinstance(t, ast.Attribute)]
+
+
 def case_field_writes(source: str, fields: set[str]) -> list[int]:
     """Lines that assign a case column through a name or attribute called ``case``
     (``case.status = …``, ``item.case.queue_priority = …``)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
-                if isinstance(t, ast.Attribute) and t.attr in fields:
-                    owner = t.value
-                    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
-                    if name == "case":
-                        found.append(node.lineno)
+        for t in assigned_attributes(node):
+            if t.attr in fields:
+                owner = t.value
+                name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                if name == "case":
+                    found.append(node.lineno)
     return found
 
 
@@ -339,3 +344,89 @@ def test_the_clock_checker_catches_a_read_of_the_machine_calendar(tmp_path):
 
 def test_the_app_never_reads_the_machine_calendar():
     assert _machine_clock_reads(_sources()) == []
+
+
+#: The one module that writes an action's escalation (``docs/architecture.md``, the escalation room).
+ESCALATION_OWNER = "advice.escalation.ladder"
+#: The action's escalation columns.
+ACTION_ESCALATION = {"escalated_at", "escalation_kind", "ladder_level"}
+#: The ladder's tables, by their model's name.
+LADDER_MODELS = {"Escalation", "EscalationStep"}
+
+
+def escalation_writes(source: str, columns: set[str]) -> list[tuple[int, str]]:
+    """(line, what) for every write of escalation state in ``source``: an assignment to one of
+    ``columns`` (``action.escalated_at = …``), such a column as a keyword (``.values(…)``,
+    ``Action(…)``, a helper's ``**extra``) or an action's escalation column named in a string
+    (``setattr(x, "ladder_level", …)``, a list of fields to copy), a ladder row made
+    (``Escalation(…)``), an INSERT or UPDATE of a ladder table (``sa.update(Escalation)``,
+    ``insert(EscalationStep.__table__)``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        found += [(node.lineno, f"assigns {t.attr}") for t in assigned_attributes(node) if t.attr in columns]
+        if isinstance(node, ast.Attribute) and node.attr == "__table__" \
+                and isinstance(node.value, ast.Name) and node.value.id in LADDER_MODELS:
+            found.append((node.lineno, f"{node.value.id}.__table__"))
+        if isinstance(node, ast.Constant) and node.value in ACTION_ESCALATION:
+            found.append((node.lineno, f"names {node.value}"))  # setattr, a list of fields to copy
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in LADDER_MODELS:
+            found.append((node.lineno, f"makes {name}"))
+        if name in ("insert", "update") and node.args and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id in LADDER_MODELS:
+            found.append((node.lineno, f"{name} {node.args[0].id}"))
+        found += [(node.lineno, f"{name} {k.arg}") for k in node.keywords if k.arg in columns]
+    return sorted(found)
+
+
+def _escalation_columns() -> set[str]:
+    """The action's escalation columns and the ladder's own (``level_due_on``, ``director_answer``
+    …: named for a level, and no other table has them; not ``id``, ``by_id`` or ``closed_at``)."""
+    from advice.escalation.models import Escalation
+    from core.db import db
+
+    own = {c.name for c in Escalation.__table__.columns if c.name.startswith(("level_", "director_", "steering_",
+                                                                               "national_"))}
+    others = {c.name for t in db.metadata.tables.values() if t is not Escalation.__table__ for c in t.columns}
+    return ACTION_ESCALATION | (own - others)
+
+
+def test_the_escalation_checker_catches_every_kind_of_write(app):
+    columns = _escalation_columns()
+    assert {"director_answered_at", "level_due_on", "steering_outcome"} <= columns and "closed_at" not in columns
+    sample = ("action.escalated_at, action.escalation_kind = now, kind\n"
+              "row.level_due_on = None\n"
+              "db.session.add(EscalationStep(action_id=1))\n"
+              "db.session.execute(sa.update(Escalation).values(closed_at=now))\n"
+              "sa.update(Action).values(ladder_level=2)\n"
+              "insert_or_skip(Escalation.__table__)\n"
+              "setattr(new, 'escalated_at', old.escalated_at)\n"
+              "Action(description='x', escalation_kind='refused')\n"
+              "_claim(Action.reminded_at, windows, now, escalation_kind=kind)\n"
+              "FIELDS = ('status', 'escalated_at')\n"
+              "case.closed_at = now\n"
+              "sa.select(Action.escalated_at).where(Action.ladder_level >= 1)\n")
+    assert [line for line, _what in escalation_writes(sample, columns)] == [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+#: Modules that name the escalation columns without going through the owner, and why.
+ESCALATION_SCHEMA = {
+    "advice/models.py": "declares the columns and the partial indexes on them",
+    "expertteam/scale/cases.py": "the national-scale seed writes every table's rows by COPY, past every service",
+}
+
+
+def test_only_the_ladder_writes_an_actions_escalation(app):
+    columns = _escalation_columns()
+    owner = ROOT / (ESCALATION_OWNER.replace(".", "/") + ".py")
+    assert escalation_writes(owner.read_text("utf-8"), columns)  # the owner really writes it
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} {what}"
+        for path in _sources() if path != owner and path.relative_to(ROOT).as_posix() not in ESCALATION_SCHEMA
+        for line, what in escalation_writes(path.read_text("utf-8"), columns)
+    ]
+    assert offenders == []
+    for name in ESCALATION_SCHEMA:  # each exception still names them (else it leaves the list)
+        assert escalation_writes((ROOT / name).read_text("utf-8"), columns), name

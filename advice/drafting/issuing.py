@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from advice import permissions, tokens
+from advice.escalation import ladder
 from advice.events import action_event, correction_events
 from advice.lifecycle import (
     TransitionError,
@@ -82,12 +83,12 @@ def verify_hash(advice: Advice) -> bool:
     return advice.content_hash is not None and advice.content_hash == compute_hash(advice)
 
 
-#: Follow-through fields copied onto an unchanged action when a correction is issued.
+#: Follow-through fields copied onto an unchanged action when a correction is issued (its
+#: escalation is carried over by ``advice.escalation.ladder.carry_over``, the ladder's owner).
 FOLLOW_THROUGH_FIELDS = (
     "status", "assigned_at", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on", "done_by_id",
     "done_note", "refused_at", "refused_by_id", "refused_reason", "reminded_at", "overdue_notified_at",
-    "escalated_at", "escalation_kind", "team_decision", "team_decision_note", "decided_at", "decided_by_id",
-    "decided_meeting_id",
+    "team_decision", "team_decision_note", "decided_at", "decided_by_id", "decided_meeting_id",
 )
 
 
@@ -128,6 +129,7 @@ def issue_advice(advice: Advice, actor: User, now: datetime | None = None) -> No
             if old is not None and old.content_key() == action.content_key():
                 for name in FOLLOW_THROUGH_FIELDS:
                     setattr(action, name, getattr(old, name))
+                ladder.carry_over(old, action)
         old_keys = {a.content_key() for a in previous.actions}
         new_keys = {a.content_key() for a in advice.actions}
         changed_orgs = {k[0] for k in old_keys ^ new_keys}

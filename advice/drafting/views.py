@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 
 from advice import permissions
 from advice.closure.models import CaseClosure
-from advice.escalation.models import with_ladder_level
 from advice.lifecycle import StaleDraft, current_advice, draft_of, versions
 from advice.models import (
     Advice,
@@ -64,7 +63,7 @@ def _get_shown_advice(advice_id: int) -> tuple[Advice, AdviceDocument | None, Ca
         .outerjoin(AdviceDocument, AdviceDocument.advice_id == Advice.id)
         .outerjoin(CaseClosure, CaseClosure.case_id == Advice.case_id)
         .where(Advice.id == advice_id)
-        .options(*advice_options(with_ladder_level()), sa.orm.joinedload(Advice.issued_by),
+        .options(*advice_options(), sa.orm.joinedload(Advice.issued_by),
                  sa.orm.joinedload(Advice.plan).joinedload(AdvicePlan.coordinator))
     ).unique().one_or_none()
     if row is None:

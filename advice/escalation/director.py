@@ -23,7 +23,8 @@ from core.models import Role
 from core.people import team_members
 from notifications.services import notify_many
 
-from .batching import batch_size, first_batch
+from . import ladder
+from .batching import batch_size
 from .models import DirectorAnswer, Escalation
 
 
@@ -80,15 +81,8 @@ def answer_as_director(escalation: Escalation, *, answer: DirectorAnswer | str, 
     if len(explanation) > NOTE_MAX:
         raise ServiceError(_("The explanation is too long (at most %(max)d characters).", max=NOTE_MAX))
     action = escalation.action
-    claimed = db.session.execute(
-        sa.update(Escalation)
-        .where(Escalation.id == escalation.id, Escalation.director_answered_at.is_(None), Escalation.closed_at.is_(None))
-        .values(director_answer=answer, director_explanation=explanation, director_answered_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not ladder.record_director_answer(escalation, answer, explanation, now):
         raise ServiceError(_("This link has already been used, or the escalation is over."))
-    db.session.refresh(escalation)
     case = action.advice.case
     details: dict[str, Any] = {"answer": answer.value, "by": "director"}
     if explanation:
@@ -111,20 +105,12 @@ def send_director_mails(now: datetime, limit: int | None = None) -> int:
     limit = batch_size() if limit is None else limit
     if limit <= 0:
         return 0
-    unsent = (Escalation.director_mailed_at.is_(None), Escalation.director_email != "", Escalation.closed_at.is_(None),
-              Escalation.director_answered_at.is_(None),
-              sa.or_(Escalation.director_mail_claimed_at.is_(None), Escalation.director_mail_claimed_at < now - MAIL_LEASE))
-    claimed = list(db.session.scalars(
-        sa.update(Escalation)
-        .where(*first_batch(unsent, (Escalation.id,), limit))
-        .values(director_mail_claimed_at=now).returning(Escalation.id)
-        .execution_options(synchronize_session=False)
-    ))
+    claimed = ladder.claim_director_mails(now, limit, MAIL_LEASE)
     db.session.commit()
     if not claimed:
         return 0
     if replaying():  # the demo tells history: the e-mail went out then (as notifications are kept read)
-        db.session.execute(sa.update(Escalation).where(Escalation.id.in_(claimed)).values(director_mailed_at=now))
+        ladder.mark_mailed(claimed, now)
         db.session.commit()
         return len(claimed)
     from notifications.mail import Mailer, describe_error
@@ -136,9 +122,9 @@ def send_director_mails(now: datetime, limit: int | None = None) -> int:
             try:
                 mailer.send(director_message(escalation))
             except Exception as error:  # noqa: BLE001 - recorded, retried next run
-                escalation.director_mail_claimed_at, escalation.director_mail_error = None, describe_error(error)
+                ladder.mail_result(escalation, now, describe_error(error))
             else:
-                escalation.director_mailed_at, escalation.director_mail_error = now, ""
+                ladder.mail_result(escalation, now, None)
                 audit.record("escalation.director_mailed", object_type="action", object_id=escalation.action_id,
                              actor=None, team_id=escalation.team_id)
                 sent += 1

@@ -2,7 +2,8 @@
 unanswered escalation whose level's deadline passed up one level and tells the right people.
 
 Set-based (each move is one conditional UPDATE … RETURNING across all teams, or one INSERT …
-SELECT for the step past the team), idempotent and safe with two schedulers (a row claimed by
+SELECT for the step past the team, written by ``advice.escalation.ladder`` with the actions'
+levels and the steps), idempotent and safe with two schedulers (a row claimed by
 one run no longer matches the other's condition) and bounded: at most a batch of moves per level
 a run, the most overdue first (``advice.escalation.batching``). An action escalated before the
 ladder started in this installation (``LadderStart``) counts the team's days from that moment, so
@@ -21,13 +22,15 @@ from advice.windows import grouped
 from casefiles.models import Case, CaseStatus
 from core import audit
 from core.clock import team_today
-from core.db import db, insert_or_skip
-from core.models import Commitment, Team
+from core.db import db
+from core.models import Team
 
-from .batching import batch_size, first_batch
+from . import ladder
+from .batching import batch_size
 from .director import send_director_mails
-from .models import Escalation, EscalationStep, LadderStart, Level
-from .services import UNSETTLED_IN, Moved, check_move, tell_chairs
+from .ladder import UNSETTLED_IN, Moved
+from .models import Escalation, LadderStart, Level
+from .services import tell_chairs
 
 
 def _team_ladders(now: datetime) -> list[tuple[int, date, dict[Level, int]]]:
@@ -47,15 +50,6 @@ def _team_ladders(now: datetime) -> list[tuple[int, date, dict[Level, int]]]:
     return out
 
 
-def _due_date(team_column, teams, level: Level):
-    """SQL: the team-local due day of ``level`` for a move made today (NULL at the top)."""
-    if level not in (Level.TEAM, Level.DIRECTOR, Level.STEERING):
-        return sa.null()
-    whens = [(team_column == team_id, sa.literal(today + timedelta(days=days[level]), sa.Date))
-             for team_id, today, days in teams]
-    return sa.case(*whens, else_=sa.null()) if whens else sa.null()
-
-
 def ladder_start() -> datetime | None:
     """The moment the ladder started in this installation (None: it was there from the start)."""
     return db.session.scalar(sa.select(LadderStart.started_at).where(LadderStart.id == 1))
@@ -64,41 +58,10 @@ def ladder_start() -> datetime | None:
 def _close_settled(now: datetime, limit: int) -> int:
     """Close the open ladders whose action is done or dropped, or whose advice was corrected
     (at most ``limit``, the oldest first)."""
-    still_open = sa.select(Action.id).where(Action.id == Escalation.action_id, UNSETTLED_IN, Action.in_force).exists()
-    settled = (Escalation.closed_at.is_(None), ~still_open)
-    rows = db.session.execute(
-        sa.update(Escalation)
-        .where(*first_batch(settled, (Escalation.id,), limit))
-        .values(closed_at=now).returning(Escalation.action_id, Escalation.team_id)
-        .execution_options(synchronize_session=False)
-    ).all()
+    rows = ladder.close_settled(now, limit)
     for action_id, team_id in rows:
         audit.record("escalation.close", object_type="action", object_id=action_id, actor=None, team_id=team_id)
     return len(rows)
-
-
-def _climb_from(level: Level, teams, now: datetime, limit: int) -> list[Moved]:
-    """Move the open, unanswered escalations at ``level`` whose due day has passed one level up
-    (at most ``limit``, the longest overdue first)."""
-    target = Level(level + 1)
-    check_move(level, target)
-    by_today = grouped((team_id, today) for team_id, today, _days in teams)
-    if not by_today or limit <= 0:
-        return []
-    unanswered = {Level.DIRECTOR: Escalation.director_answered_at.is_(None),
-                  Level.STEERING: Escalation.steering_outcome_at.is_(None)}[level]
-    per_team = sa.or_(*[sa.and_(Escalation.team_id.in_(ids), Escalation.level_due_on < today)
-                        for today, ids in by_today.items()])
-    due = (Escalation.closed_at.is_(None), Escalation.level_due_on < max(by_today), Escalation.level == int(level),
-           unanswered, per_team)
-    rows = db.session.execute(
-        sa.update(Escalation)
-        .where(*first_batch(due, (Escalation.level_due_on, Escalation.id), limit))
-        .values(level=int(target), level_since=now, level_due_on=_due_date(Escalation.team_id, teams, target))
-        .returning(Escalation.id, Escalation.action_id, Escalation.team_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    return [Moved(esc_id, action_id, team_id, int(target)) for esc_id, action_id, team_id in rows]
 
 
 def _climb_past_team(teams, now: datetime, start: datetime | None, limit: int) -> list[Moved]:
@@ -135,23 +98,7 @@ def _climb_past_team(teams, now: datetime, start: datetime | None, limit: int) -
                   pending.c.escalated_at, pending.c.id).limit(limit)
         .subquery("waiting")
     )
-    commitment = sa.and_(Commitment.team_id == waiting.c.team_id, Commitment.organisation_id == waiting.c.organisation_id)
-    source = sa.select(
-        waiting.c.id, waiting.c.team_id, waiting.c.organisation_id, sa.literal(int(Level.DIRECTOR)),
-        sa.literal(now, Escalation.started_at.type), sa.literal(now, Escalation.level_since.type),
-        _due_date(waiting.c.team_id, teams, Level.DIRECTOR),
-        sa.func.coalesce(sa.select(Commitment.escalation_name).where(commitment).scalar_subquery(), ""),
-        sa.func.coalesce(sa.select(Commitment.escalation_email).where(commitment).scalar_subquery(), ""),
-        sa.literal(""), sa.literal(""), sa.literal("")).where(sa.true())  # SQLite: a WHERE before ON CONFLICT
-    t = Escalation.__table__
-    columns = [t.c.action_id, t.c.team_id, t.c.organisation_id, t.c.level, t.c.started_at, t.c.level_since,
-               t.c.level_due_on, t.c.director_name, t.c.director_email, t.c.director_mail_error,
-               t.c.director_explanation, t.c.steering_outcome]
-    rows = db.session.execute(
-        insert_or_skip(t, index_elements=["action_id"]).from_select(columns, source)
-        .returning(t.c.id, t.c.action_id, t.c.team_id)
-    ).all()
-    return [Moved(esc_id, action_id, team_id, int(Level.DIRECTOR)) for esc_id, action_id, team_id in rows]
+    return ladder.climb_past_team(waiting, teams, now)
 
 
 def climb(now: datetime) -> str:
@@ -163,13 +110,12 @@ def climb(now: datetime) -> str:
     limit = batch_size()
     teams = _team_ladders(now)
     closed = _close_settled(now, limit)
-    per_level = [_climb_from(Level.STEERING, teams, now, limit), _climb_from(Level.DIRECTOR, teams, now, limit),
+    by_today = grouped((team_id, today) for team_id, today, _days in teams)
+    per_level = [ladder.climb_from(Level.STEERING, by_today, teams, now, limit),
+                 ladder.climb_from(Level.DIRECTOR, by_today, teams, now, limit),
                  _climb_past_team(teams, now, ladder_start(), limit)]
     moved = [m for level_moves in per_level for m in level_moves]
-    if moved:
-        db.session.execute(sa.insert(EscalationStep), [
-            {"escalation_id": esc_id, "from_level": level - 1, "to_level": level, "at": now, "by_id": None}
-            for esc_id, _action, _team, level in moved])
+    ladder.record_moves(moved, now)
     for _esc, action_id, team_id, level in moved:
         audit.record("escalation.climb", object_type="action", object_id=action_id, actor=None, team_id=team_id,
                      details={"from": level - 1, "to": level})

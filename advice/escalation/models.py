@@ -1,12 +1,13 @@
 """The escalation ladder's records.
 
-The levels follow the AVE model's phases, green to dark red. Levels 0 (the organisation's
-contact: reminders) and 1 (the chair and the team: an escalated action on the list back on the table)
-live on the action itself (``Action.escalated_at``); an ``Escalation`` row exists once an action
-climbs to level 2 and above: the director, the municipality's steering group, the national
-Maatwerkloket Multiproblematiek. ``EscalationStep`` keeps the ladder's history, one row per move. ``LadderStart`` holds the moment
-the ladder started in an installation that had history before it. ``with_ladder_level`` loads an
-action's level with it (``Action.ladder_level``).
+The levels follow the AVE model's phases, green to dark red. An action's level is one column,
+``Action.ladder_level`` (0 the organisation's contact: reminders; 1 the chair and the team: an
+escalated action, back on the table; 2 the director, 3 the municipality's steering group, 4 the national
+Maatwerkloket Multiproblematiek). An ``Escalation`` row keeps the details of levels 2 to 4 once
+an action climbs past the team (who was asked, the answers, the deadline of the level);
+``EscalationStep`` keeps the ladder's history, one row per move up, the entry into level 1
+included. ``LadderStart`` holds the moment the ladder started in an installation that had
+history before it. Only ``advice.escalation.ladder`` writes any of it.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from advice.models import Action
 from core.clock import utcnow
 from core.db import db, enum_column
 
@@ -146,12 +146,16 @@ class EscalationStep(db.Model):
     __tablename__ = "advice_escalation_steps"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    escalation_id: Mapped[int] = mapped_column(sa.ForeignKey("advice_escalations.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("advice_actions.id", ondelete="CASCADE"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("advice_escalations.id", ondelete="CASCADE"),
+                                                      index=True)
+    """The ladder past the team the move belongs to; NULL for the entry into level 1."""
     from_level: Mapped[int]
     to_level: Mapped[int]
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    """NULL: the scheduler (the level's deadline passed unanswered)."""
+    """Who moved it: the chair climbing by hand, or the contact who refused (the entry into level
+    1); NULL: the scheduler (the level's deadline or the grace period passed)."""
 
     escalation: Mapped[Escalation] = relationship(back_populates="steps")
 
@@ -169,14 +173,3 @@ class LadderStart(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     started_at: Mapped[datetime]
-
-
-def with_ladder_level():
-    """Loader option: fill ``Action.ladder_level`` in the statement that loads the actions (a
-    correlated subquery on the action's one escalation row), so a list's ladder badges cost no
-    statement of their own. Use it where ``Action`` is the loaded entity, or as a sub-option of
-    a relationship loader of actions."""
-    open_level = (sa.select(Escalation.level)
-                  .where(Escalation.action_id == Action.id, Escalation.closed_at.is_(None))
-                  .scalar_subquery())
-    return sa.orm.with_expression(Action.ladder_level, sa.func.coalesce(open_level, 0))

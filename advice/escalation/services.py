@@ -14,10 +14,11 @@ does not carry out:
 
 Each level has a deadline from the team's settings (``AdviceSettings.ladder_*_days``); the night
 job climbs what passed it (``advice.escalation.jobs``), the chair may also climb by hand (here).
-Every move is audited and kept as an ``EscalationStep``, and the team's chairs are told
-(``tell_chairs``). A ladder only climbs; it closes when the action is done or dropped, or the
-advice corrected. Here: the allowed moves, the level of an action (for pages and lists), the
-chair's steps, the national summary, retention and the case page's notices.
+Every move is audited and kept as an ``EscalationStep`` (the entry into level 1 too), and the
+team's chairs are told (``tell_chairs``). A ladder only climbs; it closes when the action is done
+or dropped, or the advice corrected. Here: the level of an action (``Action.ladder_level``, for
+pages and lists), the chair's steps (checked here, written by ``advice.escalation.ladder``), the
+ladder's history, the national summary and the case page's notices.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from flask_babel import gettext as _
 from advice import permissions
 from advice.escalation.director import ladder_link
 from advice.lifecycle import NOTE_MAX, TransitionError
-from advice.models import Action, ActionStatus, Advice, AdviceStatus
+from advice.models import Action, Advice, AdviceStatus
 from advice.settings import DEFAULT_LADDER_DAYS, AdviceSettings
 from casefiles import services as case_services
 from casefiles.models import Case, CaseStatus
@@ -38,25 +39,13 @@ from core import audit
 from core.clock import team_today, utcnow
 from core.db import db
 from core.errors import PermissionDenied, ServiceError
-from core.models import Commitment, Organisation, Role, Team, User
+from core.models import Organisation, Role, Team, User
 from core.people import members_by_team
 from notifications.services import notify_many
 
+from . import ladder
+from .ladder import UNSETTLED, UNSETTLED_IN, Moved, check_move
 from .models import Escalation, EscalationStep, Level
-
-#: The allowed moves: one level up at a time; the top has none.
-TRANSITIONS: dict[Level, frozenset[Level]] = {
-    Level.CONTACT: frozenset({Level.TEAM}),
-    Level.TEAM: frozenset({Level.DIRECTOR}),
-    Level.DIRECTOR: frozenset({Level.STEERING}),
-    Level.STEERING: frozenset({Level.NATIONAL}),
-    Level.NATIONAL: frozenset(),
-}
-
-#: Statuses of an action still not carried out (the ladder stays open).
-UNSETTLED = (ActionStatus.OPEN, ActionStatus.CONFIRMED, ActionStatus.REFUSED)
-UNSETTLED_IN = Action.status.in_(sa.bindparam("unsettled", sorted(s.value for s in UNSETTLED), expanding=True,
-                                               literal_execute=True))
 
 KIND_OF_LEVEL = {
     Level.DIRECTOR: "advice.escalation_director",
@@ -65,44 +54,16 @@ KIND_OF_LEVEL = {
 }
 
 
-def check_move(from_level: Level, to_level: Level) -> None:
-    if to_level not in TRANSITIONS[from_level]:
-        raise TransitionError(_("An escalation climbs one level at a time; this move is not allowed."))
-
-
 # --- the level of actions, for pages and lists --------------------------------------------------
 
-def _level(action: Action, open_level: int | None) -> Level:
-    """The one rule: an action not carried out is at its open escalation's level, else at the
-    team while escalated to it, else with the contact."""
-    if action.status in UNSETTLED:
-        if open_level:
-            return Level(open_level)
-        if action.escalated_at is not None:
-            return Level.TEAM
-    return Level.CONTACT
-
-
-def level_of(action: Action, escalation: Escalation | None = None) -> Level:
-    return _level(action, escalation.level if escalation is not None and escalation.closed_at is None else None)
+def level_of(action: Action) -> Level:
+    """The action's ladder level (``Action.ladder_level``, kept by ``advice.escalation.ladder``)."""
+    return Level(action.ladder_level)
 
 
 def levels_of(actions) -> dict[int, Level]:
-    """The ladder level of each action: no statement for actions loaded with their open
-    escalation's level (``models.with_ladder_level``, as the lists and the advice page load
-    them), one for any number of others."""
-    actions = list(actions)
-    # Read the loaded value from the instance's state: an expired action must not be refreshed
-    # one by one here (it is then asked for with the others).
-    loaded = {a.id: sa.inspect(a).dict.get("ladder_level") for a in actions}
-    missing = [action_id for action_id, level in loaded.items() if level is None]
-    if missing:
-        loaded.update(dict.fromkeys(missing, 0))
-        loaded.update(db.session.execute(
-            sa.select(Escalation.action_id, Escalation.level)
-            .where(Escalation.action_id.in_(missing), Escalation.closed_at.is_(None))
-        ).all())
-    return {a.id: _level(a, loaded[a.id]) for a in actions}
+    """The ladder level of each action, read from the loaded actions (no statement)."""
+    return {a.id: Level(a.ladder_level) for a in actions}
 
 
 # --- the chair's steps --------------------------------------------------------------------------
@@ -120,32 +81,17 @@ def climb_by_hand(action: Action, actor: User, *, now: datetime | None = None) -
     if action.status not in UNSETTLED or action.advice.status != AdviceStatus.ISSUED:
         raise TransitionError(_("This action is done, dropped or replaced: there is nothing to escalate."))
     escalation = db.session.scalar(sa.select(Escalation).where(Escalation.action_id == action.id))
-    current = level_of(action, escalation)
+    current = level_of(action)
     if escalation is not None and escalation.closed_at is not None:
         raise TransitionError(_("This escalation is over."))
     target = Level(current + 1) if current < Level.NATIONAL else current
     check_move(current, target)
-    team = db.session.get(Team, action.team_id)
-    today = team_today(team, now)
-    days = ladder_days(team.id)
     if current == Level.CONTACT:
         raise TransitionError(_("The action is not escalated to the team yet; the team decides first."))
-    if escalation is None:
-        commitment = db.session.scalar(sa.select(Commitment).where(
-            Commitment.team_id == action.team_id, Commitment.organisation_id == action.organisation_id))
-        escalation = Escalation(
-            action_id=action.id, team_id=action.team_id, organisation_id=action.organisation_id, level=target,
-            started_at=now, level_since=now, level_due_on=today + timedelta(days=days[Level.DIRECTOR]),
-            director_name=commitment.escalation_name if commitment else "",
-            director_email=commitment.escalation_email if commitment else "",
-        )
-        db.session.add(escalation)
-    else:
-        escalation.level, escalation.level_since = int(target), now
-        escalation.level_due_on = (today + timedelta(days=days[target])) if target in days else None
-    db.session.flush()
-    db.session.add(EscalationStep(escalation_id=escalation.id, from_level=int(current), to_level=int(target),
-                                  at=now, by_id=actor.id))
+    team = db.session.get(Team, action.team_id)
+    days = ladder_days(team.id)
+    due_on = (team_today(team, now) + timedelta(days=days[target])) if target in days else None
+    escalation = ladder.climb(action, escalation, target, now=now, due_on=due_on, by_id=actor.id)
     audit.record("escalation.climb", object_type="action", object_id=action.id, actor=actor, team_id=action.team_id,
                  details={"from": int(current), "to": int(target), "by_hand": True})
     tell_chairs([Moved(escalation.id, action.id, action.team_id, int(target))])
@@ -170,11 +116,9 @@ def record_steering(escalation: Escalation, actor: User, *, referred_on: date | 
     if len(outcome) > NOTE_MAX:
         raise ServiceError(_("The outcome is too long (at most %(max)d characters).", max=NOTE_MAX))
     details: dict[str, Any] = {"referred_on": referred_on.isoformat()}
-    escalation.steering_referred_on = referred_on
+    ladder.record_steering(escalation, referred_on=referred_on, outcome=outcome, now=now)
     if outcome:
-        escalation.steering_outcome, escalation.steering_outcome_at = outcome, now
         details.update(case_services.keep_text(action.advice.case, "steering_outcome", outcome, actor))
-    db.session.flush()
     audit.record("escalation.steering", object_type="action", object_id=action.id, actor=actor,
                  team_id=escalation.team_id, details=details)
 
@@ -188,8 +132,7 @@ def record_national_sent(escalation: Escalation, actor: User, *, sent_on: date |
     team = db.session.get(Team, escalation.team_id)
     if sent_on is None or sent_on > team_today(team, now):
         raise ServiceError(_("Give the day the summary was sent (not in the future)."))
-    escalation.national_sent_on = sent_on
-    db.session.flush()
+    ladder.record_national_sent(escalation, sent_on)
     audit.record("escalation.national_sent", object_type="action", object_id=escalation.action_id, actor=actor,
                  team_id=escalation.team_id, details={"sent_on": sent_on.isoformat()})
 
@@ -209,7 +152,7 @@ def national_summary(escalation: Escalation) -> dict[str, Any]:
         "action": " ".join((action.description or "").split()),
         "organisation": action.organisation.name,
         "deadline": action.effective_deadline,
-        "steps": [(step.at, Level(step.from_level), Level(step.to_level)) for step in escalation.steps],
+        "steps": [(step.at, Level(step.from_level), Level(step.to_level)) for step in history(action)],
         "director_answer": escalation.director_answer,
         "steering_referred_on": escalation.steering_referred_on,
     }
@@ -223,13 +166,6 @@ def ladder_days(team_id: int | None = None) -> dict[Level, int]:
         return {Level(k): v for k, v in DEFAULT_LADDER_DAYS.items()}
     return {Level.TEAM: row.ladder_team_days, Level.DIRECTOR: row.ladder_director_days,
             Level.STEERING: row.ladder_steering_days}
-
-
-class Moved(tuple):
-    """(escalation id, action id, team id, new level)."""
-
-    def __new__(cls, escalation_id, action_id, team_id, level):
-        return super().__new__(cls, (escalation_id, action_id, team_id, level))
 
 
 def tell_chairs(moved: list[Moved]) -> None:
@@ -249,19 +185,10 @@ def tell_chairs(moved: list[Moved]) -> None:
                 for _esc, action_id, team_id, level in moved)
 
 
-# --- retention ----------------------------------------------------------------------------------
-
-def anonymise_escalations(case_ids) -> list[str]:
-    """Retention of a batch of cases: clear the ladder's free text (one statement)."""
-    from core import privacy
-
-    action_ids = (sa.select(Action.id).join(Advice, Advice.id == Action.advice_id)
-                  .where(Advice.case_id.in_(case_ids)))
-    cleared = privacy.clear({"escalation": sa.update(Escalation).where(
-        Escalation.action_id.in_(action_ids),
-        sa.or_(Escalation.director_explanation != "", Escalation.steering_outcome != ""))
-        .values(director_explanation="", steering_outcome="")})
-    return sorted(f"{part}.{name}" for part in cleared for name in ("director_explanation", "steering_outcome"))
+def history(action: Action) -> list[EscalationStep]:
+    """The action's moves up the ladder, the entry into level 1 included, oldest first."""
+    return list(db.session.scalars(sa.select(EscalationStep).where(EscalationStep.action_id == action.id)
+                                   .order_by(EscalationStep.at, EscalationStep.id)))
 
 
 # --- the case page ------------------------------------------------------------------------------
@@ -281,18 +208,16 @@ def case_notices(user, case) -> list:
             is_team_member(user, case.team_id) or is_owner(user, case)):
         return []
     rows = db.session.execute(
-        sa.select(Action.id, Action.advice_id, Action.escalated_at, Action.status, Organisation.name,
-                  Escalation.level, Escalation.closed_at)
+        sa.select(Action.id, Action.advice_id, Organisation.name, Action.ladder_level)
         .join(Advice, Advice.id == Action.advice_id)
         .join(Organisation, Organisation.id == Action.organisation_id)
-        .outerjoin(Escalation, Escalation.action_id == Action.id)
         .where(Advice.case_id == case.id, Advice.status == AdviceStatus.ISSUED, UNSETTLED_IN,
-               sa.or_(Action.escalated_at.is_not(None), sa.and_(Escalation.id.is_not(None), Escalation.closed_at.is_(None))))
+               Action.ladder_level >= int(Level.TEAM))
         .order_by(Action.id)
     ).all()
     out = []
-    for action_id, advice_id, _at, _status, organisation, level, closed_at in rows:
-        lv = Level(level) if level is not None and closed_at is None else Level.TEAM
+    for action_id, advice_id, organisation, level in rows:
+        lv = Level(level)
         lead = is_lead(user, case.team_id)
         out.append(Notice(
             _("%(level)s: the action for %(organisation)s is escalated.", level=lv.label, organisation=organisation),

@@ -88,7 +88,8 @@ def _render(action, esc, status=200, **forms):
         forms["steering_form"].outcome.data = esc.steering_outcome
     return render_template(
         "advice/escalation/ladder.html", action=action, esc=esc, case=action.advice.case,
-        level=escalation.level_of(action, esc), levels=list(Level), climb_form=PostForm(),
+        level=escalation.level_of(action), levels=list(Level), steps=escalation.history(action),
+        climb_form=PostForm(),
         days=escalation.ladder_days(team.id), today=team_today(team, utcnow()), **forms), status
 
 

@@ -20,7 +20,6 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from advice.escalation.models import with_ladder_level
 from advice.models import (
     PENDING_ACTION,
     SETTLED_ACTION,
@@ -80,9 +79,8 @@ def _in_force(query: sa.Select) -> sa.Select:
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(
                      Case.id, Case.team_id, Case.status, Case.reference, Case.household_pseudonym),
-                 sa.orm.joinedload(Action.organisation),
-                 # The ladder's level in the same row (``escalation.levels_of`` needs no statement).
-                 with_ladder_level())
+                 # The ladder's level is the action's own column (``escalation.levels_of``).
+                 sa.orm.joinedload(Action.organisation))
     )
 
 

@@ -8,7 +8,8 @@ once. So a job is a fixed handful of statements whatever the number of teams and
 the teams, claim, load the claimed actions with their context, load the people to tell
 (``core.people``), and one flush of the notifications and the audit rows.
 
-The claims set follow-through markers only (reminded_at, overdue_notified_at, escalated_at);
+The claims set follow-through markers only (reminded_at, overdue_notified_at; escalated_at with
+the action's ladder level, through ``advice.escalation.ladder``, the escalation's one owner);
 they do not raise an action's lock version, so a contact with the action open is not refused
 because a reminder went out. The partial indexes on ``advice_actions`` (see
 ``Action``) hold only the pending actions a job has not claimed yet, by effective deadline, so
@@ -22,7 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from advice.events import overdue_events
-from advice.models import PENDING_ACTION, Action, Advice, EscalationKind
+from advice.escalation import ladder
+from advice.models import PENDING_ACTION, Action, Advice
 from advice.windows import Windows, chunks, grouped, team_days, within
 from casefiles.models import Case
 from core import audit
@@ -39,18 +41,23 @@ PENDING = Action.status.in_(sa.bindparam("pending", sorted(PENDING_ACTION), expa
 
 # --- claiming and loading actions -------------------------------------------------------------
 
-def _claim(marker, windows: Windows, now: datetime, **extra) -> list[int]:
-    """Set ``marker`` (NULL so far) on the pending actions of advice in force whose effective
-    deadline lies in their team's window; return the ids this run claimed (one statement)."""
-    if not windows:
-        return []
+def _unclaimed(marker, windows: Windows) -> tuple:
+    """The WHERE terms of the pending actions of advice in force whose ``marker`` is NULL so far
+    and whose effective deadline lies in their team's window."""
     # The action's own team and in-force flag: no look-up of its advice or case per candidate.
     per_team, overall = within(EFFECTIVE_DEADLINE, Action.team_id, windows)
+    return PENDING, marker.is_(None), overall, Action.in_force, per_team
+
+
+def _claim(marker, windows: Windows, now: datetime) -> list[int]:
+    """Set ``marker`` on the actions of ``_unclaimed``; return the ids this run claimed (one statement)."""
+    if not windows:
+        return []
     return list(
         db.session.scalars(
             sa.update(Action)
-            .where(PENDING, marker.is_(None), overall, Action.in_force, per_team)
-            .values({marker.key: now, **extra})
+            .where(*_unclaimed(marker, windows))
+            .values({marker.key: now})
             .returning(Action.id)
             .execution_options(synchronize_session=False)
         )
@@ -123,7 +130,8 @@ def escalate_overdue(now: datetime) -> str:
     list back on the table at the next meeting until the team decides."""
     windows = grouped((team_id, (None, today - timedelta(days=grace)))
                        for team_id, today, _reminder, grace in team_days(now))
-    rows = _load(_claim(Action.escalated_at, windows, now, escalation_kind=EscalationKind.OVERDUE))
+    # The escalation's owner claims them, with their level and the entry into level 1.
+    rows = _load(ladder.enter_team_overdue(_unclaimed(Action.escalated_at, windows), now) if windows else [])
     chairs = members_by_team({r.team_id for r in rows}, Role.CHAIR)
     notify_many((chairs.get(r.team_id, []), "advice.action_escalated", _context(r), _link(r)) for r in rows)
     _audit_each("action.escalate", rows, {"kind": "overdue"})

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from advice import permissions
 from advice.closure.models import CaseClosure
 from advice.drafting import ties
-from advice.escalation.models import with_ladder_level
+from advice.escalation import ladder
 from advice.events import action_event
 from advice.lifecycle import (
     NOTE_MAX,
@@ -122,7 +122,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
         raise ServiceError(_("The date it was done cannot be before the advice was issued."))
     transition_action(action, ActionStatus.DONE, actor)
     action.done_at, action.done_on, action.done_by_id, action.done_note = now, done_on, actor.id, note
-    action.escalated_at = None  # an overdue escalation is settled: it leaves the list back on the table
+    ladder.settle(action)  # an overdue escalation is settled: it leaves the list back on the table
     _flush_action(action)
     action_event("action.changed", action)
     sync_case(action.advice, actor)
@@ -140,10 +140,11 @@ def refuse_action(action: Action, actor: User, *, expected_version: int | None, 
         raise ServiceError(_("A reason is required to refuse an action."))
     if len(reason) > NOTE_MAX:
         raise ServiceError(_("The reason is too long (at most %(max)d characters).", max=NOTE_MAX))
-    transition_action(action, ActionStatus.REFUSED, actor,
-                      case_services.keep_text(action.advice.case, "action_refused", reason, actor))
+    # The reason lives on the action alone (``refused_reason``, cleared by retention): the audit
+    # row holds no text and points to the action.
+    transition_action(action, ActionStatus.REFUSED, actor)
     action.refused_at, action.refused_by_id, action.refused_reason = now, actor.id, reason
-    action.escalated_at, action.escalation_kind = now, EscalationKind.REFUSED
+    ladder.enter_team(action, EscalationKind.REFUSED, now, actor.id)
     _flush_action(action)
     action_event("action.changed", action)
     audit_step("action.escalate", "action", action.id, actor, action.advice.case.team_id, {"kind": "refused"})
@@ -193,7 +194,7 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
     action.team_decision, action.team_decision_note = decision, note
     action.decided_at, action.decided_by_id = now, actor.id
     action.decided_meeting_id = meeting.id if meeting is not None else None
-    action.escalated_at = None
+    ladder.settle(action)
     _flush_action(action)
     action_event("action.changed", action)
     audit_step("action.decide", "action", action.id, actor, team.id, details)
@@ -271,7 +272,7 @@ def back_on_table(team: Team, meeting: Meeting | None = None, now: datetime | No
         .where(escalated_where)
         .options(sa.orm.contains_eager(Action.advice).load_only(Advice.id, Advice.case_id, Advice.status),
                  sa.orm.contains_eager(Action.advice, Advice.case).load_only(Case.id, Case.team_id, Case.reference),
-                 sa.orm.joinedload(Action.organisation), with_ladder_level()),
+                 sa.orm.joinedload(Action.organisation)),
         Action.escalated_at, Action.id, cursor=escalated_cursor, size=size, newest_first=False,
         count=sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id).where(escalated_where),

@@ -53,7 +53,7 @@ TABLES = {
                        "assigned_at", "deadline_extended_to", "confirmed_at", "confirmed_by_id", "done_at", "done_on",
                        "done_by_id", "done_note", "refused_at", "refused_by_id", "refused_reason", "overdue_notified_at",
                        "escalated_at", "escalation_kind", "team_decision", "team_decision_note", "decided_at",
-                       "decided_by_id", "version", "in_force"),
+                       "decided_by_id", "version", "in_force", "ladder_level"),
     "advice_case_closures": ("id", "case_id", "team_id", "outcome", "note", "closed_at", "closed_by_id",
                              "followup_due_on", "followup_asked_at", "followup_result", "followup_note",
                              "followup_at", "followup_by_id", "team_note", "team_noted_at", "team_noted_by_id"),
@@ -314,7 +314,7 @@ class CaseWriter:
                      description=f"Actie {k + 1} voor de organisatie (scale seed).", deadline=deadline,
                      need_id=needs[0] if needs and k == 0 else None, status="open", assigned_at=issued,
                      done_note="", refused_reason="", team_decision_note="", version=1,
-                     in_force=issued is not None)
+                     in_force=issued is not None, ladder_level=0)
             r = mix(act, 1) % 100
             if issued is not None and status != "advised":
                 confirmed = issued + timedelta(days=3)
@@ -337,12 +337,12 @@ class CaseWriter:
                     a["overdue_notified_at"] = self.clamp(datetime.combine(deadline + timedelta(days=1), time(7), UTC))
                     if r < 85 and late > 7:  # past the grace period: the nightly job escalated it
                         a.update(escalated_at=self.clamp(datetime.combine(deadline + timedelta(days=8), time(7, 20), UTC)),
-                                 escalation_kind="overdue")
+                                 escalation_kind="overdue", ladder_level=1)  # at the team
                     elif 85 <= r < 90:
                         refused = self.clamp(confirmed + timedelta(days=2))
                         a.update(status="refused", refused_at=refused, refused_by_id=contact, confirmed_at=None,
                                  confirmed_by_id=None, refused_reason="Past niet binnen ons beleid (scale seed).",
-                                 escalated_at=refused, escalation_kind="refused")
+                                 escalated_at=refused, escalation_kind="refused", ladder_level=1)
                     elif 90 <= r < 95:
                         self._decide(a, "extend", chair, deadline, "overdue")
                     elif r >= 95:

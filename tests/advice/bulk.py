@@ -59,6 +59,7 @@ def fill(w, n: int, *, team=None, org=None, org2=None, today: date | None = None
                            deadline=today - timedelta(days=20) if overdue else today + timedelta(days=10))
             if i % 5 == 0 and overdue:
                 open_.escalated_at, open_.escalation_kind = moment + timedelta(days=30), EscalationKind.OVERDUE
+                open_.ladder_level = 1  # at the team
             advice.actions = [
                 open_,
                 Action(organisation_id=org2.id, description=f"confirmed {i}", assigned_at=moment,
@@ -69,7 +70,7 @@ def fill(w, n: int, *, team=None, org=None, org2=None, today: date | None = None
                 advice.actions.append(Action(
                     organisation_id=org2.id, description=f"refused {i}", assigned_at=moment, deadline=today,
                     status=ActionStatus.REFUSED, refused_at=moment + timedelta(days=1), refused_reason="No capacity",
-                    escalated_at=moment + timedelta(days=1), escalation_kind=EscalationKind.REFUSED))
+                    escalated_at=moment + timedelta(days=1), escalation_kind=EscalationKind.REFUSED, ladder_level=1))
         db.session.add_all([case, advice])
         cases.append(case)
         advices.append(advice)

@@ -25,7 +25,7 @@ def check_ladder_demo():
     assert [(s.from_level, s.to_level, s.by_id is None) for s in hazelaar.steps] == [(1, 2, True), (2, 3, False), (3, 4, True)]
     olm = db.session.scalar(sa.select(Escalation).where(Escalation.level == Level.DIRECTOR))
     assert olm.director_mailed_at is not None and olm.director_answered_at is None
-    assert escalation.level_of(olm.action, olm) == Level.DIRECTOR
+    assert escalation.level_of(olm.action) == Level.DIRECTOR
     deviating = db.session.scalar(sa.select(CostLine).where(CostLine.deviation_reason != ""))
     assert deviating is not None and deviating.catalogue_cost_cents == 750_000 and deviating.price_year == 2014
     wilg = cases["Fam. Wilg"]

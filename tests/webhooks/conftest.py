@@ -38,6 +38,16 @@ def _audit(event: str, args) -> None:
 
 
 @pytest.fixture(autouse=True)
+def english(app):
+    """The webhook tests read the messages and reasons in English (the app's default language is
+    Dutch, in which they are translated too)."""
+    from flask_babel import force_locale
+
+    with app.app_context(), force_locale("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def connections():
     """Every (address, port) connected to during the test; non-loopback ones are refused."""
     if not _watch.installed:
