@@ -29,7 +29,7 @@ ADVICE_KINDS: dict[str, Kind] = {
     ),
     "advice.action_refused": Kind(
         _l("Action refused in case %(reference)s"),
-        _l("%(organisation)s refused its action in case %(reference)s. It is on the next meeting's follow-up list; please decide how to proceed."),
+        _l("%(organisation)s refused its action in case %(reference)s. It is back on the table at the next meeting; please decide how to proceed."),
         always_email=True,
     ),
     "advice.action_due_soon": Kind(
@@ -42,7 +42,7 @@ ADVICE_KINDS: dict[str, Kind] = {
     ),
     "advice.action_escalated": Kind(
         _l("Overdue action in case %(reference)s escalated"),
-        _l("The action for %(organisation)s in case %(reference)s is overdue past the grace period (due %(deadline)s). It is on the next meeting's follow-up list."),
+        _l("The action for %(organisation)s in case %(reference)s is overdue past the grace period (due %(deadline)s). It is back on the table at the next meeting."),
         always_email=True,
     ),
     "advice.case_completed": Kind(
@@ -50,8 +50,8 @@ ADVICE_KINDS: dict[str, Kind] = {
         _l("Every action of the advice on case %(reference)s is done. Please close the case and record the outcome."),
     ),
     "advice.followup_due": Kind(
-        _l("Follow-up evaluation of case %(reference)s"),
-        _l("Case %(reference)s was closed three months ago. Is the breakthrough holding? Please record the follow-up evaluation."),
+        _l("Three-month evaluation of case %(reference)s"),
+        _l("Case %(reference)s was closed three months ago. Is the breakthrough holding? Please record the three-month evaluation."),
     ),
     # The escalation ladder (advice.escalation): the chair is told at every level.
     "advice.escalation_director": Kind(

@@ -275,7 +275,7 @@ class Action(db.Model):
         *(sa.Index(f"ix_advice_actions_{name}", sa.text("coalesce(deadline_extended_to, deadline)"), **{
             f"{dialect}_where": sa.text(f"status IN ('confirmed', 'open') AND {marker} IS NULL") for dialect in ("postgresql", "sqlite")})
           for name, marker in (("to_remind", "reminded_at"), ("to_mark_overdue", "overdue_notified_at"), ("to_escalate", "escalated_at"))),
-        # The follow-up list (advice.follow_through.services.follow_up_items): escalated actions waiting
+        # The list back on the table (advice.follow_through.services.back_on_table): escalated actions waiting
         # for the team, oldest first; few, whatever the history.
         sa.Index("ix_advice_actions_escalated", "escalated_at", "id",
                  postgresql_where=sa.text("escalated_at IS NOT NULL"), sqlite_where=sa.text("escalated_at IS NOT NULL")),

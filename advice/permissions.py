@@ -101,7 +101,7 @@ def has_open_draft(case: Case) -> bool:
     )
 
 
-def can_record_followup(user: User | None, case: Case) -> bool:
+def can_record_evaluation(user: User | None, case: Case) -> bool:
     return case.status == CaseStatus.CLOSED and is_owner(user, case)
 
 
@@ -137,12 +137,12 @@ def can_read_plan_notes(user: User | None, case: Case) -> bool:
     return signed_in(user) and case_permissions.can_view(user, case)
 
 
-def can_record_signals(user: User | None, advice: Advice) -> bool:
+def can_record_lessons(user: User | None, advice: Advice) -> bool:
     """The team's lessons for the system are recorded by its chair or secretary, on the issued advice."""
     return advice.status == AdviceStatus.ISSUED and is_lead(user, advice.case.team_id)
 
 
-def can_keep_signal_sources(user: User | None, team_id: int) -> bool:
+def can_keep_lesson_sources(user: User | None, team_id: int) -> bool:
     return is_lead(user, team_id)
 
 

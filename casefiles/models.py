@@ -259,7 +259,7 @@ class InclusionCriterion(db.Model):
 class CaseMessage(db.Model):
     """Free text written at a step of the case, by any package (a return question, a reason to
     decline or withdraw, an intake note, a refusal reason, a team decision, a correction reason,
-    the team's review of a follow-up). Kept here, not in the append-only audit trail, so
+    the team's review of an evaluation). Kept here, not in the append-only audit trail, so
     retention can clear it; the audit row refers to it by id (``casefiles.services.keep_text``)."""
 
     __tablename__ = "case_messages"

@@ -1,6 +1,6 @@
 """Time: the one ``utcnow`` and the one team-local "today".
 
-Stored times are aware UTC. A team's dates (deadlines, follow-up dates, "today") are its local
+Stored times are aware UTC. A team's dates (deadlines, evaluation dates, "today") are its local
 calendar dates in the team's time zone (``Team.timezone``, Europe/Amsterdam by default).
 
 ``running_at(moment)`` sets the clock the services read for a block of code: time runs on from

@@ -55,7 +55,9 @@ db = SQLAlchemy(model_class=Base)
 
 
 def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
-    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (portable, migratable)."""
+    """Store a StrEnum as its value in a VARCHAR with a CHECK constraint (portable, migratable).
+    The constraint is named after the class unless ``name`` keeps an earlier one."""
+    kw.setdefault("name", enum_cls.__name__.lower())
     return sa.Enum(
         enum_cls,
         native_enum=False,
@@ -63,7 +65,6 @@ def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:
         length=32,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
-        name=enum_cls.__name__.lower(),
         **kw,
     )
 

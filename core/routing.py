@@ -1,10 +1,14 @@
-"""Ids in requests. The app's URL map: the ``int`` converter of every route is bounded by the
+"""Ids in requests, and addresses that moved. The app's URL map: the ``int`` converter of every route is bounded by the
 range of the id columns, so an id no row can have is simply not found (404) instead of reaching
 the database, which refuses it (SQLite past 64 bits, PostgreSQL past its 32-bit ``integer``).
-An id in a form field or query string goes through ``parse_id``, the same rule."""
+An id in a form field or query string goes through ``parse_id``, the same rule. A page whose
+address changed keeps its old one as a redirect (``moved``), so bookmarks, e-mailed links and
+links stored in notifications keep working."""
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, redirect, request, url_for
 from werkzeug.routing import IntegerConverter
 
 #: The largest id a path may name: the range of the id columns (``sa.Integer``, a 32-bit
@@ -28,6 +32,22 @@ def parse_id(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
+
+
+def moved(bp: Blueprint, old_rule: str, endpoint: str, *, post: bool = False) -> None:
+    """Keep ``old_rule`` of ``bp`` as a permanent redirect to the blueprint's ``endpoint`` with the
+    same path values and query string: 301 for a page that is only read, 308 (the method and
+    body kept) for one that is posted to (``post``). The old rule's endpoint is
+    ``<endpoint>_moved``; the blueprint's own rules (sign-in, need-to-know) apply at the new one."""
+    code = 308 if post else 301
+
+    def redirect_to_new(**values):
+        target = url_for(f"{bp.name}.{endpoint}", **values)
+        query = urlencode(list(request.args.items(multi=True)))
+        return redirect(f"{target}?{query}" if query else target, code=code)
+
+    redirect_to_new.__doc__ = f"The old address of {bp.name}.{endpoint}: a permanent redirect."
+    bp.add_url_rule(old_rule, f"{endpoint}_moved", redirect_to_new, methods=["GET", "POST"] if post else ["GET"])
 
 
 def init_app(app: Flask) -> None:

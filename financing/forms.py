@@ -61,9 +61,9 @@ class AgreementForm(FlaskForm):
                       description=_l("For a cost-based price: the most one household can cost. Empty: no cap."))
     partial_share_percent = IntegerField(_l("Share due when partly successful (%)"), default=50,
                                          validators=[InputRequired(), NumberRange(min=0, max=100)])
-    grace_days = IntegerField(_l("Grace period after the follow-up date (days)"), default=30,
+    grace_days = IntegerField(_l("Grace period after the evaluation date (days)"), default=30,
                               validators=[InputRequired(), NumberRange(min=0, max=365)])
-    missing_rule = SelectField(_l("A follow-up still missing after the grace period"),
+    missing_rule = SelectField(_l("An evaluation still missing after the grace period"),
                                choices=[(k.value, v) for k, v in MISSING_LABELS.items()])
     version = HiddenField()
     save = SubmitField(_l("Save the agreement"))

@@ -3,20 +3,20 @@ the book of it (``LedgerEntry``): entries and corrections, written set-based.
 
 Derivation (one statement per agreement, whatever the number of cases), per case in scope:
 
-- running: not closed yet, or closed and the three-month follow-up not recorded while the
+- running: not closed yet, or closed and the three-month evaluation not recorded while the
   grace period has not passed;
-- no success: withdrawn, closed with "not reached", or the follow-up says it does not hold;
-- success: closed with "reached" and the follow-up says it holds;
-- partial: any other recorded follow-up (reached and partly holds, partly reached and holds
+- no success: withdrawn, closed with "not reached", or the evaluation says it does not hold;
+- success: closed with "reached" and the evaluation says it holds;
+- partial: any other recorded evaluation (reached and partly holds, partly reached and holds
   or partly holds);
-- follow-up missing: closed, no follow-up recorded, and the follow-up date plus the grace
+- evaluation missing: closed, no evaluation recorded, and the evaluation date plus the grace
   period has passed (``today`` after it).
 
 Amount due: the price (fixed, or the breaking-through cost lines of the advice version in force,
 each unit cost × quantity rounded half up to cents, capped) × the share of the state: success
-100 %, partial the agreement's share, follow-up missing as the agreement says (nothing, the
-partial share or all), else 0; rounded half up to cents. Due on: the follow-up date (the
-follow-up date plus the grace period for a missing follow-up); none when nothing is due.
+100 %, partial the agreement's share, evaluation missing as the agreement says (nothing, the
+partial share or all), else 0; rounded half up to cents. Due on: the evaluation date (the
+evaluation date plus the grace period for a missing evaluation); none when nothing is due.
 
 Booking (``book``): the derived state of every case is compared with its last entry; a case
 whose state became final gets an entry, a case whose booked state, amount or due date differs
@@ -30,7 +30,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.closure.models import CaseClosure, ClosureOutcome, EvaluationResult
 from advice.models import (
     Advice,
     AdviceStatus,
@@ -78,20 +78,20 @@ def scope_clause(agreement: FinancingAgreement):
 def derived(agreement: FinancingAgreement, today: date) -> sa.Subquery:
     """The derived ledger: (case_id, reference, state, amount_cents, due_on) per case in scope."""
     a = agreement
-    outcome, result = CaseClosure.outcome, CaseClosure.followup_result
-    missing_after = _plus_days(CaseClosure.followup_due_on, a.grace_days)
+    outcome, result = CaseClosure.outcome, CaseClosure.evaluation_result
+    missing_after = _plus_days(CaseClosure.evaluation_due_on, a.grace_days)
     state = sa.case(
         (Case.status == CaseStatus.WITHDRAWN, S.NO_SUCCESS.value),
         (CaseClosure.id.is_(None), S.RUNNING.value),
         (outcome == ClosureOutcome.NOT, S.NO_SUCCESS.value),
-        (result == FollowupResult.NOT, S.NO_SUCCESS.value),
-        (sa.and_(outcome == ClosureOutcome.REACHED, result == FollowupResult.HELD), S.SUCCESS.value),
+        (result == EvaluationResult.NOT, S.NO_SUCCESS.value),
+        (sa.and_(outcome == ClosureOutcome.REACHED, result == EvaluationResult.HELD), S.SUCCESS.value),
         (result.is_not(None), S.PARTIAL.value),
-        (missing_after < today, S.FOLLOWUP_MISSING.value),
+        (missing_after < today, S.EVALUATION_MISSING.value),
         else_=S.RUNNING.value,
     )
     q = (sa.select(Case.id.label("case_id"), Case.reference.label("reference"), state.label("state"),
-                   CaseClosure.followup_due_on.label("followup_due_on"), missing_after.label("missing_after"))
+                   CaseClosure.evaluation_due_on.label("evaluation_due_on"), missing_after.label("missing_after"))
          .select_from(Case).outerjoin(CaseClosure, CaseClosure.case_id == Case.id)
          .where(scope_clause(a)))
     if a.price_kind == PriceKind.COSTS:
@@ -113,11 +113,11 @@ def derived(agreement: FinancingAgreement, today: date) -> sa.Subquery:
                      MissingRule.FULL: 100}[a.missing_rule]
     share = sa.case((inner.c.state == S.SUCCESS.value, 100),
                     (inner.c.state == S.PARTIAL.value, a.partial_share_percent),
-                    (inner.c.state == S.FOLLOWUP_MISSING.value, missing_share), else_=0)
+                    (inner.c.state == S.EVALUATION_MISSING.value, missing_share), else_=0)
     amount = (inner.c.base * share + 50) // 100
     due_on = sa.case(
-        (sa.and_(inner.c.state.in_([S.SUCCESS.value, S.PARTIAL.value]), amount > 0), inner.c.followup_due_on),
-        (sa.and_(inner.c.state == S.FOLLOWUP_MISSING.value, amount > 0), inner.c.missing_after),
+        (sa.and_(inner.c.state.in_([S.SUCCESS.value, S.PARTIAL.value]), amount > 0), inner.c.evaluation_due_on),
+        (sa.and_(inner.c.state == S.EVALUATION_MISSING.value, amount > 0), inner.c.missing_after),
         else_=sa.null())
     return sa.select(inner.c.case_id, inner.c.reference, inner.c.state,
                      amount.label("amount_cents"), sa.type_coerce(due_on, sa.Date).label("due_on")).subquery("derived")

@@ -54,7 +54,7 @@ PRICE_LABELS = {
 
 
 class MissingRule(enum.StrEnum):
-    """What a follow-up still missing after the grace period counts as."""
+    """What an evaluation still missing after the grace period counts as."""
 
     NOTHING = "nothing"
     PARTIAL = "partial"
@@ -79,7 +79,7 @@ class LedgerState(enum.StrEnum):
     SUCCESS = "success"
     PARTIAL = "partial"
     NO_SUCCESS = "no_success"
-    FOLLOWUP_MISSING = "followup_missing"
+    EVALUATION_MISSING = "followup_missing"
 
     @property
     def label(self) -> str:
@@ -91,7 +91,7 @@ STATE_LABELS = {
     LedgerState.SUCCESS: _l("Success"),
     LedgerState.PARTIAL: _l("Partly successful"),
     LedgerState.NO_SUCCESS: _l("No success"),
-    LedgerState.FOLLOWUP_MISSING: _l("Follow-up missing"),
+    LedgerState.EVALUATION_MISSING: _l("Evaluation missing"),
 }
 
 
@@ -134,7 +134,7 @@ class FinancingAgreement(db.Model):
     partial_share_percent: Mapped[int] = mapped_column(default=50)
     """The share of the price due when the breakthrough was partly reached or partly holds."""
     grace_days: Mapped[int] = mapped_column(default=30)
-    """Days after the three-month follow-up date before a missing follow-up counts."""
+    """Days after the three-month evaluation date before a missing evaluation counts."""
     missing_rule: Mapped[MissingRule] = mapped_column(enum_column(MissingRule), default=MissingRule.NOTHING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -184,7 +184,7 @@ class LedgerEntry(db.Model):
     delta_cents: Mapped[int]
     """The change this entry makes (the amount of a first entry; new minus old for a correction)."""
     due_on: Mapped[date | None]
-    """The date the amount became due (the follow-up date, or that date plus the grace period)."""
+    """The date the amount became due (the evaluation date, or that date plus the grace period)."""
     booked_on: Mapped[date]
     """The team-local day the entry was written: a statement counts the entries booked in its period."""
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

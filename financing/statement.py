@@ -23,7 +23,7 @@ from .ledger import _differs, derived, last_entries
 from .models import EntryKind, FinancingAgreement, LedgerEntry, LedgerState
 
 #: The order of the states in every table.
-STATES = (LedgerState.SUCCESS, LedgerState.PARTIAL, LedgerState.FOLLOWUP_MISSING, LedgerState.NO_SUCCESS,
+STATES = (LedgerState.SUCCESS, LedgerState.PARTIAL, LedgerState.EVALUATION_MISSING, LedgerState.NO_SUCCESS,
           LedgerState.RUNNING)
 #: The states a statement lists, a row each (a running case has nothing due).
 LISTED = STATES[:-1]

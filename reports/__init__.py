@@ -9,10 +9,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from core.registry import add_template_global
 
-    from . import dashboard, overview, processing, signals
+    from . import blocking, dashboard, overview, processing
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(processing.bp)
-    app.register_blueprint(signals.bp)
-    add_template_global(app, "blocking_kind_label", signals.kind_label)
+    app.register_blueprint(blocking.bp)
+    add_template_global(app, "blocking_kind_label", blocking.kind_label)

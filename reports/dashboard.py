@@ -32,7 +32,7 @@ from flask_login import current_user, login_required
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
-from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.closure.models import ClosureOutcome, EvaluationResult
 from advice.settings import DEFAULT_WAITING_NORM_DAYS, AdviceSettings
 from core import audit, spreadsheet
 from core.clock import team_today, utcnow
@@ -44,7 +44,7 @@ from core.period import Period, preset
 from core.text import xml_safe
 
 from . import figure_sums, figures
-from .figures import FOLLOWUP_KEYS, Figures, enough, suppress
+from .figures import EVALUATION_KEYS, Figures, enough, suppress
 from .permissions import FIGURE_ROLES, can_view_figures, sees_exact_figures
 from .suppression import LEFT_OUT, among, mark
 
@@ -61,9 +61,9 @@ LEAD_LABELS = {
     "advice": _l("Meeting → advice issued"), "completed": _l("Advice → completed"),
     "waiting": _l("Submission → meeting (total waiting)"),
 }
-FOLLOWUP_COLUMN_LABELS = {
-    FollowupResult.HELD.value: _l("It holds"), FollowupResult.PARTLY.value: _l("Partly holds"),
-    FollowupResult.NOT.value: _l("Does not hold"), "unknown": _l("Not yet known"),
+EVALUATION_COLUMN_LABELS = {
+    EvaluationResult.HELD.value: _l("It holds"), EvaluationResult.PARTLY.value: _l("Partly holds"),
+    EvaluationResult.NOT.value: _l("Does not hold"), "unknown": _l("Not yet known"),
 }
 PRESETS = {
     "this_quarter": _l("This quarter"), "last_quarter": _l("Last quarter"),
@@ -152,7 +152,7 @@ class Shown:
         return format_decimal(value) if self.exact or not 0 < value < figures.SUPPRESS_BELOW else suppress(value)
 
     def among(self, value: int, cases: int) -> str:
-        """A count of things among ``cases`` (the signals of a cause): left out below five cases."""
+        """A count of things among ``cases`` (the lessons of a cause): left out below five cases."""
         return self.n(value) if self.exact or enough(cases) else among(value, cases)
 
     def stat(self, value: float | None, n: int) -> str:
@@ -243,15 +243,15 @@ def _context(team: Team, *, exact: bool):
     shown = Shown(exact=exact, hidden=frozenset() if exact else figure_sums.hidden(fig))
     return dict(team=team, fig=fig, period=period, error=error, preset_name=preset_name, presets=PRESETS,
                 shown=shown, charts=_charts(fig, shown), flow_labels=FLOW_LABELS, lead_labels=LEAD_LABELS,
-                followup_labels=FOLLOWUP_COLUMN_LABELS, followup_keys=FOLLOWUP_KEYS, closure_outcomes=list(ClosureOutcome),
+                evaluation_labels=EVALUATION_COLUMN_LABELS, evaluation_keys=EVALUATION_KEYS, closure_outcomes=list(ClosureOutcome),
                 domain_label=domain_label, period_args=_period_args(period), csv_figures=CSV_FIGURES,
                 flow_kinds=figures.FLOW_KINDS, lead_kinds=figures.LEAD_KINDS,
                 blocking=_blocking(team.id, period) if not error else [])
 
 
 def _blocking(team_id: int, period: Period):
-    """The rules and organisations that block most often (``reports.signals``)."""
-    from .signals import blocking
+    """The rules and organisations that block most often (``reports.blocking``)."""
+    from .blocking import blocking
 
     return blocking(team_id, period)
 
@@ -378,10 +378,10 @@ def csv_rows(fig: Figures, figure: str) -> list[list]:
                          _plain_stat(o.median_days_to_complete, o.done_on_time + o.done_late)])
         return rows
     if figure == "outcomes":
-        rows = [[_("Outcome at closing"), _("Cases")] + [str(FOLLOWUP_COLUMN_LABELS[k]) for k in FOLLOWUP_KEYS]]
+        rows = [[_("Outcome at closing"), _("Cases")] + [str(EVALUATION_COLUMN_LABELS[k]) for k in EVALUATION_KEYS]]
         for o in ClosureOutcome:
             rows.append([o.label, s(fig.outcomes.total(o.value), ("outcome", o.value))]
-                        + [s(fig.outcomes.table[o.value][k], ("outcome", o.value, k)) for k in FOLLOWUP_KEYS])
+                        + [s(fig.outcomes.table[o.value][k], ("outcome", o.value, k)) for k in EVALUATION_KEYS])
         return rows
     if figure == "domains":
         return [[_("Domains"), _("Cases")]] + [[domain_label(c), s(n, ("domain", c))] for c, n in fig.domains]

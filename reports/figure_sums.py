@@ -4,13 +4,13 @@ the municipality sees it, the council's report and its PDF, and the CSV/ODS tabl
 
 A cell is named by a key the pages use too:
 - ``("flow", kind)``: the flow counts; ``("lead", "intake")``: the intake lead times counted;
-- ``("outcome", outcome)`` and ``("outcome", outcome, follow-up)``: the outcomes table;
+- ``("outcome", outcome)`` and ``("outcome", outcome, evaluation)``: the outcomes table;
 - ``("domain", combination)``: the domain combinations;
 - ``("ft", organisation id or None for all, field)``: the follow-through table;
 - ``("ladder", organisation name or None for all, level)``: escalations per level.
 
 The sums: a case with intake is accepted or declined; the cases closed are the outcomes' rows,
-each row its follow-up columns; the cases submitted are the domain combinations; per organisation
+each row its evaluation columns; the cases submitted are the domain combinations; per organisation
 its actions are open, overdue, refused, done on time, done late or dropped, and every column of
 the follow-through and the ladder adds up to its "All organisations" row. Where a sum holds only
 roughly (a case without a domain, an undated done action), treating it as exact leaves out more,
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from advice.closure.models import ClosureOutcome
 
-from .figures import FLOW_KINDS, FOLLOWUP_KEYS, Figures
+from .figures import FLOW_KINDS, EVALUATION_KEYS, Figures
 from .ladder_figures import LEVELS
 from .suppression import Line, protect
 
@@ -36,8 +36,8 @@ def hidden(fig: Figures) -> frozenset:
     lines: list[Line] = [(("lead", "intake"), [("flow", "accepted"), ("flow", "declined")])]
     for o in ClosureOutcome:
         counts["outcome", o.value] = fig.outcomes.total(o.value)
-        counts.update({("outcome", o.value, k): fig.outcomes.table[o.value][k] for k in FOLLOWUP_KEYS})
-        lines.append((("outcome", o.value), [("outcome", o.value, k) for k in FOLLOWUP_KEYS]))
+        counts.update({("outcome", o.value, k): fig.outcomes.table[o.value][k] for k in EVALUATION_KEYS})
+        lines.append((("outcome", o.value), [("outcome", o.value, k) for k in EVALUATION_KEYS]))
     lines.append((("flow", "closed"), [("outcome", o.value) for o in ClosureOutcome]))
     counts.update({("domain", combo): n for combo, n in fig.domains})
     lines.append((("flow", "submitted"), [("domain", combo) for combo, _n in fig.domains]))

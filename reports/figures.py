@@ -39,7 +39,7 @@ possibly extended deadline), overdue (pending and past it), dropped. The median 
 and to complete are the average of the middle one or two values. Computed once, by
 ``advice.follow_through.org_figures.follow_through`` (the chair's overview uses the same), for the cohort. Trend: actions confirmed and reported done per month of the period.
 
-Outcomes: closures recorded in the period, by outcome, crossed with the three-month follow-up
+Outcomes: closures recorded in the period, by outcome, crossed with the three-month evaluation
 result (held / partly / not / not yet known).
 
 Domains and organisations: the cases submitted in the period; a case's domain combination is its
@@ -61,7 +61,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.closure.models import CaseClosure, ClosureOutcome, EvaluationResult
 from advice.follow_through.org_figures import OrgFollowThrough, follow_through, monthly_trend
 from advice.models import (
     Action,
@@ -249,7 +249,7 @@ def _round(value) -> float | None:
 
 @dataclass
 class Outcomes:
-    #: outcome → follow-up result ('held', 'partly', 'not', 'unknown') → count
+    #: outcome → evaluation result ('held', 'partly', 'not', 'unknown') → count
     table: dict[str, dict[str, int]]
 
     def total(self, outcome: str) -> int:
@@ -260,22 +260,22 @@ class Outcomes:
         return sum(self.total(o) for o in self.table)
 
 
-FOLLOWUP_KEYS = tuple(r.value for r in FollowupResult) + ("unknown",)
+EVALUATION_KEYS = tuple(r.value for r in EvaluationResult) + ("unknown",)
 
 
 def _outcome_rows(team_id: int, period: Period) -> sa.Select:
-    """(kind 'outcome', outcome, follow-up result, count, 0, 0) per group of the closures."""
+    """(kind 'outcome', outcome, evaluation result, count, 0, 0) per group of the closures."""
     return (
         sa.select(sa.literal("outcome").label("kind"), sa.type_coerce(CaseClosure.outcome, sa.String).label("a"),
-                  sa.type_coerce(CaseClosure.followup_result, sa.String).label("b"), sa.func.count().label("n1"),
+                  sa.type_coerce(CaseClosure.evaluation_result, sa.String).label("b"), sa.func.count().label("n1"),
                   sa.literal(0).label("n2"), sa.literal(0).label("n3"))
         .where(CaseClosure.team_id == team_id, period.contains(CaseClosure.closed_at))
-        .group_by(CaseClosure.outcome, CaseClosure.followup_result)
+        .group_by(CaseClosure.outcome, CaseClosure.evaluation_result)
     )
 
 
 def _outcomes_from(rows) -> Outcomes:
-    table = {o.value: dict.fromkeys(FOLLOWUP_KEYS, 0) for o in ClosureOutcome}
+    table = {o.value: dict.fromkeys(EVALUATION_KEYS, 0) for o in ClosureOutcome}
     for outcome, result, n in rows:
         table[outcome][result if result is not None else "unknown"] += int(n)
     return Outcomes(table)

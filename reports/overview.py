@@ -2,7 +2,7 @@
 open, confirmed; optionally of one organisation), and for a period (the last three months unless
 chosen) the per-organisation figures of ``advice.follow_through.org_figures`` (one grouped statement) and the
 history (done, dropped) a page at a time, newest first, counted by those figures. Refused actions
-waiting for the team are on the follow-up list. A fixed number of statements, whatever the
+waiting for the team are on the list back on the table. A fixed number of statements, whatever the
 team's history; the period bounds the rows the figures read."""
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ DATA_CATEGORIES = (
     (_l("Blockage map"), _l("The household's needs and how they block each other."), _l("The case owner, the team")),
     (_l("Minutes"), _l("The meeting's notes and outcome on the case."), _l("The team")),
     (_l("Advice"), _l("The binding advice: grounds, the plan, actions per organisation, costs, the coordinator's "
-                      "progress notes and the follow-up."), _l("The team, the organisations")),
+                      "progress notes and the three-month evaluation."), _l("The team, the organisations")),
     (_l("Files"), _l("Documents the case owner attaches; the chair may share some with an action."), _l("The case owner")),
     (_l("Audit trail"), _l("Who read or changed what and when (ids only, no content)."), _l("The application")),
 )

@@ -3,7 +3,7 @@
 subtraction. ``protect`` finds the cells to leave out so that no sum a table shows pins down a
 hidden cell, for every output that leaves the team (pilot figures, the financier's statement).
 
-The model: cells are counts (households, actions, signals) or amounts (cents), each with its
+The model: cells are counts (households, actions, lessons) or amounts (cents), each with its
 value; a *line* says that a total equals the sum of its parts, as the reader can check (a row and
 its total, the per-state amounts and the amount due). A hidden count is known to the reader only
 as "1 to 4" (shown "< 5") or, when left out to protect another cell, as "5 or more" (shown
@@ -37,7 +37,7 @@ def mark(n: int) -> str:
 
 
 def among(count: int, cases: int) -> str:
-    """A count of things among ``cases`` (the signals of a cause, the advice that deviates): left
+    """A count of things among ``cases`` (the lessons of a cause, the advice that deviates): left
     out ("—") when the cases are 1 to 4, as any sum over fewer than 5 cases is; else the
     small-count rule."""
     return suppress(count) if enough(cases) else LEFT_OUT

@@ -141,9 +141,9 @@ def populate(n_cases: int, seed: int = 8, code: str = "BEN") -> int:
             audit("case.close", path["closed"])
             closures.append(dict(case_id=cid, team_id=team.id, outcome=rng.choice(["reached", "reached", "partly", "not"]),
                                  note="", closed_at=path["closed"], closed_by_id=owner.id,
-                                 followup_due_on=(path["closed"] + timedelta(days=91)).date(),
-                                 followup_result=rng.choice([None, "held", "held", "partly", "not"]),
-                                 followup_note="", team_note=""))
+                                 evaluation_due_on=(path["closed"] + timedelta(days=91)).date(),
+                                 evaluation_result=rng.choice([None, "held", "held", "partly", "not"]),
+                                 evaluation_note="", team_note=""))
     ins(CaseDomain, case_domains)
     ins(CaseOrganisation, case_orgs)
     ins(AuditEvent, audits)

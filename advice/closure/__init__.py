@@ -17,5 +17,5 @@ def init_app(app: Flask) -> None:
 
     register_home_notices(app, notices.home_notices)
     register_case_notices(app, notices.case_notices)
-    register_job(app, "advice.ask_followup", jobs.ask_followup, "cron",
-                 N_("Ask for the three-month follow-up evaluation"), hour=7, minute=30)
+    register_job(app, "advice.ask_followup", jobs.ask_evaluation, "cron",
+                 N_("Ask for the three-month evaluation"), hour=7, minute=30)

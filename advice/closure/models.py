@@ -1,4 +1,4 @@
-"""How a case ended and the three-month follow-up evaluation: the closure the case owner records, the outcome, and whether the breakthrough still holds.
+"""How a case ended and the three-month evaluation: the closure the case owner records, the outcome, and whether the breakthrough still holds.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ CLOSURE_OUTCOME_LABELS = {
 }
 
 
-class FollowupResult(enum.StrEnum):
+class EvaluationResult(enum.StrEnum):
     """Whether the breakthrough holds three months after closing."""
 
     HELD = "held"
@@ -44,24 +44,24 @@ class FollowupResult(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(FOLLOWUP_LABELS[self])
+        return str(EVALUATION_LABELS[self])
 
 
-FOLLOWUP_LABELS = {
-    FollowupResult.HELD: _l("It holds"),
-    FollowupResult.PARTLY: _l("It partly holds"),
-    FollowupResult.NOT: _l("It does not hold"),
+EVALUATION_LABELS = {
+    EvaluationResult.HELD: _l("It holds"),
+    EvaluationResult.PARTLY: _l("It partly holds"),
+    EvaluationResult.NOT: _l("It does not hold"),
 }
 
 
 class CaseClosure(db.Model):
-    """How a case ended (recorded by its owner) and the three-month follow-up evaluation."""
+    """How a case ended (recorded by its owner) and the three-month evaluation."""
 
     __tablename__ = "advice_case_closures"
     __table_args__ = (
-        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.closure.jobs.ask_followup
+        sa.Index("ix_advice_case_closures_followup_to_ask", "followup_due_on", **{  # advice.closure.jobs.ask_evaluation
             f"{dialect}_where": sa.text("followup_asked_at IS NULL AND followup_at IS NULL") for dialect in ("postgresql", "sqlite")}),
-        # The follow-up list: closures the team has not noted yet, by due date.
+        # The list back on the table: closures the team has not noted yet, by due date.
         sa.Index("ix_advice_case_closures_to_note", "team_id", "followup_due_on", "id",
                  postgresql_where=sa.text("team_noted_at IS NULL"), sqlite_where=sa.text("team_noted_at IS NULL")),
         # The pilot figures (reports.figures): the team's closures of a period, by outcome.
@@ -75,15 +75,16 @@ class CaseClosure(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     closed_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    followup_due_on: Mapped[date] = mapped_column(index=True)
+    evaluation_due_on: Mapped[date] = mapped_column("followup_due_on", index=True)
     """Three months after closing: the owner is asked whether the breakthrough holds."""
-    followup_asked_at: Mapped[Optional[datetime]]
-    followup_result: Mapped[Optional[FollowupResult]] = mapped_column(enum_column(FollowupResult))
-    followup_note: Mapped[str] = mapped_column(sa.Text, default="")
-    followup_at: Mapped[Optional[datetime]]
-    followup_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    evaluation_asked_at: Mapped[Optional[datetime]] = mapped_column("followup_asked_at")
+    evaluation_result: Mapped[Optional[EvaluationResult]] = mapped_column(
+        "followup_result", enum_column(EvaluationResult, name="followupresult"))
+    evaluation_note: Mapped[str] = mapped_column("followup_note", sa.Text, default="")
+    evaluation_at: Mapped[Optional[datetime]] = mapped_column("followup_at")
+    evaluation_by_id: Mapped[Optional[int]] = mapped_column("followup_by_id", sa.ForeignKey("users.id"))
     team_note: Mapped[str] = mapped_column(sa.Text, default="")
-    """What the team concluded when the follow-up came back on the table."""
+    """What the team concluded when the evaluation came back on the table."""
     team_noted_at: Mapped[Optional[datetime]]
     team_noted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
 

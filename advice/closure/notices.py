@@ -26,13 +26,13 @@ def _notice(case_id: int, reference: str, status: CaseStatus, due_on: date | Non
                       url_for("follow_through.close", case_id=case_id), _("Close the case"), reference, due=True)
     return Notice(_("The three-month evaluation of case %(reference)s is due since %(date)s: is the breakthrough "
                     "holding?", reference=reference, date=local_date(due_on)),
-                  url_for("follow_through.followup", case_id=case_id), _("Record the evaluation"), reference, due=True)
+                  url_for("follow_through.evaluation", case_id=case_id), _("Record the evaluation"), reference, due=True)
 
 
 def _due(today: date):
     return sa.or_(
         Case.status == CaseStatus.COMPLETED,
-        sa.and_(Case.status == CaseStatus.CLOSED, CaseClosure.followup_at.is_(None), CaseClosure.followup_due_on <= today),
+        sa.and_(Case.status == CaseStatus.CLOSED, CaseClosure.evaluation_at.is_(None), CaseClosure.evaluation_due_on <= today),
     )
 
 
@@ -42,11 +42,11 @@ def home_notices(user) -> list[Notice]:
     if not teams:
         return []
     rows = db.session.execute(
-        sa.select(Case.id, Case.reference, Case.status, CaseClosure.followup_due_on)
+        sa.select(Case.id, Case.reference, Case.status, CaseClosure.evaluation_due_on)
         .outerjoin(CaseClosure, CaseClosure.case_id == Case.id)
         .where(Case.owner_id == user.id, Case.team_id.in_(teams), Case.status.in_([CaseStatus.COMPLETED, CaseStatus.CLOSED]),
                _due(local_today()))
-        .order_by(CaseClosure.followup_due_on.nulls_first(), Case.id)
+        .order_by(CaseClosure.evaluation_due_on.nulls_first(), Case.id)
     ).all()
     return [_notice(*row) for row in rows]
 
@@ -58,9 +58,9 @@ def case_notices(user, case: Case) -> list[Notice]:
     due_on = None
     if case.status == CaseStatus.CLOSED:
         closure = db.session.execute(
-            sa.select(CaseClosure.followup_due_on, CaseClosure.followup_at).where(CaseClosure.case_id == case.id)
+            sa.select(CaseClosure.evaluation_due_on, CaseClosure.evaluation_at).where(CaseClosure.case_id == case.id)
         ).one_or_none()
-        if closure is None or closure.followup_at is not None or closure.followup_due_on > team_today(case.team):
+        if closure is None or closure.evaluation_at is not None or closure.evaluation_due_on > team_today(case.team):
             return []
-        due_on = closure.followup_due_on
+        due_on = closure.evaluation_due_on
     return [_notice(case.id, case.reference, case.status, due_on)]

@@ -1,4 +1,4 @@
-"""Closing the case with its outcome (the owner), the three-month follow-up evaluation, and
+"""Closing the case with its outcome (the owner), the three-month evaluation, and
 what the team concluded when it came back on the table."""
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import User
 
-from .models import CaseClosure, ClosureOutcome, FollowupResult
+from .models import CaseClosure, ClosureOutcome, EvaluationResult
 
-FOLLOWUP_MONTHS = 3
+EVALUATION_MONTHS = 3
 
 
 def closure_of(case: Case) -> CaseClosure | None:
@@ -27,7 +27,7 @@ def closure_of(case: Case) -> CaseClosure | None:
 
 
 def close_case(case: Case, actor: User, *, outcome: ClosureOutcome | str, note: str, now: datetime | None = None) -> CaseClosure:
-    """The owner closes a completed case with its outcome; the follow-up is due in three months."""
+    """The owner closes a completed case with its outcome; the evaluation is due in three months."""
     now = now or utcnow()
     if case.status == CaseStatus.COMPLETED and permissions.has_open_draft(case):
         raise TransitionError(_("A correction of the advice is still being drafted: issue or discard it "
@@ -46,47 +46,47 @@ def close_case(case: Case, actor: User, *, outcome: ClosureOutcome | str, note: 
     case_services.close_case(case, actor, outcome=outcome.value, now=now)
     closure = CaseClosure(case=case, team_id=case.team_id, outcome=outcome, note=note, closed_at=now,
                           closed_by_id=actor.id,
-                          followup_due_on=add_months(team_today(case.team, now), FOLLOWUP_MONTHS))
+                          evaluation_due_on=add_months(team_today(case.team, now), EVALUATION_MONTHS))
     db.session.add(closure)
     db.session.flush()
     return closure
 
 
-def record_followup(case: Case, actor: User, *, result: FollowupResult | str, note: str,
+def record_evaluation(case: Case, actor: User, *, result: EvaluationResult | str, note: str,
                     now: datetime | None = None, goal_answers: dict[int, tuple[bool, bool]] | None = None) -> CaseClosure:
     """The owner's answer to 'is the breakthrough holding?' (once); when the plan names goals, per
     goal whether it was reached and whether the breakthrough holds (``goal_answers`` by position,
     ``advice.plan.services.record_goal_reviews``)."""
     now = now or utcnow()
-    if not permissions.can_record_followup(actor, case):
-        raise PermissionDenied(_("Only the case owner records the follow-up of a closed case."))
+    if not permissions.can_record_evaluation(actor, case):
+        raise PermissionDenied(_("Only the case owner records the three-month evaluation of a closed case."))
     closure = closure_of(case)
     if closure is None:
         raise TransitionError(_("This case was not closed with an outcome."))
-    if closure.followup_at is not None:
-        raise TransitionError(_("The follow-up evaluation has already been recorded."))
+    if closure.evaluation_at is not None:
+        raise TransitionError(_("The three-month evaluation has already been recorded."))
     try:
-        result = FollowupResult(result)
+        result = EvaluationResult(result)
     except ValueError:
         raise ServiceError(_("Choose whether the breakthrough holds.")) from None
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Add a note on how it is going."))
-    if plan.goals_for_followup(case):
+    if plan.goals_for_evaluation(case):
         plan.record_goal_reviews(case, actor, goal_answers or {})
-    closure.followup_result, closure.followup_note = result, note
-    closure.followup_at, closure.followup_by_id = now, actor.id
+    closure.evaluation_result, closure.evaluation_note = result, note
+    closure.evaluation_at, closure.evaluation_by_id = now, actor.id
     db.session.flush()
     audit_step("case.followup", "case", case.id, actor, case.team_id, {"result": result.value})
     return closure
 
 
-def record_followup_review(closure: CaseClosure, actor: User, *, note: str, now: datetime | None = None) -> None:
-    """What the team concluded when the follow-up came back on the table."""
+def record_evaluation_review(closure: CaseClosure, actor: User, *, note: str, now: datetime | None = None) -> None:
+    """What the team concluded when the evaluation came back on the table."""
     if not permissions.is_lead(actor, closure.team_id):
         raise PermissionDenied(_("Only the chair or secretary records the team's decision."))
     if closure.team_noted_at is not None:
-        raise TransitionError(_("The team has already discussed this follow-up."))
+        raise TransitionError(_("The team has already discussed this evaluation."))
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Record what the team decided and why."))

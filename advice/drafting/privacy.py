@@ -16,7 +16,9 @@ from core.db import db
 
 from .documents import anonymise_documents, archive_hashes, export_archive_copies
 
-CLOSURE_TEXT = ("note", "followup_note", "team_note")
+#: The closure's free text: its name in the export and the retention audit (stored, kept as
+#: clients and the trail know it) and the attribute that holds it.
+CLOSURE_TEXT = {"note": "note", "followup_note": "evaluation_note", "team_note": "team_note"}
 
 
 def _advice_of(case) -> list[Advice]:
@@ -59,8 +61,8 @@ def export_advice(case) -> dict:
         "versions": versions,
         "closure": None if closure is None else {
             "outcome": closure.outcome.value, "closed_at": closure.closed_at,
-            "followup_result": closure.followup_result.value if closure.followup_result else None,
-            **{name: getattr(closure, name) for name in CLOSURE_TEXT},
+            "followup_result": closure.evaluation_result.value if closure.evaluation_result else None,
+            **{key: getattr(closure, name) for key, name in CLOSURE_TEXT.items()},
         },
     }
 
@@ -82,7 +84,7 @@ def anonymise_advice(case_ids: Sequence[int]) -> list[str]:
         "advice": _clear_all(Advice, RETENTION_FIELDS["Advice"], Advice.case_id.in_(case_ids)),
         "action": _clear_all(Action, RETENTION_FIELDS["Action"], Action.advice_id.in_(advice_ids),
                              version=Action.version + 1),  # a contact's open form is refused
-        "closure": _clear_all(CaseClosure, CLOSURE_TEXT, CaseClosure.case_id.in_(case_ids)),
+        "closure": _clear_all(CaseClosure, CLOSURE_TEXT.values(), CaseClosure.case_id.in_(case_ids)),
     })
     fields = {"advice": RETENTION_FIELDS["Advice"], "action": RETENTION_FIELDS["Action"], "closure": CLOSURE_TEXT}
     return sorted(f"{part}.{name}" for part in cleared for name in fields[part])

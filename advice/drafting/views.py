@@ -279,10 +279,10 @@ def pdf(advice_id: int):
 # --- the organisations' actions ---------------------------------------------------------------
 
 
-# --- the team's decisions and the follow-up list ----------------------------------------------
+# --- the team's decisions and the list back on the table ----------------------------------------------
 
 
-# --- closing and the follow-up ----------------------------------------------------------------
+# --- closing and the evaluation ----------------------------------------------------------------
 
 
 # --- overviews and catalogue ------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The levels follow the AVE model's phases, green to dark red. An action's level is one column,
 ``Action.ladder_level`` (0 the organisation's contact: reminders; 1 the chair and the team: an
-escalated action; 2 the director, 3 the municipality's steering group, 4 the national
+escalated action, back on the table; 2 the director, 3 the municipality's steering group, 4 the national
 Maatwerkloket Multiproblematiek). An ``Escalation`` row keeps the details of levels 2 to 4 once
 an action climbs past the team (who was asked, the answers, the deadline of the level);
 ``EscalationStep`` keeps the ladder's history, one row per move up, the entry into level 1

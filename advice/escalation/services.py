@@ -3,7 +3,7 @@ does not carry out:
 
 - level 0, the contact: reminders and the overdue notice (``advice.follow_through.jobs``);
 - level 1, the chair and the team: a refused action, or one overdue past the grace period, is on
-  the follow-up list until the team decides (``advice.follow_through``);
+  the list back on the table until the team decides (``advice.follow_through``);
 - level 2, the organisation's director: the escalation contact named on the commitment gets a
   short e-mail with a signed link to answer once (we carry it out, or an explanation in writing;
   ``advice.escalation.director``);

@@ -4,7 +4,7 @@ lists and figures of the follow-through pages (``action_lists``, ``org_figures``
 reminders, overdue notices and escalation to the team (``jobs``), the case files the chair shares
 with an action (``attachment_shares``, its read rule in ``permissions``), who receives a case's
 data and on which legal ground (``recipients``), and the pages: blueprints ``follow_through``
-(the contact's home and action pages, decisions, the follow-up list, and closing the case with
+(the contact's home and action pages, decisions, the list back on the table, and closing the case with
 its three-month evaluation, whose services are ``advice.closure``), ``recipients`` and
 ``action_attachments``."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
     register_case_notices(app, recipients.case_notices)
     app.register_blueprint(recipients_views.bp)
     app.register_blueprint(views.bp)
-    register_slot(app, "meeting.detail.back_on_table", views.back_on_table)
+    register_slot(app, "meeting.detail.back_on_table", views.back_on_table_slot)
     # Case files the chair shares with an action: the page, the action page's list, the read rule.
     app.register_blueprint(attachment_views.bp)
     register_access_rule(app, "advice.shared_with_action", permissions.can_read_shared)

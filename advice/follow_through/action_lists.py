@@ -6,7 +6,7 @@
   contact's lists their organisations' actions (``ix_advice_actions_org_status``), never the
   whole history nor every case of the team.
 - **Waiting for the team** (refused, not yet decided) is paged oldest first: the longest waiting
-  on top (see ``follow_through.follow_up_items`` for what the team must still decide).
+  on top (see ``follow_through.back_on_table`` for what the team must still decide).
 - **History** (done, and dropped by the team's decision) is keyset-paged newest first by the
   moment it was settled (``SETTLED_AT``); its count comes from the per-organisation figures
   (``org_figures``, one grouped statement), never from ``len()`` of a loaded list.

@@ -18,7 +18,7 @@ from wtforms.validators import (
     Optional,
 )
 
-from advice.closure.models import CLOSURE_OUTCOME_LABELS, FOLLOWUP_LABELS
+from advice.closure.models import CLOSURE_OUTCOME_LABELS, EVALUATION_LABELS
 from advice.lifecycle import NOTE_MAX
 from advice.models import TEAM_DECISION_LABELS
 from core.forms import Form
@@ -59,11 +59,11 @@ class CloseForm(Form):
     submit = SubmitField(_l("Close the case"))
 
 
-class FollowupForm(Form):
-    result = RadioField(_l("Is the breakthrough holding?"), choices=[(k.value, v) for k, v in FOLLOWUP_LABELS.items()],
+class EvaluationForm(Form):
+    result = RadioField(_l("Is the breakthrough holding?"), choices=[(k.value, v) for k, v in EVALUATION_LABELS.items()],
                         validators=[InputRequired()])
     note = TextAreaField(_l("How is it going?"), validators=[DataRequired(), Length(max=NOTE_MAX)])
-    submit = SubmitField(_l("Record the follow-up"))
+    submit = SubmitField(_l("Record the evaluation"))
 
 
 class ReviewForm(Form):

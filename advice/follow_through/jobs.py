@@ -127,7 +127,7 @@ def mark_overdue(now: datetime) -> str:
 
 def escalate_overdue(now: datetime) -> str:
     """Escalate actions overdue past the team's grace period to the chair (once): they go on the
-    next meeting's follow-up list until the team decides."""
+    list back on the table at the next meeting until the team decides."""
     windows = grouped((team_id, (None, today - timedelta(days=grace)))
                        for team_id, today, _reminder, grace in team_days(now))
     # The escalation's owner claims them, with their level and the entry into level 1.

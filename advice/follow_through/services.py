@@ -1,6 +1,6 @@
 """Follow-through: each committed organisation confirms, reports done or refuses its action
 (with optimistic locking), the team decides on an escalated action, the case follows its
-actions, and what comes back on the table at the next meeting (``follow_up_items``). The lists
+actions, and what comes back on the table at the next meeting (``back_on_table``). The lists
 of the contact's home and the chair's overview are in ``advice.follow_through.action_lists``."""
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
         raise ServiceError(_("The date it was done cannot be before the advice was issued."))
     transition_action(action, ActionStatus.DONE, actor)
     action.done_at, action.done_on, action.done_by_id, action.done_note = now, done_on, actor.id, note
-    ladder.settle(action)  # an overdue escalation is settled: it leaves the follow-up list
+    ladder.settle(action)  # an overdue escalation is settled: it leaves the list back on the table
     _flush_action(action)
     action_event("action.changed", action)
     sync_case(action.advice, actor)
@@ -132,7 +132,7 @@ def complete_action(action: Action, actor: User, *, expected_version: int | None
 def refuse_action(action: Action, actor: User, *, expected_version: int | None, reason: str,
                   now: datetime | None = None) -> None:
     """The organisation refuses, with a reason; the chair is told at once (always by e-mail)
-    and the action goes on the next meeting's follow-up list."""
+    and the action goes on the list back on the table at the next meeting."""
     now = now or utcnow()
     _begin(action, actor, expected_version)
     reason = (reason or "").strip()
@@ -205,24 +205,24 @@ def record_team_decision(action: Action, actor: User, *, decision: TeamDecision 
 
 
 @dataclass
-class FollowUpItems:
+class BackOnTable:
     """What comes back on the table: each list a page, oldest first, with its count in SQL."""
 
     escalated: Page
     """Refused actions and actions overdue past the grace period, waiting for the team."""
-    followups: Page
+    evaluations: Page
     """Closed cases due for their three-month evaluation, not yet discussed by the team."""
 
     def __bool__(self) -> bool:
-        return bool(self.escalated or self.followups)
+        return bool(self.escalated or self.evaluations)
 
     @property
     def total(self) -> int:
-        return (self.escalated.total or 0) + (self.followups.total or 0)
+        return (self.escalated.total or 0) + (self.evaluations.total or 0)
 
 
-#: Items per page of each follow-up list (the meeting page shows the first page).
-FOLLOW_UP_PAGE = 25
+#: Items per page of each list back on the table (the meeting page shows the first page).
+BACK_ON_TABLE_PAGE = 25
 
 
 def escalated_clause(team_id: int) -> sa.ColumnElement[bool]:
@@ -238,21 +238,21 @@ def escalated_clause(team_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-def followup_clause(team_id: int, day: date) -> sa.ColumnElement[bool]:
-    """A closure waiting for the team: its follow-up is due and the team has not noted it."""
-    return sa.and_(CaseClosure.team_id == team_id, CaseClosure.team_noted_at.is_(None), CaseClosure.followup_due_on <= day)
+def evaluation_due_clause(team_id: int, day: date) -> sa.ColumnElement[bool]:
+    """A closure waiting for the team: its evaluation is due and the team has not noted it."""
+    return sa.and_(CaseClosure.team_id == team_id, CaseClosure.team_noted_at.is_(None), CaseClosure.evaluation_due_on <= day)
 
 
-def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | None = None, *,
-                    escalated_cursor: str | None = None, followups_cursor: str | None = None,
-                    size: int = FOLLOW_UP_PAGE) -> FollowUpItems:
-    """What goes on the follow-up part of the (next) meeting's agenda: only what awaits a
+def back_on_table(team: Team, meeting: Meeting | None = None, now: datetime | None = None, *,
+                    escalated_cursor: str | None = None, evaluations_cursor: str | None = None,
+                    size: int = BACK_ON_TABLE_PAGE) -> BackOnTable:
+    """What goes on the back-on-the-table part of the (next) meeting's agenda: only what awaits a
     decision of the team.
 
     - An escalated action (refused, or overdue past the grace period) stays until the team
       records its decision or the action is reported done (or the advice is corrected: only
       advice in force counts).
-    - A closed case comes on the table once its three-month follow-up is due, and stays until
+    - A closed case comes on the table once its three-month evaluation is due, and stays until
       the team notes its conclusion.
     - Old undecided items do not expire: nothing the team must decide disappears unseen. Both
       lists are shown oldest first (the longest waiting on top), a page at a time
@@ -264,7 +264,7 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
         raise ServiceError(_("That meeting belongs to another team."))
     day = team_today(team, meeting.starts_at if meeting is not None else now)
     escalated_where = escalated_clause(team.id)
-    followup_where = followup_clause(team.id, day)
+    evaluations_where = evaluation_due_clause(team.id, day)
     escalated = keyset(
         sa.select(Action)
         .join(Advice, Advice.id == Action.advice_id)
@@ -277,10 +277,10 @@ def follow_up_items(team: Team, meeting: Meeting | None = None, now: datetime | 
         count=sa.select(sa.func.count(Action.id)).join(Advice, Advice.id == Action.advice_id)
         .join(Case, Case.id == Advice.case_id).where(escalated_where),
     )
-    followups = keyset(
-        sa.select(CaseClosure).where(followup_where)
+    evaluations = keyset(
+        sa.select(CaseClosure).where(evaluations_where)
         .options(sa.orm.joinedload(CaseClosure.case).load_only(Case.id, Case.team_id, Case.reference)),
-        CaseClosure.followup_due_on, CaseClosure.id, cursor=followups_cursor, size=size, newest_first=False,
-        count=sa.select(sa.func.count(CaseClosure.id)).where(followup_where),
+        CaseClosure.evaluation_due_on, CaseClosure.id, cursor=evaluations_cursor, size=size, newest_first=False,
+        count=sa.select(sa.func.count(CaseClosure.id)).where(evaluations_where),
     )
-    return FollowUpItems(escalated=escalated, followups=followups)
+    return BackOnTable(escalated=escalated, evaluations=evaluations)

@@ -1,7 +1,7 @@
 """The organisations' follow-through (blueprint ``follow_through``): a contact's home and action
 pages (confirm, report done, refuse; the one-click confirmation link), the team's decision on an
 escalated action, what comes back on the table at the next meeting, and closing the case with
-its three-month follow-up. Thin: forms validate, services change state, we commit. Anything a
+its three-month evaluation. Thin: forms validate, services change state, we commit. Anything a
 user may not see is a 404, whatever its id."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from advice import permissions, tokens
 from advice.closure.models import CaseClosure
-from advice.closure.services import close_case, closure_of, record_followup, record_followup_review
+from advice.closure.services import close_case, closure_of, record_evaluation, record_evaluation_review
 from advice.escalation.services import levels_of
 from advice.lifecycle import StaleAction
 from advice.models import Action, AdviceStatus, TeamDecision
@@ -25,13 +25,14 @@ from core.errors import ServiceError
 from core.models import Role, Team
 from core.people import team_members
 from core.period import DEFAULT_TZ, RECENT_PERIODS, recent_period
+from core.routing import moved
 from core.slots import render_partial
 from core.web import audit_read, get_team, posted_version, show_refusal
 from meeting.models import Meeting
 
 from . import action_lists, attachment_shares, forms
 from .org_figures import follow_through_where
-from .services import complete_action, confirm_action, follow_up_items, record_team_decision, refuse_action
+from .services import complete_action, confirm_action, back_on_table, record_team_decision, refuse_action
 
 bp = Blueprint("follow_through", __name__, url_prefix="/advice", template_folder="templates")
 
@@ -42,24 +43,24 @@ def _require_login():
     """Every page of this blueprint needs a signed-in user."""
 
 
-#: The cursor arguments of the two follow-up lists (on the meeting page and the follow-up page).
-ESCALATED_ARG, FOLLOWUPS_ARG = "fu_actions", "fu_closures"
+#: The cursor arguments of the two lists back on the table (on the meeting page and its own page).
+ESCALATED_ARG, EVALUATIONS_ARG = "escalated_after", "evaluations_after"
 
 
-def _follow_up(team: Team, meeting: Meeting | None):
-    return follow_up_items(team, meeting, escalated_cursor=request.args.get(ESCALATED_ARG),
-                           followups_cursor=request.args.get(FOLLOWUPS_ARG))
+def _back_on_table(team: Team, meeting: Meeting | None):
+    return back_on_table(team, meeting, escalated_cursor=request.args.get(ESCALATED_ARG),
+                         evaluations_cursor=request.args.get(EVALUATIONS_ARG))
 
 
-def back_on_table(meeting: Meeting, **_context):
+def back_on_table_slot(meeting: Meeting, **_context):
     """What comes back on the table, in the meeting page's slot ``meeting.detail.back_on_table``:
-    the follow-up items (first page of each list, or the page its cursor argument asks for),
-    if the viewer is on the team."""
+    the escalated actions and evaluations due (first page of each list, or the page its cursor
+    argument asks for), if the viewer is on the team."""
     if not case_permissions.can_view_queue(current_user, meeting.team_id):
         return None
-    items = _follow_up(meeting.team, meeting)
-    return render_partial("advice/follow_through/_followup.html", meeting=meeting, followup_items=items,
-                          followup_levels=levels_of(items.escalated))
+    items = _back_on_table(meeting.team, meeting)
+    return render_partial("advice/follow_through/_back_on_table.html", meeting=meeting, back_on_table_items=items,
+                          back_on_table_levels=levels_of(items.escalated))
 
 
 def get_action(action_id: int) -> Action:
@@ -205,16 +206,16 @@ def _meeting_arg(team: Team, value) -> Meeting | None:
     return meeting if meeting is not None and meeting.team_id == team.id else None
 
 
-@bp.get("/teams/<int:team_id>/follow-up")
+@bp.get("/teams/<int:team_id>/back-on-table")
 def agenda(team_id: int):
-    """Back on the table: escalated actions and due follow-ups for the (next) meeting."""
+    """Back on the table: escalated actions and due evaluations for the (next) meeting."""
     team = get_team(team_id)
     if not case_permissions.can_view_queue(current_user, team.id):
         abort(404)
     meeting = _meeting_arg(team, request.args.get("meeting"))
-    items = _follow_up(team, meeting)
+    items = _back_on_table(team, meeting)
     return render_template("advice/follow_through/agenda.html", team=team, meeting=meeting, items=items,
-                           followup_levels=levels_of(items.escalated))
+                           back_on_table_levels=levels_of(items.escalated))
 
 
 @bp.route("/actions/<int:action_id>/decide", methods=["GET", "POST"])
@@ -251,7 +252,7 @@ def review(closure_id: int):
     form = forms.ReviewForm()
     if form.validate_on_submit():
         try:
-            record_followup_review(closure, current_user, note=form.note.data)
+            record_evaluation_review(closure, current_user, note=form.note.data)
         except ServiceError as exc:
             show_refusal(exc)
         else:
@@ -280,29 +281,29 @@ def close(case_id: int):
     return render_template("advice/follow_through/close.html", case=case, form=form)
 
 
-@bp.route("/cases/<int:case_id>/followup", methods=["GET", "POST"])
-def followup(case_id: int):
+@bp.route("/cases/<int:case_id>/evaluation", methods=["GET", "POST"])
+def evaluation(case_id: int):
     case = get_case(case_id)
     closure = closure_of(case)
     if closure is None:
         abort(404)
-    form = forms.FollowupForm()
-    goals = plan.goals_for_followup(case)
-    may = permissions.can_record_followup(current_user, case) and closure.followup_at is None
+    form = forms.EvaluationForm()
+    goals = plan.goals_for_evaluation(case)
+    may = permissions.can_record_evaluation(current_user, case) and closure.evaluation_at is None
     if request.method == "POST":
         if not may:
             abort(403)
         if form.validate_on_submit():
             try:
-                record_followup(case, current_user, result=form.result.data, note=form.note.data,
+                record_evaluation(case, current_user, result=form.result.data, note=form.note.data,
                                 goal_answers=_goal_answers(request.form, goals))
             except ServiceError as exc:
                 show_refusal(exc)
             else:
                 db.session.commit()
-                flash(_("Thank you: the follow-up evaluation has been recorded."), "success")
-                return redirect(url_for("follow_through.followup", case_id=case.id))
-    return render_template("advice/follow_through/followup.html", case=case, closure=closure, form=form, may=may,
+                flash(_("Thank you: the three-month evaluation has been recorded."), "success")
+                return redirect(url_for("follow_through.evaluation", case_id=case.id))
+    return render_template("advice/follow_through/evaluation.html", case=case, closure=closure, form=form, may=may,
                            goals=goals, goal_reviews=plan.goal_reviews(case))
 
 
@@ -314,3 +315,8 @@ def _goal_answers(formdata, goals: list[str]) -> dict[int, tuple[bool, bool]]:
         if reached in ("yes", "no") and holds in ("yes", "no"):
             answers[i] = (reached == "yes", holds == "yes")
     return answers
+
+
+# The old addresses of the list back on the table and of the evaluation (both were "follow-up").
+moved(bp, "/teams/<int:team_id>/follow-up", "agenda")
+moved(bp, "/cases/<int:case_id>/followup", "evaluation", post=True)

@@ -4,9 +4,9 @@
 over its execution, the household's own goals for the coming year (one per line) and how
 progress is checked; part of the issued content (``advice.plan.services.canonical_plan``).
 ``PlanNote``: the coordinator's progress notes between meetings. ``PlanGoalReview``: the
-three-month evaluation per goal. ``SignalSource`` and ``BlockageSignal``: the team's list of
+three-month evaluation per goal. ``LessonSource`` and ``BlockageLesson``: the team's list of
 rules, laws, procedures and organisations that block cases, and per issued advice which of them
-caused each blockage and whether the advice deviates from it (the signals of "systeemleren").
+caused each blockage and whether the advice deviates from it (the lessons of "systeemleren").
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ SOURCE_KIND_LABELS = {
 }
 
 
-class SignalSource(db.Model):
+class LessonSource(db.Model):
     """An entry of the team's list of what blocks cases (kept by the chair or secretary)."""
 
     __tablename__ = "advice_signal_sources"
@@ -105,7 +105,7 @@ class SignalSource(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class BlockageSignal(db.Model):
+class BlockageLesson(db.Model):
     """What caused one blockage of an issued advice, and whether the advice deviates from it."""
 
     __tablename__ = "advice_blockage_signals"
@@ -125,4 +125,4 @@ class BlockageSignal(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
-    source: Mapped[SignalSource | None] = relationship()
+    source: Mapped[LessonSource | None] = relationship()

@@ -126,7 +126,7 @@ def notes_of(case: Case, limit: int = 200) -> list[PlanNote]:
 
 # --- the three-month evaluation per goal -----------------------------------------------------
 
-def goals_for_followup(case: Case) -> list[str]:
+def goals_for_evaluation(case: Case) -> list[str]:
     advice = db.session.scalar(sa.select(Advice).where(Advice.case_id == case.id, Advice.status == AdviceStatus.ISSUED)
                                .order_by(Advice.version.desc()).limit(1))
     plan = plan_of(advice) if advice is not None else None
@@ -135,7 +135,7 @@ def goals_for_followup(case: Case) -> list[str]:
 
 def record_goal_reviews(case: Case, actor: User, answers: dict[int, tuple[bool, bool]]) -> list[PlanGoalReview]:
     """Per goal (its position in the plan): reached, and does the breakthrough hold. Every goal needs an answer."""
-    goals = goals_for_followup(case)
+    goals = goals_for_evaluation(case)
     if set(answers) != set(range(len(goals))):
         raise ServiceError(_("Answer for every goal of the plan whether it was reached and whether it holds."))
     if db.session.scalar(sa.select(PlanGoalReview.case_id).where(PlanGoalReview.case_id == case.id).limit(1)):

@@ -1,5 +1,5 @@
 """Pages of the plan and of the lessons for the system (blueprint ``plan``): the coordinator's
-progress notes on a case, the signals of an issued advice, the team's list of what blocks cases."""
+progress notes on a case, the lessons of an issued advice, the team's list of what blocks cases."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,11 +15,11 @@ from casefiles.web import get_case
 from core.db import db
 from core.errors import ServiceError
 from core.forms import Form, PostForm
-from core.routing import parse_id
+from core.routing import moved, parse_id
 from core.web import audit_read, get_team, posted_version, show_refusal
 
 from . import services as plan
-from . import signals
+from . import lessons
 from .models import SOURCE_KIND_LABELS
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
@@ -67,16 +67,16 @@ def notes(case_id: int):
         status = 200
     audit_read(case, "plan_notes")
     return render_template("advice/plan/plan_notes.html", case=case, form=form, may_write=may_write,
-                           coordinator=plan.coordinator_of(case), goals=plan.goals_for_followup(case),
+                           coordinator=plan.coordinator_of(case), goals=plan.goals_for_evaluation(case),
                            notes=plan.notes_of(case), reviews=plan.goal_reviews(case)), status
 
 
-@bp.route("/advice/<int:advice_id>/signals", methods=["GET", "POST"])
-def advice_signals(advice_id: int):
+@bp.route("/advice/<int:advice_id>/lessons", methods=["GET", "POST"])
+def advice_lessons(advice_id: int):
     advice = get_advice(advice_id)
-    may_record = permissions.can_record_signals(current_user, advice)
-    blockages = signals.blockages_of(advice)
-    team_sources = signals.sources(advice.case.team_id)
+    may_record = permissions.can_record_lessons(current_user, advice)
+    blockages = lessons.blockages_of(advice)
+    team_sources = lessons.sources(advice.case.team_id)
     if request.method == "POST":
         if not may_record:
             abort(403)
@@ -92,36 +92,36 @@ def advice_signals(advice_id: int):
                          "free_text": request.form.get(f"text-{i}", ""), "deviates": request.form.get(f"deviates-{i}") == "1",
                          "deviation_ground": request.form.get(f"ground-{i}", "")})
         try:
-            signals.record_signals(advice, current_user, rows)
+            lessons.record_lessons(advice, current_user, rows)
         except ServiceError as exc:
             db.session.rollback()
             show_refusal(exc)
-            return _render_signals(advice, blockages, team_sources, may_record, posted=request.form), 400
+            return _render_lessons(advice, blockages, team_sources, may_record, posted=request.form), 400
         db.session.commit()
         flash(_("The lessons for the system were saved."), "success")
-        return redirect(url_for("plan.advice_signals", advice_id=advice.id))
-    return _render_signals(advice, blockages, team_sources, may_record)
+        return redirect(url_for("plan.advice_lessons", advice_id=advice.id))
+    return _render_lessons(advice, blockages, team_sources, may_record)
 
 
-def _render_signals(advice, blockages, team_sources, may_record, posted=None):
-    recorded = {s.need_id: s for s in signals.signals_of(advice)}
-    return render_template("advice/plan/signals.html", advice=advice, case=advice.case, blockages=blockages,
+def _render_lessons(advice, blockages, team_sources, may_record, posted=None):
+    recorded = {s.need_id: s for s in lessons.lessons_of(advice)}
+    return render_template("advice/plan/lessons.html", advice=advice, case=advice.case, blockages=blockages,
                            sources=team_sources, recorded=recorded, may_record=may_record, posted=posted,
                            post=PostForm())
 
 
-@bp.route("/teams/<int:team_id>/signal-sources", methods=["GET", "POST"])
+@bp.route("/teams/<int:team_id>/lesson-sources", methods=["GET", "POST"])
 def sources(team_id: int):
     team = get_team(team_id)
-    if not permissions.can_keep_signal_sources(current_user, team.id):
+    if not permissions.can_keep_lesson_sources(current_user, team.id):
         abort(404)
     form = SourceForm()
     if request.method == "POST":
         try:
             if request.form.get("remove") and PostForm().validate():
-                signals.remove_source(team, current_user, posted_version(request.form["remove"]))
+                lessons.remove_source(team, current_user, posted_version(request.form["remove"]))
             elif form.validate():
-                signals.add_source(team, current_user, kind=form.kind.data, name=form.name.data)
+                lessons.add_source(team, current_user, kind=form.kind.data, name=form.name.data)
             else:
                 return _render_sources(team, form), 400
         except ServiceError as exc:
@@ -134,5 +134,10 @@ def sources(team_id: int):
 
 
 def _render_sources(team, form):
-    return render_template("advice/plan/signal_sources.html", team=team, form=form, sources=signals.sources(team.id),
+    return render_template("advice/plan/lesson_sources.html", team=team, form=form, sources=lessons.sources(team.id),
                            post=PostForm())
+
+
+# The old addresses of the lessons' pages (they were called "signals").
+moved(bp, "/advice/<int:advice_id>/signals", "advice_lessons", post=True)
+moved(bp, "/teams/<int:team_id>/signal-sources", "sources", post=True)

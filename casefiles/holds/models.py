@@ -5,7 +5,7 @@ turns up.
 A hold does **not** change the case's lifecycle state (``Case.status``): a case on hold is still
 e.g. ``accepted`` or ``in_execution``; the hold is a marker beside it, shown as a badge, with a
 date to try again. The owner is reminded on that date (job ``casefiles.hold_reminders``) and
-held cases are listed in the follow-up part of the team's next meeting. The meeting queue is not
+held cases are listed in the back-on-the-table part of the team's next meeting. The meeting queue is not
 filtered: the chair decides whether a held case is scheduled (it carries the badge there).
 """
 from __future__ import annotations

@@ -26,7 +26,7 @@ def signal_requests(case: Case, *, active_only: bool = False) -> list[ContactSig
 
 
 def held_cases(team_id: int) -> list[CaseHold]:
-    """Open holds of the team's cases, the earliest retry date first (follow-up part of the agenda)."""
+    """Open holds of the team's cases, the earliest retry date first (back-on-the-table part of the agenda)."""
     return list(db.session.scalars(
         sa.select(CaseHold).join(Case, Case.id == CaseHold.case_id)
         .where(Case.team_id == team_id, CaseHold.ended_at.is_(None))

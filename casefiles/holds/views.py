@@ -46,9 +46,9 @@ def hold_badge(case, **_context):
 
 
 def held_cases(meeting, **_context):
-    """The team's held cases in the follow-up part of the meeting page (slot
+    """The team's held cases in the back-on-the-table part of the meeting page (slot
     ``meeting.detail.on_hold``), those the viewer may read."""
-    return render_partial("casefiles/holds/_followup.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
+    return render_partial("casefiles/holds/_back_on_table.html", meeting=meeting, held=_held_cases_for(meeting.team_id))
 
 
 def _signal_form(case) -> SignalRequestForm:

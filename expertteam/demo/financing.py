@@ -2,11 +2,11 @@
 pilot, a fixed example price per household where the breakthrough holds) and five earlier
 households of the pilot, each through the real services, so the ledger has cases in every state:
 
-- Gezin Hoekstra and Gezin Jansen: breakthrough reached and holding at the follow-up (success);
+- Gezin Hoekstra and Gezin Jansen: breakthrough reached and holding at the evaluation (success);
 - Gezin Kaya: partly reached, holding (partly successful);
 - Gezin Lammers: not reached at closing (no success);
-- Gezin Mulder: reached, but the follow-up is still missing past the grace period;
-- Gezin Nauta: its follow-up came in late, after the night the ledger booked it as missing: the
+- Gezin Mulder: reached, but the evaluation is still missing past the grace period;
+- Gezin Nauta: its evaluation came in late, after the night the ledger booked it as missing: the
   ledger shows a correction;
 - the cases of the demo's story (Fransen, Amber, Bos, Cedar, Dijk) are running.
 
@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from advice.closure.services import close_case, record_followup
+from advice.closure.services import close_case, record_evaluation
 from advice.follow_through.services import complete_action
 from casefiles import services as case_services
 from casefiles.models import Case, InclusionCriterion
@@ -35,7 +35,7 @@ from .steps import discuss, past_meeting
 FINANCIER = "Stichting Doorbraakfonds Gooi"
 PRICE_CENTS = 250_000  # a round example amount ("voorbeeldbedrag"), not a sourced price
 
-#: (pseudonym, outcome at closing, follow-up result or None, days ago the follow-up came in)
+#: (pseudonym, outcome at closing, evaluation result or None, days ago the evaluation came in)
 PILOT = [
     ("Gezin Hoekstra", "reached", "held", 70),
     ("Gezin Jansen", "reached", "held", 68),
@@ -65,23 +65,23 @@ def seed_financing_demo(team: Team, chair: User, owner: User, orgs: dict[Domain,
     cases = _pilot_cases(team, chair, owner, orgs, on, criteria)
     _advise_and_close(team, chair, owner, orgs, contacts, on, experts, [(c, outcome) for c, outcome, *_rest in cases])
     db.session.flush()
-    # The night five weeks ago: Mulder's and Nauta's follow-ups are missing past the grace period.
-    for case, _outcome, followup, days_ago in cases:
-        if followup and days_ago > 35:
-            _followup(case, owner, followup, on(days_ago, 14))
+    # The night five weeks ago: Mulder's and Nauta's evaluations are missing past the grace period.
+    for case, _outcome, evaluation, days_ago in cases:
+        if evaluation and days_ago > 35:
+            _record_evaluation(case, owner, evaluation, on(days_ago, 14))
     ledger.book(agreement, on(35, 2))
-    for case, _outcome, followup, days_ago in cases:
-        if followup and days_ago <= 35:  # Nauta's came in late: a correction at the next booking
-            _followup(case, owner, followup, on(days_ago, 14))
+    for case, _outcome, evaluation, days_ago in cases:
+        if evaluation and days_ago <= 35:  # Nauta's came in late: a correction at the next booking
+            _record_evaluation(case, owner, evaluation, on(days_ago, 14))
     ledger.book(agreement)
     return agreement
 
 
 def _pilot_cases(team: Team, chair: User, owner: User, orgs: dict[Domain, Organisation], on,
                  criteria) -> list[tuple[Case, str, str | None, int | None]]:
-    """The pilot's households, submitted and accepted: (case, outcome, follow-up, its days ago)."""
+    """The pilot's households, submitted and accepted: (case, outcome, evaluation, its days ago)."""
     cases: list[tuple[Case, str, str | None, int | None]] = []
-    for i, (pseudonym, outcome, followup, followup_days_ago) in enumerate(PILOT):
+    for i, (pseudonym, outcome, evaluation, evaluation_days_ago) in enumerate(PILOT):
         with running_at(on(196 - i, 10)):
             case = case_services.create_case(
                 team, owner, household_pseudonym=pseudonym, household_composition="Gezin uit de pilot.",
@@ -94,7 +94,7 @@ def _pilot_cases(team: Team, chair: User, owner: User, orgs: dict[Domain, Organi
             case_services.submit_case(case, owner)
         with running_at(on(194 - i, 11)):
             case_services.accept_case(case, chair, criteria_met=criteria)
-        cases.append((case, outcome, followup, followup_days_ago))
+        cases.append((case, outcome, evaluation, evaluation_days_ago))
     return cases
 
 
@@ -123,7 +123,7 @@ def _advise_and_close(team: Team, chair: User, owner: User, orgs: dict[Domain, O
             close_case(case, owner, outcome=outcome, note="Afgesloten na de evaluatie met het gezin.")
 
 
-def _followup(case: Case, owner: User, result: str, when: datetime) -> None:
+def _record_evaluation(case: Case, owner: User, result: str, when: datetime) -> None:
     with running_at(when):
-        record_followup(case, owner, result=result, note="Het gaat nog steeds goed." if result == "held"
+        record_evaluation(case, owner, result=result, note="Het gaat nog steeds goed." if result == "held"
                         else "Het gaat deels goed.")

@@ -184,7 +184,7 @@ def _olm(steps: _Steps, orgs: dict) -> None:
     late = datetime.combine(deadline + timedelta(days=8), meeting.starts_at.timetz())
     with running_at(late):
         jobs.mark_overdue(late)
-        jobs.escalate_overdue(late)  # level 1: overdue past the grace period, on the follow-up list
+        jobs.escalate_overdue(late)  # level 1: overdue past the grace period, on the list back on the table
     _climb(steps.on(1, 9))  # the team did not settle it in 14 days: the director (answer due in 10 days)
 
 

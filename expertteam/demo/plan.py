@@ -1,6 +1,6 @@
 """The demo's one plan and lawful basis: one household through the whole loop with a lawful basis
-per recipient, one plan and one coordinator, the team's lessons for the system and the follow-up
-per goal (Gezin Peeters); signals on the flagship cases' issued advice; and a draft that cannot be
+per recipient, one plan and one coordinator, the team's lessons for the system and the evaluation
+per goal (Gezin Peeters); lessons on the flagship cases' issued advice; and a draft that cannot be
 submitted because its recipient's ground is a stalled bill (Gezin Linde). Each step runs at its
 own moment (``core.clock.running_at``), so timelines, lead times and figures agree. Called once
 from ``expertteam.demo.story.seed``; a second run changes nothing."""
@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from advice.closure.services import close_case, record_followup
+from advice.closure.services import close_case, record_evaluation
 from advice.drafting.issuing import issue_advice
 from advice.drafting.services import add_action, draft_advice, update_draft
 from advice.follow_through.services import complete_action, confirm_action
 from advice.models import Advice, AdviceStatus
 from advice.plan import services as plan
-from advice.plan import signals
+from advice.plan import lessons
 from casefiles import lawful_basis
 from casefiles import services as case_services
 from casefiles.lawful_models import LegalBasis
@@ -58,7 +58,7 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
         return
     with running_at(on(155, 9)):  # the lists the team keeps
         lawful_basis.ensure_list(team.id)
-        sources = {name: signals.add_source(team, chair, kind=kind, name=name) for kind, name in SOURCES}
+        sources = {name: lessons.add_source(team, chair, kind=kind, name=name) for kind, name in SOURCES}
     peeters, meeting, experts = _peeters_discussed(team, chair, owner, orgs, on, today)
     advice, coordinator = _peeters_advised(chair, owner, orgs, peeters, meeting, experts)
     _peeters_followed_through(team, chair, owner, orgs, sources, peeters, meeting, advice, coordinator)
@@ -67,7 +67,7 @@ def seed_plan_demo(team: Team, chair: User, owner: User, orgs: dict, on, today) 
     with running_at(on(0, 2)):
         for agreement in db.session.scalars(sa.select(FinancingAgreement).where(FinancingAgreement.team_id == team.id)):
             ledger.book(agreement)
-    _signals_on_flagships(team, chair, sources, on)
+    _lessons_on_flagships(team, chair, sources, on)
     _linde(team, owner, orgs, on, today)
 
 
@@ -127,11 +127,11 @@ def _peeters_advised(chair: User, owner: User, orgs: dict, peeters: Case, meetin
 
 def _peeters_followed_through(team: Team, chair: User, owner: User, orgs: dict, sources: dict, peeters: Case,
                               meeting, advice: Advice, coordinator: User) -> None:
-    """The signals; then both actions done, the coordinator's notes, closing and follow-up per goal."""
+    """The lessons; then both actions done, the coordinator's notes, closing and evaluation per goal."""
     income, debt = orgs[Domain.WORK_INCOME], orgs[Domain.DEBT]
     # What caused the blockage, and the advice deviates from it on a stated ground.
     with running_at(meeting.starts_at + timedelta(hours=3, minutes=10)):
-        signals.record_signals(advice, chair, [{
+        lessons.record_lessons(advice, chair, [{
             "need_id": None, "source_id": sources[SOURCES[0][1]].id, "deviates": True,
             "deviation_ground": "Participatiewet art. 18 lid 1: afstemming op de omstandigheden (maatwerk)."}])
     first, second = advice.actions
@@ -149,25 +149,25 @@ def _peeters_followed_through(team: Team, chair: User, owner: User, orgs: dict, 
     with running_at(closed_at):
         close_case(peeters, owner, outcome="reached", note="Zoon woont thuis; de schuldregeling loopt.")
     with running_at(closed_at + timedelta(days=92)):
-        record_followup(peeters, owner, result="partly", note="De huur loopt goed; de schuldregeling vraagt nog begeleiding.",
+        record_evaluation(peeters, owner, result="partly", note="De huur loopt goed; de schuldregeling vraagt nog begeleiding.",
                         goal_answers={0: (True, True), 1: (True, True), 2: (True, False)})
 
 
-def _signals_on_flagships(team: Team, chair: User, sources: dict, on) -> None:
-    """Signals on the flagship cases' issued advice (Amber's blockage map, Bos without a map)."""
+def _lessons_on_flagships(team: Team, chair: User, sources: dict, on) -> None:
+    """Lessons on the flagship cases' issued advice (Amber's blockage map, Bos without a map)."""
     with running_at(on(1, 16)):
         amber = _issued(team, "Gezin Amber")
         if amber is not None:
             rows = []
-            for need_id, title in signals.blockages_of(amber):
+            for need_id, title in lessons.blockages_of(amber):
                 source = sources[SOURCES[2][1]] if "rgentie" in title else sources[SOURCES[4][1]] if "chuld" in title else None
                 if source is not None:
                     rows.append({"need_id": need_id, "source_id": source.id, "deviates": "rgentie" in title,
                                  "deviation_ground": "Hardheidsclausule van de huisvestingsverordening." if "rgentie" in title else ""})
-            signals.record_signals(amber, chair, rows)
+            lessons.record_lessons(amber, chair, rows)
         bos = _issued(team, "Gezin Bos")
         if bos is not None:
-            signals.record_signals(bos, chair, [{"need_id": signals.blockages_of(bos)[0][0], "source_id": None,
+            lessons.record_lessons(bos, chair, [{"need_id": lessons.blockages_of(bos)[0][0], "source_id": None,
                                                  "free_text": "Geen plek in de gesloten jeugdzorg in de regio"}])
 
 

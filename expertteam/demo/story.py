@@ -88,7 +88,7 @@ def _sessions(c: Cast) -> _Sessions:
 
 
 def _fransen(c: Cast, s: _Sessions) -> None:
-    """6. Closed with a breakthrough last quarter; the three-month follow-up is due."""
+    """6. Closed with a breakthrough last quarter; the three-month evaluation is due."""
     with running_at(c.on(160)):
         fransen, fransen_new = find_or_create_case(
             c.team, c.noor, "Gezin Fransen",

@@ -1,6 +1,6 @@
 """The scale seed's cases and everything that hangs off them: domains and organisations, agenda
 items, advice with legal grounds, cost lines and actions, blockage needs, closures and their
-follow-up, holds and signal requests, notifications and the audit trail.
+evaluation, holds and signal requests, notifications and the audit trail.
 
 Each case's path is decided by its age and a hash of its id: most cases older than half a year
 are closed, some were declined, withdrawn or returned, a few old ones are stuck in execution

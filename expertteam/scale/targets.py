@@ -33,7 +33,7 @@ def bench_targets() -> dict:
         "advice": (chair, f"/advice/{advice}"),
         "contact home": (contact, "/advice/actions"),
         "follow-through overview": (chair, f"/advice/teams/{team}/overview"),
-        "follow-up list": (chair, f"/advice/teams/{team}/follow-up"),
+        "list back on the table": (chair, f"/advice/teams/{team}/back-on-table"),
         "inbox": (chair, "/notifications/"),
         "blockage map": (chair, f"/cases/{needs_case}/needs"),
         "admin users": (admin, "/admin/users"),

@@ -5,7 +5,7 @@ the models (fast), for the tests of list pages at 5 and 500 cases. Each case ``i
   ``i``, escalated as overdue when ``i`` is divisible by 5), a confirmed one of the second and a
   done one of the first; every fourth case also has a refused action of the second organisation,
   escalated and waiting for the team;
-- closed (every third case): a done and a dropped action, a closure whose follow-up is due
+- closed (every third case): a done and a dropped action, a closure whose evaluation is due
   (not yet noted by the team for even ``i``).
 """
 from __future__ import annotations
@@ -83,7 +83,7 @@ def fill(w, n: int, *, team=None, org=None, org2=None, today: date | None = None
             i = case.number - 10_000
             db.session.add(CaseClosure(
                 case_id=case.id, team_id=team.id, outcome=ClosureOutcome.REACHED, closed_by_id=w.owner.id,
-                closed_at=T0 + timedelta(hours=i), followup_due_on=today - timedelta(days=1 + i % 50),
+                closed_at=T0 + timedelta(hours=i), evaluation_due_on=today - timedelta(days=1 + i % 50),
                 team_noted_at=None if i % 2 == 0 else T0 + timedelta(days=100)))
     db.session.commit()
     return cases

@@ -39,7 +39,7 @@ GOALS = "Een eigen huis voor ons drieën\nDe huurschuld in een regeling"
 def _full_case(aw, drafted, *, closed: bool = False, repeat_of=None) -> Advice:
     """An issued advice with a plan and ties to the blockage map; in execution with one action
     escalated to the team (refused), one at the steering group (level 3) and one confirmed, on
-    hold with a signal request; or (``closed``) closed with its follow-up due."""
+    hold with a signal request; or (``closed``) closed with its evaluation due."""
     advice = drafted(actions=[(aw.org, "Offer a home."), (aw.org2, "Start treatment."), (aw.org, "Settle the debt.")])
     case = advice.case
     needs = [blockage.add_need(case, aw.owner, title=f"Need {i} of {case.id}") for i in range(3)]
@@ -57,7 +57,7 @@ def _full_case(aw, drafted, *, closed: bool = False, repeat_of=None) -> Advice:
         case.status = CaseStatus.CLOSED
         db.session.add(CaseClosure(case_id=case.id, team_id=case.team_id, outcome=ClosureOutcome.REACHED,
                                    closed_by_id=aw.owner.id, closed_at=now - timedelta(days=100),
-                                   followup_due_on=date.today() - timedelta(days=3)))
+                                   evaluation_due_on=date.today() - timedelta(days=3)))
         case.repeat_of_id = repeat_of
     else:
         refused.status, refused.refused_at, refused.refused_reason = ActionStatus.REFUSED, now, "No capacity"
@@ -111,7 +111,7 @@ def test_advice_and_case_pages_take_the_same_few_statements_at_5_and_500_cases(c
             if url == f"/cases/{executing.case_id}":
                 assert f"ladder-{Level.STEERING.css}" in body and "hold-badge" in body
             if url == f"/cases/{closed.case_id}" and who == "owner":
-                assert f"/cases/{closed.case_id}/followup" in body  # the owner's evaluation is due
+                assert f"/cases/{closed.case_id}/evaluation" in body  # the owner's evaluation is due
         return out
 
     fill(aw, 3)
@@ -133,7 +133,7 @@ def test_the_ladder_level_is_the_actions_column_and_costs_no_statement(aw, full,
 
 
 def test_lists_read_the_ladder_levels_with_their_actions(client, aw, full):
-    """The contact's home and the follow-up list show each action's ladder level without a
+    """The contact's home and the list back on the table show each action's ladder level without a
     statement of their own for it."""
     fill(aw, 20)
     statements: list[str] = []
@@ -142,7 +142,7 @@ def test_lists_read_the_ladder_levels_with_their_actions(client, aw, full):
         statements.append(" ".join(statement.split()))
 
     for user, url, level in ((aw.contact2, "/advice/actions", Level.STEERING),
-                             (aw.chair, f"/advice/teams/{aw.team.id}/follow-up", Level.STEERING)):
+                             (aw.chair, f"/advice/teams/{aw.team.id}/back-on-table", Level.STEERING)):
         login(client, user)
         db.session.commit()
         db.session.expire_all()

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from advice.closure.models import CaseClosure
-from advice.closure.services import close_case, record_followup, record_followup_review
+from advice.closure.services import close_case, record_evaluation, record_evaluation_review
 from advice.drafting.issuing import compute_hash, correct_advice, issue_advice, verify_hash
 from advice.drafting.services import (
     add_action,
@@ -22,7 +22,7 @@ from advice.drafting.services import (
 from advice.follow_through.services import (
     complete_action,
     confirm_action,
-    follow_up_items,
+    back_on_table,
     record_team_decision,
     refuse_action,
 )
@@ -323,9 +323,9 @@ def test_refuse_needs_a_reason_and_escalates_at_once(aw, issued):
     chair_notes = notes_for(aw.chair, "advice.action_refused")
     assert len(chair_notes) == 1 and chair_notes[0].email_status == EmailStatus.PENDING
     assert notes_for(aw.other_chair) == []
-    items = follow_up_items(aw.team)
+    items = back_on_table(aw.team)
     assert [a.id for a in items.escalated] == [action.id]
-    assert follow_up_items(aw.other_team).escalated.items == []
+    assert back_on_table(aw.other_team).escalated.items == []
 
 
 def test_stale_version_is_refused_with_the_current_state(aw, issued):
@@ -390,7 +390,7 @@ def test_case_follows_the_actions(aw, issued):
     transitions = db.session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.object_type == "case", AuditEvent.object_id == case.id).order_by(AuditEvent.id)).all()
     assert transitions[-3:] == ["case.advise", "case.start_execution", "case.complete"]
-    # Closing: owner only, outcome and note required; follow-up due three months later.
+    # Closing: owner only, outcome and note required; evaluation due three months later.
     with pytest.raises(PermissionDenied):
         close_case(case, aw.chair, outcome="reached", note="ok")
     with pytest.raises(ServiceError):
@@ -401,11 +401,11 @@ def test_case_follows_the_actions(aw, issued):
     closure = close_case(case, aw.owner, outcome="partly", note="Home yes, debt not yet")
     db.session.commit()
     assert case.status == CaseStatus.CLOSED
-    assert closure.followup_due_on == add_months(team_today(aw.team, closure.closed_at), 3)
-    record_followup(case, aw.owner, result="held", note="Still in the home")
+    assert closure.evaluation_due_on == add_months(team_today(aw.team, closure.closed_at), 3)
+    record_evaluation(case, aw.owner, result="held", note="Still in the home")
     db.session.commit()
     with pytest.raises(TransitionError):
-        record_followup(case, aw.owner, result="not", note="again")
+        record_evaluation(case, aw.owner, result="not", note="again")
 
 
 def test_refused_action_blocks_completion_until_the_team_decides(aw, issued):
@@ -429,7 +429,7 @@ def test_refused_action_blocks_completion_until_the_team_decides(aw, issued):
     assert housing.status == ActionStatus.OPEN and housing.effective_deadline == new_deadline
     assert housing.deadline != new_deadline and verify_hash(advice)  # the advice itself is untouched
     assert housing.escalated_at is None and housing.team_decision_note == "Urgency granted; try again"
-    assert follow_up_items(aw.team).escalated.items == []
+    assert back_on_table(aw.team).escalated.items == []
     refuse_action(housing, aw.contact, expected_version=housing.version, reason="Still no homes")
     record_team_decision(housing, aw.secretary, decision="drop", note="Other route found")
     db.session.commit()
@@ -437,20 +437,20 @@ def test_refused_action_blocks_completion_until_the_team_decides(aw, issued):
     assert advice.case.status == CaseStatus.COMPLETED
 
 
-def test_followup_items_list_due_followups_once(aw, issued):
+def test_back_on_table_lists_due_evaluations_once(aw, issued):
     advice = issued()
     for a in advice.actions:
         contact = aw.contact if a.organisation_id == aw.org.id else aw.contact2
         complete_action(a, contact, expected_version=a.version, note="done", done_on=date.today())
     closure = close_case(advice.case, aw.owner, outcome="reached", note="Fine")
     db.session.commit()
-    assert follow_up_items(aw.team).followups.items == []
-    closure.followup_due_on = date.today() - timedelta(days=1)
+    assert back_on_table(aw.team).evaluations.items == []
+    closure.evaluation_due_on = date.today() - timedelta(days=1)
     db.session.commit()
-    assert [c.id for c in follow_up_items(aw.team).followups] == [closure.id]
-    record_followup_review(closure, aw.chair, note="Holding; nothing to do")
+    assert [c.id for c in back_on_table(aw.team).evaluations] == [closure.id]
+    record_evaluation_review(closure, aw.chair, note="Holding; nothing to do")
     db.session.commit()
-    assert follow_up_items(aw.team).followups.items == []
+    assert back_on_table(aw.team).evaluations.items == []
     assert db.session.scalar(sa.select(sa.func.count(CaseClosure.id))) == 1
 
 

@@ -171,9 +171,9 @@ def test_refuse_needs_a_reason_through_the_page(client, aw, issued):
     assert r.status_code == 302
     db.session.expire_all()
     assert action.status == ActionStatus.REFUSED and action.escalated_at is not None
-    # It is on the team's follow-up list, where the chair records the decision.
+    # It is on the team's list back on the table, where the chair records the decision.
     login(client, aw.chair)
-    page = client.get(f"/advice/teams/{aw.team.id}/follow-up").get_data(as_text=True)
+    page = client.get(f"/advice/teams/{aw.team.id}/back-on-table").get_data(as_text=True)
     assert f"/advice/actions/{action.id}/decide" in page
     decide = f"/advice/actions/{action.id}/decide"
     r = post_form(client, decide, {"decision": "drop", "note": "Other route"})
@@ -213,7 +213,7 @@ def test_overview_and_catalogue_for_the_lead_only(client, aw, issued):
         assert client.get(f"/advice/teams/{aw.team.id}/overview").status_code == 404
 
 
-def test_close_and_followup_pages(client, aw, issued):
+def test_close_and_evaluation_pages(client, aw, issued):
     advice = issued()
     for a in advice.actions:
         contact = aw.contact if a.organisation_id == aw.org.id else aw.contact2
@@ -229,9 +229,9 @@ def test_close_and_followup_pages(client, aw, issued):
     assert post_form(client, f"/advice/cases/{case.id}/close", {"outcome": "reached", "note": "Done"}).status_code == 302
     db.session.expire_all()
     assert case.status == CaseStatus.CLOSED
-    r = post_form(client, f"/advice/cases/{case.id}/followup", {"result": "held", "note": "Holding"})
+    r = post_form(client, f"/advice/cases/{case.id}/evaluation", {"result": "held", "note": "Holding"})
     assert r.status_code == 302
-    assert closure_of(case).followup_result.value == "held"
+    assert closure_of(case).evaluation_result.value == "held"
 
 
 def test_pages_take_a_fixed_number_of_queries(app, aw, issued, count_queries):

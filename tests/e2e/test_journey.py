@@ -80,10 +80,10 @@ def test_the_whole_journey(people, world, nl):
     chair.goto("/notifications/")
     assert reference in chair.page.locator("main").inner_text()
     chair.check("chair's inbox")
-    chair.goto(f"/advice/teams/{world.team_id}/follow-up")
-    followup = chair.page.locator("main").inner_text()
-    assert reason in followup and world.orgs["debt"] in followup
-    chair.check("follow-up list", shot="72-reis-terug-op-tafel")
+    chair.goto(f"/advice/teams/{world.team_id}/back-on-table")
+    back_on_table = chair.page.locator("main").inner_text()
+    assert reason in back_on_table and world.orgs["debt"] in back_on_table
+    chair.check("list back on the table", shot="72-reis-terug-op-tafel")
     click(chair, "link", nl("Record the decision"))
     chair.page.check("input[name=decision][value=drop]")
     chair.page.fill("#note", "Het team laat de actie vervallen; de woonstichting treft een betalingsregeling.")

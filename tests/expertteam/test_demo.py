@@ -49,7 +49,7 @@ def test_demo_is_complete_and_idempotent(app):
         **{pseudonym: CaseStatus.CLOSED for pseudonym, *_rest in PILOT},  # expertteam/demo/financing.py
         **LADDER_STATUSES,  # expertteam/demo/ladder.py
     }
-    # The advice is issued and locked; the follow-up of the closed case is due.
+    # The advice is issued and locked; the evaluation of the closed case is due.
     from advice.closure.models import CaseClosure
     from advice.models import Advice, AdviceStatus
 
@@ -57,7 +57,7 @@ def test_demo_is_complete_and_idempotent(app):
     assert len(issued) == 4 + len(PILOT) + 2 and all(len(a.content_hash) == 64 for a in issued)  # + the ladder's two
     closure = db.session.scalar(sa.select(CaseClosure).join(Case, Case.id == CaseClosure.case_id)
                                 .where(Case.household_pseudonym == "Gezin Fransen"))
-    assert closure.outcome.value == "reached" and closure.followup_due_on <= date.today()
+    assert closure.outcome.value == "reached" and closure.evaluation_due_on <= date.today()
     # Pay for success: one agreement, cases in every ledger state, all booked, one correction.
     from financing import statement
     from financing.models import EntryKind, FinancingAgreement, LedgerEntry

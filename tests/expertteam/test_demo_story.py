@@ -56,7 +56,7 @@ def test_every_case_moment_is_in_its_place(demo):
             assert case.created_at <= case.submitted_at <= now
     fransen = _case("Gezin Fransen")
     assert fransen.closed_at and fransen.consent_date < fransen.created_at.date() < fransen.closed_at.date()
-    assert (now - fransen.closed_at).days >= 90  # the three-month follow-up is due
+    assert (now - fransen.closed_at).days >= 90  # the three-month evaluation is due
 
 
 def test_history_is_not_sent_as_news(demo):

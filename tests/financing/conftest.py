@@ -7,14 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.closure.models import ClosureOutcome, EvaluationResult
 from advice.models import AdviceStatus, CostSide
 from casefiles.models import CaseStatus
 from core.db import db
 from financing.models import FinancingAgreement, MissingRule, PriceKind, Scope
 from tests.reports.conftest import at, builder  # noqa: F401 - the builder fixture, shared
 
-O, F, S = ClosureOutcome, FollowupResult, CaseStatus
+O, F, S = ClosureOutcome, EvaluationResult, CaseStatus
 PRICE = 250_000  # € 2.500,00 per successful household
 #: "Today" for the ledger: 1 July 2026 (Europe/Amsterdam).
 NOW = at(2026, 7, 1, 10)
@@ -24,15 +24,15 @@ NOW = at(2026, 7, 1, 10)
 def fin(world, builder, make_user):  # noqa: F811 - the imported fixture
     """Cases of the team accepted in 2026 (c_* by state), one accepted before, one declined, one of
     the other team; a fixed-price agreement over every case accepted in 2026 (partial 40 %,
-    grace 30 days, a missing follow-up counts as partial)."""
+    grace 30 days, a missing evaluation counts as partial)."""
     b = builder
     h = SimpleNamespace(**vars(world))
     h.municipality = make_user("municipality", team=world.team, name="Municipality")
     intake = at(2026, 1, 10)
 
-    def closed(outcome, followup=None, when=None, **kw):
+    def closed(outcome, evaluation=None, when=None, **kw):
         c = b.case(status=S.CLOSED, submitted=at(2026, 1, 5), intake=intake, **kw)
-        b.closure(c, when or at(2026, 2, 1), outcome, followup)  # follow-up due 91 days later: 3 May 2026
+        b.closure(c, when or at(2026, 2, 1), outcome, evaluation)  # evaluation due 91 days later: 3 May 2026
         return c
 
     h.successes = [closed(O.REACHED, F.HELD) for _ in range(5)]

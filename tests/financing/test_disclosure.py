@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.closure.models import CaseClosure, ClosureOutcome, EvaluationResult
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import User
@@ -35,7 +35,7 @@ from .conftest import NOW, PRICE, at
 JULY = "from=2026-07-01&to=2026-07-31"
 CORRECTED_ON = at(2026, 7, 6, 10)
 PARTIAL = PRICE * 40 // 100
-STATES = [s.value for s in (LedgerState.SUCCESS, LedgerState.PARTIAL, LedgerState.FOLLOWUP_MISSING,
+STATES = [s.value for s in (LedgerState.SUCCESS, LedgerState.PARTIAL, LedgerState.EVALUATION_MISSING,
                             LedgerState.NO_SUCCESS)]
 OUTPUTS = ("page", "print", "pdf", "csv", "ods")
 
@@ -54,9 +54,9 @@ def agreement(world, builder, make_user):
     return a
 
 
-def _closed(builder, followup):
+def _closed(builder, evaluation):
     c = builder.case(status=CaseStatus.CLOSED, submitted=at(2026, 1, 5), intake=at(2026, 1, 10))
-    builder.closure(c, at(2026, 2, 1), ClosureOutcome.REACHED, followup)
+    builder.closure(c, at(2026, 2, 1), ClosureOutcome.REACHED, evaluation)
     return c
 
 
@@ -66,12 +66,12 @@ def _book(agreement, when):
     db.session.commit()
 
 
-def _six_successes_and(client, world, builder, agreement, followup, k: int) -> list:
-    """Six successes and k households closed with ``followup``, booked on 1 July; the
+def _six_successes_and(client, world, builder, agreement, evaluation, k: int) -> list:
+    """Six successes and k households closed with ``evaluation``, booked on 1 July; the
     municipality signed in. The k cases, for a later correction."""
     for _ in range(6):
-        _closed(builder, FollowupResult.HELD)
-    others = [_closed(builder, followup) for _ in range(k)]
+        _closed(builder, EvaluationResult.HELD)
+    others = [_closed(builder, evaluation) for _ in range(k)]
     _book(agreement, NOW)
     login(client, world.municipality)
     return others
@@ -90,7 +90,7 @@ def _cents(text: str):
 
 
 def _html(page: str) -> dict:
-    labels = {"Success": "success", "Partly successful": "partial", "Follow-up missing": "followup_missing",
+    labels = {"Success": "success", "Partly successful": "partial", "Evaluation missing": "followup_missing",
               "No success": "no_success", "Corrections": "corrections", "Due for the period": "due",
               "Total due": "total"}
     period, position = page.split('id="h-period"')[1].split('id="h-position"')
@@ -118,7 +118,7 @@ def _pdf(text: str) -> dict:
 
 
 def _table(rows: list[list]) -> dict:
-    states = {"Success": "success", "Partly successful": "partial", "Follow-up missing": "followup_missing",
+    states = {"Success": "success", "Partly successful": "partial", "Evaluation missing": "followup_missing",
               "No success": "no_success", "Total due": "total"}
     out = {}
     for part, state, n, amount in (r[:4] for r in rows[1:] if r[0] != "How this statement is made"):
@@ -171,9 +171,9 @@ def test_corrections_below_five_show_no_amount(client, world, builder, agreement
     """Six successes and k households first booked as no success in July, then corrected to
     success on 6 July (k corrections of + € 2.500,00). Below five, the corrections' amount is left
     out, and so is the successes' row: the amount due minus the successes would give it back."""
-    corrected = _six_successes_and(client, world, builder, agreement, FollowupResult.NOT, k)
+    corrected = _six_successes_and(client, world, builder, agreement, EvaluationResult.NOT, k)
     db.session.execute(sa.update(CaseClosure).where(CaseClosure.case_id.in_([c.id for c in corrected]))
-                       .values(followup_result=FollowupResult.HELD))
+                       .values(evaluation_result=EvaluationResult.HELD))
     _book(agreement, CORRECTED_ON)
 
     due = 6 * PRICE + k * PRICE
@@ -191,7 +191,7 @@ def test_partly_successful_below_five_show_no_amount(client, world, builder, agr
     """Six successes and k partly successful households booked in July: below five, the partial
     row's amount is left out, and the successes' too (else the amount due would give it back);
     the position's number of cases with it."""
-    _six_successes_and(client, world, builder, agreement, FollowupResult.PARTLY, k)
+    _six_successes_and(client, world, builder, agreement, EvaluationResult.PARTLY, k)
 
     due = 6 * PRICE + k * PARTIAL
     if k < 5:
@@ -207,7 +207,7 @@ def test_partly_successful_below_five_show_no_amount(client, world, builder, agr
 def test_a_row_without_money_needs_no_second_row_left_out(client, world, builder, agreement, k):
     """k households without success (no amount): "< 5" and "—"; the successes stay, since the
     amount due gives nothing away; the position's number of cases is left out."""
-    _six_successes_and(client, world, builder, agreement, FollowupResult.NOT, k)
+    _six_successes_and(client, world, builder, agreement, EvaluationResult.NOT, k)
 
     rows = {"success": (6, 6 * PRICE), "no_success": ("< 5", "—")}
     assert read(client, agreement, "csv") == expected(rows, 6 * PRICE,
@@ -219,7 +219,7 @@ def test_every_output_says_what_the_marks_mean(client, world, builder, agreement
 
     from financing.views import footnote
 
-    _six_successes_and(client, world, builder, agreement, FollowupResult.PARTLY, 2)
+    _six_successes_and(client, world, builder, agreement, EvaluationResult.PARTLY, 2)
     base = f"/financing/agreements/{agreement.id}/statement"
     with force_locale("en"):
         english = footnote()

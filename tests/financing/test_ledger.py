@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from advice.closure import services as closure_service
-from advice.closure.models import CaseClosure, FollowupResult
+from advice.closure.models import CaseClosure, EvaluationResult
 from core.audit import AuditEvent
 from core.clock import team_today
 from core.db import db
@@ -34,11 +34,11 @@ def derived_rows(agreement, today=None):
 
 def test_fixed_price_states_amounts_and_due_dates(fin):
     rows = derived_rows(fin.agreement)
-    follow_up, missing_after = date(2026, 5, 3), date(2026, 6, 2)
-    expected = {c.reference: ("success", PRICE, follow_up) for c in fin.successes}
+    evaluation_due, missing_after = date(2026, 5, 3), date(2026, 6, 2)
+    expected = {c.reference: ("success", PRICE, evaluation_due) for c in fin.successes}
     expected.update({
-        fin.c_partly_reached.reference: ("partial", PARTIAL, follow_up),
-        fin.c_partly_holds.reference: ("partial", PARTIAL, follow_up),
+        fin.c_partly_reached.reference: ("partial", PARTIAL, evaluation_due),
+        fin.c_partly_holds.reference: ("partial", PARTIAL, evaluation_due),
         fin.c_not_reached.reference: ("no_success", 0, None),
         fin.c_not_holding.reference: ("no_success", 0, None),
         fin.c_missing.reference: ("followup_missing", PARTIAL, missing_after),
@@ -47,7 +47,7 @@ def test_fixed_price_states_amounts_and_due_dates(fin):
         fin.c_withdrawn.reference: ("no_success", 0, None),
     })
     assert rows == expected  # declined, accepted before the period and the other team's: not under it
-    # The grace period is counted in days after the follow-up date: on 2 June it has not passed.
+    # The grace period is counted in days after the evaluation date: on 2 June it has not passed.
     assert derived_rows(fin.agreement, date(2026, 6, 2))[fin.c_missing.reference][0] == "running"
     fin.agreement.missing_rule = MissingRule.NOTHING
     assert derived_rows(fin.agreement)[fin.c_missing.reference] == ("followup_missing", 0, None)
@@ -95,13 +95,13 @@ def test_booking_is_set_based_idempotent_and_corrections_never_edit(fin, count_q
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == audits
     assert first.count <= 8
 
-    # The owner records the missing follow-up late (the real service): the case was booked as
-    # "follow-up missing" (partial share); now it is a success: a correction row, audited.
-    closure_service.record_followup(fin.c_missing, fin.owner, result="held", note="Still stable.", now=at(2026, 7, 5))
+    # The owner records the missing evaluation late (the real service): the case was booked as
+    # "evaluation missing" (partial share); now it is a success: a correction row, audited.
+    closure_service.record_evaluation(fin.c_missing, fin.owner, result="held", note="Still stable.", now=at(2026, 7, 5))
     db.session.commit()
-    # A corrected follow-up (held -> does not hold) on a booked success.
+    # A corrected evaluation (held -> does not hold) on a booked success.
     db.session.execute(sa.update(CaseClosure).where(CaseClosure.case_id == fin.c_success.id)
-                       .values(followup_result=FollowupResult.NOT))
+                       .values(evaluation_result=EvaluationResult.NOT))
     db.session.commit()
     assert _book(fin, at(2026, 7, 6, 10)) == (0, 2)
     after = _entries(fin)

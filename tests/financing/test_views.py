@@ -138,12 +138,12 @@ def test_statement_page_csv_ods_and_print_suppress_small_counts(client, booked):
 
 
 def _add_cases(fin, builder, n):
-    from advice.closure.models import ClosureOutcome, FollowupResult
+    from advice.closure.models import ClosureOutcome, EvaluationResult
     from casefiles.models import CaseStatus
 
     for _ in range(n):
         c = builder.case(status=CaseStatus.CLOSED, submitted=at(2026, 1, 5), intake=at(2026, 1, 10))
-        builder.closure(c, at(2026, 2, 1), ClosureOutcome.REACHED, FollowupResult.HELD)
+        builder.closure(c, at(2026, 2, 1), ClosureOutcome.REACHED, EvaluationResult.HELD)
     db.session.commit()
     ledger.book(fin.agreement, NOW)
     db.session.commit()

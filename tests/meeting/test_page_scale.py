@@ -51,12 +51,12 @@ def test_meeting_pages_statements_do_not_grow(client, world, published, experts,
             login(client, user)
             for url in urls:
                 counts.setdefault((user.name, url), []).append(_get(client, count_queries, url)[0])
-    # The meeting page includes the follow-up part ("back on the table", built by advice), and
+    # The meeting page includes the part back on the table (built by advice), and
     # still holds the limit.
     for (name, url), (small, large) in counts.items():
         _stable(small, large, f"{url} as {name}")
     # The agenda offers the head of the queue, not the whole queue; the meeting page names
-    # only its own agenda (and the open holds of the team's follow-up part).
+    # only its own agenda (and the open holds of the team's back-on-the-table part).
     login(client, world.chair)
     body = client.get(f"/meetings/{meeting.id}/agenda").get_data(as_text=True)
     offered = re.findall(r'<option value="\d+">[A-Z]+-', body)

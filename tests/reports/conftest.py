@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from advice.closure.models import CaseClosure, ClosureOutcome, FollowupResult
+from advice.closure.models import CaseClosure, ClosureOutcome, EvaluationResult
 from advice.models import (
     Action,
     ActionStatus,
@@ -88,10 +88,10 @@ def builder(world):
             db.session.flush()
         return a
 
-    def closure(c, when, outcome, followup=None):
+    def closure(c, when, outcome, evaluation=None):
         db.session.add(CaseClosure(case_id=c.id, team_id=c.team_id, outcome=outcome, closed_at=when,
-                                   closed_by_id=world.owner.id, followup_due_on=(when + timedelta(days=91)).date(),
-                                   followup_result=followup))
+                                   closed_by_id=world.owner.id, evaluation_due_on=(when + timedelta(days=91)).date(),
+                                   evaluation_result=evaluation))
 
     return SimpleNamespace(case=case, event=event, meeting=meeting, discuss=discuss, advice=advice, closure=closure)
 
@@ -110,7 +110,7 @@ def history(world, builder, make_org):
     def act(org, assigned, deadline, status, **kw):
         return dict(organisation_id=org.id, assigned_at=assigned, deadline=deadline, status=status, **kw)
 
-    # c1: the whole path, closed with the breakthrough reached and held at the follow-up.
+    # c1: the whole path, closed with the breakthrough reached and held at the evaluation.
     c1 = b.case(status=S.CLOSED, submitted=at(2026, 1, 5), intake=at(2026, 1, 7), domains=[D.GGZ, D.DEBT], orgs=[A])
     b.event(c1, "case.accept", at(2026, 1, 7))
     b.discuss(c1, at(2026, 1, 20))
@@ -123,7 +123,7 @@ def history(world, builder, make_org):
     b.event(c1, "case.advise", at(2026, 1, 22))
     b.event(c1, "case.complete", at(2026, 2, 21))
     b.event(c1, "case.close", at(2026, 2, 25))
-    b.closure(c1, at(2026, 2, 25), ClosureOutcome.REACHED, FollowupResult.HELD)
+    b.closure(c1, at(2026, 2, 25), ClosureOutcome.REACHED, EvaluationResult.HELD)
 
     # c2: postponed once, then discussed; a corrected advice (v1 superseded, v2 in force).
     c2 = b.case(status=S.CLOSED, submitted=at(2026, 1, 10), intake=at(2026, 1, 14),
@@ -190,7 +190,7 @@ def history(world, builder, make_org):
     b.event(c10, "case.advise", at(2025, 10, 15))
     b.event(c10, "case.complete", at(2025, 11, 20))
     b.event(c10, "case.close", at(2025, 11, 25))
-    b.closure(c10, at(2025, 11, 25), ClosureOutcome.NOT, FollowupResult.NOT)
+    b.closure(c10, at(2025, 11, 25), ClosureOutcome.NOT, EvaluationResult.NOT)
 
     # Time-zone edges: 31 Dec 23:30 UTC is 1 January in Amsterdam (in Q1); 31 March 22:30 UTC is
     # 1 April (summer time), so after Q1.

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.closure.models import ClosureOutcome, EvaluationResult
 from advice.models import ActionStatus, CostSide
 from casefiles.models import CaseStatus
 from core.db import db
@@ -38,7 +38,7 @@ def _cases(world, builder, org, n: int, start: int) -> None:
         builder.event(c, "case.advise", day + timedelta(days=10))
         builder.event(c, "case.complete", day + timedelta(days=21))
         builder.event(c, "case.close", day + timedelta(days=22))
-        builder.closure(c, day + timedelta(days=22), ClosureOutcome.REACHED, FollowupResult.HELD if i % 3 else None)
+        builder.closure(c, day + timedelta(days=22), ClosureOutcome.REACHED, EvaluationResult.HELD if i % 3 else None)
     db.session.commit()
 
 

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import pytest
 from flask_babel import force_locale
 
-from advice.closure.models import ClosureOutcome, FollowupResult
+from advice.closure.models import ClosureOutcome, EvaluationResult
 from advice.models import (
     Action,
     ActionStatus,
@@ -22,7 +22,7 @@ from advice.models import (
     AdviceStatus,
     EscalationKind,
 )
-from advice.plan.models import BlockageSignal, SignalSource
+from advice.plan.models import BlockageLesson, LessonSource
 from casefiles.models import CaseStatus
 from core.db import db
 from core.models import Domain
@@ -140,14 +140,14 @@ def test_intakes_do_not_give_the_declined_back(client, world, municipality, inta
     assert _flow_cells(output, client, world, municipality) == expected
 
 
-# --- outcomes: each row is the sum of its follow-up columns --------------------------------------
+# --- outcomes: each row is the sum of its evaluation columns --------------------------------------
 
 @pytest.mark.parametrize("k", KS)
 def test_an_outcome_row_does_not_give_its_small_column_back(client, world, builder, municipality, k):
-    for followup, n in ((FollowupResult.HELD, 6), (FollowupResult.PARTLY, k)):
+    for result, n in ((EvaluationResult.HELD, 6), (EvaluationResult.PARTLY, k)):
         for _ in range(n):
             c = builder.case(status=S.CLOSED)
-            builder.closure(c, DAY, ClosureOutcome.REACHED, followup)
+            builder.closure(c, DAY, ClosureOutcome.REACHED, result)
             builder.event(c, "case.close", DAY)
     db.session.commit()
     held, partly = ("—", "< 5") if k < 5 else ("6", "5")
@@ -224,19 +224,19 @@ def test_the_domains_do_not_give_a_small_combination_back(client, world, builder
     assert (table[ggz][0], table[debt][0]) == (big, small)
 
 
-# --- what blocks cases: no signals counted over fewer than 5 cases -------------------------------
+# --- what blocks cases: no lessons counted over fewer than 5 cases -------------------------------
 
 @pytest.mark.parametrize("k", KS)
-def test_the_signals_of_fewer_than_five_cases_are_left_out(client, world, builder, municipality, k):
-    source = SignalSource(team_id=world.team.id, kind="rule", name="Kostendelersnorm")
+def test_the_lessons_of_fewer_than_five_cases_are_left_out(client, world, builder, municipality, k):
+    source = LessonSource(team_id=world.team.id, kind="rule", name="Kostendelersnorm")
     db.session.add(source)
     db.session.flush()
     advices = [builder.advice(builder.case(status=S.IN_EXECUTION), DAY) for _ in range(k)]
-    for i in range(6):  # six signals over the k cases, two deviating
-        db.session.add(BlockageSignal(advice_id=advices[i % k].id, team_id=world.team.id, source_id=source.id,
+    for i in range(6):  # six lessons over the k cases, two deviating
+        db.session.add(BlockageLesson(advice_id=advices[i % k].id, team_id=world.team.id, source_id=source.id,
                                       deviates=i < 2, recorded_at=DAY, recorded_by_id=world.chair.id))
     db.session.commit()
-    # Cases, signals, advice deviates.
+    # Cases, lessons, advice deviates.
     expected = ["< 5", "—", "—"] if k < 5 else ["5", "6", "< 5"]
     login(client, municipality)
     page = _section(client.get(f"/dashboard/teams/{world.team.id}?{Q1}").get_data(as_text=True), "h-blocking")
@@ -244,6 +244,6 @@ def test_the_signals_of_fewer_than_five_cases_are_left_out(client, world, builde
     login(client, world.chair)
     for read in (_csv, _ods):
         cells = read(client, world.team, "", blueprint="blocking")[world.team.name]
-        # Kind, name, signals, cases, advice deviates.
+        # Kind, name, lessons, cases, advice deviates.
         assert [cells[6], cells[5], cells[7]] == expected, read
     assert db.session.query(Advice).filter(Advice.status == AdviceStatus.ISSUED).count() == k

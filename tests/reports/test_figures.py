@@ -86,7 +86,7 @@ def test_trend_per_month(history):
     ]
 
 
-def test_outcomes_and_followup(history):
+def test_outcomes_and_evaluation(history):
     o = figures.outcomes(history.team.id, Q1)
     assert o.table == {
         "reached": {"held": 1, "partly": 0, "not": 0, "unknown": 0},

@@ -166,7 +166,7 @@ def test_municipality_sees_no_case_content_queue_meeting_or_advice(client, world
     db.session.add(meeting)
     db.session.commit()
     pages = (f"/cases/{case.id}", f"/teams/{world.team.id}/queue", f"/meetings/{meeting.id}",
-             f"/advice/teams/{world.team.id}/overview", f"/advice/teams/{world.team.id}/follow-up",
+             f"/advice/teams/{world.team.id}/overview", f"/advice/teams/{world.team.id}/back-on-table",
              f"/advice/teams/{world.team.id}/catalogue")
     login(client, world.chair)  # the pages exist and the team's chair reaches them
     for url in pages:

@@ -4,7 +4,7 @@ Sentinel text is written through every step that takes free text, by every packa
 real services: intake (return question, intake note, decline and withdrawal reasons), the
 blockage map, the hard cases, the meeting (item notes, and so the minutes; a cancellation), the
 advice (its texts, actions, a correction, a refusal, the team's decision, a report of work done,
-closing, the follow-up and the team's review of it) and the team's catalogues. Then:
+closing, the evaluation and the team's review of it) and the team's catalogues. Then:
 
 - no audit row holds any of it (audit rows hold ids and enumerated values only);
 - after the retention period the case's text is nowhere in the database, in any table.
@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from advice.closure.services import close_case, record_followup, record_followup_review
+from advice.closure.services import close_case, record_evaluation, record_evaluation_review
 from advice.drafting.catalogue import add_intervention, add_legal_reference
 from advice.drafting.issuing import correct_advice, issue_advice
 from advice.drafting.services import add_action, draft_advice, update_draft
@@ -123,8 +123,8 @@ def written(aw, create_case):
     db.session.commit()
     closure = close_case(case, w.owner, outcome="reached", note=f"{CASE}-closure")
     db.session.commit()
-    record_followup(case, w.owner, result="held", note=f"{CASE}-followup")
-    record_followup_review(closure, w.chair, note=f"{CASE}-review")
+    record_evaluation(case, w.owner, result="held", note=f"{CASE}-evaluation")
+    record_evaluation_review(closure, w.chair, note=f"{CASE}-review")
     db.session.commit()
 
     declined = create_case("submitted", household_pseudonym=f"{CASE}-declined")
@@ -146,7 +146,7 @@ def written(aw, create_case):
 def test_free_text_is_never_in_an_audit_row(written):
     database = _database_text()
     for step in ("return", "intake", "need", "rule", "waits", "hold", "call", "seen", "notes", "situation",
-                 "advice", "action", "correction", "refused", "decision", "done", "closure", "followup", "review",
+                 "advice", "action", "correction", "refused", "decision", "done", "closure", "evaluation", "review",
                  "decline", "withdraw"):
         assert f"{CASE}-{step}" in database, step  # the step really kept its text (in its own row)
     assert f"{TEAM}-cancel" in database and f"{TEAM}-criterion" in database and f"{TEAM}-law" in database

@@ -63,7 +63,7 @@ ACCESS = {
     "follow_through.action": "object", "follow_through.agenda": "object", "advice.case": "object", "advice.catalogue": "object",
     "follow_through.close": "object", "follow_through.confirm": "object", "follow_through.confirm_link": "object", "advice.correct": "object",
     "follow_through.decide": "object", "advice.discard": "object", "follow_through.done": "object", "advice.edit": "object",
-    "follow_through.followup": "object", "advice.issue": "object", "overview.index": "object", "advice.print": "object",
+    "follow_through.evaluation": "object", "advice.issue": "object", "overview.index": "object", "advice.print": "object",
     "follow_through.refuse": "object", "follow_through.review": "object", "advice.show": "object",
     "dashboard.index": "object", "dashboard.csv": "object", "dashboard.report": "object", "dashboard.norm": "object",
     "blockage.needs": "object", "blockage.need_add": "object", "blockage.need_edit": "object",
@@ -78,7 +78,10 @@ ACCESS = {
     # Issue 17 parts 2-4: the team's legal grounds, the processing overview, the blockers' export;
     # the plan's progress notes, an advice's signals, the team's list of what blocks cases.
     "lawful_basis.catalogue": "object", "processing.overview": "object", "blocking.csv": "object", "blocking.ods": "object",
-    "plan.notes": "object", "plan.advice_signals": "object", "plan.sources": "object",
+    "plan.notes": "object", "plan.advice_lessons": "object", "plan.sources": "object",
+    # Old addresses of pages that were renamed: a permanent redirect to the new one, which must refuse.
+    "plan.advice_lessons_moved": "object", "plan.sources_moved": "object",
+    "follow_through.agenda_moved": "object", "follow_through.evaluation_moved": "object",
     # Issue 17 parts 1 and 5: the escalation ladder (the director's page is reached by a signed
     # link, tests/test_access.py), retention per case result, repeat referrals.
     "escalation.ladder": "object", "escalation.climb": "object", "escalation.steering": "object",
@@ -331,9 +334,9 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                 values = {a: (world.owner.id if a == "user_id" else MISSING) for a in rule.arguments}
             url = _build(rule, values)
             if (rule.endpoint in ("casefiles.new", "meeting.new_extra", "casefiles.queue", "casefiles.criteria",
-                                 "follow_through.agenda", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
+                                 "follow_through.agenda", "follow_through.agenda_moved", "overview.index", "advice.catalogue", "dashboard.index", "dashboard.csv",
                                  "dashboard.report", "dashboard.norm", "dashboard.ods", "dashboard.report_pdf",
-                                 "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources",
+                                 "lawful_basis.catalogue", "processing.overview", "blocking.csv", "blocking.ods", "plan.sources", "plan.sources_moved",
                                  "retention_terms.terms")
                     and values.get("team_id") in user.team_ids()):
                 continue  # the user's own team is not foreign
@@ -343,6 +346,9 @@ def test_foreign_objects_are_refused_and_leak_nothing(app, client, world, foreig
                 done.add((method, url))
                 response = client.open(url, method=method, data={"csrf_token": token})
                 body = response.get_data(as_text=True)
+                if response.status_code in (301, 308):  # an old address: where it leads must refuse
+                    response = client.open(response.headers["Location"], method=method, data={"csrf_token": token})
+                    body += response.get_data(as_text=True)
                 if response.status_code == 302:
                     # A redirect is fine only when where it leads refuses too (e.g. an invalid
                     # e-mailed link sends the user to the object's page, which answers 404).

@@ -89,8 +89,8 @@ def full_case(aw, create_case, drafted):
         advice = drafted(case=case, actions=[(aw.org, f"{TEXT}-a{n}")])
         issue_advice(advice, aw.chair)
         db.session.add(CaseClosure(case_id=case.id, team_id=case.team_id, outcome="reached", note=f"{TEXT}-c{n}",
-                                   closed_by_id=aw.owner.id, followup_due_on=closed_at.date(),
-                                   followup_note=f"{TEXT}-f{n}", team_note=f"{TEXT}-t{n}"))
+                                   closed_by_id=aw.owner.id, evaluation_due_on=closed_at.date(),
+                                   evaluation_note=f"{TEXT}-f{n}", team_note=f"{TEXT}-t{n}"))
         case.status = CaseStatus.CLOSED
         case.closed_at = closed_at
         if team is not None:

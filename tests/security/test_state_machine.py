@@ -356,7 +356,7 @@ def check_case_path(machine) -> None:
     at = CaseStatus.DRAFT
     for row in rows:
         if "to" not in (row.details or {}):
-            continue  # not a transition (create, edit, follow-up)
+            continue  # not a transition (create, edit, evaluation)
         step = (CaseStatus(row.details["from"]), CaseStatus(row.details["to"]))
         assert step[0] == at, f"case jumped from {at} to {step}"
         assert step in case_services.TRANSITIONS, f"case step {step} is not in the table"

@@ -41,7 +41,7 @@ def test_sharing_files_ignores_pairs_that_name_no_ids(client, aw, issued):  # no
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActionAttachment)) == 0
 
 
-def test_a_recipients_ground_and_a_signals_source(client, aw, issued):  # noqa: F811
+def test_a_recipients_ground_and_a_lessons_source(client, aw, issued):  # noqa: F811
     advice = issued()
     login(client, aw.owner)
     grounds = f"/advice/cases/{advice.case_id}/legal-grounds"
@@ -49,7 +49,7 @@ def test_a_recipients_ground_and_a_signals_source(client, aw, issued):  # noqa: 
         assert post_form(client, grounds, {f"ground-{aw.org2.id}": value}).status_code == 400, value
     login(client, aw.secretary)
     for value in TAMPERED:
-        response = post_form(client, f"/plan/advice/{advice.id}/signals", {"source-0": value, "text-0": ""})
+        response = post_form(client, f"/plan/advice/{advice.id}/lessons", {"source-0": value, "text-0": ""})
         assert response.status_code == 400, value
 
 

@@ -42,12 +42,12 @@ def test_the_evaluation_shows_once_due_and_leaves_once_recorded(client, aw, issu
     db.session.commit()
     login(client, aw.owner)
     assert "three-month evaluation" not in client.get("/").get_data(as_text=True)  # not due yet
-    db.session.execute(sa.update(CaseClosure).values(followup_due_on=date.today() - timedelta(days=3)))
+    db.session.execute(sa.update(CaseClosure).values(evaluation_due_on=date.today() - timedelta(days=3)))
     db.session.commit()
     for url in ("/", f"/cases/{case.id}"):
         html = client.get(url).get_data(as_text=True)
         assert f"The three-month evaluation of case {case.reference} is due" in html, url
-        assert f'href="/advice/cases/{case.id}/followup"' in html
-    db.session.execute(sa.update(CaseClosure).values(followup_at=sa.func.current_timestamp(), followup_result="held"))
+        assert f'href="/advice/cases/{case.id}/evaluation"' in html
+    db.session.execute(sa.update(CaseClosure).values(evaluation_at=sa.func.current_timestamp(), evaluation_result="held"))
     db.session.commit()
     assert "three-month evaluation" not in client.get("/").get_data(as_text=True)

@@ -191,7 +191,7 @@ def test_the_level_shows_in_colour_and_words_everywhere(aw, refused, login_as, c
     jobs.escalate_overdue(late)  # the GGZ action: overdue past the grace period, level 1
     climb(late + timedelta(days=15))  # both climb to the director
     login_as(aw.chair)
-    for url in (f"/cases/{advice.case_id}", f"/advice/{advice.id}", f"/advice/teams/{aw.team.id}/follow-up",
+    for url in (f"/cases/{advice.case_id}", f"/advice/{advice.id}", f"/advice/teams/{aw.team.id}/back-on-table",
                 f"/advice/teams/{aw.team.id}/overview"):
         page = client.get(url)
         html = page.get_data(as_text=True)

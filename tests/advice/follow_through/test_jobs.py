@@ -11,7 +11,7 @@ from advice.closure import jobs as closure_jobs
 from advice.closure.models import CaseClosure
 from advice.closure.services import close_case
 from advice.follow_through import jobs
-from advice.follow_through.services import complete_action, confirm_action, follow_up_items
+from advice.follow_through.services import complete_action, confirm_action, back_on_table
 from advice.models import (
     Action,
     ActionStatus,
@@ -29,7 +29,7 @@ def snapshot():
     actions = db.session.execute(sa.select(Action.id, Action.status, Action.reminded_at, Action.overdue_notified_at,
                                            Action.escalated_at, Action.escalation_kind, Action.version)
                                  .order_by(Action.id)).all()
-    closures = db.session.execute(sa.select(CaseClosure.id, CaseClosure.followup_asked_at)).all()
+    closures = db.session.execute(sa.select(CaseClosure.id, CaseClosure.evaluation_asked_at)).all()
     counts = (db.session.scalar(sa.select(sa.func.count(Notification.id))),
               db.session.scalar(sa.select(sa.func.count(AuditEvent.id))))
     return actions, closures, counts
@@ -54,7 +54,7 @@ def two_actions(aw, issued):
 def test_jobs_are_registered(app):
     for name in ("remind_due_soon", "mark_overdue", "escalate_overdue"):
         assert registered(app)[f"advice.{name}"].func is getattr(jobs, name)
-    assert registered(app)["advice.ask_followup"].func is closure_jobs.ask_followup
+    assert registered(app)["advice.ask_followup"].func is closure_jobs.ask_evaluation
 
 
 def test_remind_due_soon_once(aw, two_actions):
@@ -108,20 +108,20 @@ def test_overdue_and_escalation_once_each(aw, two_actions):
     chair = db.session.scalars(sa.select(Notification).where(Notification.user_id == aw.chair.id,
                                                              Notification.kind == "advice.action_escalated")).all()
     assert len(chair) == 1
-    assert [a.id for a in follow_up_items(aw.team).escalated] == [housing.id]
+    assert [a.id for a in back_on_table(aw.team).escalated] == [housing.id]
 
 
-def test_followup_asked_once(aw, two_actions):
+def test_evaluation_asked_once(aw, two_actions):
     advice, housing, ggz = two_actions
     for a, c in ((housing, aw.contact), (ggz, aw.contact2)):
         complete_action(a, c, expected_version=a.version, note="done", done_on=date.today())
     closure = close_case(advice.case, aw.owner, outcome="reached", note="ok")
     db.session.commit()
-    due = closure.followup_due_on
-    assert closure_jobs.ask_followup(noon(due - timedelta(days=1))) == "0 follow-up evaluations asked"
-    assert closure_jobs.ask_followup(noon(due)) == "1 follow-up evaluations asked"
+    due = closure.evaluation_due_on
+    assert closure_jobs.ask_evaluation(noon(due - timedelta(days=1))) == "0 three-month evaluations asked"
+    assert closure_jobs.ask_evaluation(noon(due)) == "1 three-month evaluations asked"
     first = snapshot()
-    assert closure_jobs.ask_followup(noon(due + timedelta(days=1))) == "0 follow-up evaluations asked"
+    assert closure_jobs.ask_evaluation(noon(due + timedelta(days=1))) == "0 three-month evaluations asked"
     assert snapshot() == first
     assert db.session.scalars(sa.select(Notification.kind).where(
         Notification.user_id == aw.owner.id, Notification.kind == "advice.followup_due")).all() == ["advice.followup_due"]

@@ -81,9 +81,9 @@ def country(make_team, make_user, make_org):
                     "escalated_at": NOW - timedelta(days=1) if k % 17 == 16 else None,
                 })
             db.session.execute(sa.insert(Action.__table__), rows)
-            db.session.execute(sa.insert(CaseClosure.__table__).values(
+            db.session.execute(sa.insert(CaseClosure).values(
                 case_id=case_id, team_id=team.id, outcome="reached", closed_by_id=owner.id,
-                followup_due_on=today - timedelta(days=i % 2)))
+                evaluation_due_on=today - timedelta(days=i % 2)))
             built.append(team)
         db.session.commit()
         return built
@@ -185,7 +185,7 @@ def test_each_team_by_its_own_date_and_settings(app, country, job, run, marker, 
                                                                   Action.escalated_at == NOW))) == expected
 
 
-@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_followup])
+@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_evaluation])
 def test_running_twice_tells_once(app, country, run):
     country(teams=3, actions=30)
     first = run(NOW)
@@ -198,12 +198,12 @@ def test_running_twice_tells_once(app, country, run):
             db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))) == counts
 
 
-def test_followup_asked_by_each_teams_date(app, country):
+def test_evaluation_asked_by_each_teams_date(app, country):
     teams = country(teams=6, actions=1)
     due = {t.id for t in teams if db.session.scalar(
-        sa.select(CaseClosure.followup_due_on).where(CaseClosure.team_id == t.id)) <= team_today(t, NOW)}
-    assert closure_jobs.ask_followup(NOW) == f"{len(due)} follow-up evaluations asked"
-    assert set(db.session.scalars(sa.select(CaseClosure.team_id).where(CaseClosure.followup_asked_at == NOW))) == due
+        sa.select(CaseClosure.evaluation_due_on).where(CaseClosure.team_id == t.id)) <= team_today(t, NOW)}
+    assert closure_jobs.ask_evaluation(NOW) == f"{len(due)} three-month evaluations asked"
+    assert set(db.session.scalars(sa.select(CaseClosure.team_id).where(CaseClosure.evaluation_asked_at == NOW))) == due
     owners = set(db.session.scalars(sa.select(Notification.user_id).where(Notification.kind == "advice.followup_due")))
     assert owners == set(db.session.scalars(sa.select(Case.owner_id).where(Case.team_id.in_(due))))
     assert {team for _case, team in db.session.execute(sa.select(AuditEvent.object_id, AuditEvent.team_id)
@@ -218,7 +218,7 @@ def test_an_inactive_team_is_left_alone(app, country):
     assert {team for _id, team in _team_of(_marked(Action.overdue_notified_at))} == {teams[0].id}
 
 
-@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_followup])
+@pytest.mark.parametrize("run", [jobs.remind_due_soon, jobs.mark_overdue, jobs.escalate_overdue, closure_jobs.ask_evaluation])
 def test_statements_do_not_grow_with_teams_or_actions(app, country, count_queries, run):
     def statements(teams: int, actions: int) -> int:
         country(teams=teams, actions=actions)  # added to the teams built before

@@ -1,6 +1,6 @@
 """The follow-through pages show open work in full and history on request: a fixed number of
 statements per page at 5 and at 500 cases, every done item exactly once across the pages of the
-history, and the follow-up list holding only what awaits a decision of the team."""
+history, and the list back on the table holding only what awaits a decision of the team."""
 from __future__ import annotations
 
 import html
@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from advice.closure.models import CaseClosure
-from advice.closure.services import record_followup_review
+from advice.closure.services import record_evaluation_review
 from advice.follow_through import action_lists
-from advice.follow_through.services import complete_action, follow_up_items, record_team_decision, refuse_action
+from advice.follow_through.services import complete_action, back_on_table, record_team_decision, refuse_action
 from advice.models import (
     Action,
     ActionStatus,
@@ -57,7 +57,7 @@ def pages(aw):
     return [
         ("contact's home", aw.contact, "/advice/actions"),
         ("chair's overview", aw.chair, f"/advice/teams/{aw.team.id}/overview"),
-        ("follow-up list", aw.chair, f"/advice/teams/{aw.team.id}/follow-up"),
+        ("back on the table", aw.chair, f"/advice/teams/{aw.team.id}/back-on-table"),
         ("advice page", aw.chair, None),
     ]
 
@@ -155,27 +155,27 @@ def test_every_done_item_appears_once_across_the_pages(client, aw):
     assert not set(seen) - {a.id for a in db.session.scalars(sa.select(Action).where(Action.organisation_id == aw.org.id))}
 
 
-def test_follow_up_list_holds_only_what_awaits_the_team(aw, issued):
+def test_back_on_table_holds_only_what_awaits_the_team(aw, issued):
     advice = issued()
     housing, ggz = sorted(advice.actions, key=lambda a: a.organisation_id != aw.org.id)
     # An overdue escalation that is then reported done leaves the list.
     housing.escalated_at, housing.escalation_kind = utcnow(), EscalationKind.OVERDUE
     refuse_action(ggz, aw.contact2, expected_version=ggz.version, reason="No capacity")
     db.session.commit()
-    assert [a.id for a in follow_up_items(aw.team).escalated] == [housing.id, ggz.id]
+    assert [a.id for a in back_on_table(aw.team).escalated] == [housing.id, ggz.id]
     complete_action(housing, aw.contact, expected_version=housing.version, note="done", done_on=date.today())
     db.session.commit()
     assert housing.escalated_at is None
-    assert [a.id for a in follow_up_items(aw.team).escalated] == [ggz.id]
+    assert [a.id for a in back_on_table(aw.team).escalated] == [ggz.id]
     # An action done with a stale escalation mark (data from before this rule) stays off it.
     housing.escalated_at = utcnow()
     db.session.commit()
-    assert [a.id for a in follow_up_items(aw.team).escalated] == [ggz.id]
+    assert [a.id for a in back_on_table(aw.team).escalated] == [ggz.id]
     # The team's decision takes the refused action off the list.
     record_team_decision(ggz, aw.chair, decision="extend", note="Try again",
                          new_deadline=date.today() + timedelta(days=14))
     db.session.commit()
-    items = follow_up_items(aw.team)
+    items = back_on_table(aw.team)
     assert items.escalated.items == [] and items.escalated.total == 0 and not items
 
 
@@ -185,28 +185,28 @@ def test_old_undecided_items_stay_oldest_first_paged_with_a_count(client, aw):
         sa.select(Action).where(Action.escalated_at.is_not(None), Action.status != ActionStatus.DONE)
         .order_by(Action.escalated_at, Action.id)))
     to_note = list(db.session.scalars(
-        sa.select(CaseClosure).where(CaseClosure.team_noted_at.is_(None)).order_by(CaseClosure.followup_due_on, CaseClosure.id)))
-    items = follow_up_items(aw.team, size=10)
-    assert items.escalated.total == len(waiting) > 10 and items.followups.total == len(to_note) > 10
+        sa.select(CaseClosure).where(CaseClosure.team_noted_at.is_(None)).order_by(CaseClosure.evaluation_due_on, CaseClosure.id)))
+    items = back_on_table(aw.team, size=10)
+    assert items.escalated.total == len(waiting) > 10 and items.evaluations.total == len(to_note) > 10
     got, page = [], items.escalated
     while True:
         got += page.items
         if not page.has_more:
             break
-        page = follow_up_items(aw.team, size=10, escalated_cursor=page.next_cursor).escalated
+        page = back_on_table(aw.team, size=10, escalated_cursor=page.next_cursor).escalated
     assert got == waiting  # every one, oldest first, once
-    # A closure leaves once the team noted its follow-up; the count follows.
-    record_followup_review(to_note[0], aw.chair, note="Holding")
+    # A closure leaves once the team noted its evaluation; the count follows.
+    record_evaluation_review(to_note[0], aw.chair, note="Holding")
     db.session.commit()
-    items = follow_up_items(aw.team, size=10)
-    assert items.followups.total == len(to_note) - 1 and to_note[0] not in items.followups.items
+    items = back_on_table(aw.team, size=10)
+    assert items.evaluations.total == len(to_note) - 1 and to_note[0] not in items.evaluations.items
 
     # On the page: the first 25 of each list, the count, and a link to the next page.
     login(client, aw.chair)
-    body = client.get(f"/advice/teams/{aw.team.id}/follow-up").get_data(as_text=True)
+    body = client.get(f"/advice/teams/{aw.team.id}/back-on-table").get_data(as_text=True)
     assert f"({len(waiting)})" in body and body.count("/decide") == 25
     later = html.unescape(NEXT.findall(body)[0]).split("#")[0]
-    assert "fu_actions=" in later
+    assert "escalated_after=" in later
     body = client.get(later).get_data(as_text=True)
     assert f"/advice/actions/{waiting[25].id}/decide" in body and f"/advice/actions/{waiting[0].id}/decide" not in body
 
@@ -215,14 +215,14 @@ def test_other_teams_items_never_show(client, aw, make_org, make_user):
     org = make_org("Elders Wonen", team=aw.other_team)
     org2 = make_org("Elders GGZ", team=aw.other_team)
     fill(aw, 10, team=aw.other_team, org=org, org2=org2)
-    assert follow_up_items(aw.team).total == 0
+    assert back_on_table(aw.team).total == 0
     login(client, aw.chair)
     body = client.get(f"/advice/teams/{aw.team.id}/overview").get_data(as_text=True)
     assert "ELD-B-" not in body
     login(client, aw.contact)
     assert "ELD-B-" not in client.get("/advice/actions").get_data(as_text=True)
     refused = db.session.scalar(sa.select(Action).where(Action.status == ActionStatus.REFUSED).limit(1))
-    assert refused is not None and follow_up_items(aw.other_team).escalated.total >= 1
+    assert refused is not None and back_on_table(aw.other_team).escalated.total >= 1
     assert refuse_action  # the service used in the tests above
 
 

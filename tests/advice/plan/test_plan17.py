@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from advice.closure.services import close_case, record_followup
+from advice.closure.services import close_case, record_evaluation
 from advice.drafting.issuing import canonical_content, compute_hash, correct_advice, issue_advice, verify_hash
 from advice.follow_through.services import complete_action
 from advice.guard import ImmutableAdviceError
@@ -89,7 +89,7 @@ def test_coordinator_notes_are_audited_by_id_and_cleared_by_retention(aw, drafte
     assert plan.anonymise_plan([case.id]) == []  # twice changes nothing
 
 
-def test_the_follow_up_asks_per_goal(aw, drafted):
+def test_the_evaluation_asks_per_goal(aw, drafted):
     advice = drafted(actions=[(aw.org, "Offer a home.")])
     plan.save_plan(advice, aw.secretary, coordinator_id=None, year_goals=GOALS, progress_check="")
     issue_advice(advice, aw.chair)
@@ -100,10 +100,10 @@ def test_the_follow_up_asks_per_goal(aw, drafted):
     close_case(case, aw.owner, outcome="reached", note="Home")
     db.session.commit()
     with pytest.raises(ServiceError):
-        record_followup(case, aw.owner, result="held", note="Fine", goal_answers={0: (True, True)})
+        record_evaluation(case, aw.owner, result="held", note="Fine", goal_answers={0: (True, True)})
     db.session.rollback()
     assert plan.goal_reviews(case) == []
-    record_followup(case, aw.owner, result="partly", note="Fine", goal_answers={0: (True, True), 1: (False, True)})
+    record_evaluation(case, aw.owner, result="partly", note="Fine", goal_answers={0: (True, True), 1: (False, True)})
     db.session.commit()
     assert [(r.goal, r.reached, r.holds) for r in plan.goal_reviews(case)] == [
         ("Een eigen huis voor ons drieën", True, True), ("De huurschuld in een regeling", False, True)]

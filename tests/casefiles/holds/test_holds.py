@@ -47,7 +47,7 @@ def test_hold_keeps_the_state_and_reminds_once(client, world, create_case):
     assert db.session.get(CaseHold, hold.id).reminded_at is not None
 
 
-def test_held_cases_in_the_follow_up_part_of_the_meeting(client, world, create_case):
+def test_held_cases_are_back_on_the_table_at_the_meeting(client, world, create_case):
     from core.clock import utcnow
     from meeting.models import Meeting, MeetingStatus
 

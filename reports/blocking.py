@@ -1,5 +1,5 @@
 """Lessons for the system in the pilot figures: the rules, laws, procedures and organisations
-that block cases most often (``advice.plan.signals`` records them per blockage of an issued advice),
+that block cases most often (``advice.plan.lessons`` records them per blockage of an issued advice),
 counted in one grouped statement, with the council report's small-count suppression, and a
 CSV/ODS table shaped for the report to the national programme (no personal data)."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from advice.models import Advice
-from advice.plan.models import BlockageSignal, SignalSource
+from advice.plan.models import BlockageLesson, LessonSource
 from core import spreadsheet
 from core.db import db
 from core.period import Period
@@ -29,25 +29,25 @@ class Blocker:
     kind: str | None
     """'rule', 'law', 'procedure', 'organisation'; None for causes named only in the team's words."""
     name: str
-    signals: int
+    lessons: int
     cases: int
     deviations: int
-    """Signals where the advice deviates from it."""
+    """Lessons where the advice deviates from it."""
 
 
 def blocking(team_id: int, period: Period) -> list[Blocker]:
-    """What blocked the team's cases, by the signals recorded in ``period``: most cases first."""
+    """What blocked the team's cases, by the lessons recorded in ``period``: most cases first."""
     cases = sa.func.count(sa.distinct(Advice.case_id))
     rows = db.session.execute(
-        sa.select(SignalSource.kind, SignalSource.name, sa.func.count(BlockageSignal.id), cases,
-                  sa.func.count(sa.case((BlockageSignal.deviates.is_(True), BlockageSignal.id))))
-        .select_from(BlockageSignal)
-        .join(Advice, Advice.id == BlockageSignal.advice_id)
-        .outerjoin(SignalSource, SignalSource.id == BlockageSignal.source_id)
-        .where(BlockageSignal.team_id == team_id, BlockageSignal.recorded_at >= period.start_utc,
-               BlockageSignal.recorded_at < period.end_utc)
-        .group_by(SignalSource.kind, SignalSource.name)
-        .order_by(cases.desc(), sa.func.count(BlockageSignal.id).desc(), SignalSource.name)
+        sa.select(LessonSource.kind, LessonSource.name, sa.func.count(BlockageLesson.id), cases,
+                  sa.func.count(sa.case((BlockageLesson.deviates.is_(True), BlockageLesson.id))))
+        .select_from(BlockageLesson)
+        .join(Advice, Advice.id == BlockageLesson.advice_id)
+        .outerjoin(LessonSource, LessonSource.id == BlockageLesson.source_id)
+        .where(BlockageLesson.team_id == team_id, BlockageLesson.recorded_at >= period.start_utc,
+               BlockageLesson.recorded_at < period.end_utc)
+        .group_by(LessonSource.kind, LessonSource.name)
+        .order_by(cases.desc(), sa.func.count(BlockageLesson.id).desc(), LessonSource.name)
     ).all()
     return [Blocker(kind.value if kind is not None else None, name or "", n, c, d) for kind, name, n, c, d in rows]
 
@@ -60,13 +60,13 @@ def kind_label(kind: str | None) -> str:
 
 def national_rows(team, period: Period, blockers: list[Blocker]) -> list[list]:
     """The table for the national programme: team and period, then per cause its kind, name and
-    counts; every count of 1 to 4 as "< 5", and the signals of a cause with fewer than 5 cases left
+    counts; every count of 1 to 4 as "< 5", and the lessons of a cause with fewer than 5 cases left
     out ("—"); no case, person or free text."""
     header = [_("Team"), _("Municipality"), _("From"), _("To"), _("Kind"), _("Rule, law, procedure or organisation"),
-              _("Signals"), _("Cases"), _("Advice deviates")]
+              _("Lessons"), _("Cases"), _("Advice deviates")]
     return [header] + [
         [team.name, team.municipality, period.start, period.end, kind_label(b.kind), b.name or "—",
-         among(b.signals, b.cases), suppress(b.cases), among(b.deviations, b.cases)]
+         among(b.lessons, b.cases), suppress(b.cases), among(b.deviations, b.cases)]
         for b in blockers
     ]
 

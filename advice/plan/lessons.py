@@ -2,7 +2,7 @@
 blockage (each need on the map, or the advice's blockage when the case has no map) which rule,
 law, procedure or organisation caused it (from the team's list, plus free text), and whether the
 advice deviates from it and on which ground. The counts leave the team through
-``reports.signals`` (small counts suppressed, no personal data)."""
+``reports.blocking`` (small counts suppressed, no personal data)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,21 +21,21 @@ from core.db import db
 from core.errors import PermissionDenied, ServiceError
 from core.models import Team, User
 
-from .models import BlockageSignal, SignalSource, SourceKind
+from .models import BlockageLesson, LessonSource, SourceKind
 
 FREE_MAX = 500
 GROUND_MAX = 1000
 
 
-def sources(team_id: int, *, active_only: bool = True) -> list[SignalSource]:
-    q = sa.select(SignalSource).where(SignalSource.team_id == team_id)
+def sources(team_id: int, *, active_only: bool = True) -> list[LessonSource]:
+    q = sa.select(LessonSource).where(LessonSource.team_id == team_id)
     if active_only:
-        q = q.where(SignalSource.active.is_(True))
-    return list(db.session.scalars(q.order_by(SignalSource.kind, SignalSource.name)))
+        q = q.where(LessonSource.active.is_(True))
+    return list(db.session.scalars(q.order_by(LessonSource.kind, LessonSource.name)))
 
 
-def add_source(team: Team, actor: User, *, kind: str, name: str) -> SignalSource:
-    if not permissions.can_keep_signal_sources(actor, team.id):
+def add_source(team: Team, actor: User, *, kind: str, name: str) -> LessonSource:
+    if not permissions.can_keep_lesson_sources(actor, team.id):
         raise PermissionDenied(_("Only the chair or secretary keeps the list of what blocks cases."))
     name = (name or "").strip()
     try:
@@ -44,12 +44,12 @@ def add_source(team: Team, actor: User, *, kind: str, name: str) -> SignalSource
         raise ServiceError(_("Choose a kind from the list.")) from None
     if not name or len(name) > 200:
         raise ServiceError(_("Name the rule, law, procedure or organisation (at most 200 characters)."))
-    source = db.session.scalar(sa.select(SignalSource).where(
-        SignalSource.team_id == team.id, SignalSource.kind == kind_value, SignalSource.name == name))
+    source = db.session.scalar(sa.select(LessonSource).where(
+        LessonSource.team_id == team.id, LessonSource.kind == kind_value, LessonSource.name == name))
     if source is not None and source.active:
         raise ServiceError(_("This entry is already in the list."))
     if source is None:
-        source = SignalSource(team_id=team.id, kind=kind_value, name=name)
+        source = LessonSource(team_id=team.id, kind=kind_value, name=name)
         db.session.add(source)
     source.active = True
     db.session.flush()
@@ -58,9 +58,9 @@ def add_source(team: Team, actor: User, *, kind: str, name: str) -> SignalSource
 
 
 def remove_source(team: Team, actor: User, source_id: int) -> None:
-    if not permissions.can_keep_signal_sources(actor, team.id):
+    if not permissions.can_keep_lesson_sources(actor, team.id):
         raise PermissionDenied(_("Only the chair or secretary keeps the list of what blocks cases."))
-    source = db.session.get(SignalSource, source_id)
+    source = db.session.get(LessonSource, source_id)
     if source is None or source.team_id != team.id or not source.active:
         raise ServiceError(_("That entry is not in the list."))
     source.active = False
@@ -69,7 +69,7 @@ def remove_source(team: Team, actor: User, source_id: int) -> None:
 
 
 def blockages_of(advice: Advice) -> list[tuple[int | None, str]]:
-    """What the team records a signal for: each need on the case's map, or the advice's own blockage."""
+    """What the team records a lesson for: each need on the case's map, or the advice's own blockage."""
     needs = blockage.needs_of(advice.case)
     if needs:
         return [(n.id, n.title) for n in needs]
@@ -77,21 +77,21 @@ def blockages_of(advice: Advice) -> list[tuple[int | None, str]]:
     return [(None, first[:120] or _("The advice's blockage"))]
 
 
-def signals_of(advice: Advice) -> list[BlockageSignal]:
-    return list(db.session.scalars(sa.select(BlockageSignal).where(BlockageSignal.advice_id == advice.id)
-                                   .order_by(BlockageSignal.id)))
+def lessons_of(advice: Advice) -> list[BlockageLesson]:
+    return list(db.session.scalars(sa.select(BlockageLesson).where(BlockageLesson.advice_id == advice.id)
+                                   .order_by(BlockageLesson.id)))
 
 
-def record_signals(advice: Advice, actor: User, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> list[BlockageSignal]:
-    """Record (replace) the signals of an issued advice. Each row: need_id (None for the advice's
+def record_lessons(advice: Advice, actor: User, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> list[BlockageLesson]:
+    """Record (replace) the lessons of an issued advice. Each row: need_id (None for the advice's
     blockage), source_id (None: free text only), free_text, deviates, deviation_ground. A row
     with neither source nor text is skipped; deviating needs a ground."""
-    if not permissions.can_record_signals(actor, advice):
+    if not permissions.can_record_lessons(actor, advice):
         raise PermissionDenied(_("The chair or secretary records the lessons for the system on the issued advice."))
     valid_needs = {need_id for need_id, _title in blockages_of(advice)}
     valid_sources = {s.id for s in sources(advice.case.team_id)}
     now = now or utcnow()
-    new: list[BlockageSignal] = []
+    new: list[BlockageLesson] = []
     for row in rows:
         source_id, text = row.get("source_id") or None, (row.get("free_text") or "").strip()
         ground, deviates = (row.get("deviation_ground") or "").strip(), bool(row.get("deviates"))
@@ -107,26 +107,27 @@ def record_signals(advice: Advice, actor: User, rows: Iterable[dict[str, Any]], 
             raise ServiceError(_("The text is too long."))
         if deviates and not ground:
             raise ServiceError(_("Give the ground on which the advice deviates."))
-        new.append(BlockageSignal(advice_id=advice.id, team_id=advice.case.team_id, need_id=row.get("need_id"),
+        new.append(BlockageLesson(advice_id=advice.id, team_id=advice.case.team_id, need_id=row.get("need_id"),
                                   source_id=source_id, free_text=text, deviates=deviates,
                                   deviation_ground=ground if deviates else "", recorded_at=now, recorded_by_id=actor.id))
-    db.session.execute(sa.delete(BlockageSignal).where(BlockageSignal.advice_id == advice.id))
+    db.session.execute(sa.delete(BlockageLesson).where(BlockageLesson.advice_id == advice.id))
     db.session.add_all(new)
     db.session.flush()
+    # The audit names are stored ("advice.signals", "signal_source"): kept for the trail's history.
     audit_step("advice.signals", "advice", advice.id, actor, advice.case.team_id,
                {"signals": len(new), "deviations": sum(s.deviates for s in new),
                 "source_ids": sorted({s.source_id for s in new if s.source_id})})
     return new
 
 
-def anonymise_signals(case_ids) -> list[str]:
-    """Retention: the free text and grounds of the case's signals (the counted source stays)."""
+def anonymise_lessons(case_ids) -> list[str]:
+    """Retention: the free text and grounds of the case's lessons (the counted source stays)."""
     from core import privacy
 
     advice_ids = sa.select(Advice.id).where(Advice.case_id.in_(case_ids))
     return privacy.clear({
-        "signal": sa.update(BlockageSignal).where(
-            BlockageSignal.advice_id.in_(advice_ids),
-            sa.or_(BlockageSignal.free_text != "", BlockageSignal.deviation_ground != ""))
+        "signal": sa.update(BlockageLesson).where(
+            BlockageLesson.advice_id.in_(advice_ids),
+            sa.or_(BlockageLesson.free_text != "", BlockageLesson.deviation_ground != ""))
         .values(free_text="", deviation_ground=""),
     })

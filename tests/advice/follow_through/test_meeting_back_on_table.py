@@ -20,10 +20,10 @@ def test_refused_action_appears_on_the_next_meeting_page(client, aw, issued):
 
     login(client, aw.expert)
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    section = html[html.index('class="followup"'):]
+    section = html[html.index('class="back-on-table"'):]
     assert advice.case.reference in section and "Geen woning beschikbaar." in section
 
-    # A case owner invited for an item sees the meeting, never the team's follow-up list.
+    # A case owner invited for an item sees the meeting, never the team's list back on the table.
     login(client, aw.owner2)
     response = client.get(f"/meetings/{meeting.id}")
-    assert 'class="followup"' not in response.get_data(as_text=True)
+    assert 'class="back-on-table"' not in response.get_data(as_text=True)
